@@ -1,0 +1,3 @@
+from difytui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Exceptions raised by the difytui library.
+
+Every failure a user can meet is one of these, with a message that reads well on its own
+(the CLI prints ``str(exc)``; the TUI shows it in a notice). None of them ever carries an API key.
+"""
+
+from __future__ import annotations
+
+
+class DifyError(Exception):
+    """Base class of every difytui error."""
+
+
+class ConfigError(DifyError):
+    """The configuration file or environment is unusable.
+
+    ``path`` and ``line`` locate the problem when they are known; ``str()`` gives ``file:line: message``.
+    """
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        where = ""
+        if path:
+            where = f"{path}:{line}: " if line else f"{path}: "
+        super().__init__(f"{where}{message}")
+
+
+class AppNotFoundError(DifyError):
+    """An app id that the active workspace does not have."""
+
+    def __init__(self, app_id: str, workspace: str, known: list[str]) -> None:
+        self.app_id = app_id
+        self.workspace = workspace
+        self.known = list(known)
+        have = ", ".join(sorted(known)) if known else "no apps"
+        super().__init__(f"app {app_id!r} is not in workspace {workspace!r} (it has: {have})")
+
+
+class DifyAPIError(DifyError):
+    """Dify answered with an error status (or an unreadable body).
+
+    ``status`` is the HTTP status, ``code`` Dify's error code (``""`` when the body was not Dify's JSON),
+    ``message`` Dify's message or a short excerpt of the body.
+    """
+
+    def __init__(self, status: int, code: str, message: str, *, url: str = "") -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.url = url
+        label = f"{status} {code}".strip()
+        hint = " (check the app's API key)" if status == 401 else ""
+        super().__init__(f"Dify error {label}: {message}{hint}")
+
+
+class DifyConnectionError(DifyError):
+    """The server could not be reached, timed out, or cut the connection."""
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        self.url = url
+        super().__init__(message)
+
+
+class DifyProtocolError(DifyError):
+    """The server sent something that is not Dify's protocol (e.g. an event that is not JSON)."""
