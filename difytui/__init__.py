@@ -27,7 +27,17 @@ _EXPORTS = {
     "ConfigError": "difytui.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AppInfo",
+    "AppNotFoundError",
+    "AsyncDify",
+    "ConfigError",
+    "Dify",
+    "DifyAPIError",
+    "DifyConnectionError",
+    "DifyError",
+    "DifyProtocolError",
+]
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify, Dify
