@@ -1,0 +1,472 @@
+"""The TOML configuration: workspaces, their apps and where each app's API key comes from.
+
+Search order: an explicit path (``--config``), ``$DIFYTUI_CONFIG``, then the platform config file
+(``paths.default_config_path()``). With no file at all, ``DIFY_BASE_URL`` + ``DIFY_API_KEY`` give a
+one-app workspace named ``env``. Every problem is one :class:`ConfigError` carrying ``file:line``.
+
+tomllib reports no positions for well-formed but wrong documents, so :class:`_Locator` re-scans the
+text for table headers and ``key =`` lines to point at the offending line (best effort).
+"""
+
+from __future__ import annotations
+
+import difflib
+import getpass
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .errors import AppNotFoundError, ConfigError
+from .secrets import Secret
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
+__all__ = ["AppEntry", "Config", "Workspace", "find_config_path", "load_config"]
+
+DEFAULT_TIMEOUT = 120.0
+KEY_CMD_TIMEOUT = 30.0
+ENV_WORKSPACE = "env"
+
+_TOP_KEYS = ("default_workspace", "keymap", "workspaces")
+_WORKSPACE_KEYS = ("base_url", "user", "timeout", "apps")
+_APP_KEYS = ("api_key", "api_key_env", "api_key_cmd")
+
+
+def default_user() -> str:
+    """``difytui-<login name>``: stable per person, so Dify keeps their conversations together."""
+    try:
+        login = getpass.getuser()
+    except Exception:  # no login name in containers / odd platforms
+        login = ""
+    return f"difytui-{login}" if login else "difytui-user"
+
+
+# --------------------------------------------------------------------------------------------
+# Data model
+
+
+@dataclass
+class AppEntry:
+    """One app of a workspace and the source of its key (exactly one of the three is set)."""
+
+    id: str
+    api_key: Secret | None = None
+    api_key_env: str | None = None
+    api_key_cmd: str | None = None
+    source: str | None = None  # file the app was defined in (for error messages)
+    line: int | None = None
+    _env: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+    _resolved: Secret | None = field(default=None, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @classmethod
+    def from_key(cls, app_id: str, key: str | Secret) -> AppEntry:
+        secret = key if isinstance(key, Secret) else Secret(key)
+        return cls(id=app_id, api_key=secret)
+
+    def key(self) -> Secret:
+        """Resolve the key once (env var or command run lazily) and cache it."""
+        with self._lock:
+            if self._resolved is None:
+                self._resolved = self._resolve()
+            return self._resolved
+
+    def _error(self, message: str) -> ConfigError:
+        return ConfigError(f"app {self.id!r}: {message}", self.source, self.line)
+
+    def _resolve(self) -> Secret:
+        if self.api_key is not None:
+            if not self.api_key:
+                raise self._error("api_key is empty")
+            return self.api_key
+        if self.api_key_env:
+            env = os.environ if self._env is None else self._env
+            value = (env.get(self.api_key_env) or "").strip()
+            if not value:
+                raise self._error(f"environment variable {self.api_key_env} is not set or empty")
+            return Secret(value)
+        if self.api_key_cmd:
+            return Secret(self._run_cmd(self.api_key_cmd))
+        raise self._error("no api_key, api_key_env or api_key_cmd")
+
+    def _run_cmd(self, cmd: str) -> str:
+        # shell=True: the command is from the user's own config and may use pipes (… | tr -d).
+        # Output is never echoed: stdout is the key and stderr may contain parts of it.
+        try:
+            proc = subprocess.run(
+                cmd,
+                shell=True,
+                capture_output=True,
+                text=True,
+                timeout=KEY_CMD_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            raise self._error(f"api_key_cmd {cmd!r} timed out after {KEY_CMD_TIMEOUT:g}s") from None
+        except OSError as exc:
+            raise self._error(f"api_key_cmd {cmd!r} could not run: {exc.strerror}") from None
+        if proc.returncode != 0:
+            raise self._error(f"api_key_cmd {cmd!r} failed with exit code {proc.returncode}")
+        value = proc.stdout.strip()
+        if not value:
+            raise self._error(f"api_key_cmd {cmd!r} printed nothing")
+        return value
+
+
+@dataclass
+class Workspace:
+    name: str
+    base_url: str
+    user: str
+    apps: dict[str, AppEntry]
+    timeout: float = DEFAULT_TIMEOUT
+    source: str = ""  # config file path, or "environment"
+
+    def app(self, app_id: str) -> AppEntry:
+        try:
+            return self.apps[app_id]
+        except KeyError:
+            raise AppNotFoundError(app_id, self.name, list(self.apps)) from None
+
+
+@dataclass
+class Config:
+    path: Path | None
+    default_workspace: str
+    workspaces: dict[str, Workspace]
+    keymap: dict[str, str] = field(default_factory=dict)
+
+    def workspace(self, name: str | None = None) -> Workspace:
+        names = ", ".join(self.workspaces) or "none"
+        where = str(self.path) if self.path else None
+        if name is None:
+            name = self.default_workspace
+            if not name:
+                if len(self.workspaces) == 1:
+                    return next(iter(self.workspaces.values()))
+                raise ConfigError(
+                    f"several workspaces ({names}) and no default_workspace; "
+                    "set default_workspace or choose one with --workspace",
+                    where,
+                )
+        try:
+            return self.workspaces[name]
+        except KeyError:
+            raise ConfigError(f"unknown workspace {name!r} (known: {names})", where) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Finding and loading
+
+
+def _config_dir_path(env: Mapping[str, str]) -> Path:
+    override = env.get("DIFYTUI_CONFIG_DIR")
+    return Path(override) / "config.toml" if override else paths.default_config_path()
+
+
+def find_config_path(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> Path | None:
+    """The file to read: explicit or ``$DIFYTUI_CONFIG`` as given (even if missing, so the
+    caller can complain about it), else the default location only when it exists."""
+    env = os.environ if env is None else env
+    if path:
+        return Path(path).expanduser()
+    if env.get("DIFYTUI_CONFIG"):
+        return Path(env["DIFYTUI_CONFIG"]).expanduser()
+    default = _config_dir_path(env)
+    return default if default.is_file() else None
+
+
+def load_config(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Config:
+    env_map: Mapping[str, str] = os.environ if env is None else env
+    found = find_config_path(path, env_map)
+    if found is not None:
+        if not found.is_file():
+            origin = "--config" if path else "DIFYTUI_CONFIG"
+            raise ConfigError(f"config file not found (from {origin})", str(found))
+        return _load_file(found, env)
+    if env_map.get("DIFY_BASE_URL") and env_map.get("DIFY_API_KEY"):
+        return _from_environment(env_map)
+    raise ConfigError(
+        f"no configuration found: create {_config_dir_path(env_map)} (see config.example.toml), "
+        "or set DIFY_BASE_URL and DIFY_API_KEY (optionally DIFY_USER and DIFY_APP_ID), "
+        "or run with --demo to try difytui against its built-in simulator"
+    )
+
+
+def _from_environment(env: Mapping[str, str]) -> Config:
+    base_url = env["DIFY_BASE_URL"].strip()
+    if not re.match(r"https?://", base_url, re.IGNORECASE):
+        raise ConfigError(f"DIFY_BASE_URL must start with http:// or https:// (got {base_url!r})")
+    app_id = env.get("DIFY_APP_ID", "").strip() or "default"
+    entry = AppEntry.from_key(app_id, env["DIFY_API_KEY"].strip())
+    entry.source = "environment (DIFY_API_KEY)"
+    ws = Workspace(
+        name=ENV_WORKSPACE,
+        base_url=base_url.rstrip("/"),
+        user=env.get("DIFY_USER", "").strip() or default_user(),
+        apps={app_id: entry},
+        source="environment",
+    )
+    return Config(path=None, default_workspace=ENV_WORKSPACE, workspaces={ENV_WORKSPACE: ws})
+
+
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _load_file(path: Path, env: Mapping[str, str] | None) -> Config:
+    where = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text: {exc.reason}", where) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", where) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        message = getattr(exc, "msg", None) or str(exc)
+        match = _TOML_POS.search(str(exc))
+        if match and line is None:
+            line = int(match.group(1))
+        message = _TOML_POS.sub("", message).strip()
+        raise ConfigError(f"invalid TOML: {message}", where, line) from None
+    return _Builder(where, text, env).build(data)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation with line numbers
+
+
+class _Builder:
+    def __init__(self, where: str, text: str, env: Mapping[str, str] | None) -> None:
+        self.where = where
+        self.loc = _Locator(text)
+        self.env = env
+
+    def fail(self, message: str, *key_path: str) -> ConfigError:
+        return ConfigError(message, self.where, self.loc.line_of(key_path))
+
+    def check_keys(self, table: dict, allowed: tuple[str, ...], *table_path: str) -> None:
+        for key in table:
+            if key in allowed:
+                continue
+            name = _dotted(table_path) or "the top level"
+            name = f"[{name}]" if table_path else name
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise self.fail(
+                f"unknown key {key!r} in {name}{hint}; allowed keys: {', '.join(allowed)}",
+                *table_path,
+                key,
+            )
+
+    def table(self, value: Any, *key_path: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(f"{_dotted(key_path)} must be a table", *key_path)
+        return value
+
+    def string(self, value: Any, *key_path: str, empty_ok: bool = False) -> str:
+        if not isinstance(value, str):
+            raise self.fail(f"{key_path[-1]} must be a string (got {_type_name(value)})", *key_path)
+        if not empty_ok and not value.strip():
+            raise self.fail(f"{key_path[-1]} must not be empty", *key_path)
+        return value
+
+    def build(self, data: dict) -> Config:
+        self.check_keys(data, _TOP_KEYS)
+        workspaces_raw = self.table(data.get("workspaces", {}), "workspaces")
+        if not workspaces_raw:
+            raise self.fail("no workspaces defined; add a [workspaces.NAME] table with base_url")
+        workspaces = {
+            name: self.workspace(name, self.table(raw, "workspaces", name))
+            for name, raw in workspaces_raw.items()
+        }
+        default = ""
+        if "default_workspace" in data:
+            default = self.string(data["default_workspace"], "default_workspace")
+            if default not in workspaces:
+                close = difflib.get_close_matches(default, list(workspaces), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise self.fail(
+                    f"default_workspace {default!r} is not a workspace{hint}; "
+                    f"defined: {', '.join(workspaces)}",
+                    "default_workspace",
+                )
+        keymap_raw = self.table(data.get("keymap", {}), "keymap")
+        keymap = {k: self.string(v, "keymap", k) for k, v in keymap_raw.items()}
+        return Config(
+            path=Path(self.where),
+            default_workspace=default,
+            workspaces=workspaces,
+            keymap=keymap,
+        )
+
+    def workspace(self, name: str, raw: dict) -> Workspace:
+        at = ("workspaces", name)
+        self.check_keys(raw, _WORKSPACE_KEYS, *at)
+        if "base_url" not in raw:
+            raise self.fail(f"workspace {name!r} has no base_url", *at)
+        base_url = self.string(raw["base_url"], *at, "base_url").strip()
+        if not re.match(r"https?://[^/\s]", base_url, re.IGNORECASE):
+            raise self.fail(
+                f"base_url must be an http:// or https:// URL (got {base_url!r})", *at, "base_url"
+            )
+        user = self.string(raw["user"], *at, "user").strip() if "user" in raw else default_user()
+        timeout = DEFAULT_TIMEOUT
+        if "timeout" in raw:
+            value = raw["timeout"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise self.fail(
+                    f"timeout must be a number of seconds (got {_type_name(value)})",
+                    *at,
+                    "timeout",
+                )
+            if value <= 0:
+                raise self.fail("timeout must be greater than 0", *at, "timeout")
+            timeout = float(value)
+        apps_raw = self.table(raw.get("apps", {}), *at, "apps")
+        apps = {
+            app_id: self.app(app_id, self.table(app_raw, *at, "apps", app_id), *at)
+            for app_id, app_raw in apps_raw.items()
+        }
+        return Workspace(
+            name=name,
+            base_url=base_url.rstrip("/"),
+            user=user,
+            apps=apps,
+            timeout=timeout,
+            source=self.where,
+        )
+
+    def app(self, app_id: str, raw: dict, *ws_path: str) -> AppEntry:
+        at = (*ws_path, "apps", app_id)
+        self.check_keys(raw, _APP_KEYS, *at)
+        given = [k for k in _APP_KEYS if k in raw]
+        if len(given) != 1:
+            problem = "has none" if not given else f"has {len(given)} ({', '.join(given)})"
+            raise self.fail(
+                f"app {app_id!r} needs exactly one of api_key, api_key_env, api_key_cmd; "
+                f"it {problem}",
+                *at,
+                *(given[1:2] if given else ()),
+            )
+        kind = given[0]
+        # The value is checked for type only: it is never echoed (it may be the key).
+        value = self.string(raw[kind], *at, kind)
+        entry = AppEntry(id=app_id, source=self.where, line=self.loc.line_of(at), _env=self.env)
+        if kind == "api_key":
+            entry.api_key = Secret(value.strip())
+        elif kind == "api_key_env":
+            entry.api_key_env = value.strip()
+        else:
+            entry.api_key_cmd = value
+        return entry
+
+
+def _type_name(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _dotted(key_path: tuple[str, ...] | list[str]) -> str:
+    return ".".join(k if _BARE.match(k) else '"' + k.replace('"', '\\"') + '"' for k in key_path)
+
+
+# --------------------------------------------------------------------------------------------
+# Line locator
+
+
+_KEY_PART = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
+_DOTTED_KEY = rf"{_KEY_PART}(?:\s*\.\s*{_KEY_PART})*"
+_HEADER_RE = re.compile(rf"^\s*\[\s*({_DOTTED_KEY})\s*\]\s*(?:#.*)?$")
+_ASSIGN_RE = re.compile(rf"^\s*({_DOTTED_KEY})\s*=")
+_PART_RE = re.compile(_KEY_PART)
+
+
+def _split_key(dotted: str) -> tuple[str, ...]:
+    parts = []
+    for raw in _PART_RE.findall(dotted):
+        if raw.startswith('"'):
+            try:  # TOML basic-string escapes are JSON's (plus \U, \e: rare in keys)
+                parts.append(json.loads(raw))
+            except ValueError:
+                parts.append(raw[1:-1])
+        elif raw.startswith("'"):
+            parts.append(raw[1:-1])
+        else:
+            parts.append(raw)
+    return tuple(parts)
+
+
+class _Locator:
+    """Maps key paths to the 1-based line of their table header or ``key =`` line."""
+
+    def __init__(self, text: str) -> None:
+        self.entries: list[tuple[tuple[str, ...], int]] = []
+        table: tuple[str, ...] = ()
+        in_multiline: str | None = None
+        for number, line in enumerate(text.splitlines(), start=1):
+            if in_multiline:
+                if line.count(in_multiline) % 2 == 1:
+                    in_multiline = None
+                continue
+            header = _HEADER_RE.match(line)
+            if header:
+                table = _split_key(header.group(1))
+                self.entries.append((table, number))
+                continue
+            assign = _ASSIGN_RE.match(line)
+            if assign:
+                key = (*table, *_split_key(assign.group(1)))
+                self.entries.append((key, number))
+                self._inline(key, line[assign.end() :], number)
+            for quote in ('"""', "'''"):
+                if line.count(quote) % 2 == 1:
+                    in_multiline = quote
+                    break
+
+    def _inline(self, key: tuple[str, ...], rest: str, number: int) -> None:
+        # Inline tables on one line: `bot = { api_key_env = "X" }` → record bot.api_key_env too.
+        if not rest.lstrip().startswith("{"):
+            return
+        for match in re.finditer(rf"[{{,]\s*({_DOTTED_KEY})\s*=", rest):
+            self.entries.append(((*key, *_split_key(match.group(1))), number))
+
+    def line_of(self, key_path: tuple[str, ...] | list[str]) -> int | None:
+        target = tuple(key_path)
+        if not target:
+            return None
+        best: tuple[int, int] | None = None  # (depth, line)
+        for path, number in self.entries:
+            if target[: len(path)] == path and (best is None or len(path) > best[0]):
+                best = (len(path), number)
+        if best is not None:
+            return best[1]
+        # A table implied by deeper headers ([a.b.c] without [a.b]): point at the first one.
+        for path, number in self.entries:
+            if path[: len(target)] == target:
+                return number
+        return None
