@@ -1,0 +1,264 @@
+"""The ``difytui`` command: the TUI by default, ``apps`` and ``invoke`` for scripts and CI.
+
+Exit codes: 0 ok; 1 API or connection error (also a stream ending in an ``error`` event or a failed
+run); 2 usage or configuration error; 130 interrupted (the running task is stopped first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from difytui.errors import AppNotFoundError, ConfigError, DifyError
+from difytui.text import printable
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_GROUPS = (("chat", "Chat"), ("workflow", "Workflow"), ("completion", "Completion"))
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # The same options before or after the subcommand; SUPPRESS keeps a subparser from resetting them.
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", metavar="PATH", default=default, help="config file to use")
+    parser.add_argument("--workspace", metavar="NAME", default=default, help="workspace from the config")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="use the built-in simulated Dify workspace (no server needed)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="difytui",
+        description="A terminal console for the apps of a Dify workspace. "
+        "With no command it opens the console; `apps` and `invoke` are for scripts.",
+    )
+    _global_options(parser, suppress=False)
+    from difytui import __version__
+
+    parser.add_argument("--version", action="version", version=f"difytui {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    apps = commands.add_parser("apps", help="list the workspace's apps by interface")
+    _global_options(apps, suppress=True)
+    apps.add_argument("--json", action="store_true", help="print each app's fields as JSON")
+
+    invoke = commands.add_parser(
+        "invoke",
+        help="run an app, printing one JSON event per line (or the result with --blocking)",
+        description="Run APP. Streaming prints each event as one JSON line on stdout; "
+        "messages for humans go to stderr.",
+    )
+    _global_options(invoke, suppress=True)
+    invoke.add_argument("app", metavar="APP", help="app id (see `difytui apps`)")
+    invoke.add_argument("--query", "-q", help="the message (chat apps)")
+    invoke.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an input variable (repeatable); typed by the app's form",
+    )
+    invoke.add_argument("--inputs-json", metavar="JSON", help="inputs as a JSON object")
+    invoke.add_argument("--conversation", "-c", metavar="ID", help="continue this conversation (chat apps)")
+    invoke.add_argument("--blocking", action="store_true", help="wait and print the whole result")
+    invoke.add_argument(
+        "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from difytui.tui import run
+
+        return run(config_path=args.config, workspace=args.workspace, demo=args.demo)
+    sim = None
+    try:
+        if args.demo:
+            from difytui.demo import start_demo
+
+            sim, workspace = start_demo()
+        else:
+            from difytui.config import load_config
+
+            workspace = load_config(args.config).workspace(args.workspace)
+        from difytui.client import Dify
+
+        with Dify(workspace=workspace) as dify:
+            if args.command == "apps":
+                return _apps(dify, json_output=args.json)
+            return _invoke(dify, args)
+    except (ConfigError, AppNotFoundError) as error:
+        _say(f"difytui: {error}")
+        return EXIT_USAGE
+    except DifyError as error:
+        _say(f"difytui: {error}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _say("difytui: interrupted")
+        return EXIT_INTERRUPTED
+    finally:
+        if sim is not None:
+            sim.stop()
+
+
+def _say(message: str, stream: TextIO | None = None) -> None:
+    print(printable(message), file=stream or sys.stderr, flush=True)
+
+
+def _emit(obj: Any, *, indent: int | None = None) -> None:
+    # json.dumps escapes control characters, so server text cannot drive the terminal.
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
+    sys.stdout.flush()
+
+
+# -- apps --------------------------------------------------------------------------------------
+
+
+def _apps(dify: Any, *, json_output: bool) -> int:
+    apps = dify.apps()
+    if json_output:
+        _emit([app.to_dict() for app in apps], indent=2)
+        return EXIT_OK
+    from difytui.models import MODE_LABELS
+
+    print(f"Workspace {printable(dify.workspace.name)} ({printable(dify.base_url)})")
+    width = max((len(app.id) for app in apps), default=0)
+    for interface, title in _GROUPS:
+        group = [app for app in apps if app.interface == interface]
+        if group:
+            print(f"\n{title}")
+            for app in group:
+                badge = MODE_LABELS.get(app.mode, app.mode)
+                line = f"  {app.id:<{width}}  {app.name} [{badge}]"
+                if app.description:
+                    line += f" — {app.description}"
+                print(printable(line))
+    broken = [app for app in apps if app.interface is None]
+    if broken:
+        print("\nUnavailable")
+        for app in broken:
+            print(printable(f"  {app.id:<{width}}  {app.error or 'unknown mode ' + app.mode}"))
+    return EXIT_ERROR if broken and len(broken) == len(apps) else EXIT_OK
+
+
+# -- invoke ------------------------------------------------------------------------------------
+
+
+def _invoke(dify: Any, args: argparse.Namespace) -> int:
+    from difytui.forms import FormError, coerce, parse_form, validate
+    from difytui.models import INTERFACE_BY_MODE
+
+    mode = str(dify.app.info(args.app).get("mode", ""))
+    interface = INTERFACE_BY_MODE.get(mode)
+    if interface is None:
+        _say(f"difytui: app {args.app!r} has mode {mode!r}, which difytui cannot run")
+        return EXIT_ERROR
+    if interface == "chat" and not args.query:
+        _say(f"difytui: {args.app} is a chat app: give the message with --query")
+        return EXIT_USAGE
+    if interface != "chat" and (args.query or args.conversation):
+        _say(f"difytui: {args.app} is a {interface} app: it takes inputs, not --query/--conversation")
+        return EXIT_USAGE
+
+    fields = parse_form(dify.app.parameters(args.app))
+    try:
+        inputs = _inputs(args, fields, coerce)
+    except (ValueError, FormError) as error:
+        _say(f"difytui: {error}")
+        return EXIT_USAGE
+    problems = validate(fields, inputs)
+    if problems:
+        for message in problems.values():
+            _say(f"difytui: input error: {message}")
+        return EXIT_USAGE
+
+    mode_arg = "blocking" if args.blocking else "streaming"
+    files = args.file or None
+    if interface == "chat":
+        call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
+    else:
+        call = getattr(dify.app, interface).invoke(args.app, inputs, mode_arg, files)
+    if args.blocking:
+        _emit(call, indent=2)
+        _warn_new_conversation(args.conversation, call.get("conversation_id"))
+        return _report_result(call, args)
+    return _stream(dify, args, call)
+
+
+def _inputs(args: argparse.Namespace, fields: list, coerce: Any) -> dict[str, Any]:
+    inputs: dict[str, Any] = {}
+    if args.inputs_json:
+        try:
+            inputs = json.loads(args.inputs_json)
+        except ValueError as error:
+            raise ValueError(f"--inputs-json is not valid JSON: {error}") from None
+        if not isinstance(inputs, dict):
+            raise ValueError("--inputs-json must be a JSON object")
+    raw: dict[str, str] = {}
+    for item in args.input:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--input takes KEY=VALUE, not {item!r}")
+        raw[key] = value
+    inputs.update(coerce(fields, raw))
+    return inputs
+
+
+def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
+    task_id = None
+    warned = False
+    last: dict = {}
+    try:
+        for event in events:
+            _emit(event)
+            last = event
+            task_id = task_id or event.get("task_id")
+            if not warned:
+                warned = _warn_new_conversation(args.conversation, event.get("conversation_id"))
+    except KeyboardInterrupt:
+        events.close()
+        if task_id:
+            _say(f"difytui: interrupted; stopping task {task_id}")
+            try:
+                dify.app.stop(args.app, task_id)
+            except DifyError as error:
+                _say(f"difytui: could not stop the task: {error}")
+        else:
+            _say("difytui: interrupted")
+        return EXIT_INTERRUPTED
+    return _report_result(last, args)
+
+
+def _warn_new_conversation(sent: str | None, got: str | None) -> bool:
+    """Dify silently starts a new conversation for an id it doesn't know (chatflow): say so."""
+    if not (sent and got and got != sent):
+        return False
+    _say(f"difytui: warning: conversation {sent} was not found; Dify started a new conversation {got}")
+    return True
+
+
+def _report_result(last: dict, args: argparse.Namespace) -> int:
+    """Exit status from the final event (streaming) or the result (blocking); hints on stderr."""
+    if last.get("event") == "error":
+        code = f" {last['code']}" if last.get("code") else ""
+        _say(f"difytui: the run failed ({last.get('status', '')}{code}): {last.get('message', '')}")
+        return EXIT_ERROR
+    data = last.get("data") if isinstance(last.get("data"), dict) else {}
+    status = data.get("status")
+    if status in ("failed", "stopped"):
+        _say(f"difytui: the run {status}: {data.get('error') or 'no details'}")
+        return EXIT_ERROR
+    conversation = last.get("conversation_id")
+    if conversation:
+        _say(f"difytui: continue with --conversation {conversation}")
+    return EXIT_OK
