@@ -1,0 +1,391 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from difytui.errors import DifyError
+from difytui.forms import (
+    Field,
+    FormError,
+    as_text,
+    coerce,
+    defaults,
+    file_type_of,
+    parse_form,
+    validate,
+)
+
+CAPTURES = Path("/work/shared/captures/service-api")
+
+
+def captured_body(name: str) -> dict:
+    """The JSON body of a captured HTTP response (the last `{` line)."""
+    path = CAPTURES / name
+    if not path.exists():
+        pytest.skip(f"capture {name} not available")
+    line = [ln for ln in path.read_text().splitlines() if ln.startswith("{")][-1]
+    return json.loads(line)
+
+
+# The workflow example of the protocol notes §5.2 (every control type, `type` repeated inside).
+WORKFLOW_FORM = [
+    {"text-input": {"variable": "name", "label": "Name", "type": "text-input", "required": True,
+                    "max_length": 48, "options": [], "default": "", "hide": False}},
+    {"paragraph": {"variable": "brief", "label": "Brief", "type": "paragraph", "required": False,
+                   "max_length": 2000}},
+    {"select": {"variable": "tone", "label": "Tone", "type": "select", "required": True,
+                "options": ["formal", "casual"], "default": "formal"}},
+    {"number": {"variable": "n", "label": "Count", "type": "number", "required": False,
+                "default": 3}},
+    {"checkbox": {"variable": "dry_run", "label": "Dry run", "type": "checkbox",
+                  "required": False, "default": False}},
+    {"file": {"variable": "doc", "label": "Document", "type": "file", "required": True,
+              "allowed_file_types": ["document"], "allowed_file_extensions": [],
+              "allowed_file_upload_methods": ["local_file", "remote_url"]}},
+    {"file-list": {"variable": "imgs", "label": "Images", "type": "file-list", "required": False,
+                   "max_length": 5, "allowed_file_types": ["image"],
+                   "allowed_file_extensions": [], "allowed_file_upload_methods": ["local_file"]}},
+    {"json_object": {"variable": "meta", "label": "Meta", "type": "json_object",
+                     "required": False, "json_schema": "{\"type\":\"object\"}"}},
+]  # fmt: skip
+
+
+@pytest.fixture
+def fields() -> list[Field]:
+    return parse_form({"user_input_form": WORKFLOW_FORM})
+
+
+@pytest.fixture
+def doc(tmp_path) -> Path:
+    path = tmp_path / "report.pdf"
+    path.write_text("%PDF")
+    return path
+
+
+def by_name(fields: list[Field]) -> dict[str, Field]:
+    return {f.variable: f for f in fields}
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def test_parse_captured_workflow_parameters():
+    fields = parse_form(captured_body("wf_parameters.http"))
+    assert [(f.variable, f.control, f.required) for f in fields] == [
+        ("name", "text-input", True),
+        ("count", "number", False),
+    ]
+    assert fields[0].max_length == 48 and fields[0].label == "name"
+
+
+def test_parse_captured_chat_parameters():
+    fields = parse_form(captured_body("chat_parameters.http"))
+    assert fields == [
+        Field(variable="city", label="city", control="text-input", required=True, max_length=48)
+    ]
+
+
+def test_parse_every_control(fields):
+    f = by_name(fields)
+    assert [x.control for x in fields] == [
+        "text-input", "paragraph", "select", "number", "checkbox", "file", "file-list", "json_object",
+    ]  # fmt: skip
+    assert f["tone"].options == ("formal", "casual") and f["tone"].default == "formal"
+    assert f["n"].default == 3 and f["dry_run"].default is False
+    assert f["doc"].allowed_file_types == ("document",)
+    assert f["doc"].allowed_file_upload_methods == ("local_file", "remote_url")
+    assert f["imgs"].max_length == 5
+    assert f["meta"].json_schema == {"type": "object"}  # the JSON string is decoded
+    assert f["name"].default == "" and not f["name"].hidden
+
+
+def test_parse_easy_ui_shape_and_extras():
+    form = [
+        {"text-input": {"label": "Name", "variable": "name", "required": True, "max_length": 48,
+                        "default": "", "hide": True, "placeholder": "Your name"}},
+        {"select": {"label": "Lang", "variable": "lang", "options": ["en", "fr"]}},
+        {"paragraph": {"variable": "p", "description": "Tell me more", "max_length": 0}},
+        {"external_data_tool": {"label": "Weather", "variable": "weather", "enabled": True,
+                                "config": {}, "type": "api"}},
+        {"future-control": {"variable": "later"}},
+        {"number": {"label": "no variable"}},
+        {"text-input": "not a dict"},
+        {"a": {}, "b": {}},
+        "junk",
+    ]  # fmt: skip
+    fields = parse_form(form)  # a bare list works too
+    assert [f.variable for f in fields] == ["name", "lang", "p", "weather"]
+    name, lang, p, weather = fields
+    assert name.hidden and name.placeholder == "Your name" and name.hint == "Your name"
+    assert lang.label == "Lang" and not lang.required and lang.default is None
+    assert p.label == "p" and p.hint == "Tell me more" and p.max_length is None
+    assert weather.read_only and weather.control == "external_data_tool"
+
+
+def test_parse_tolerates_missing_form():
+    assert parse_form({}) == []
+    assert parse_form({"user_input_form": None}) == []
+
+
+def test_defaults(fields):
+    assert defaults(fields) == {"tone": "formal", "n": 3, "dry_run": False}
+
+
+# --- validation: Dify's rules and messages (§6) -------------------------------------------
+
+
+def test_valid_values_pass(fields, doc):
+    values = {"name": "Ann", "tone": "casual", "n": "4", "doc": doc, "meta": {"a": 1}}
+    assert validate(fields, values) == {}
+
+
+def test_required(fields):
+    errors = validate(fields, {})
+    assert errors == {
+        "name": "name is required in input form",
+        "tone": "tone is required in input form",
+        "doc": "doc is required in input form",
+    }
+
+
+def test_required_captured_message():
+    # the real server's answer in captures/service-api/chat_missing_input_blocking.http
+    fields = parse_form(captured_body("chat_parameters.http"))
+    expected = captured_body("chat_missing_input_blocking.http")["message"]
+    assert validate(fields, {}) == {"city": expected}
+
+
+def test_wrong_number_captured_message():
+    fields = parse_form(captured_body("wf_parameters.http"))
+    expected = captured_body("wf_run_wrong_type_input.http")["message"]
+    assert validate(fields, {"name": "Alice", "count": "three"}) == {"count": expected}
+
+
+def test_optional_missing_uses_default_and_validates_it():
+    field = Field("tone", "Tone", "select", options=("a", "b"), default="c")
+    assert validate([field], {}) == {"tone": "tone in input form must be one of the following: ['a', 'b']"}
+    assert validate([Field("x", "x", "text-input")], {}) == {}
+
+
+def test_text_must_be_string(fields):
+    errors = validate(fields, {"name": 5, "tone": ["formal"], "brief": {"a": 1}})
+    assert errors["name"] == "(type 'text-input') name in input form must be a string"
+    assert errors["tone"] == "(type 'select') tone in input form must be a string"
+    assert errors["brief"] == "(type 'paragraph') brief in input form must be a string"
+
+
+def test_select_options(fields):
+    errors = validate(fields, {"tone": "rude"})
+    assert errors["tone"] == "tone in input form must be one of the following: ['formal', 'casual']"
+
+
+def test_max_length(fields):
+    assert validate(fields, {"name": "x" * 48}).get("name") is None
+    errors = validate(fields, {"name": "x" * 49})
+    assert errors["name"] == "name in input form must be less than 48 characters"
+
+
+def test_empty_required_text_is_accepted_like_dify(fields):
+    # Dify only rejects a missing/null value as "required"
+    assert "name" not in validate(fields, {"name": ""})
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [(3, True), (2.5, True), ("7", True), ("7.5", True), ("  ", True), ("", True),
+     ("seven", False), ("1e3", False), ([1], False), ({"a": 1}, False)],
+)  # fmt: skip
+def test_number(fields, value, ok):
+    errors = validate(fields, {"n": value})
+    assert errors.get("n") == (None if ok else "n in input form must be a valid number")
+
+
+def test_file_must_be_a_file(fields):
+    errors = validate(fields, {"doc": "report.pdf"})
+    assert errors["doc"] == "doc in input form must be a file"
+    # a Dify mapping, a URL and a path are all files to the client
+    ok = {"type": "document", "transfer_method": "remote_url", "url": "https://x/a.pdf"}
+    assert "doc" not in validate(fields, {"doc": ok})
+    assert "doc" not in validate(fields, {"doc": "https://example.com/a.pdf"})
+
+
+def test_file_list(fields, tmp_path):
+    imgs = []
+    for i in range(6):
+        path = tmp_path / f"p{i}.png"
+        path.write_bytes(b"\x89PNG")
+        imgs.append(path)
+    assert "imgs" not in validate(fields, {"imgs": imgs[:5]})
+    errors = validate(fields, {"imgs": imgs})
+    assert errors["imgs"] == "imgs in input form must be less than 5 files"
+    errors = validate(fields, {"imgs": imgs[0]})
+    assert errors["imgs"] == "imgs in input form must be a list of files"
+    errors = validate(fields, {"imgs": ["a.png"]})
+    assert errors["imgs"] == "imgs in input form must be a list of files"
+
+
+def test_optional_file_blank_is_unset(fields):
+    assert "imgs" not in validate(fields, {"imgs": ""})
+    assert "imgs" not in validate(fields, {"imgs": []})
+    required = Field("doc", "Doc", "file", required=True)
+    assert validate([required], {"doc": ""}) == {"doc": "doc in input form must be a file"}
+
+
+def test_json_object(fields):
+    assert "meta" not in validate(fields, {"meta": {}})
+    assert "meta" not in validate(fields, {"meta": ""})  # empty passes, as in Dify
+    assert validate(fields, {"meta": [1, 2]})["meta"] == "meta in input form must be a dict"
+    assert validate(fields, {"meta": '{"a": 1}'})["meta"] == "meta in input form must be a dict"
+
+
+def test_checkbox_accepts_anything_but_objects(fields):
+    for value in (True, "yes", 0, "maybe"):
+        assert "dry_run" not in validate(fields, {"dry_run": value})
+    errors = validate(fields, {"dry_run": {"a": 1}})
+    assert errors["dry_run"] == "Invalid input type for ['dry_run']"
+    errors = validate(fields, {"dry_run": [{"a": 1}]})
+    assert errors["dry_run"] == "Invalid input type for ['dry_run']"
+
+
+def test_unknown_and_read_only_variables_ignored():
+    fields = [Field("w", "Weather", "external_data_tool", required=True, read_only=True)]
+    assert validate(fields, {"other": {"x": 1}}) == {}
+
+
+# --- file type checks ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("a.JPG", "image"), ("x/y.svg", "image"), ("s.mp3", "audio"), ("m.MOV", "video"),
+     ("r.pdf", "document"), ("n.md", "document"), ("t.properties", "document"),
+     ("e.epub", "document"), ("a.exe", "custom"), ("README", "custom"),
+     (Path("/tmp/p.webp"), "image"), ("https://example.com/a.pdf?x=1.png", "document"),
+     ("https://example.com", "custom")],
+)  # fmt: skip
+def test_file_type_of(name, kind):
+    assert file_type_of(name) == kind
+
+
+def test_wrong_file_type(fields, tmp_path):
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ")
+    png = tmp_path / "pic.png"
+    png.write_bytes(b"x")
+    message = validate(fields, {"doc": exe})["doc"]
+    assert "tool.exe" in message and "document" in message
+    assert "pic.png" in validate(fields, {"doc": png})["doc"]
+    assert "doc" in validate(fields, {"doc": "https://example.com/pic.png"})
+
+
+def test_missing_local_file(fields, tmp_path):
+    message = validate(fields, {"doc": tmp_path / "gone.pdf"})["doc"]
+    assert "no such file" in message and "gone.pdf" in message
+
+
+def test_upload_method_and_custom_extensions(tmp_path):
+    data = tmp_path / "data.parquet"
+    data.write_bytes(b"x")
+    field = Field(
+        "f", "F", "file",
+        allowed_file_types=("document", "custom"),
+        allowed_file_extensions=(".PARQUET",),
+        allowed_file_upload_methods=("remote_url",),
+    )  # fmt: skip
+    assert validate([field], {"f": "https://h/data.parquet"}) == {}
+    assert "local files" in validate([field], {"f": data})["f"]
+    message = validate([field], {"f": "https://h/data.bin"})["f"]
+    assert "extension" in message and ".parquet" in message
+    # no types configured: known types pass, custom files need a listed extension (Dify's rule)
+    loose = Field("f", "F", "file")
+    assert validate([loose], {"f": "https://h/a.pdf"}) == {}
+    assert "extension" in validate([loose], {"f": "https://h/a.bin"})["f"]
+
+
+# --- coerce -------------------------------------------------------------------------------
+
+
+def test_coerce_types(fields, tmp_path):
+    raw = {
+        "name": "Ann",
+        "brief": "",
+        "tone": "casual",
+        "n": " 12 ",
+        "dry_run": "Yes",
+        "doc": "~/report.pdf",
+        "imgs": "a.png, https://h/b.png\nc.png,",
+        "meta": '{"k": [1, 2]}',
+        "extra": "kept",
+    }
+    values = coerce(fields, raw)
+    assert values == {
+        "name": "Ann",
+        "brief": "",
+        "tone": "casual",
+        "n": 12,
+        "dry_run": True,
+        "doc": Path("~/report.pdf").expanduser(),
+        "imgs": [Path("a.png"), "https://h/b.png", Path("c.png")],
+        "meta": {"k": [1, 2]},
+        "extra": "kept",
+    }
+    assert type(values["n"]) is int
+
+
+@pytest.mark.parametrize(("text", "value"), [("2.5", 2.5), ("1e3", 1000.0), ("-4", -4), ("x", "x")])
+def test_coerce_numbers(fields, text, value):
+    assert coerce(fields, {"n": text}) == {"n": value}
+
+
+def test_coerce_bad_number_is_reported_by_validate(fields):
+    values = coerce(fields, {"n": "lots"})
+    assert validate(fields, values)["n"] == "n in input form must be a valid number"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("true", True), ("1", True), ("ON", True), ("false", False), ("0", False), ("no", False),
+     ("off", False)],
+)  # fmt: skip
+def test_coerce_checkbox(fields, text, value):
+    assert coerce(fields, {"dry_run": text}) == {"dry_run": value}
+
+
+def test_coerce_checkbox_rejects_other_words(fields):
+    with pytest.raises(FormError) as info:
+        coerce(fields, {"dry_run": "maybe"})
+    assert info.value.variable == "dry_run"
+
+
+def test_coerce_invalid_json(fields):
+    with pytest.raises(FormError) as info:
+        coerce(fields, {"meta": "{nope"})
+    assert info.value.variable == "meta"
+    assert isinstance(info.value, DifyError)
+    assert "not valid JSON" in str(info.value)
+
+
+def test_coerce_blank_values_are_left_out(fields):
+    raw = {"n": " ", "dry_run": "", "doc": "", "imgs": " , ", "meta": "", "tone": ""}
+    assert coerce(fields, raw) == {}
+    # a blank required text box is "missing", so validate reports it as Dify's web form would
+    values = coerce(fields, {"name": "  "})
+    assert values == {}
+    assert validate(fields, values)["name"] == "name is required in input form"
+
+
+def test_coerce_then_validate_round_trip(fields, doc):
+    values = coerce(fields, {"name": "Bo", "tone": "formal", "doc": str(doc), "n": "2"})
+    assert validate(fields, values) == {}
+
+
+def test_as_text(fields):
+    f = by_name(fields)
+    assert as_text(f["dry_run"], True) == "true"
+    assert as_text(f["meta"], {"a": 1}) == '{"a": 1}'
+    assert as_text(f["imgs"], ["a.png", "b.png"]) == "a.png, b.png"
+    assert as_text(f["n"], None) == ""
+    raw = {"n": as_text(f["n"], 3), "meta": as_text(f["meta"], {"a": [1]})}
+    assert coerce(fields, raw) == {"n": 3, "meta": {"a": [1]}}
