@@ -1,0 +1,197 @@
+"""Small persistent state in SQLite: current conversation per app, last inputs, cached app list.
+
+Never holds API keys. Rows are keyed by a workspace key chosen by the caller (e.g.
+``f"{base_url}|{user}"``: conversations belong to one Dify user on one server) and the app id.
+
+State is a convenience, so the store never takes the program down: an unreadable, corrupt, locked
+or too-new database file is logged and replaced by an in-memory database for this session, and a
+failing read or write is logged and ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path, PurePath
+from typing import Any, TypeVar
+
+from . import paths
+from .secrets import Secret
+
+__all__ = ["SCHEMA_VERSION", "Store"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Ordered upgrade steps: _MIGRATIONS[n] takes a database from user_version n to n + 1.
+# Append new steps; never edit a released one.
+_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE conversations (
+        ws TEXT NOT NULL,
+        app_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (ws, app_id)
+    );
+    CREATE TABLE inputs (
+        ws TEXT NOT NULL,
+        app_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (ws, app_id)
+    );
+    CREATE TABLE app_cache (
+        ws TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
+]
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy: paths become strings; a Secret is dropped so no key reaches the disk."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items() if not isinstance(v, Secret)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value if not isinstance(v, Secret)]
+    if isinstance(value, PurePath):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+class Store:
+    def __init__(self, path: Path | str | None = None) -> None:
+        self._lock = threading.RLock()
+        target = str(path) if path is not None else str(paths.state_db_path())
+        self.path = target
+        self.problem: str | None = None  # why the file could not be used, if it could not
+        try:
+            self._conn = self._open(target)
+        except (sqlite3.Error, OSError) as exc:
+            self.problem = f"state database {target} unusable ({exc}); using memory for now"
+            log.warning("%s", self.problem)
+            self._conn = self._open(":memory:")
+
+    @property
+    def persistent(self) -> bool:
+        return self.problem is None and self.path != ":memory:"
+
+    def _open(self, target: str) -> sqlite3.Connection:
+        if target != ":memory:":
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: every statement commits on its own; migrations use explicit BEGIN.
+        conn = sqlite3.connect(target, timeout=5.0, check_same_thread=False, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"schema version {version} is newer than this difytui's ({SCHEMA_VERSION})"
+            )
+        for step in range(version, SCHEMA_VERSION):
+            conn.executescript(f"BEGIN; {_MIGRATIONS[step]}; PRAGMA user_version = {step + 1}; COMMIT;")
+
+    def _safely(self, default: T, action: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            try:
+                return action(self._conn)
+            except (sqlite3.Error, ValueError) as exc:
+                log.warning("state database: %s", exc)
+                return default
+
+    # -- conversations ------------------------------------------------------------------------
+
+    def conversation(self, ws: str, app_id: str) -> str | None:
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT conversation_id FROM conversations WHERE ws = ? AND app_id = ?",
+                (ws, app_id),
+            ).fetchone()
+            return row[0] if row else None
+
+        return self._safely(None, read)
+
+    def set_conversation(self, ws: str, app_id: str, conversation_id: str | None) -> None:
+        """Remember the app's current conversation; ``None`` (or "") starts a new one next time."""
+
+        def write(conn: sqlite3.Connection) -> None:
+            if conversation_id:
+                conn.execute(
+                    "INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?)",
+                    (ws, app_id, conversation_id, time.time()),
+                )
+            else:
+                conn.execute("DELETE FROM conversations WHERE ws = ? AND app_id = ?", (ws, app_id))
+
+        self._safely(None, write)
+
+    # -- last inputs --------------------------------------------------------------------------
+
+    def inputs(self, ws: str, app_id: str) -> dict:
+        def read(conn: sqlite3.Connection) -> dict:
+            row = conn.execute("SELECT data FROM inputs WHERE ws = ? AND app_id = ?", (ws, app_id)).fetchone()
+            data = json.loads(row[0]) if row else {}
+            return data if isinstance(data, dict) else {}
+
+        return self._safely({}, read)
+
+    def set_inputs(self, ws: str, app_id: str, inputs: dict) -> None:
+        data = json.dumps(_plain(dict(inputs)), ensure_ascii=False)
+        self._safely(
+            None,
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)",
+                (ws, app_id, data, time.time()),
+            ),
+        )
+
+    # -- cached app list ----------------------------------------------------------------------
+
+    def cached_apps(self, ws: str) -> list[dict]:
+        def read(conn: sqlite3.Connection) -> list[dict]:
+            row = conn.execute("SELECT data FROM app_cache WHERE ws = ?", (ws,)).fetchone()
+            data = json.loads(row[0]) if row else []
+            return [a for a in data if isinstance(a, dict)] if isinstance(data, list) else []
+
+        return self._safely([], read)
+
+    def set_cached_apps(self, ws: str, apps: list[dict]) -> None:
+        data = json.dumps(_plain(list(apps)), ensure_ascii=False)
+        self._safely(
+            None,
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO app_cache VALUES (?, ?, ?)", (ws, data, time.time())
+            ),
+        )
+
+    # -- lifetime -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._conn.close()
+            except sqlite3.Error as exc:  # pragma: no cover - close rarely fails
+                log.warning("state database: %s", exc)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
