@@ -175,9 +175,7 @@ def _config_dir_path(env: Mapping[str, str]) -> Path:
     return Path(override) / "config.toml" if override else paths.default_config_path()
 
 
-def find_config_path(
-    path: str | Path | None = None, env: Mapping[str, str] | None = None
-) -> Path | None:
+def find_config_path(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
     """The file to read: explicit or ``$DIFYTUI_CONFIG`` as given (even if missing, so the
     caller can complain about it), else the default location only when it exists."""
     env = os.environ if env is None else env
@@ -359,8 +357,7 @@ class _Builder:
         if len(given) != 1:
             problem = "has none" if not given else f"has {len(given)} ({', '.join(given)})"
             raise self.fail(
-                f"app {app_id!r} needs exactly one of api_key, api_key_env, api_key_cmd; "
-                f"it {problem}",
+                f"app {app_id!r} needs exactly one of api_key, api_key_env, api_key_cmd; it {problem}",
                 *at,
                 *(given[1:2] if given else ()),
             )
