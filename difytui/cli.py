@@ -196,14 +196,18 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
 
 
 def _inputs(args: argparse.Namespace, fields: list, coerce: Any) -> dict[str, Any]:
-    inputs: dict[str, Any] = {}
+    """The form's defaults (as Dify's web form pre-fills them), then --inputs-json, then each --input."""
+    from difytui.forms import defaults
+
+    inputs: dict[str, Any] = defaults(fields)
     if args.inputs_json:
         try:
-            inputs = json.loads(args.inputs_json)
+            given = json.loads(args.inputs_json)
         except ValueError as error:
             raise ValueError(f"--inputs-json is not valid JSON: {error}") from None
-        if not isinstance(inputs, dict):
+        if not isinstance(given, dict):
             raise ValueError("--inputs-json must be a JSON object")
+        inputs.update(given)
     raw: dict[str, str] = {}
     for item in args.input:
         key, sep, value = item.partition("=")

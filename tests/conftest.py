@@ -1,0 +1,117 @@
+"""Shared fixtures: a simulator on loopback, and one client API in two flavours (sync / async)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from difytui.client import AsyncDify, AsyncEventStream, Dify, EventStream
+from difytui.sim import Simulator
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path, monkeypatch):
+    """No test reads or writes the real user's config or data."""
+    monkeypatch.setenv("DIFYTUI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DIFYTUI_CONFIG_DIR", str(tmp_path / "config"))
+    for name in ("DIFYTUI_CONFIG", "DIFY_BASE_URL", "DIFY_API_KEY", "DIFY_USER", "DIFY_APP_ID"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(token_delay=0.0) as simulator:
+        yield simulator
+
+
+def _resolve(root: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        root = getattr(root, part)
+    return root
+
+
+class SyncAPI:
+    """Calls ``Dify`` methods by dotted name; a streaming result is read to the end."""
+
+    kind = "sync"
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.client = Dify(**kwargs)
+
+    def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        result = _resolve(self.client, name)(*args, **kwargs)
+        return list(result) if isinstance(result, EventStream) else result
+
+    def collect(self, name: str, *args: Any, **kwargs: Any) -> tuple[list[dict], Exception | None]:
+        """The events received before the stream ended, and the error that ended it (if any)."""
+        events: list[dict] = []
+        try:
+            for event in _resolve(self.client, name)(*args, **kwargs):
+                events.append(event)
+        except Exception as error:
+            return events, error
+        return events, None
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class AsyncAPI:
+    """The same calls on ``AsyncDify``, run to completion on a private event loop."""
+
+    kind = "async"
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.client = AsyncDify(**kwargs)
+
+    def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        async def run() -> Any:
+            result = _resolve(self.client, name)(*args, **kwargs)
+            if isinstance(result, AsyncEventStream):
+                return [event async for event in result]
+            return await result
+
+        return self.loop.run_until_complete(run())
+
+    def collect(self, name: str, *args: Any, **kwargs: Any) -> tuple[list[dict], Exception | None]:
+        events: list[dict] = []
+
+        async def run() -> Exception | None:
+            try:
+                async for event in _resolve(self.client, name)(*args, **kwargs):
+                    events.append(event)
+            except Exception as error:
+                return error
+            return None
+
+        return events, self.loop.run_until_complete(run())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.close())
+        self.loop.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def make_api(request, sim):
+    """``make_api(**client_kwargs)`` → a SyncAPI or AsyncAPI on the simulator's demo workspace."""
+    made: list[Any] = []
+
+    def make(**overrides: Any) -> SyncAPI | AsyncAPI:
+        kwargs: dict[str, Any] = {"base_url": sim.base_url, "apps": sim.apps_config(), "user": "tester"}
+        kwargs.update(overrides)
+        api = (SyncAPI if request.param == "sync" else AsyncAPI)(**kwargs)
+        made.append(api)
+        return api
+
+    yield make
+    for api in made:
+        api.close()
+
+
+@pytest.fixture
+def api(make_api):
+    return make_api()
