@@ -323,6 +323,9 @@ def test_dotted_and_inline_forms_are_located(tmp_path):
     assert "colour" in err.message and err.line == 3
     text = '[workspaces]\nlocal.base_url = "http://x/v1"\nlocal.timeout = "x"\n'
     assert load_error(write(tmp_path, text, "b.toml")).line == 3
+    # nested inline tables: the key is not found itself, so its nearest known parent's line is used
+    text = '[workspaces.local]\nbase_url = "http://x/v1"\n\napps = { bot = { api_key = 1 } }\n'
+    assert load_error(write(tmp_path, text, "c.toml")).line == 4
 
 
 def test_multiline_string_does_not_confuse_locator(tmp_path):

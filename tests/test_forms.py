@@ -19,14 +19,50 @@ from difytui.forms import (
 
 CAPTURES = Path("/work/shared/captures/service-api")
 
+# Response bodies copied verbatim from a real Dify 1.14.2 (captures/service-api/*.http), so the
+# tests run anywhere; test_copies_match_captures checks them against the captures when present.
+CAPTURED = {
+    "wf_parameters.http": (
+        '{"opening_statement":null,"suggested_questions":[],"suggested_questions_after_answer":{"en'
+        'abled":false},"speech_to_text":{"enabled":false},"text_to_speech":{"enabled":false,"voice"'
+        ':"","language":""},"retriever_resource":{"enabled":false},"annotation_reply":{"enabled":fa'
+        'lse},"more_like_this":{"enabled":false},"user_input_form":[{"text-input":{"label":"name","'
+        'max_length":48,"options":[],"required":true,"type":"text-input","variable":"name"}},{"numb'
+        'er":{"label":"count","options":[],"required":false,"type":"number","variable":"count"}}],"'
+        'sensitive_word_avoidance":{"enabled":false},"file_upload":{},"system_parameters":{"image_f'
+        'ile_size_limit":10,"video_file_size_limit":100,"audio_file_size_limit":50,"file_size_limit'
+        '":15,"workflow_file_upload_limit":10}}'
+    ),
+    "chat_parameters.http": (
+        '{"opening_statement":"Hello from chat-echo","suggested_questions":["ping?"],"suggested_que'
+        'stions_after_answer":{"enabled":false},"speech_to_text":{"enabled":false},"text_to_speech"'
+        ':{"enabled":false,"voice":"","language":""},"retriever_resource":{"enabled":false},"annota'
+        'tion_reply":{"enabled":false},"more_like_this":{"enabled":false},"user_input_form":[{"text'
+        '-input":{"label":"city","max_length":48,"options":[],"required":true,"type":"text-input","'
+        'variable":"city"}}],"sensitive_word_avoidance":{"enabled":false},"file_upload":{"enabled":'
+        'false},"system_parameters":{"image_file_size_limit":10,"video_file_size_limit":100,"audio_'
+        'file_size_limit":50,"file_size_limit":15,"workflow_file_upload_limit":10}}'
+    ),
+    "chat_missing_input_blocking.http": (
+        '{"code":"invalid_param","message":"city is required in input form","status":400}'
+    ),
+    "wf_run_wrong_type_input.http": (
+        '{"code":"invalid_param","message":"count in input form must be a valid number","status":400}'
+    ),
+}
+
 
 def captured_body(name: str) -> dict:
-    """The JSON body of a captured HTTP response (the last `{` line)."""
+    return json.loads(CAPTURED[name])
+
+
+@pytest.mark.parametrize("name", sorted(CAPTURED))
+def test_copies_match_captures(name):
     path = CAPTURES / name
     if not path.exists():
-        pytest.skip(f"capture {name} not available")
+        pytest.skip("captures not available here")
     line = [ln for ln in path.read_text().splitlines() if ln.startswith("{")][-1]
-    return json.loads(line)
+    assert json.loads(line) == captured_body(name)
 
 
 # The workflow example of the protocol notes §5.2 (every control type, `type` repeated inside).
