@@ -319,9 +319,12 @@ def validate(fields: Iterable[Field], values: Mapping[str, Any]) -> dict[str, st
 # Text → values
 
 
-def _to_file(text: str) -> str | Path:
+def _to_file(text: str) -> dict[str, str] | Path:
+    """A local path (uploaded by the client) or a URL as Dify's ``remote_url`` file mapping."""
     text = text.strip()
-    return text if _is_url(text) else Path(text).expanduser()
+    if _is_url(text):
+        return {"type": file_type_of(text), "transfer_method": "remote_url", "url": text}
+    return Path(text).expanduser()
 
 
 def _coerce_one(field: Field, text: str) -> Any:
@@ -391,4 +394,6 @@ def as_text(field: Field, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, (list, tuple)):
         return ", ".join(as_text(field, v) for v in value)
+    if isinstance(value, dict) and field.control in ("file", "file-list"):
+        return str(value.get("url") or value.get("upload_file_id") or "")
     return str(value)

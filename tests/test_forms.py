@@ -363,7 +363,11 @@ def test_coerce_types(fields, tmp_path):
         "n": 12,
         "dry_run": True,
         "doc": Path("~/report.pdf").expanduser(),
-        "imgs": [Path("a.png"), "https://h/b.png", Path("c.png")],
+        "imgs": [
+            Path("a.png"),
+            {"type": "image", "transfer_method": "remote_url", "url": "https://h/b.png"},
+            Path("c.png"),
+        ],
         "meta": {"k": [1, 2]},
         "extra": "kept",
     }
