@@ -1,0 +1,127 @@
+"""Deterministic demo answers: helpful-looking Markdown that echoes the query and the inputs.
+
+Some answers deliberately contain non-ASCII (é, 日本, emoji) so chunk-cutting tests and the demo
+exercise multi-byte UTF-8 split across network reads.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_PIECE = re.compile(r"\s*\S+|\s+")
+
+
+def tokens(text: str, size: int = 4) -> list[str]:
+    """Split text into LLM-like deltas of a few characters (words, long words cut in pieces)."""
+    out = []
+    for word in _PIECE.findall(text):
+        out.extend(word[i : i + size] for i in range(0, len(word), size))
+    return out
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict) and value.get("dify_model_identity"):
+        return value.get("filename") or "file"
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value) or "—"
+    return str(value)
+
+
+def support_answer(query: str, inputs: dict, turn: int) -> str:
+    name = inputs.get("customer_name") or "there"
+    product = inputs.get("product") or "difytui"
+    return (
+        f"## Re: {query}\n\n"
+        f"Hi {name}! Here is what I found about **{product}** (turn {turn}):\n\n"
+        "1. Open the app list with `Ctrl+P` and pick an app.\n"
+        "2. Fill in the form — required fields are marked with `*`.\n"
+        "3. Press `Enter` to send; `Esc` stops a running answer.\n\n"
+        "```bash\n"
+        "difytui --demo            # try everything without a server\n"
+        'difytui run support-bot "hello"\n'
+        "```\n\n"
+        "> Tip: answers stream token by token, so you can stop early. Merci et à bientôt! 👋\n"
+    )
+
+
+def agent_plan(query: str, inputs: dict) -> tuple[str, str, str]:
+    """(tool input query, tool observation, final answer) for the travel agent."""
+    days = inputs.get("days") or 3
+    budget = bool(inputs.get("budget_mode"))
+    prefs = inputs.get("preferences") or "no particular preferences"
+    observation = '{"forecast": "sunny, 22°C", "highlights": ["Fushimi Inari 伏見稲荷", "Nishiki market"]}'
+    lines = [f"### {days}-day plan: {query}", ""]
+    for day in range(1, int(days) + 1 if isinstance(days, (int, float)) else 4):
+        if day > 7:
+            lines.append("- …and more days of free exploring.")
+            break
+        lines.append(
+            f"- **Day {day}** — {'a free walking tour' if budget else 'a guided tour'} "
+            f"in the morning, café crawl in the afternoon ☕"
+        )
+    lines += ["", f"Preferences noted: _{prefs}_. Weather looks sunny (22°C). Bon voyage! ✈️"]
+    return query, observation, "\n".join(lines) + "\n"
+
+
+def trip_answer(query: str, inputs: dict, turn: int) -> str:
+    city = inputs.get("city") or "your city"
+    season = inputs.get("season") or "any season"
+    photo = inputs.get("photo")
+    extra = f"\nI looked at your photo *{_show(photo)}* — lovely light! 📷\n" if photo else ""
+    return (
+        f"# {city} in {season}\n\n"
+        f"You asked: *{query}* (message {turn} of our chat).\n\n"
+        "| Time | Plan |\n|------|------|\n"
+        f"| Morning | Walk the old town of {city} |\n"
+        "| Noon | Lunch: try the local specialty (ramen 日本 or crêpes) |\n"
+        "| Evening | Sunset viewpoint 🌅 |\n"
+        f"{extra}\n"
+        "Ask a follow-up and I'll keep the same city in mind.\n"
+    )
+
+
+def section_titles(topic: str, sections: int) -> list[str]:
+    base = ["Background", "Current state", "Risks", "Options", "Recommendation", "Next steps"]
+    n = max(1, min(int(sections or 3), len(base)))
+    return [f"{title}: {topic}" for title in base[:n]]
+
+
+def section_draft(title: str, audience: str, include_code: bool) -> str:
+    text = f"## {title}\n\nA short, {audience}-friendly summary of {title.lower()}.\n"
+    if include_code:
+        text += "\n```python\nprint('résumé ✓')\n```\n"
+    return text
+
+
+def report_text(inputs: dict, drafts: list[str]) -> str:
+    head = f"# Report: {inputs.get('topic')}\n\n"
+    notes = inputs.get("notes")
+    if notes:
+        head += f"> Notes: {notes}\n\n"
+    meta = inputs.get("metadata")
+    if meta:
+        head += f"_Metadata: {_show(meta)}_\n\n"
+    files = inputs.get("attachments")
+    if files:
+        head += f"_Attachments: {_show(files)}_\n\n"
+    return head + "\n".join(drafts)
+
+
+def copy_answer(query: str, inputs: dict) -> str:
+    product = inputs.get("product_name") or "Your product"
+    tone = inputs.get("tone") or "friendly"
+    brief = inputs.get("brief") or query
+    return (
+        f"## {product}\n\n"
+        f"*Tone: {tone}*\n\n"
+        f"**{product}** — {brief.strip()}\n\n"
+        "- Fast to set up, pleasant to use ✨\n"
+        "- Works offline, syncs when you're back online\n"
+        "- Loved by teams from Paris to 東京\n\n"
+        f"_Try {product} today — c'est magnifique!_\n"
+    )

@@ -1,0 +1,158 @@
+"""The public facade: a Dify 1.14.2 Service API simulator served from a daemon thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import Any
+
+from .api import Api
+from .apps import ALL_APPS, DEMO_APPS, api_key_for
+from .runs import Run
+from .server import STREAM_FAULTS, Request, Server
+from .state import State
+
+FAULT_KINDS = ("status", *STREAM_FAULTS)
+
+
+class Simulator:
+    """A deterministic, stdlib-only Dify Service API (``/v1``) for the demo workspace.
+
+    ``token_delay``, ``ping_interval`` and ``error_silence`` may be changed while running.
+    """
+
+    def __init__(
+        self,
+        token_delay: float = 0.0,
+        ping_interval: float = 10.0,
+        error_silence: float = 300.0,
+        chunk_seed: int | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.token_delay = token_delay
+        self.ping_interval = ping_interval
+        self.error_silence = error_silence
+        self.chunk_seed = chunk_seed
+        self.host = host
+        self.port = port
+        #: app id → API key, hidden helper apps (``bench-stream``) included.
+        self.api_keys: dict[str, str] = {app_id: api_key_for(app_id) for app_id in ALL_APPS}
+        #: every request received, in order (see :class:`~difytui.sim.server.Request`).
+        self.requests: list[Request] = []
+        self.state = State()
+        self._api = Api(self.state, self.api_keys)
+        self._faults: list[dict] = []
+        self._faults_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        if self._thread is not None:
+            return self
+        self._thread = threading.Thread(target=self._run, name="difytui-sim", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        with contextlib.suppress(RuntimeError):  # loop already closed
+            loop.call_soon_threadsafe(self._stopping.set)
+        thread.join(5)
+        self._thread = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        except BaseException as exc:  # reported to start() when it happens during startup
+            self._error = exc
+        finally:
+            self._ready.set()
+            loop.close()
+
+    async def _main(self) -> None:
+        self._stopping = asyncio.Event()
+        self._server = Server(self, self._api)
+        server = await asyncio.start_server(self._server.connection, self.host, self.port, limit=1024 * 1024)
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        await self._stopping.wait()
+        server.close()
+        # Open streams (silent error streams included) must not delay shutdown: cancel them.
+        tasks = list(self._server.connections)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=1)
+
+    # --- addresses and keys ---------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def apps_config(self) -> dict[str, str]:
+        """app id → key for the visible demo apps, ready for ``Dify(apps=...)``."""
+        return {app_id: self.api_keys[app_id] for app_id in DEMO_APPS}
+
+    def config_toml(self, workspace: str = "demo") -> str:
+        lines = [f"[workspaces.{workspace}]", f'base_url = "{self.base_url}"', ""]
+        for app_id, key in self.apps_config().items():
+            lines += [f"[workspaces.{workspace}.apps.{app_id}]", f'api_key = "{key}"', ""]
+        return "\n".join(lines)
+
+    # --- observation ----------------------------------------------------------------------------
+
+    @property
+    def running_tasks(self) -> dict[str, Run]:
+        """task_id → run for streams currently in flight."""
+        return dict(self._api.running)
+
+    @property
+    def stopped_tasks(self) -> list[str]:
+        """task ids whose stop request reached a running task (the stream then ended)."""
+        return list(self._api.stopped_tasks)
+
+    # --- faults ---------------------------------------------------------------------------------
+
+    def add_fault(self, path: str, kind: str, **kw: Any) -> None:
+        """One-shot fault for the next request whose path starts with ``path``.
+
+        kinds: ``status`` (status, body, content_type, headers, dify_headers), ``cut`` /
+        ``malformed`` / ``eof`` (after = number of data events sent first; streams only).
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        with self._faults_lock:
+            self._faults.append({"path": path, "kind": kind, **kw})
+
+    def clear_faults(self) -> None:
+        with self._faults_lock:
+            self._faults.clear()
+
+    def _peek_fault(self, path: str) -> dict | None:
+        with self._faults_lock:
+            return next((f for f in self._faults if path.startswith(f["path"])), None)
+
+    def _consume_fault(self, fault: dict) -> None:
+        with self._faults_lock, contextlib.suppress(ValueError):
+            self._faults.remove(fault)

@@ -1,0 +1,156 @@
+"""In-memory state of the simulated workspace: ids, end users, conversations, messages, uploads, runs.
+
+Only the server's event-loop thread touches it, so it needs no locking.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+_NS = uuid.UUID("0b6a9c1e-5f3d-4e2a-8c7b-646966797369")
+
+
+class Ids:
+    """Deterministic UUIDs: uuid5 over a per-simulator counter (same request order → same ids)."""
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    def new(self, kind: str) -> str:
+        self._n += 1
+        return str(uuid.uuid5(_NS, f"{kind}:{self._n}"))
+
+
+def now() -> int:
+    return int(time.time())
+
+
+@dataclass
+class Message:
+    id: str
+    conversation_id: str
+    inputs: dict
+    query: str
+    answer: str = ""
+    created_at: int = field(default_factory=now)
+    status: str = "normal"
+    error: str | None = None
+    agent_thoughts: list = field(default_factory=list)
+    message_files: list = field(default_factory=list)
+    feedback: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "parent_message_id": "00000000-0000-0000-0000-000000000000",
+            "inputs": self.inputs,
+            "query": self.query,
+            "answer": self.answer,
+            "feedback": self.feedback,
+            "retriever_resources": [],
+            "created_at": self.created_at,
+            "agent_thoughts": self.agent_thoughts,
+            "message_files": self.message_files,
+            "status": self.status,
+            "error": self.error,
+            "extra_contents": [],
+        }
+
+
+@dataclass
+class Conversation:
+    id: str
+    app_id: str
+    user: str
+    name: str
+    inputs: dict
+    introduction: str
+    created_at: int = field(default_factory=now)
+    updated_at: int = field(default_factory=now)
+    messages: list[Message] = field(default_factory=list)
+    #: creation / update sequence numbers: timestamps tie within a second, list order must not.
+    order: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "inputs": self.inputs,
+            "status": "normal",
+            "introduction": self.introduction,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass
+class WorkflowRun:
+    id: str
+    app_id: str
+    user: str
+    inputs: dict
+    status: str = "running"
+    outputs: dict = field(default_factory=dict)
+    error: str | None = None
+    total_steps: int = 0
+    total_tokens: int = 0
+    created_at: int = field(default_factory=now)
+    finished_at: int | None = None
+    elapsed_time: float = 0.0
+
+
+class State:
+    def __init__(self) -> None:
+        self.ids = Ids()
+        self.conversations: dict[str, Conversation] = {}
+        self.messages: dict[str, Message] = {}
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.workflow_runs: dict[str, WorkflowRun] = {}
+        self._end_users: dict[tuple[str, str], str] = {}
+        self._seq = itertools.count(1)
+
+    def end_user_id(self, app_id: str, user: str) -> str:
+        key = (app_id, user)
+        if key not in self._end_users:
+            self._end_users[key] = self.ids.new("end-user")
+        return self._end_users[key]
+
+    def conversation(self, app_id: str, user: str, conversation_id: str) -> Conversation | None:
+        conv = self.conversations.get(conversation_id)
+        if conv is None or conv.app_id != app_id or conv.user != user:
+            return None
+        return conv
+
+    def new_conversation(self, app: dict, app_id: str, user: str, query: str, inputs: dict):
+        name = query if len(query) <= 20 else query[:20] + "..."
+        conv = Conversation(
+            id=self.ids.new("conversation"),
+            app_id=app_id,
+            user=user,
+            name=name or "New conversation",
+            inputs=inputs,
+            introduction=app["parameters"].get("opening_statement") or "",
+        )
+        seq = next(self._seq)
+        conv.order = {"created": seq, "updated": seq}
+        self.conversations[conv.id] = conv
+        return conv
+
+    def add_message(self, conv: Conversation | None, query: str, inputs: dict) -> Message:
+        msg = Message(
+            id=self.ids.new("message"),
+            conversation_id=conv.id if conv else "",
+            inputs=inputs,
+            query=query,
+        )
+        self.messages[msg.id] = msg
+        if conv is not None:
+            conv.messages.append(msg)
+            conv.updated_at = now()
+            conv.order["updated"] = next(self._seq)
+        return msg

@@ -1,0 +1,141 @@
+"""Byte-level conventions of Dify 1.14.2's Service API: serialisers, status lines, canned bodies.
+
+Dify uses three JSON serialisers (protocol §1.1) and a client must cope with all of them, so the
+simulator reproduces each one exactly instead of picking a single convenient format.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+SERVER_VERSION = "1.14.2"
+
+#: Headers every Dify response carries (Flask-CORS + ext_app_metrics).
+BASE_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "X-Env, X-Trace-Id, X-Version",
+    "X-Version": SERVER_VERSION,
+    "X-Env": "PRODUCTION",
+    "Vary": "Cookie",
+}
+
+# Werkzeug spells reason phrases in upper case ("400 BAD REQUEST").
+_REASONS = {
+    200: "OK",
+    201: "CREATED",
+    204: "NO CONTENT",
+    400: "BAD REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT FOUND",
+    405: "METHOD NOT ALLOWED",
+    413: "REQUEST ENTITY TOO LARGE",
+    415: "UNSUPPORTED MEDIA TYPE",
+    429: "TOO MANY REQUESTS",
+    500: "INTERNAL SERVER ERROR",
+    502: "BAD GATEWAY",
+    503: "SERVICE UNAVAILABLE",
+    504: "GATEWAY TIMEOUT",
+}
+
+
+def reason(status: int) -> str:
+    return _REASONS.get(status, "UNKNOWN")
+
+
+def resource_json(obj: Any) -> bytes:
+    """flask-restx ``output_json`` with ujson: compact, ASCII-escaped, ``\\/``, trailing newline."""
+    return (json.dumps(obj, separators=(",", ":")).replace("/", "\\/") + "\n").encode()
+
+
+def blocking_json(obj: Any) -> bytes:
+    """``compact_generate_response`` for blocking runs: stdlib json.dumps spacing, no newline."""
+    return json.dumps(obj).encode()
+
+
+def sse_frame(event: dict) -> bytes:
+    """One orjson-encoded SSE event: compact, raw UTF-8."""
+    return b"data: " + json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+
+
+PING_FRAME = b"event: ping\n\n"
+
+HTML_404 = (
+    b"<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
+    b"<p>The requested URL was not found on the server. If you entered the URL manually please "
+    b"check your spelling and try again.</p>\n"
+)
+
+JSON = "application/json"
+JSON_UTF8 = "application/json; charset=utf-8"
+SSE = "text/event-stream; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+
+
+@dataclass
+class Response:
+    """A complete (non-streaming) HTTP response."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    #: leave out Dify's own headers (an error page from a proxy in front of Dify)
+    bare: bool = False
+
+
+def ok(obj: Any, status: int = 200) -> Response:
+    return Response(status, resource_json(obj))
+
+
+def blocking(obj: Any) -> Response:
+    return Response(200, blocking_json(obj), JSON_UTF8)
+
+
+def error(status: int, code: str, message: str, **headers: str) -> Response:
+    return Response(
+        status, resource_json({"code": code, "message": message, "status": status}), JSON, headers
+    )
+
+
+def unauthorized(message: str) -> Response:
+    return error(401, "unauthorized", message, **{"WWW-Authenticate": 'Bearer realm="api"'})
+
+
+def invalid_param(message: str) -> Response:
+    return error(400, "invalid_param", message)
+
+
+def not_found_html() -> Response:
+    return Response(404, HTML_404, HTML)
+
+
+def method_not_allowed() -> Response:
+    return error(405, "method_not_allowed", "The method is not allowed for the requested URL.")
+
+
+def internal_error() -> Response:
+    return Response(
+        500,
+        resource_json({"message": "Internal Server Error", "code": "unknown", "status": 500}),
+    )
+
+
+# flask-restx appends route suggestions (difflib over all rules) to every 404 message; these are
+# the suggestions Dify 1.14.2 produces for the URIs where the simulator raises a 404.
+_DID_YOU_MEAN = {
+    "/v1/chat-messages": "/v1/chat-messages or /v1/chat-messages/<string:task_id>/stop",
+    "/v1/messages": "/v1/messages or /v1/chat-messages or /api/messages",
+    "/v1/conversations": "/v1/conversations or /api/conversations or /v1/conversations/<uuid:c_id>",
+}
+
+
+def not_found(message: str, path: str) -> Response:
+    """A Dify 404 with the flask-restx "did you mean" suffix (clients match on the prefix)."""
+    base = message.rstrip(".")
+    hint = _DID_YOU_MEAN.get(path)
+    if hint is None:
+        return error(404, "not_found", message)
+    return error(404, "not_found", f"{base}. You have requested this URI [{path}] but did you mean {hint} ?")
