@@ -100,9 +100,10 @@ class Api:
                 continue
             if req.method == "OPTIONS":
                 return wire.Response(200, b"", None, {"Allow": ", ".join([*methods, "OPTIONS"])})
-            if req.method not in methods:
+            method = "GET" if req.method == "HEAD" else req.method  # Flask adds HEAD to GET routes
+            if method not in methods:
                 return wire.method_not_allowed()
-            name, user_src = methods[req.method]
+            name, user_src = methods[method]
             ctx = Ctx(req, m.groupdict())
             try:
                 early = self._prepare(ctx, user_src)

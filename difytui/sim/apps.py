@@ -139,7 +139,7 @@ _APPS: dict[str, dict] = {
                     False,
                     label="Trip length (days)",
                     variable="days",
-                    required=True,
+                    required=False,
                     default=3,
                 ),
                 _item(
