@@ -285,3 +285,36 @@ def test_concurrent_streams_and_conversations(sim):
         convs = c.get("/conversations", params={"user": "user0", "limit": 3}).json()
     assert convs["has_more"] is True and len(convs["data"]) == 3
     assert {d["name"] for d in convs["data"]} <= {"q0", "q2", "q4", "q6"}
+
+
+def test_stopped_chat_ends_with_message_end_and_keeps_partial_answer(sim):
+    sim.token_delay = 0.01
+    payload = {"inputs": {"product": "difytui"}, "query": "hi", "user": "u1", "response_mode": "streaming"}
+    events: list[dict] = []
+    with _client(sim, "support-bot") as c:
+        with c.stream("POST", "/chat-messages", json=payload) as r:
+            for line in r.iter_lines():
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+                    if len(events) == 3:
+                        c.post(f"/chat-messages/{events[0]['task_id']}/stop", json={"user": "u1"})
+        history = c.get("/messages", params={"user": "u1", "conversation_id": events[0]["conversation_id"]})
+    assert [e["event"] for e in events] == ["message"] * 3 + ["message_end"]
+    assert history.json()["data"][0]["answer"] == "".join(e["answer"] for e in events[:3])
+
+
+def test_conversation_rules(sim):
+    unknown = "7a1b2c3d-4e5f-4a6b-9c8d-0e1f2a3b4c5d"
+    with _client(sim, "trip-planner") as flow, _client(sim, "support-bot") as bot:
+        fresh = flow.post("/chat-messages", json={**CITY, "conversation_id": unknown})
+        missing = bot.post(
+            "/chat-messages",
+            json={"inputs": {"product": "difytui"}, "query": "q", "user": "u1", "conversation_id": unknown},
+        )
+        no_inputs = bot.post("/chat-messages", json={"query": "q", "user": "u1"})
+    assert fresh.status_code == 200 and fresh.json()["conversation_id"] != unknown
+    assert missing.status_code == 404
+    assert missing.json()["message"].startswith("Conversation Not Exists. You have requested this URI")
+    assert no_inputs.json()["message"].startswith(
+        "1 validation error for ChatRequestPayload\ninputs\n  Field required"
+    )
