@@ -1,0 +1,47 @@
+"""The Textual console. Imported lazily by the CLI, so ``import difytui`` never loads Textual."""
+
+from __future__ import annotations
+
+import sys
+
+
+def run(config_path: str | None = None, workspace: str | None = None, demo: bool = False) -> int:
+    """Open the console on the configured workspace (or the built-in simulator with ``demo``).
+
+    A bad configuration exits with 2 and its one-line message before any screen is shown.
+    """
+    from difytui.errors import ConfigError
+    from difytui.tui.safe_text import clean
+
+    sim = None
+    config = None
+    try:
+        if demo:
+            from difytui.demo import start_demo
+
+            sim, ws = start_demo(token_delay=0.02)
+        else:
+            from difytui.config import load_config
+
+            config = load_config(config_path)
+            ws = config.workspace(workspace)
+    except ConfigError as error:
+        print(f"difytui: {clean(str(error))}", file=sys.stderr)
+        return 2
+    try:
+        from difytui.tui.app import DifyConsole
+
+        while True:
+            app = DifyConsole(
+                ws,
+                keymap=config.keymap if config else None,
+                workspaces=list(config.workspaces) if config else None,
+            )
+            result = app.run()
+            if isinstance(result, tuple) and result and result[0] == "workspace" and config:
+                ws = config.workspace(result[1])
+                continue
+            return app.return_code or 0
+    finally:
+        if sim is not None:
+            sim.stop()

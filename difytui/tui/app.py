@@ -1,0 +1,267 @@
+"""The application shell: sidebar + one pane per opened app, bindings, keymap, command palette.
+
+The shell owns the client, the state store and the app list refresh; panes own their runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ContentSwitcher, Footer, Static
+
+import difytui
+from difytui.tui import messages as m
+from difytui.tui import runner
+from difytui.tui.commands import DifyCommands
+from difytui.tui.safe_text import clean, one_line
+from difytui.tui.screens.help import HelpScreen, binding_rows
+from difytui.tui.widgets.app_list import AppItem, AppList
+from difytui.tui.widgets.chat_pane import ChatPane
+from difytui.tui.widgets.completion_pane import CompletionPane
+from difytui.tui.widgets.pane import AppPane, PaneContext
+from difytui.tui.widgets.prompt import Prompt
+from difytui.tui.widgets.workflow_pane import WorkflowPane
+
+PANES: dict[str, type[AppPane]] = {"chat": ChatPane, "workflow": WorkflowPane, "completion": CompletionPane}
+
+
+def styles_dir() -> Path:
+    """Installed wheels ship styles/ inside the package; editable installs use the repo's styles/."""
+    package = Path(difytui.__file__).parent
+    for candidate in (package / "styles", package.parent / "styles"):
+        if (candidate / "app.tcss").is_file():
+            return candidate
+    return package / "styles"
+
+
+def workspace_key(workspace: Any) -> str:
+    """State-store key: conversations belong to one Dify user on one server."""
+    return f"{workspace.base_url}|{workspace.user}"
+
+
+class DifyConsole(App[Any]):
+    TITLE = "difytui"
+    CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "app.tcss"]
+    COMMANDS = App.COMMANDS | {DifyCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[Any]] = [
+        Binding("slash", "focus_filter", "Filter apps", key_display="/", id="apps.filter"),
+        Binding("ctrl+r", "run", "Run/send", id="app.run"),
+        Binding("escape", "stop", "Stop", id="app.stop"),
+        Binding("ctrl+n", "new_conversation", "New chat", id="chat.new"),
+        Binding("ctrl+t", "toggle_raw", "Raw events", id="log.raw"),
+        # priority: TextArea binds ctrl+y to redo.
+        Binding("ctrl+y", "copy_answer", "Copy answer", id="answer.copy", priority=True),
+        Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        workspace: Any,
+        *,
+        client: Any = None,
+        store: Any = None,
+        keymap: dict[str, str] | None = None,
+        workspaces: list[str] | None = None,
+    ) -> None:
+        super().__init__()
+        from difytui.client import AsyncDify
+        from difytui.store import Store
+
+        self.workspace = workspace
+        self.client = client if client is not None else AsyncDify(workspace=workspace)
+        self.store = store if store is not None else Store()
+        self.ws_key = workspace_key(workspace)
+        self.user_keymap = dict(keymap or {})
+        self._workspaces = list(workspaces or [workspace.name])
+        self.panes: dict[str, AppPane] = {}
+        self.sub_title = workspace.name
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="sidebar"):
+                title = Text("difytui", style="bold")
+                title.append(f"  {one_line(self.workspace.name)}", style="dim")
+                yield Static(title, id="brand", markup=False)
+                yield AppList(self._initial_apps(), id="apps")
+            with ContentSwitcher(id="panes", initial="welcome"):
+                yield Static(self._welcome(), id="welcome", markup=False)
+        yield Footer()
+
+    def _welcome(self) -> Text:
+        text = Text()
+        text.append("Pick an app on the left", style="bold")
+        text.append(" (↑/↓ and Enter, or type to filter).\n\n")
+        text.append("ctrl+r runs or sends · Escape stops · ctrl+n new conversation · ctrl+t raw events\n")
+        text.append("ctrl+y copies the last answer · F1 lists every key · ctrl+p command palette")
+        text.append(
+            f"\n\nWorkspace {one_line(self.workspace.name)} at {clean(self.workspace.base_url)}", style="dim"
+        )
+        return text
+
+    def _initial_apps(self) -> list[AppItem]:
+        """The first frame never waits on the network: cached entries, else bare ids."""
+        cached = {a.get("id"): a for a in self.store.cached_apps(self.ws_key)}
+        return [
+            AppItem.from_any(cached[app_id]) if app_id in cached else AppItem(app_id, app_id)
+            for app_id in self.workspace.apps
+        ]
+
+    def on_mount(self) -> None:
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
+        self.query_one("#app-options").focus()
+        self.refresh_apps()
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    # -- app list ----------------------------------------------------------------------------
+
+    @property
+    def app_list(self) -> AppList:
+        return self.query_one(AppList)
+
+    def app_items(self) -> list[AppItem]:
+        apps = self.app_list.apps
+        return [apps[i] for i in self.app_list.order]
+
+    def workspace_names(self) -> list[str]:
+        return self._workspaces
+
+    def refresh_apps(self) -> None:
+        self.app_list.set_status("refreshing…")
+        self.run_worker(runner.refresh_apps(self.client, self.post_message), group="apps", exclusive=True)
+
+    @on(m.AppsRefreshed)
+    def _apps_refreshed(self, message: m.AppsRefreshed) -> None:
+        current = self.app_list.apps
+        items: list[AppItem] = []
+        failures = []
+        for info in message.apps:
+            item = AppItem.from_any(info)
+            if item.error:
+                failures.append(item.error)
+                known = current.get(item.id)
+                if known is not None and known.mode:
+                    item = AppItem(known.id, known.name, known.mode, known.description, item.error)
+            items.append(item)
+        self.app_list.set_apps(items)
+        self.store.set_cached_apps(self.ws_key, [i.to_dict() for i in items if i.mode])
+        if failures:
+            self.app_list.set_status(f"{len(failures)} app(s) unavailable: {failures[0]}")
+        else:
+            self.app_list.set_status(f"{len(items)} apps")
+
+    @on(m.AppsRefreshFailed)
+    def _apps_failed(self, message: m.AppsRefreshFailed) -> None:
+        self.app_list.set_status(f"cannot refresh: {message.message}")
+
+    @on(AppList.Chosen)
+    def _chosen(self, message: AppList.Chosen) -> None:
+        self.open_app(message.app_id)
+
+    def open_app(self, app_id: str) -> None:
+        item = self.app_list.apps.get(app_id)
+        if item is None:
+            return
+        switcher = self.query_one("#panes", ContentSwitcher)
+        pane = self.panes.get(app_id)
+        if pane is None:
+            pane_class = PANES.get(item.interface or "")
+            if pane_class is None:
+                reason = item.error or "its mode is not known yet (the app list is still loading)"
+                self.notify(
+                    f"Cannot open {one_line(item.name)}: {clean(reason)}", severity="error", markup=False
+                )
+                return
+            ctx = PaneContext(self.client, self.store, self.ws_key)
+            pane = pane_class(item, ctx, id=f"pane-{len(self.panes)}")
+            pane.want_focus = True
+            self.panes[app_id] = pane
+            switcher.mount(pane)
+            switcher.current = pane.id
+            return
+        switcher.current = pane.id
+        pane.focus_first()
+
+    @property
+    def current_pane(self) -> AppPane | None:
+        switcher = self.query_one("#panes", ContentSwitcher)
+        widget = switcher.visible_content
+        return widget if isinstance(widget, AppPane) else None
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#app-filter").focus()
+
+    def action_run(self) -> None:
+        pane = self.current_pane
+        if pane is None or self.app_list.has_focus_within:
+            app_id = self.app_list.highlighted_app
+            if app_id and (pane is None or pane.item.id != app_id):
+                self.open_app(app_id)
+                return
+        if pane is None:
+            self.notify("Open an app first (Enter on the list).", severity="warning")
+            return
+        pane.action_run()
+
+    def action_stop(self) -> None:
+        pane = self.current_pane
+        if pane is not None and pane.action_stop():
+            return
+        if self.query_one("#app-filter").has_focus:
+            self.query_one("#app-options").focus()
+
+    def action_new_conversation(self) -> None:
+        pane = self.current_pane
+        if pane is None or not pane.new_conversation():
+            self.notify("New conversation works in chat apps.", severity="warning")
+
+    def action_toggle_raw(self) -> None:
+        pane = self.current_pane
+        if pane is None:
+            self.notify("Open an app first.", severity="warning")
+            return
+        shown = pane.toggle_raw()
+        self.notify("Raw events shown." if shown else "Raw events hidden.", timeout=2)
+
+    def action_copy_answer(self) -> None:
+        pane = self.current_pane
+        text = pane.last_answer if pane is not None else ""
+        if not text:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied the last answer ({len(text)} characters).", timeout=3)
+
+    def action_copy_conversation(self) -> None:
+        pane = self.current_pane
+        conversation = getattr(pane, "conversation_id", None)
+        if not conversation:
+            self.notify("No conversation yet.", severity="warning")
+            return
+        self.copy_to_clipboard(conversation)
+        self.notify(f"Copied conversation id {clean(conversation)}.", timeout=3, markup=False)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        bindings = [b for b in self.BINDINGS if isinstance(b, Binding)] + list(Prompt.BINDINGS)
+        self.push_screen(HelpScreen(binding_rows(bindings, self.user_keymap)))
+
+    def switch_workspace(self, name: str) -> None:
+        self.exit(("workspace", name))

@@ -1,0 +1,205 @@
+"""Worker bodies: the only place the TUI talks to Dify (through ``AsyncDify``).
+
+Each function runs inside a Textual worker started by a pane and reports back with
+``post(message)``; none of them touches a widget. Errors become ``RunFailed`` messages with a
+readable text, so nothing reaches the screen as a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from difytui.errors import DifyAPIError, DifyError
+from difytui.tui import messages as m
+from difytui.tui.safe_text import one_line
+
+Post = Callable[[Any], Any]
+
+ANSWER_EVENTS = frozenset({"message", "agent_message"})
+GRAPH_EVENTS = frozenset(
+    {
+        "workflow_started",
+        "node_started",
+        "node_finished",
+        "node_retry",
+        "iteration_started",
+        "iteration_next",
+        "iteration_completed",
+        "loop_started",
+        "loop_next",
+        "loop_completed",
+        "agent_log",
+    }
+)
+
+
+@dataclass
+class RunRequest:
+    """Everything needed to (re)send one run; kept by the pane so a failed run can be retried."""
+
+    app_id: str
+    interface: str  # chat | workflow | completion
+    inputs: dict[str, Any]
+    query: str = ""
+    conversation_id: str | None = None
+    files: list[Any] = field(default_factory=list)
+
+
+def describe_error(error: BaseException) -> tuple[str, str, int | None]:
+    """(readable message, Dify code, HTTP status) for a notice."""
+    if isinstance(error, DifyAPIError):
+        text = f"{error.status} {error.code}".strip() + f": {one_line(error.message) or 'no message'}"
+        if error.status == 401:
+            text += " — check the app's API key"
+        return text, error.code, error.status
+    if isinstance(error, DifyError):
+        return one_line(str(error)), "", None
+    return f"unexpected error ({type(error).__name__}): {one_line(str(error))}", "", None
+
+
+def _invoke(client: Any, request: RunRequest) -> Any:
+    app = client.app
+    if request.interface == "chat":
+        return app.chat.invoke(
+            request.app_id,
+            request.query,
+            request.inputs,
+            conversation_id=request.conversation_id,
+            files=request.files or None,
+        )
+    if request.interface == "workflow":
+        return app.workflow.invoke(request.app_id, request.inputs, files=request.files or None)
+    return app.completion.invoke(request.app_id, request.inputs, files=request.files or None)
+
+
+def _error_event_message(event: dict[str, Any]) -> tuple[str, str, int | None]:
+    code = str(event.get("code") or "")
+    status = event.get("status") if isinstance(event.get("status"), int) else None
+    text = one_line(event.get("message")) or "the run failed"
+    label = f"{status or ''} {code}".strip()
+    return (f"{label}: {text}" if label else text), code, status
+
+
+async def stream_run(client: Any, request: RunRequest, run_id: int, post: Post) -> None:
+    """Run ``request`` as a stream, posting one typed message per event, then RunFinished/RunFailed.
+
+    Cancellation (Escape) closes the stream before it propagates; the pane calls the stop endpoint.
+    """
+    clock = time.monotonic
+    post(m.RunStarted(run_id, clock()))
+    stream = _invoke(client, request)
+    first: float | None = None
+    ids: dict[str, Any] = {}
+    usage: dict[str, Any] = {}
+    finished: dict[str, Any] | None = None
+    try:
+        async for event in stream:
+            now = clock()
+            if first is None:
+                first = now
+            kind = event.get("event")
+            seen = {
+                "task_id": event.get("task_id"),
+                "conversation_id": event.get("conversation_id"),
+                "message_id": event.get("message_id"),
+                "workflow_run_id": event.get("workflow_run_id"),
+            }
+            changed = {k: v for k, v in seen.items() if v and ids.get(k) != v}
+            if changed:
+                ids.update(changed)
+                post(m.RunIds(run_id, event, now, **{k: ids.get(k) for k in seen}))
+            if kind in ANSWER_EVENTS or (
+                kind == "message_file" and "answer" in event and not event.get("url")
+            ):
+                post(m.AnswerDelta(run_id, event, now, str(event.get("answer") or "")))
+            elif kind == "text_chunk":
+                data = event.get("data") or {}
+                post(m.AnswerDelta(run_id, event, now, str(data.get("text") or "")))
+            elif kind == "message_replace":
+                post(m.AnswerReplaced(run_id, event, now, str(event.get("answer") or "")))
+            elif kind in GRAPH_EVENTS:
+                post(m.NodeEvent(run_id, event, now))
+            elif kind == "agent_thought":
+                post(m.AgentThought(run_id, event, now))
+            else:
+                post(m.OtherEvent(run_id, event, now))
+                if kind == "message_end":
+                    usage = dict((event.get("metadata") or {}).get("usage") or {})
+                    finished = finished or {"status": "succeeded"}
+                elif kind in ("workflow_finished", "workflow_paused"):
+                    data = event.get("data") or {}
+                    finished = {
+                        "status": "paused" if kind == "workflow_paused" else str(data.get("status")),
+                        "error": data.get("error"),
+                        "outputs": data.get("outputs"),
+                        "elapsed_time": data.get("elapsed_time"),
+                    }
+                    if data.get("total_tokens") and not usage.get("total_tokens"):
+                        usage["total_tokens"] = data.get("total_tokens")
+                elif kind == "error":
+                    text, code, status = _error_event_message(event)
+                    post(m.RunFailed(run_id, text, code, status, clock(), first))
+                    return
+    except DifyError as error:
+        text, code, status = describe_error(error)
+        post(m.RunFailed(run_id, text, code, status, clock(), first))
+        return
+    finally:
+        # Also on cancellation (Escape): after an `error` event Dify may keep the connection open.
+        await stream.aclose()
+    finished = finished or {"status": "succeeded"}
+    error = finished.get("error")
+    post(
+        m.RunFinished(
+            run_id,
+            status=finished.get("status") or "succeeded",
+            finished_at=clock(),
+            first_event_at=first,
+            error=one_line(error) if error else None,
+            outputs=finished.get("outputs"),
+            usage=usage,
+            elapsed_time=finished.get("elapsed_time"),
+        )
+    )
+
+
+async def stop_task(client: Any, app_id: str, task_id: str, post: Post) -> None:
+    """Ask Dify to stop ``task_id`` (after the pane closed the stream)."""
+    try:
+        await client.app.stop(app_id, task_id)
+    except DifyError as error:
+        post(m.StopDone(task_id, describe_error(error)[0]))
+        return
+    post(m.StopDone(task_id))
+
+
+async def load_parameters(client: Any, app_id: str, post: Post) -> None:
+    try:
+        parameters = await client.app.parameters(app_id)
+    except DifyError as error:
+        post(m.ParametersFailed(app_id, describe_error(error)[0]))
+        return
+    post(m.ParametersLoaded(app_id, parameters if isinstance(parameters, dict) else {}))
+
+
+async def load_history(client: Any, app_id: str, conversation_id: str, post: Post) -> None:
+    """The last turns of a continued conversation; failures are quiet (the id is still shown)."""
+    try:
+        body = await client.app.messages(app_id, conversation_id, limit=10)
+    except DifyError:
+        return
+    items = body.get("data") if isinstance(body, dict) else None
+    if isinstance(items, list) and items:
+        post(m.HistoryLoaded(conversation_id, [i for i in items if isinstance(i, dict)]))
+
+
+async def refresh_apps(client: Any, post: Post) -> None:
+    try:
+        apps = await client.apps()
+    except DifyError as error:
+        post(m.AppsRefreshFailed(describe_error(error)[0]))
+        return
+    post(m.AppsRefreshed(list(apps)))

@@ -1,0 +1,59 @@
+"""F1: every key binding with its id (for ``[keymap]`` in the config), keys and description."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+EXTRA_KEYS = [
+    ("", "enter", "Open the highlighted app · send the chat message"),
+    ("", "tab / shift+tab", "Next / previous field"),
+    ("", "up / down", "Move in the app list (also from the filter box)"),
+    ("", "ctrl+p", "Command palette: switch app, new conversation, copy, workspaces…"),
+]
+
+
+def binding_rows(bindings: list[Binding], keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    rows = []
+    for binding in bindings:
+        if not binding.id:
+            continue
+        keys = keymap.get(binding.id, binding.key)
+        rows.append((binding.id, keys.replace(",", " / "), binding.description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[Any]] = [
+        Binding("escape,f1,q", "dismiss", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str, str]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append("difytui — keys\n\n", style="bold")
+        text.append(f"{'id':<16} {'keys':<22} action\n", style="bold underline")
+        for binding_id, keys, description in [*self.rows, *EXTRA_KEYS]:
+            text.append(f"{binding_id:<16} ", style="cyan")
+            text.append(f"{keys:<22} ", style="bold")
+            text.append(f"{description}\n")
+        text.append(
+            '\nRemap any id in the config file:  [keymap]  app.run = "f5"\n'
+            "Escape stops a run; the partial answer stays and your message returns to the prompt.\n"
+            "Copying uses OSC 52 (in tmux: set -g set-clipboard on).",
+            style="dim",
+        )
+        with VerticalScroll(id="help-body"):
+            yield Static(text, markup=False)
+
+    def action_dismiss(self, result: Any = None) -> None:  # type: ignore[override]
+        self.dismiss(None)

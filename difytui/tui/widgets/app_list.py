@@ -1,0 +1,183 @@
+"""The sidebar: the workspace's apps grouped by interface, with a filter box."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from difytui.models import INTERFACE_BY_MODE, MODE_LABELS
+from difytui.tui.safe_text import one_line
+
+GROUPS = (("chat", "Chat"), ("workflow", "Workflow"), ("completion", "Completion"))
+
+
+@dataclass
+class AppItem:
+    """What the sidebar knows about an app (from the cache first, then from /info)."""
+
+    id: str
+    name: str
+    mode: str = ""
+    description: str = ""
+    error: str | None = None
+
+    @property
+    def interface(self) -> str | None:
+        return INTERFACE_BY_MODE.get(self.mode)
+
+    @classmethod
+    def from_any(cls, value: Any) -> AppItem:
+        get = value.get if isinstance(value, dict) else lambda k, d=None: getattr(value, k, d)
+        return cls(
+            id=str(get("id", "")),
+            name=str(get("name", "") or get("id", "")),
+            mode=str(get("mode", "") or ""),
+            description=str(get("description", "") or ""),
+            error=get("error", None),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "mode": self.mode, "description": self.description}
+
+
+BADGE_STYLES = {
+    "chat": "black on #7dcfff",
+    "agent-chat": "black on #bb9af7",
+    "agent": "black on #bb9af7",
+    "advanced-chat": "black on #7aa2f7",
+    "workflow": "black on #9ece6a",
+    "completion": "black on #e0af68",
+}
+
+
+def badge(mode: str) -> str:
+    return MODE_LABELS.get(mode, mode or "?")
+
+
+def badge_text(mode: str) -> Text:
+    return Text(f" {badge(mode)} ", style=BADGE_STYLES.get(mode, "reverse"))
+
+
+class AppOptions(OptionList):
+    """The option list; Enter/click open the highlighted app (OptionSelected)."""
+
+
+class AppList(Vertical):
+    """Filter box + grouped app list. Posts ``AppList.Chosen`` when an app is opened."""
+
+    @dataclass
+    class Chosen(Message):
+        app_id: str
+
+    def __init__(self, apps: list[AppItem], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.apps: dict[str, AppItem] = {a.id: a for a in apps}
+        self.order: list[str] = [a.id for a in apps]
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="/ filter apps", id="app-filter", compact=True)
+        yield AppOptions(id="app-options")
+        yield Static("", id="apps-status", markup=False)
+
+    def on_mount(self) -> None:
+        self.rebuild()
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one("#app-filter", Input).value.strip().lower()
+
+    def set_apps(self, apps: list[AppItem]) -> None:
+        """Replace the list (after a refresh), keeping the highlighted app if it is still there."""
+        self.apps = {a.id: a for a in apps}
+        self.order = [a.id for a in apps]
+        self.rebuild()
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#apps-status", Static).update(Text(one_line(text), style="italic"))
+
+    def _matches(self, item: AppItem, needle: str) -> bool:
+        if not needle:
+            return True
+        hay = f"{item.id} {item.name} {item.mode} {badge(item.mode)} {item.description}".lower()
+        return all(word in hay for word in needle.split())
+
+    def _prompt(self, item: AppItem) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(one_line(item.name) or item.id)
+        text.append(" ")
+        if item.error and not item.mode:
+            text.append(" ! ", style="bold reverse red")
+        else:
+            text.append_text(badge_text(item.mode))
+        return text
+
+    def rebuild(self) -> None:
+        options = self.query_one(AppOptions)
+        highlighted = self.highlighted_app
+        needle = self.filter_text
+        items: list[Option] = []
+        groups: dict[str, list[AppItem]] = {key: [] for key, _ in GROUPS}
+        groups["other"] = []
+        for app_id in self.order:
+            item = self.apps[app_id]
+            if self._matches(item, needle):
+                groups.get(item.interface or "other", groups["other"]).append(item)
+        for key, title in (*GROUPS, ("other", "Unavailable")):
+            members = groups[key]
+            if not members:
+                continue
+            items.append(Option(Text(title, style="bold"), id=f"group:{key}", disabled=True))
+            items.extend(Option(self._prompt(item), id=item.id) for item in members)
+        options.clear_options()
+        options.add_options(items)
+        if not any(not o.disabled for o in items):
+            options.add_option(Option(Text("no app matches", style="italic"), disabled=True))
+            return
+        ids = [o.id for o in items if not o.disabled]
+        target = highlighted if highlighted in ids else ids[0]
+        options.highlighted = options.get_option_index(target)
+
+    @property
+    def highlighted_app(self) -> str | None:
+        options = self.query_one(AppOptions)
+        if options.highlighted is None:
+            return None
+        option = options.get_option_at_index(options.highlighted)
+        return None if option.disabled or option.id is None else option.id
+
+    @on(Input.Changed, "#app-filter")
+    def _filter_changed(self) -> None:
+        self.rebuild()
+
+    @on(Input.Submitted, "#app-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        app_id = self.highlighted_app
+        if app_id:
+            self.post_message(self.Chosen(app_id))
+
+    def on_key(self, event: Any) -> None:
+        # Up/Down in the filter box move the highlight, so typing + Enter is enough to open an app.
+        filter_box = self.query_one("#app-filter", Input)
+        if filter_box.has_focus and event.key in ("down", "up"):
+            options = self.query_one(AppOptions)
+            if event.key == "down":
+                options.action_cursor_down()
+            else:
+                options.action_cursor_up()
+            event.stop()
+            event.prevent_default()
+
+    @on(OptionList.OptionSelected, "#app-options")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id and not event.option.disabled:
+            self.post_message(self.Chosen(event.option.id))

@@ -1,0 +1,237 @@
+"""Chat interface (chatbot, agent, chatflow): form, conversation, prompt; keeps the conversation id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Button, Collapsible, Markdown, Static
+
+from difytui.tui import messages as m
+from difytui.tui import runner
+from difytui.tui.runner import RunRequest
+from difytui.tui.safe_text import clean, one_line
+from difytui.tui.widgets.pane import ActiveRun, AppPane
+from difytui.tui.widgets.prompt import Prompt
+from difytui.tui.widgets.response_log import AnswerView, UserTurn
+from difytui.tui.widgets.timeline import NodeTimeline
+
+
+class SuggestedQuestion(Button):
+    def __init__(self, question: str) -> None:
+        super().__init__(Content(one_line(question)), compact=True, classes="suggested")
+        self.question = question
+
+
+class ChatPane(AppPane):
+    interface = "chat"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conversation_id: str | None = self.ctx.store.conversation(self.ctx.ws_key, self.item.id)
+        self._sent_turns = 0
+
+    def compose_controls(self) -> ComposeResult:
+        with Horizontal(id="conversation-bar"):
+            yield Static("", id="conversation", markup=False)
+
+    def compose_bottom(self) -> ComposeResult:
+        yield Prompt(id="prompt")
+
+    @property
+    def prompt(self) -> Prompt:
+        return self.query_one("#prompt", Prompt)
+
+    def main_control(self) -> Widget | None:
+        return self.prompt
+
+    def on_mount(self) -> None:
+        # (Textual also calls AppPane.on_mount: handlers run for every class in the MRO.)
+        self._show_conversation()
+        if self.conversation_id:
+            self.run_worker(
+                runner.load_history(self.ctx.client, self.item.id, self.conversation_id, self.post_message),
+                group="history",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    def _show_conversation(self, note: str = "") -> None:
+        text = Text()
+        if self.conversation_id:
+            text.append("conversation ", style="dim")
+            text.append(clean(self.conversation_id), style="bold")
+            text.append("  (ctrl+n starts a new one)", style="dim")
+        else:
+            text.append("new conversation", style="italic")
+        if note:
+            text.append(f"  {note}", style="yellow")
+        self.query_one("#conversation", Static).update(text)
+
+    async def after_form_loaded(self) -> None:
+        await self._show_opening()
+
+    async def _show_opening(self) -> None:
+        opening = str(self.parameters.get("opening_statement") or "")
+        questions = [q for q in self.parameters.get("suggested_questions") or [] if isinstance(q, str)]
+        widgets: list[Widget] = []
+        if opening:
+            widgets.append(Markdown(clean(opening), classes="opening"))
+        if questions:
+            row = Horizontal(*(SuggestedQuestion(q) for q in questions), classes="suggestions")
+            widgets.append(row)
+        if widgets:
+            log = self.log_view
+            if log.children:
+                await log.mount_all(widgets, before=0)
+            else:
+                await log.add(*widgets)
+
+    @on(m.HistoryLoaded)
+    async def _history(self, message: m.HistoryLoaded) -> None:
+        if message.conversation_id != self.conversation_id or self._sent_turns:
+            return
+        widgets: list[Widget] = [
+            Static(Text("— earlier in this conversation —", style="dim"), classes="history-sep")
+        ]
+        for item in message.messages:
+            if item.get("query"):
+                widgets.append(UserTurn(str(item["query"])))
+            if item.get("answer"):
+                widgets.append(Markdown(clean(item["answer"]), classes="history-answer"))
+        await self.log_view.add(*widgets)
+
+    @on(SuggestedQuestion.Pressed)
+    def _suggested(self, event: Button.Pressed) -> None:
+        event.stop()
+        if isinstance(event.button, SuggestedQuestion) and self.active is None:
+            self.prompt.text = event.button.question
+            self.action_run()
+
+    @on(Prompt.Submitted)
+    def _submitted(self, event: Prompt.Submitted) -> None:
+        event.stop()
+        self.action_run()
+
+    def build_request(self) -> RunRequest | None:
+        query = self.prompt.text.strip()
+        inputs = self.collect_inputs()
+        if inputs is None:
+            return None
+        if not query:
+            self.notify("Type a message first.", severity="warning")
+            self.prompt.focus()
+            return None
+        # Dify needs the same inputs on every turn (a follow-up without required inputs fails).
+        return RunRequest(self.item.id, "chat", inputs, query=query, conversation_id=self.conversation_id)
+
+    async def before_run(self, run: ActiveRun) -> None:
+        request = run.request
+        self.remember_inputs(request.inputs)
+        self.query_one("#inputs", Collapsible).collapsed = True
+        self._sent_turns += 1
+        self.prompt.text = ""
+        run.answer = AnswerView()
+        await self.log_view.add(UserTurn(request.query), run.answer)
+        self.log_view.anchor()
+
+    def conversation_seen(self, run: ActiveRun, conversation_id: str) -> None:
+        sent = run.request.conversation_id
+        self.conversation_id = conversation_id
+        self.ctx.store.set_conversation(self.ctx.ws_key, self.item.id, conversation_id)
+        if sent and sent != conversation_id:
+            # Chatflows answer an unknown conversation id by silently starting a new conversation.
+            self.call_later(
+                self.notice,
+                f"Dify did not continue conversation {sent}: it started a new conversation "
+                f"{conversation_id}. Earlier turns are not part of this one.",
+                "warning",
+            )
+            self._show_conversation("(new: Dify did not know the previous id)")
+        else:
+            self._show_conversation()
+
+    async def node_event(self, run: ActiveRun, event: dict[str, Any]) -> None:
+        timeline = run.extra.get("timeline")
+        if timeline is None:
+            timeline = NodeTimeline(classes="chat-timeline")
+            run.extra["timeline"] = timeline
+            if run.answer is not None:
+                await self.log_view.mount(timeline, before=run.answer)
+            else:
+                await self.log_view.add(timeline)
+        timeline.apply(event)
+
+    async def agent_thought(self, run: ActiveRun, event: dict[str, Any]) -> None:
+        thoughts: dict[str, dict[str, Any]] = run.extra.setdefault("thoughts", {})
+        thoughts[str(event.get("id"))] = event  # the same thought is re-sent as it fills in
+        view = run.extra.get("thought_view")
+        if view is None:
+            view = Static("", classes="thoughts", markup=False)
+            run.extra["thought_view"] = view
+            if run.answer is not None:
+                await self.log_view.mount(view, before=run.answer)
+            else:
+                await self.log_view.add(view)
+        text = Text()
+        for thought in sorted(thoughts.values(), key=lambda t: t.get("position") or 0):
+            tool = one_line(thought.get("tool"))
+            if not tool:
+                continue
+            text.append("🔧 ", style="")
+            text.append(tool, style="bold")
+            tool_input = one_line(thought.get("tool_input"))
+            if tool_input:
+                text.append(f"  {tool_input[:120]}", style="dim")
+            observation = one_line(thought.get("observation"))
+            if observation:
+                text.append(f"\n   → {observation[:200]}", style="italic")
+            text.append("\n")
+        text.rstrip()
+        view.update(text)
+        view.display = bool(text.plain)
+
+    async def run_ended(self, run: ActiveRun, message: m.RunFinished) -> None:
+        timeline = run.extra.get("timeline")
+        if timeline is not None:
+            timeline.finish(message.status)
+
+    async def run_stopped(self, run: ActiveRun) -> None:
+        timeline = run.extra.get("timeline")
+        if timeline is not None:
+            timeline.finish("stopped")
+
+    async def run_aborted(self, run: ActiveRun) -> None:
+        # Never lose what the user typed: put the message back unless they already typed a new one.
+        if not self.prompt.text.strip():
+            self.prompt.text = run.request.query
+            self.prompt.move_cursor(self.prompt.document.end)
+
+    def retry_hint(self, run: ActiveRun, code: str) -> str:
+        if code == "not_found" and run.request.conversation_id:
+            return (
+                "The conversation may be gone: ctrl+n starts a new one. Your message is back in the prompt."
+            )
+        return "Your message is back in the prompt: Enter or ctrl+r sends it again."
+
+    def new_conversation(self) -> bool:
+        if self.active is not None:
+            self.action_stop()
+        self.conversation_id = None
+        self._sent_turns = 0
+        self.ctx.store.set_conversation(self.ctx.ws_key, self.item.id, None)
+        self.call_later(self._reset_log)
+        return True
+
+    async def _reset_log(self) -> None:
+        await self.log_view.remove_children()
+        self.stats.display = False
+        self._show_conversation()
+        await self._show_opening()
+        await self.notice("New conversation: the next message starts it.", "info")
+        self.prompt.focus()

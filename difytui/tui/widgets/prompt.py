@@ -1,0 +1,38 @@
+"""The chat prompt: Enter sends, alt+enter (or ctrl+j) inserts a newline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class Prompt(TextArea):
+    BINDINGS: ClassVar[list[Any]] = [
+        # Many terminals cannot tell shift+enter from enter; alt+enter and ctrl+j reach us everywhere.
+        Binding("alt+enter,ctrl+j", "newline", "Newline", id="prompt.newline", show=False),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        prompt: Prompt
+        text: str
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
+        self.placeholder = "Message — Enter sends, alt+enter adds a line"
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted(self, self.text))
+            return
+        await super()._on_key(event)
+
+    def action_newline(self) -> None:
+        self.insert("\n")

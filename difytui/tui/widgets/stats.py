@@ -1,0 +1,63 @@
+"""The line under the log after each run: timings, tokens, price and the ids worth copying."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from difytui.tui.safe_text import one_line
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def stats_text(
+    *,
+    first_event: float | None,
+    total: float | None,
+    usage: dict[str, Any] | None = None,
+    conversation_id: str | None = None,
+    task_id: str | None = None,
+    status: str = "",
+) -> Text:
+    usage = usage or {}
+    parts: list[tuple[str, str]] = []
+    if status:
+        parts.append((status, "bold"))
+    parts.append((f"first event {first_event:.2f}s" if first_event is not None else "no events", ""))
+    if total is not None:
+        parts.append((f"total {total:.2f}s", ""))
+    tokens = usage.get("total_tokens")
+    if isinstance(tokens, int):
+        detail = ""
+        if isinstance(usage.get("prompt_tokens"), int) and isinstance(usage.get("completion_tokens"), int):
+            detail = f" ({usage['prompt_tokens']} in / {usage['completion_tokens']} out)"
+        parts.append((f"{tokens} tokens{detail}", "cyan"))
+    price = _number(usage.get("total_price"))
+    if price is not None:
+        parts.append((f"{price:.6f} {one_line(usage.get('currency') or '')}".strip(), "green"))
+    if conversation_id:
+        parts.append((f"conversation {one_line(conversation_id)}", ""))
+    if task_id:
+        parts.append((f"task {one_line(task_id)}", "dim"))
+    text = Text()
+    for i, (part, style) in enumerate(parts):
+        if i:
+            text.append(" · ", style="dim")
+        text.append(part, style=style)
+    return text
+
+
+class StatsLine(Static):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", markup=False, **kwargs)
+
+    def show_stats(self, **values: Any) -> None:
+        self.update(stats_text(**values))
+        self.display = True
