@@ -18,7 +18,14 @@ from . import wire
 from .apps import ALL_APPS, info_body, parameters_body, site_body
 from .runs import Run, events_for
 from .state import State, now
-from .validation import file_type_for, is_uuid, parse_payload, prepare_files, prepare_inputs
+from .validation import (
+    file_type_for,
+    is_uuid,
+    parse_payload,
+    prepare_files,
+    prepare_inputs,
+    pydantic_error,
+)
 
 if TYPE_CHECKING:
     from .server import Request
@@ -447,8 +454,6 @@ class Api:
         q = ctx.request.query
         limit = _int(q.get("limit"), 20, 1, 100)
         if "conversation_id" not in q:
-            from .validation import pydantic_error
-
             raise pydantic_error(
                 "MessageListQuery", [("conversation_id", "Field required", "missing", dict(q))]
             )

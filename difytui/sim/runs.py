@@ -33,8 +33,6 @@ class Raw:
     count: int
 
 
-Item = "dict | Pause | Raw"
-
 STOPPED_ERROR = "Stopped by user."
 
 _CITATION = {

@@ -12,7 +12,7 @@ import email.utils
 import json
 import random
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -39,7 +39,6 @@ class Request:
     body: bytes = b""
     json: Any = None
     raw_target: str = ""
-    extra: dict = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
@@ -219,9 +218,10 @@ class Server:
         try:
             await asyncio.wait_for(asyncio.shield(eof), self.sim.error_silence)
         except asyncio.TimeoutError:
-            eof.cancel()
             await self._send(writer, b"0\r\n\r\n")
             return True
+        finally:
+            eof.cancel()
         return False
 
     async def _pump(self, writer, run: Run, fault: dict | None) -> bool:
