@@ -144,10 +144,8 @@ def _apps(dify: Any, *, json_output: bool) -> int:
                     line += f" — {app.description}"
                 print(printable(line))
     broken = [app for app in apps if app.interface is None]
-    if broken:
-        print("\nUnavailable")
-        for app in broken:
-            print(printable(f"  {app.id:<{width}}  {app.error or 'unknown mode ' + app.mode}"))
+    for app in broken:  # problems go to stderr, so stdout stays the listing
+        _say(f"difytui: {app.id}: {app.error or 'unknown mode ' + repr(app.mode)}")
     return EXIT_ERROR if broken and len(broken) == len(apps) else EXIT_OK
 
 

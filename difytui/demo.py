@@ -11,10 +11,12 @@ if TYPE_CHECKING:
 
 def start_demo(token_delay: float = 0.02) -> tuple[Simulator, Workspace]:
     """Start the simulator in a background thread and return it with a workspace pointing at it."""
+    from difytui import paths
     from difytui.config import AppEntry, Workspace, default_user
     from difytui.sim import Simulator
 
-    sim = Simulator(token_delay=token_delay).start()
+    # The demo's conversations live in the data dir so `--conversation` and TUI restarts continue them.
+    sim = Simulator(token_delay=token_delay, state_path=paths.data_dir() / "demo-state.json").start()
     workspace = Workspace(
         name="demo",
         base_url=sim.base_url,

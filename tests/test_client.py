@@ -375,3 +375,19 @@ def test_an_app_whose_info_fails_is_listed_with_its_error(make_api, sim):
     apps = {app.id: app for app in api("apps")}
     assert apps["support-bot"].interface == "chat"
     assert apps["broken"].interface is None and "401" in apps["broken"].error
+
+
+def test_error_event_with_a_code_is_yielded_as_sent_and_ends_the_stream(api, sim):
+    sim.add_fault(
+        "/v1/chat-messages", "error", after=3, code="completion_request_error", message="Rate limit"
+    )
+    events, error = api.collect("app.chat.invoke", "support-bot", "hi", {"product": "difytui"})
+    assert error is None and len(events) == 4
+    last = events[-1]
+    assert (last["event"], last["code"], last["message"], last["status"]) == (
+        "error",
+        "completion_request_error",
+        "Rate limit",
+        400,
+    )
+    assert last["conversation_id"] == events[0]["conversation_id"]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 200 * 1024 * 1024
-STREAM_FAULTS = ("cut", "malformed", "eof")
+STREAM_FAULTS = ("cut", "malformed", "eof", "error")
 
 
 @dataclass
@@ -274,6 +274,8 @@ class Server:
                 return False
             if kind == "malformed":
                 await self._send_chunk(writer, b"data: <not json>\n\n")
+            if kind == "error":
+                await self._send_chunk(writer, wire.sse_frame(_error_event(run, fault)))
             await self._send(writer, b"0\r\n\r\n")
         return kind != "malformed"
 
@@ -289,6 +291,20 @@ class Server:
             return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(run.stop_event.wait(), seconds)
+
+
+def _error_event(run: Run, fault: dict) -> dict:
+    """A generation error as the in-process path (chat, agent, completion) streams it: with a code."""
+    envelope: dict[str, Any] = {"event": "error"}
+    if run.conversation is not None:
+        envelope["conversation_id"] = run.conversation.id
+    if run.message is not None:
+        envelope["message_id"] = run.message.id
+    envelope["created_at"] = run.created_at
+    envelope["code"] = fault.get("code", "completion_request_error")
+    envelope["message"] = fault.get("message", "[openai] Rate Limit Error")
+    envelope["status"] = fault.get("status", 400)
+    return envelope
 
 
 def _abandon(run: Run, events) -> None:

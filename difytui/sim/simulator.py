@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from .api import Api
@@ -30,6 +33,7 @@ class Simulator:
         chunk_seed: int | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
+        state_path: str | Path | None = None,
     ) -> None:
         self.token_delay = token_delay
         self.ping_interval = ping_interval
@@ -42,6 +46,9 @@ class Simulator:
         #: every request received, in order (see :class:`~difytui.sim.server.Request`).
         self.requests: list[Request] = []
         self.state = State()
+        #: where conversations are kept between runs (the demo's), or None for a fresh workspace.
+        self.state_path = Path(state_path) if state_path else None
+        self._load_state()
         self._api = Api(self.state, self.api_keys)
         self._faults: list[dict] = []
         self._faults_lock = threading.Lock()
@@ -71,6 +78,24 @@ class Simulator:
             loop.call_soon_threadsafe(self._stopping.set)
         thread.join(5)
         self._thread = None
+        self._save_state()
+
+    def _load_state(self) -> None:
+        if self.state_path is None or not self.state_path.exists():
+            return
+        try:
+            self.state.restore(json.loads(self.state_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            self.state = State()  # a damaged demo state is not worth an error: start afresh
+
+    def _save_state(self) -> None:
+        if self.state_path is None:
+            return
+        with contextlib.suppress(OSError):
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.state_path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.state.snapshot()), encoding="utf-8")
+            os.replace(temporary, self.state_path)
 
     def __enter__(self) -> Simulator:
         return self.start()
@@ -138,7 +163,8 @@ class Simulator:
         """One-shot fault for the next request whose path starts with ``path``.
 
         kinds: ``status`` (status, body, content_type, headers, dify_headers), ``cut`` /
-        ``malformed`` / ``eof`` (after = number of data events sent first; streams only).
+        ``malformed`` / ``eof`` / ``error`` (after = number of data events sent first; streams only;
+        ``error`` sends a generation error event with code, message, status, then ends the stream).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")

@@ -5,10 +5,9 @@ Only the server's event-loop thread touches it, so it needs no locking.
 
 from __future__ import annotations
 
-import itertools
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 _NS = uuid.UUID("0b6a9c1e-5f3d-4e2a-8c7b-646966797369")
@@ -112,7 +111,35 @@ class State:
         self.uploads: dict[str, dict[str, Any]] = {}
         self.workflow_runs: dict[str, WorkflowRun] = {}
         self._end_users: dict[tuple[str, str], str] = {}
-        self._seq = itertools.count(1)
+        self._seq = 0
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # -- persistence (the demo keeps its conversations across runs of difytui) ----------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Conversations, their messages, end users and the id counters, as JSON-ready data."""
+        return {
+            "version": 1,
+            "ids": self.ids._n,
+            "seq": self._seq,
+            "end_users": [[app, user, eid] for (app, user), eid in self._end_users.items()],
+            "conversations": [asdict(conv) for conv in self.conversations.values()],
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        if data.get("version") != 1:
+            return
+        self.ids._n = int(data["ids"])
+        self._seq = int(data["seq"])
+        self._end_users = {(app, user): eid for app, user, eid in data["end_users"]}
+        for raw in data["conversations"]:
+            messages = [Message(**m) for m in raw.pop("messages")]
+            conv = Conversation(**raw, messages=messages)
+            self.conversations[conv.id] = conv
+            self.messages.update((m.id, m) for m in messages)
 
     def end_user_id(self, app_id: str, user: str) -> str:
         key = (app_id, user)
@@ -136,7 +163,7 @@ class State:
             inputs=inputs,
             introduction=app["parameters"].get("opening_statement") or "",
         )
-        seq = next(self._seq)
+        seq = self._next_seq()
         conv.order = {"created": seq, "updated": seq}
         self.conversations[conv.id] = conv
         return conv
@@ -152,5 +179,5 @@ class State:
         if conv is not None:
             conv.messages.append(msg)
             conv.updated_at = now()
-            conv.order["updated"] = next(self._seq)
+            conv.order["updated"] = self._next_seq()
         return msg

@@ -1,0 +1,193 @@
+"""The headless CLI, run in-process: what scripts and CI see on stdout, stderr and in the exit code."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from difytui.cli import main
+from difytui.sim import Simulator
+
+
+def run(capsys, *argv: str) -> tuple[int, list[str], str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+@pytest.fixture
+def config(tmp_path, sim):
+    """A config file for a workspace on the test simulator."""
+    path = tmp_path / "config.toml"
+    apps = "\n".join(
+        f'[workspaces.test.apps.{app_id}]\napi_key = "{key}"\n' for app_id, key in sim.apps_config().items()
+    )
+    path.write_text(f'[workspaces.test]\nbase_url = "{sim.base_url}"\nuser = "cli"\n\n{apps}')
+    return str(path)
+
+
+def test_demo_apps_lists_five_apps_grouped_by_interface(capsys):
+    code, out, _err = run(capsys, "--demo", "apps")
+    assert code == 0
+    text = "\n".join(out)
+    for heading in ("Chat", "Workflow", "Completion"):
+        assert heading in out
+    chat = out.index("Chat")
+    workflow = out.index("Workflow")
+    assert all(
+        app in "\n".join(out[chat:workflow]) for app in ("support-bot", "travel-agent", "trip-planner")
+    )
+    assert "[chatflow]" in text and "[agent]" in text and "report-builder" in text and "copywriter" in text
+
+
+def test_apps_json_prints_each_apps_fields(capsys, config):
+    code, out, _err = run(capsys, "--config", config, "apps", "--json")
+    assert code == 0
+    apps = {app["id"]: app for app in json.loads("\n".join(out))}
+    assert len(apps) == 5
+    assert set(apps["trip-planner"]) >= {"id", "name", "mode", "interface", "description"}
+    assert apps["trip-planner"]["interface"] == "chat"
+
+
+def test_demo_invoke_streams_ndjson_and_a_follow_up_continues_the_conversation(capsys):
+    code, out, err = run(capsys, "--demo", "invoke", "support-bot", "--query", "hi")
+    assert code == 0
+    events = [json.loads(line) for line in out]
+    assert events[-1]["event"] == "message_end"
+    conversation = events[0]["conversation_id"]
+    assert f"--conversation {conversation}" in err
+
+    # A new process (a new simulator) still knows the conversation: the demo keeps its state.
+    code, out, err = run(
+        capsys, "--demo", "invoke", "support-bot", "--query", "more", "--conversation", conversation
+    )
+    assert code == 0 and "warning" not in err
+    assert {json.loads(line)["conversation_id"] for line in out} == {conversation}
+
+
+def test_unknown_conversation_on_a_chatflow_is_reported_on_stderr(capsys, config):
+    unknown = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+    code, out, err = run(
+        capsys, "--config", config, "invoke", "trip-planner", "-q", "hi", "-i", "city=Lyon", "-c", unknown
+    )
+    assert code == 0
+    assert f"conversation {unknown} was not found" in err and "new conversation" in err
+    assert json.loads(out[-1])["event"] == "workflow_finished"
+
+
+def test_inputs_are_typed_by_the_apps_form(capsys, config, sim):
+    code, _out, _err = run(
+        capsys,
+        "--config",
+        config,
+        "invoke",
+        "report-builder",
+        "-i",
+        "topic=Tests",
+        "-i",
+        "sections=2",
+        "-i",
+        "include_code=no",
+        "--inputs-json",
+        '{"metadata": {"k": 1}}',
+        "--blocking",
+    )
+    assert code == 0
+    sent = [r for r in sim.requests if r.path == "/v1/workflows/run"][-1].json["inputs"]
+    assert sent["sections"] == 2 and sent["include_code"] is False and sent["metadata"] == {"k": 1}
+    assert sent["audience"] == "everyone"  # the form's default, as Dify's web form pre-fills it
+
+
+def test_blocking_prints_the_result(capsys, config):
+    code, out, _err = run(
+        capsys,
+        "--config",
+        config,
+        "invoke",
+        "copywriter",
+        "-i",
+        "product_name=x",
+        "-i",
+        "brief=y",
+        "--blocking",
+    )
+    assert code == 0
+    assert json.loads("\n".join(out))["mode"] == "completion"
+
+
+def test_local_input_errors_exit_2_before_any_run(capsys, config, sim):
+    code, _out, err = run(capsys, "--config", config, "invoke", "trip-planner", "-q", "hi")
+    assert code == 2
+    assert "city is required in input form" in err
+    assert not [r for r in sim.requests if r.path == "/v1/chat-messages"]
+
+
+def test_stream_ending_in_an_error_event_exits_1(capsys, config, sim):
+    sim.add_fault("/v1/chat-messages", "error", after=2, message="Rate limit")
+    code, out, err = run(capsys, "--config", config, "invoke", "support-bot", "-q", "hi")
+    assert code == 1
+    assert json.loads(out[-1])["event"] == "error"
+    assert "Rate limit" in err
+
+
+def test_api_error_exits_1_with_difys_message(capsys, tmp_path, sim):
+    path = tmp_path / "bad-key.toml"
+    path.write_text(
+        f'[workspaces.w]\nbase_url = "{sim.base_url}"\n[workspaces.w.apps.support-bot]\n'
+        'api_key = "app-wrongwrongwrongwrong1234"\n'
+    )
+    code, out, err = run(capsys, "--config", str(path), "invoke", "support-bot", "-q", "hi")
+    assert code == 1 and out == []
+    assert "401" in err and "Access token is invalid" in err and "check the app's API key" in err
+    assert "wrongwrongwrong" not in err and "Traceback" not in err
+
+
+def test_dead_server_exits_1_naming_the_url(capsys, tmp_path):
+    with Simulator() as gone:
+        url = gone.base_url
+    path = tmp_path / "dead.toml"
+    path.write_text(f'[workspaces.w]\nbase_url = "{url}"\n[workspaces.w.apps.a]\napi_key = "app-x"\n')
+    code, _out, err = run(capsys, "--config", str(path), "apps")
+    assert code == 1
+    assert "cannot connect" in err and url in err
+
+
+def test_bad_config_line_exits_2_with_file_and_line(capsys, tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            [workspaces.w]
+            base_url = "http://localhost/v1"
+            colour = "blue"
+            """
+        )
+    )
+    code, out, err = run(capsys, "--config", str(path), "apps")
+    assert code == 2 and out == []
+    assert f"{path}:3:" in err and "colour" in err and "Traceback" not in err
+
+
+def test_unknown_app_exits_2_listing_the_workspaces_apps(capsys, config):
+    code, _out, err = run(capsys, "--config", config, "invoke", "nope", "-q", "hi")
+    assert code == 2
+    assert "'nope'" in err and "support-bot" in err
+
+
+def test_query_on_a_workflow_is_a_usage_error(capsys, config):
+    code, _out, err = run(capsys, "--config", config, "invoke", "report-builder", "-q", "hi")
+    assert code == 2 and "takes inputs" in err
+
+
+def test_server_text_cannot_drive_the_terminal(capsys, config, sim):
+    sim.add_fault(
+        "/v1/parameters",
+        "status",
+        status=400,
+        body='{"code":"x","message":"\\u001b[31mred\\u001b]0;title\\u0007","status":400}',
+    )
+    code, _out, err = run(capsys, "--config", config, "invoke", "support-bot", "-q", "hi")
+    assert code == 1
+    assert "\x1b" not in err and "\x07" not in err and "␛[31mred" in err
