@@ -1,0 +1,80 @@
+"""Pilot helpers: a console on the simulator, and polling waits instead of fixed sleeps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from difytui.config import AppEntry, Workspace
+from difytui.tui.app import DifyConsole
+
+SIZE = (120, 40)
+
+
+def workspace_for(sim: Any, *, base_url: str | None = None, keys: dict[str, str] | None = None) -> Workspace:
+    apps = {app_id: AppEntry.from_key(app_id, key) for app_id, key in (keys or sim.apps_config()).items()}
+    return Workspace(name="demo", base_url=base_url or sim.base_url, user="tester", apps=apps, source="test")
+
+
+def console(sim: Any, **kwargs: Any) -> DifyConsole:
+    base_url = kwargs.pop("base_url", None)
+    keys = kwargs.pop("keys", None)
+    return DifyConsole(workspace_for(sim, base_url=base_url, keys=keys), **kwargs)
+
+
+async def wait_until(pilot: Any, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.02)
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    names = {" ": "space", "/": "slash", "-": "minus", ".": "full_stop", ",": "comma", "?": "question_mark"}
+    await pilot.press(*(names.get(c, c) for c in text))
+
+
+async def apps_loaded(pilot: Any, app: DifyConsole) -> None:
+    await wait_until(pilot, lambda: all(i.mode for i in app.app_items()), what="app list refresh")
+
+
+async def open_app(pilot: Any, app: DifyConsole, app_id: str, typed: str | None = None) -> Any:
+    """Keyboard only: / focuses the filter, type (part of) the id, Enter opens it; waits for its form."""
+    await apps_loaded(pilot, app)
+    await pilot.press("slash")
+    await type_text(pilot, typed or app_id)
+    await pilot.press("enter")
+    pane = await wait_until(
+        pilot,
+        lambda: app.current_pane if app.current_pane and app.current_pane.item.id == app_id else None,
+        what=f"{app_id} pane",
+    )
+    await wait_until(pilot, lambda: pane.form is not None, what="form")
+    await pilot.pause()
+    return pane
+
+
+async def run_done(pilot: Any, pane: Any, timeout: float = 10.0) -> None:
+    await pilot.pause()
+    await wait_until(pilot, lambda: pane.active is None, timeout, what="run to finish")
+    await pilot.pause()
+
+
+def requests_to(sim: Any, suffix: str) -> list[Any]:
+    return [r for r in sim.requests if r.path.endswith(suffix) and r.method == "POST"]
+
+
+@pytest.fixture
+def slow_sim():
+    """A simulator slow enough to stop mid-stream."""
+    from difytui.sim import Simulator
+
+    with Simulator(token_delay=0.05) as simulator:
+        yield simulator

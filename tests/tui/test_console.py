@@ -1,0 +1,424 @@
+"""End-to-end pilot tests: the console driven from the keyboard against the simulator on loopback."""
+
+from __future__ import annotations
+
+import socket
+
+from textual.widgets import Markdown, Select
+
+from difytui.store import Store
+from difytui.tui.app import DifyConsole, workspace_key
+from difytui.tui.widgets.chat_pane import ChatPane
+from difytui.tui.widgets.completion_pane import CompletionPane
+from difytui.tui.widgets.response_log import AnswerView, Notice
+from difytui.tui.widgets.workflow_pane import OutputsView, WorkflowPane
+
+from .conftest import SIZE, console, open_app, requests_to, run_done, type_text, wait_until, workspace_for
+
+
+def answers(pane) -> list[AnswerView]:
+    return list(pane.log_view.query(AnswerView))
+
+
+def notices(pane, variant: str | None = None) -> list[str]:
+    return [n.text for n in pane.log_view.query(Notice) if variant is None or n.has_class(f"-{variant}")]
+
+
+# -- app list ---------------------------------------------------------------------------------------
+
+
+async def test_first_frame_uses_cached_apps_then_refreshes(sim):
+    store = Store()
+    ws = workspace_for(sim)
+    store.set_cached_apps(workspace_key(ws), [{"id": "support-bot", "name": "Cached Bot", "mode": "chat"}])
+    app = DifyConsole(ws, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        # First frame: from the cache (no network yet), other apps by id.
+        assert app.app_list.apps["support-bot"].name in ("Cached Bot", "Support Bot")
+        await wait_until(pilot, lambda: app.app_list.apps["support-bot"].name == "Support Bot")
+        assert app.app_list.apps["report-builder"].mode == "workflow"
+    # The refreshed list is cached for the next start.
+    cached = {a["id"]: a for a in Store().cached_apps(workspace_key(ws))}
+    assert cached["copywriter"]["mode"] == "completion"
+
+
+async def test_filter_groups_and_enter_opens_with_focus_in_first_field(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "report-builder", typed="report")
+        assert isinstance(pane, WorkflowPane)
+        assert app.app_list.highlighted_app == "report-builder"
+        # Focus lands in the first form field (Topic).
+        assert app.focused is pane.form.rows[0].control
+        # The filter hides non-matching apps; groups are headers.
+        options = app.query_one("#app-options")
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert ids == ["group:workflow", "report-builder"]
+
+
+async def test_app_without_inputs_focuses_prompt(sim, monkeypatch):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        # support-bot's first field is a select; an app with no fields focuses the prompt instead.
+        assert app.focused is pane.form.rows[0].control
+        pane.form.fields = []
+        for row in pane.form.rows:
+            await row.remove()
+        assert pane.focus_target() is pane.prompt
+
+
+# -- chat -------------------------------------------------------------------------------------------
+
+
+async def test_chat_streams_follow_up_keeps_conversation_and_inputs_new_conversation(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        assert isinstance(pane, ChatPane)
+        # Opening statement and suggested questions come first.
+        assert "support bot" in pane.log_view.query_one(".opening", Markdown).source
+        await pilot.press("tab")  # → "Your name"
+        await type_text(pilot, "Ada")
+        pane.prompt.focus()
+        await type_text(pilot, "hello there")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        first = answers(pane)[-1]
+        assert first.status == "done" and "Re: hello there" in first.text
+        assert first.markdown.source == first.text  # one full update at the end
+        conversation = pane.conversation_id
+        assert conversation and conversation in str(pane.query_one("#conversation").render())
+        assert pane.prompt.text == ""
+
+        await type_text(pilot, "and again")
+        await pilot.press("ctrl+r")
+        await run_done(pilot, pane)
+        sent = requests_to(sim, "/chat-messages")
+        assert [r.json.get("conversation_id") for r in sent] == [None, conversation]
+        expected_inputs = {"product": "difytui", "customer_name": "Ada"}
+        assert sent[1].json["inputs"] == sent[0].json["inputs"] == expected_inputs
+        assert "turn 2" in answers(pane)[-1].text
+
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not answers(pane))
+        assert pane.conversation_id is None
+        await type_text(pilot, "fresh start")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        third = requests_to(sim, "/chat-messages")[-1].json
+        assert "conversation_id" not in third
+        assert pane.conversation_id not in (None, conversation)
+
+
+async def test_stop_mid_stream_keeps_partial_answer_and_prompt(slow_sim):
+    sim = slow_sim
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        pane.prompt.focus()
+        await type_text(pilot, "tell me everything")
+        await pilot.press("enter")
+        answer = await wait_until(pilot, lambda: answers(pane) and len(answers(pane)[-1].text) > 20)
+        answer = answers(pane)[-1]
+        task_id = await wait_until(pilot, lambda: pane.active and pane.active.task_id)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: answer.finished)
+        partial = answer.text
+        assert answer.status == "stopped" and partial
+        assert "stopped" in str(answer.query_one(".answer-status").render())
+        assert answer.markdown.source == partial
+        # What the user typed is back in the prompt.
+        assert pane.prompt.text == "tell me everything"
+        # The stop endpoint was called with the task id.
+        await wait_until(pilot, lambda: requests_to(sim, f"/chat-messages/{task_id}/stop"))
+        await pilot.pause(0.2)
+        assert answer.text == partial  # nothing more arrives after the stop
+        # The pane is usable again.
+        await pilot.press("enter")
+        sim.token_delay = 0
+        await run_done(pilot, pane)
+        assert answers(pane)[-1].status == "done"
+
+
+async def test_chatflow_timeline_and_unknown_conversation_notice(sim):
+    store = Store()
+    ws = workspace_for(sim)
+    stale = "5f1e2b9a-0000-4000-8000-000000000000"
+    store.set_conversation(workspace_key(ws), "trip-planner", stale)
+    app = DifyConsole(ws, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "trip-planner")
+        assert pane.conversation_id == stale
+        assert app.focused is pane.form.rows[0].control
+        await type_text(pilot, "Lyon")
+        pane.prompt.focus()
+        await type_text(pilot, "what to eat")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        assert requests_to(sim, "/chat-messages")[-1].json["conversation_id"] == stale
+        assert pane.conversation_id != stale
+        warning = " ".join(notices(pane, "warning"))
+        assert stale in warning and "new conversation" in warning
+        timeline = pane.log_view.query_one(".chat-timeline")
+        assert "✓" in timeline.render_text().plain
+
+
+async def test_agent_thoughts_are_shown(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "travel-agent")
+        pane.prompt.focus()
+        await type_text(pilot, "Plan a weekend in Kyoto")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        thoughts = pane.log_view.query_one(".thoughts")
+        assert "🔧" in str(thoughts.render())
+        assert answers(pane)[-1].text
+
+
+# -- workflow and completion ------------------------------------------------------------------------
+
+
+async def test_workflow_run_timeline_and_outputs(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "report-builder")
+        await type_text(pilot, "Streaming in terminals")
+        await pilot.press("ctrl+r")
+        await run_done(pilot, pane)
+        timeline = pane.log_view.query_one(".timeline").render_text().plain
+        for title in ("Start", "Plan sections", "Draft each section", "#1 Draft section", "End"):
+            assert title in timeline
+        assert "✗" not in timeline and "running" not in timeline
+        assert "64 tok" in timeline
+        outputs = pane.log_view.query_one(OutputsView)
+        assert set(outputs.outputs) == {"report", "summary"}
+        assert outputs.query(Markdown) and outputs.query(".output-json")
+        body = requests_to(sim, "/workflows/run")[-1].json
+        assert body["inputs"]["topic"] == "Streaming in terminals"
+        assert body["inputs"]["sections"] == 3 and body["inputs"]["include_code"] is True
+        assert "Streaming in terminals" in pane.last_answer
+
+
+async def test_completion_streams_text(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "copywriter")
+        assert isinstance(pane, CompletionPane)
+        await type_text(pilot, "Teapot")
+        await pilot.press("tab")
+        await type_text(pilot, "A teapot that sings")
+        await pilot.press("ctrl+r")
+        await run_done(pilot, pane)
+        assert "Teapot" in answers(pane)[-1].text
+        assert "first event" in str(pane.stats.render())
+
+
+async def test_form_validation_is_inline_and_nothing_is_sent(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "report-builder")
+        rows = {r.field.variable: r for r in pane.form.rows}
+        rows["metadata"].control.text = "[1, 2]"
+        rows["attachments"].control.value = "a.png, b.png, c.png, d.png"
+        rows["topic"].control.value = "x" * 81
+        audience = rows["audience"].control
+        assert isinstance(audience, Select)
+        audience.clear()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        errors = {v: str(r.query_one(".field-error").render()) for v, r in rows.items()}
+        assert "topic in input form must be less than 80 characters" in errors["topic"]
+        assert "audience is required in input form" in errors["audience"]
+        assert "metadata in input form must be a dict" in errors["metadata"]
+        assert "less than 3 files" in errors["attachments"]
+        assert not requests_to(sim, "/workflows/run")
+        assert app.focused is rows["topic"].control
+
+
+async def test_inputs_and_conversation_survive_a_restart(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        await pilot.press("tab")
+        await type_text(pilot, "Grace")
+        pane.prompt.focus()
+        await type_text(pilot, "first visit")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        conversation = pane.conversation_id
+
+    again = console(sim)  # a new process would open the same state database
+    async with again.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, again, "support-bot")
+        assert pane.conversation_id == conversation
+        assert pane.form.rows[1].control.value == "Grace"
+        # The last turns of the conversation are shown again.
+        await wait_until(pilot, lambda: pane.log_view.query(".history-sep"))
+        pane.prompt.focus()
+        await type_text(pilot, "back again")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        body = requests_to(sim, "/chat-messages")[-1].json
+        assert body["conversation_id"] == conversation
+        assert body["inputs"]["customer_name"] == "Grace"
+        assert "turn 2" in answers(pane)[-1].text
+
+
+# -- errors -----------------------------------------------------------------------------------------
+
+
+async def test_api_error_is_a_notice_and_the_run_can_be_retried(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        sim.add_fault(
+            "/v1/chat-messages",
+            "status",
+            status=401,
+            body='{"code":"unauthorized","message":"Access token is invalid","status":401}',
+        )
+        pane.prompt.focus()
+        await type_text(pilot, "hi")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        error = " ".join(notices(pane, "error"))
+        assert "401 unauthorized: Access token is invalid" in error
+        assert "check the app's API key" in error
+        assert "Traceback" not in error
+        assert pane.prompt.text == "hi"  # what the user typed is kept
+        await pilot.press("ctrl+r")  # retry
+        await run_done(pilot, pane)
+        assert answers(pane)[-1].status == "done"
+
+
+async def test_stream_cut_keeps_partial_answer(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        sim.add_fault("/v1/chat-messages", "cut", after=5)
+        pane.prompt.focus()
+        await type_text(pilot, "hi")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        answer = answers(pane)[-1]
+        assert answer.status == "failed" and answer.text
+        assert notices(pane, "error")
+
+
+def _dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+async def test_dead_server_keeps_the_console_usable(sim):
+    ws = workspace_for(sim, base_url=_dead_url())
+    store = Store()
+    store.set_cached_apps(workspace_key(ws), [{"id": "support-bot", "name": "Support Bot", "mode": "chat"}])
+    app = DifyConsole(ws, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "unavailable" in str(app.query_one("#apps-status").render()))
+        assert app.app_list.apps["support-bot"].mode == "chat"  # the cached entry stays usable
+        await pilot.press("enter")
+        pane = await wait_until(pilot, lambda: app.current_pane)
+        status = await wait_until(
+            pilot, lambda: "could not load" in str(pane.query_one("#form-status").render()) and pane
+        )
+        assert "ctrl+r" in str(status.query_one("#form-status").render())
+        await pilot.press("ctrl+r")  # retries loading the form; still no server, still no crash
+        await pilot.pause(0.3)
+        assert app.is_running
+
+
+# -- inspect, copy, keys, help ------------------------------------------------------------------------
+
+
+async def test_raw_events_toggle_and_stats(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "copywriter")
+        await type_text(pilot, "Kettle")
+        await pilot.press("tab")
+        await type_text(pilot, "boils")
+        await pilot.press("ctrl+r")
+        await run_done(pilot, pane)
+        assert not pane.raw.display
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.1)
+        assert pane.raw.display
+        kinds = [e.get("event") for e in pane.raw.events if "event" in e]
+        assert kinds[0] == "message" and kinds[-1] == "message_end"
+        await wait_until(pilot, lambda: len(pane.raw.lines) >= len(kinds))
+        stats = str(pane.stats.render())
+        assert "tokens" in stats and "USD" in stats and "task" in stats
+        await pilot.press("ctrl+t")
+        assert not pane.raw.display
+
+
+async def test_copy_last_answer(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        pane.prompt.focus()
+        await type_text(pilot, "copy me")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        await pilot.press("ctrl+y")
+        assert app.clipboard == answers(pane)[-1].text
+        assert any("Copied" in str(n.message) for n in app._notifications)
+
+
+async def test_keymap_override_from_config(sim):
+    app = console(sim, keymap={"app.run": "f5"})
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "copywriter")
+        await type_text(pilot, "Lamp")
+        await pilot.press("tab")
+        await type_text(pilot, "bright")
+        await pilot.press("f5")
+        await run_done(pilot, pane)
+        assert requests_to(sim, "/completion-messages")
+
+
+async def test_help_screen_lists_binding_ids(sim):
+    app = console(sim, keymap={"app.run": "f5"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        text = str(app.screen.query_one("#help-body Static").render())
+        ids = ("app.run", "app.stop", "chat.new", "log.raw", "answer.copy", "apps.filter", "help", "quit")
+        for binding_id in ids:
+            assert binding_id in text
+        assert "f5" in text
+        await pilot.press("escape")
+        assert not app.screen.query("#help-body")
+
+
+async def test_every_binding_has_an_id_and_description():
+    from difytui.tui.widgets.prompt import Prompt
+
+    for binding in [*DifyConsole.BINDINGS, *Prompt.BINDINGS]:
+        assert binding.id and binding.description
+
+
+async def test_command_palette_offers_main_actions(sim):
+    from difytui.tui.commands import DifyCommands
+
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        provider = DifyCommands(app.screen)
+        names = [text for text, _cb, _help in provider._commands()]
+        wanted_names = (
+            "New conversation",
+            "Toggle raw events",
+            "Copy last answer",
+            "Switch app: Report Builder",
+        )
+        for wanted in wanted_names:
+            assert any(n.startswith(wanted) for n in names), wanted
+        hits = [hit async for hit in provider.search("new conv")]
+        assert hits and hits[0].text == "New conversation"
