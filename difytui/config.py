@@ -39,8 +39,17 @@ KEY_CMD_TIMEOUT = 30.0
 ENV_WORKSPACE = "env"
 
 _TOP_KEYS = ("default_workspace", "keymap", "workspaces")
-_WORKSPACE_KEYS = ("base_url", "user", "timeout", "apps")
+_WORKSPACE_KEYS = (
+    "kind", "base_url", "user", "timeout", "apps",
+    # written by `difytui workspace import` so that a re-import finds the same console and workspace
+    "console_url", "console_email", "workspace_id",
+    # kind = "account": the server whose /openapi/v1 lists and runs the apps (`difytui login`)
+    "server",
+)  # fmt: skip
+_WORKSPACE_KINDS = ("keys", "account")
 _APP_KEYS = ("api_key", "api_key_env", "api_key_cmd")
+#: Bookkeeping the importer writes next to the key: Dify's app id, its name, and whether it is gone.
+_APP_EXTRA_KEYS = ("app_uuid", "name", "deleted")
 
 
 def default_user() -> str:
@@ -64,6 +73,9 @@ class AppEntry:
     api_key: Secret | None = None
     api_key_env: str | None = None
     api_key_cmd: str | None = None
+    app_uuid: str | None = None  # Dify's own id of the app (imported apps, account workspaces)
+    name: str | None = None
+    deleted: bool = False  # the app was gone from Dify at the last import
     source: str | None = None  # file the app was defined in (for error messages)
     line: int | None = None
     _env: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
@@ -132,6 +144,11 @@ class Workspace:
     apps: dict[str, AppEntry]
     timeout: float = DEFAULT_TIMEOUT
     source: str = ""  # config file path, or "environment"
+    kind: str = "keys"  # "keys": one Service API key per app; "account": an /openapi/v1 login
+    server: str = ""  # kind "account": the Dify server (its /openapi/v1 serves the apps)
+    workspace_id: str = ""  # Dify's workspace (tenant) id, when known
+    console_url: str = ""
+    console_email: str = ""
 
     def app(self, app_id: str) -> AppEntry:
         try:
@@ -316,13 +333,24 @@ class _Builder:
     def workspace(self, name: str, raw: dict) -> Workspace:
         at = ("workspaces", name)
         self.check_keys(raw, _WORKSPACE_KEYS, *at)
+        kind = self.string(raw["kind"], *at, "kind") if "kind" in raw else "keys"
+        if kind not in _WORKSPACE_KINDS:
+            raise self.fail(f"kind must be one of {', '.join(_WORKSPACE_KINDS)} (got {kind!r})", *at, "kind")
+        extras = {
+            key: self.string(raw[key], *at, key).strip()
+            for key in ("console_url", "console_email", "workspace_id", "server")
+            if key in raw
+        }
+        if kind == "account":
+            if not extras.get("server"):
+                raise self.fail(f"workspace {name!r} of kind 'account' has no server", *at)
+            if not extras.get("workspace_id"):
+                raise self.fail(f"workspace {name!r} of kind 'account' has no workspace_id", *at)
+            self.url(extras["server"], *at, "server")
+            raw = {"base_url": extras["server"].rstrip("/") + "/openapi/v1", **raw}
         if "base_url" not in raw:
             raise self.fail(f"workspace {name!r} has no base_url", *at)
-        base_url = self.string(raw["base_url"], *at, "base_url").strip()
-        if not re.match(r"https?://[^/\s]", base_url, re.IGNORECASE):
-            raise self.fail(
-                f"base_url must be an http:// or https:// URL (got {base_url!r})", *at, "base_url"
-            )
+        base_url = self.url(self.string(raw["base_url"], *at, "base_url").strip(), *at, "base_url")
         user = self.string(raw["user"], *at, "user").strip() if "user" in raw else default_user()
         timeout = DEFAULT_TIMEOUT
         if "timeout" in raw:
@@ -348,11 +376,18 @@ class _Builder:
             apps=apps,
             timeout=timeout,
             source=self.where,
+            kind=kind,
+            **extras,
         )
+
+    def url(self, value: str, *key_path: str) -> str:
+        if not re.match(r"https?://[^/\s]", value, re.IGNORECASE):
+            raise self.fail(f"{key_path[-1]} must be an http:// or https:// URL (got {value!r})", *key_path)
+        return value
 
     def app(self, app_id: str, raw: dict, *ws_path: str) -> AppEntry:
         at = (*ws_path, "apps", app_id)
-        self.check_keys(raw, _APP_KEYS, *at)
+        self.check_keys(raw, _APP_KEYS + _APP_EXTRA_KEYS, *at)
         given = [k for k in _APP_KEYS if k in raw]
         if len(given) != 1:
             problem = "has none" if not given else f"has {len(given)} ({', '.join(given)})"
@@ -365,6 +400,16 @@ class _Builder:
         # The value is checked for type only: it is never echoed (it may be the key).
         value = self.string(raw[kind], *at, kind)
         entry = AppEntry(id=app_id, source=self.where, line=self.loc.line_of(at), _env=self.env)
+        if "app_uuid" in raw:
+            entry.app_uuid = self.string(raw["app_uuid"], *at, "app_uuid").strip()
+        if "name" in raw:
+            entry.name = self.string(raw["name"], *at, "name", empty_ok=True)
+        if "deleted" in raw:
+            if not isinstance(raw["deleted"], bool):
+                raise self.fail(
+                    f"deleted must be true or false (got {_type_name(raw['deleted'])})", *at, "deleted"
+                )
+            entry.deleted = raw["deleted"]
         if kind == "api_key":
             entry.api_key = Secret(value.strip())
         elif kind == "api_key_env":

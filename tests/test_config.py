@@ -228,7 +228,7 @@ def test_toml_syntax_error_has_line(tmp_path):
         (
             '[workspaces.local]\nbase_url = "http://x/v1"\nbase_ur = "y"\n',
             3,
-            ["base_ur", "did you mean 'base_url'", "allowed keys: base_url, user, timeout, apps"],
+            ["base_ur", "did you mean 'base_url'", "allowed keys: kind, base_url, user, timeout, apps"],
         ),
         (
             MINIMAL + 'apikey = "z"\n',
@@ -433,3 +433,33 @@ def test_from_key():
     assert AppEntry.from_key("s", secret).key() is secret
     with pytest.raises(ConfigError, match="empty"):
         AppEntry.from_key("s", "").key()
+
+
+def test_account_workspace_needs_server_and_workspace_id_and_derives_its_base_url(tmp_path):
+    path = write(
+        tmp_path,
+        '[workspaces.cloud]\nkind = "account"\nserver = "https://dify.example.com/"\nworkspace_id = "ws-1"\n',
+    )
+    ws = load_config(path).workspace("cloud")
+    assert ws.kind == "account" and ws.apps == {}
+    assert ws.base_url == "https://dify.example.com/openapi/v1" and ws.workspace_id == "ws-1"
+    path = write(tmp_path, '[workspaces.cloud]\nkind = "account"\nworkspace_id = "ws-1"\n')
+    with pytest.raises(ConfigError, match="has no server") as caught:
+        load_config(path)
+    assert caught.value.line == 1
+
+
+def test_imported_app_bookkeeping_keys_are_allowed(tmp_path):
+    path = write(
+        tmp_path,
+        '[workspaces.w]\nbase_url = "http://x/v1"\nconsole_url = "http://x"\nworkspace_id = "t1"\n'
+        '[workspaces.w.apps.bot]\napi_key = "app-1"\napp_uuid = "u-1"\nname = "Bot"\ndeleted = true\n',
+    )
+    ws = load_config(path).workspace("w")
+    bot = ws.apps["bot"]
+    assert (bot.app_uuid, bot.name, bot.deleted) == ("u-1", "Bot", True)
+    assert ws.console_url == "http://x" and ws.workspace_id == "t1"
+    path = write(tmp_path, '[workspaces.w]\nbase_url = "http://x/v1"\nkind = "other"\n')
+    with pytest.raises(ConfigError, match="kind must be one of") as caught:
+        load_config(path)
+    assert caught.value.line == 3
