@@ -30,22 +30,13 @@ from difytui._http import (
     stream_ended_early,
     terminal_events,
 )
-from difytui.errors import AppNotFoundError, DifyError
+from difytui.backends import AccountBackend, ServiceBackend
+from difytui.errors import DifyAPIError, DifyError
+from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
 
 ResponseMode = Literal["streaming", "blocking"]
 Flow = Generator[Any, Any, Any]
-
-_RUN_PATHS: dict[str, str] = {
-    "chat": "/chat-messages",
-    "completion": "/completion-messages",
-    "workflow": "/workflows/run",
-}
-_STOP_PATHS: dict[str, str] = {
-    "chat": "/chat-messages/{task_id}/stop",
-    "completion": "/completion-messages/{task_id}/stop",
-    "workflow": "/workflows/tasks/{task_id}/stop",
-}
 
 
 def _is_url(value: str) -> bool:
@@ -63,6 +54,7 @@ class _Core:
         *,
         workspace: Any = None,
         timeout: float | None = None,
+        token: Any = None,
     ) -> None:
         from difytui.config import AppEntry, Workspace, default_user
 
@@ -86,6 +78,14 @@ class _Core:
         self.base_url: str = workspace.base_url
         self.timeout = httpx.Timeout(connect=10.0, read=timeout or workspace.timeout, write=30.0, pool=10.0)
         self._info: dict[str, dict[str, Any]] = {}
+        self._backend: ServiceBackend | AccountBackend
+        if workspace.kind == "account":
+            from difytui.secrets import Secret
+
+            secret = Secret(token) if isinstance(token, str) else token
+            self._backend = AccountBackend(workspace, self.user, secret)
+        else:
+            self._backend = ServiceBackend(workspace, self.user)
         self.app = AppAPI(self)
 
     @classmethod
@@ -98,24 +98,23 @@ class _Core:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(workspace={self.workspace.name!r}, base_url={self.base_url!r})"
 
-    # -- plumbing shared by both drivers -------------------------------------------------
+    @property
+    def has_history(self) -> bool:
+        """Whether conversations and messages can be listed (not on account workspaces)."""
+        return self._backend.has_history
 
-    def _headers(self, app_id: str) -> dict[str, str]:
-        entry = self.workspace.apps.get(app_id)
-        if entry is None:
-            raise AppNotFoundError(app_id, self.workspace.name, list(self.workspace.apps))
-        return {
-            "Authorization": f"Bearer {entry.key().reveal()}",
-            "User-Agent": f"difytui/{__version__}",
-        }
+    # -- plumbing shared by both drivers -------------------------------------------------
 
     def _request(self, call: Call, upload: Any = None) -> httpx.Request:
         """Build the httpx request for ``call``; ``upload`` is the opened file (or bytes) to send."""
-        headers = self._headers(call.app_id)
+        headers = {
+            "Authorization": f"Bearer {self._backend.token(call.app_id)}",
+            "User-Agent": f"difytui/{__version__}",
+        }
         if call.stream:
             headers["Accept"] = "text/event-stream"
         params = dict(call.params or {})
-        if call.method == "GET":
+        if call.method == "GET" and self._backend.sends_user:
             params.setdefault("user", self.user)
         return httpx.Request(
             call.method,
@@ -127,11 +126,15 @@ class _Core:
             files={"file": (call.upload.name, upload)} if upload is not None else None,
         )
 
-    def _check_app(self, app_id: str) -> None:
-        if app_id not in self.workspace.apps:
-            raise AppNotFoundError(app_id, self.workspace.name, list(self.workspace.apps))
-
     # -- flows: generators yielding Call/Sleep, receiving results ------------------------
+
+    def _call_flow(self, call: Call) -> Flow:
+        """One request; on an account workspace a 500 is checked for an expired login."""
+        try:
+            return (yield call)
+        except DifyAPIError as error:
+            yield from self._backend.check_token_flow(self, error)
+            raise
 
     def _read_flow(self, call: Call) -> Flow:
         """A read, retried with backoff on connection errors, 429 (Retry-After) and 502/503/504."""
@@ -140,7 +143,7 @@ class _Core:
         while True:
             attempt += 1
             try:
-                return (yield call)
+                return (yield from self._call_flow(call))
             except DifyError as error:
                 delay = retry_delay(error, attempt)
                 if delay is None:
@@ -148,9 +151,8 @@ class _Core:
                 yield Sleep(delay)
 
     def _info_flow(self, app_id: str) -> Flow:
-        self._check_app(app_id)
         if app_id not in self._info:
-            self._info[app_id] = yield from self._read_flow(Call("GET", "/info", app_id))
+            self._info[app_id] = yield from self._backend.info_flow(self, app_id)
         return self._info[app_id]
 
     def _interface_flow(self, app_id: str, interface: Interface) -> Flow:
@@ -169,7 +171,7 @@ class _Core:
 
     def _apps_flow(self) -> Flow:
         apps = []
-        for app_id in self.workspace.apps:
+        for app_id in (yield from self._backend.app_ids_flow(self)):
             try:
                 info = yield from self._info_flow(app_id)
             except DifyError as error:
@@ -192,7 +194,7 @@ class _Core:
 
         if not path.is_file():
             raise DifyError(f"cannot upload {path}: no such file")
-        uploaded = yield Call("POST", "/files/upload", app_id, upload=path, form={"user": self.user})
+        uploaded = yield from self._call_flow(self._backend.upload_call(app_id, path))
         return {
             "type": file_type_of(path.name),
             "transfer_method": "local_file",
@@ -206,11 +208,7 @@ class _Core:
         if isinstance(item, Mapping):
             return dict(item)
         if isinstance(item, str) and _is_url(item):
-            return {
-                "type": file_type_of(item.split("?", 1)[0]),
-                "transfer_method": "remote_url",
-                "url": item,
-            }
+            return {"type": file_type_of(item.split("?", 1)[0]), "transfer_method": "remote_url", "url": item}
         if isinstance(item, (str, Path)):
             return (yield from self._upload_flow(app_id, Path(item)))
         raise DifyError(
@@ -242,26 +240,31 @@ class _Core:
         files: list[Any] | None,
         response_mode: ResponseMode,
     ) -> Flow:
-        """Everything before a run (mode check, uploads), ending with the run's Call and the app's mode."""
+        """A whole run: mode check, uploads, then the request. Returns (result or response, app mode).
+
+        A streamed run returns the open response (the driver's stream type reads it); on an account
+        workspace, which only streams, a blocking run does too and the driver folds the events.
+        """
         if response_mode not in ("streaming", "blocking"):
             raise DifyError(f"response_mode must be 'streaming' or 'blocking', not {response_mode!r}")
         info = yield from self._interface_flow(app_id, interface)
         body["inputs"] = yield from self._inputs_flow(app_id, body.get("inputs") or {})
         if files:
             body["files"] = yield from self._files_flow(app_id, files)
-        body["response_mode"] = response_mode
-        body["user"] = self.user
-        stream = response_mode == "streaming"
-        return Call("POST", _RUN_PATHS[interface], app_id, json=body, stream=stream), str(info.get("mode"))
+        call = self._backend.run_call(interface, app_id, body, response_mode == "streaming")
+        return (yield from self._call_flow(call)), str(info.get("mode"))
 
     def _stop_flow(self, app_id: str, task_id: str) -> Flow:
         info = yield from self._info_flow(app_id)
         interface = INTERFACE_BY_MODE.get(str(info.get("mode")), "chat")
-        path = _STOP_PATHS[interface].format(task_id=task_id)
-        return (yield Call("POST", path, app_id, json={"user": self.user}))
+        return (yield from self._call_flow(self._backend.stop_call(interface, app_id, task_id)))
 
-    def _get_flow(self, app_id: str, path: str, params: dict[str, Any] | None = None) -> Flow:
-        self._check_app(app_id)
+    def _parameters_flow(self, app_id: str) -> Flow:
+        return (yield from self._backend.parameters_flow(self, app_id))
+
+    def _history_flow(self, app_id: str, what: str, params: dict[str, Any]) -> Flow:
+        path = self._backend.history_path(what)
+        yield from self._backend.known_flow(self, app_id)
         return (yield from self._read_flow(Call("GET", path, app_id, params=params)))
 
 
@@ -280,7 +283,7 @@ class AppAPI:
 
     def parameters(self, app_id: str):
         """The app's ``/parameters``: opening statement, suggested questions, ``user_input_form``…"""
-        return self._client._run_blocking(lambda: self._client._get_flow(app_id, "/parameters"))
+        return self._client._run_blocking(lambda: self._client._parameters_flow(app_id))
 
     def stop(self, app_id: str, task_id: str):
         """Ask Dify to stop a running task (``task_id`` from the stream). Dify always answers success."""
@@ -288,13 +291,13 @@ class AppAPI:
 
     def conversations(self, app_id: str, limit: int = 20):
         """The user's conversations with a chat app, newest first."""
-        flow = lambda: self._client._get_flow(app_id, "/conversations", {"limit": limit})  # noqa: E731
+        flow = lambda: self._client._history_flow(app_id, "conversations", {"limit": limit})  # noqa: E731
         return self._client._run_blocking(flow)
 
     def messages(self, app_id: str, conversation_id: str, limit: int = 20):
         """The newest messages of a conversation, oldest first."""
         params = {"conversation_id": conversation_id, "limit": limit}
-        return self._client._run_blocking(lambda: self._client._get_flow(app_id, "/messages", params))
+        return self._client._run_blocking(lambda: self._client._history_flow(app_id, "messages", params))
 
 
 class _InterfaceAPI:
@@ -309,12 +312,14 @@ class _InterfaceAPI:
 
         if response_mode == "streaming":
             return self._client._run_stream(flow)
-        return self._client._run_blocking(lambda: _blocking(flow()))
+        if self._client._backend.always_streams:
+            return self._client._run_folded(flow)
+        return self._client._run_blocking(lambda: _result_only(flow()))
 
 
-def _blocking(flow: Flow) -> Flow:
-    call, _mode = yield from flow
-    return (yield call)
+def _result_only(flow: Flow) -> Flow:
+    result, _mode = yield from flow
+    return result
 
 
 class ChatAPI(_InterfaceAPI):
@@ -381,8 +386,15 @@ class Dify(_Core):
         return self._drive(make_flow())
 
     def _run_stream(self, make_flow: Callable[[], Flow]) -> EventStream:
-        call, mode = self._drive(make_flow())
-        return EventStream(self, self._open(call), terminal_events(mode))
+        response, mode = self._drive(make_flow())
+        return EventStream(response, mode)
+
+    def _run_folded(self, make_flow: Callable[[], Flow]) -> dict[str, Any]:
+        with self._run_stream(make_flow) as stream:
+            folder = Folder(stream.mode)
+            for event in stream:
+                folder.add(event)
+        return folder.result()
 
     def _drive(self, flow: Flow) -> Any:
         result: Any = None
@@ -402,6 +414,8 @@ class Dify(_Core):
                 error = exc
 
     def _execute(self, call: Call) -> Any:
+        if call.stream:
+            return self._open(call)
         request = self._request(call)
         try:
             if call.upload is not None:
@@ -444,9 +458,11 @@ class EventStream:
     Iterate it, or use it as a context manager to close it early. ``close()`` is safe to call twice.
     """
 
-    def __init__(self, client: Dify, response: httpx.Response, terminals: frozenset[str]) -> None:
+    def __init__(self, response: httpx.Response, mode: str) -> None:
         self.response = response
-        self._terminals = terminals
+        #: the app's mode (chat, advanced-chat, workflow…): it decides which event is the last.
+        self.mode = mode
+        self._terminals = terminal_events(mode)
         self._events = self._iterate()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -514,6 +530,13 @@ class AsyncDify(_Core):
     def _run_stream(self, make_flow: Callable[[], Flow]) -> AsyncEventStream:
         return AsyncEventStream(self, make_flow)
 
+    async def _run_folded(self, make_flow: Callable[[], Flow]) -> dict[str, Any]:
+        async with self._run_stream(make_flow) as stream:
+            folder = Folder(stream.mode)
+            async for event in stream:
+                folder.add(event)
+        return folder.result()
+
     async def _drive(self, flow: Flow) -> Any:
         result: Any = None
         error: BaseException | None = None
@@ -532,6 +555,8 @@ class AsyncDify(_Core):
                 error = exc
 
     async def _execute(self, call: Call) -> Any:
+        if call.stream:
+            return await self._open(call)
         request = self._request(call)
         try:
             if call.upload is not None:
@@ -573,14 +598,14 @@ class AsyncEventStream:
         self._client = client
         self._make_flow = make_flow
         self.response: httpx.Response | None = None
+        self.mode = ""
         self._terminals: frozenset[str] = frozenset()
         self._events: AsyncIterator[dict[str, Any]] | None = None
 
     async def open(self) -> AsyncEventStream:
         if self.response is None:
-            call, mode = await self._client._drive(self._make_flow())
-            self._terminals = terminal_events(mode)
-            self.response = await self._client._open(call)
+            self.response, self.mode = await self._client._drive(self._make_flow())
+            self._terminals = terminal_events(self.mode)
         return self
 
     def __await__(self):
