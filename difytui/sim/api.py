@@ -11,7 +11,8 @@ import email.parser
 import email.policy
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import wire
@@ -42,6 +43,8 @@ class Stream:
 
     run: Run | None = None
     error: str | None = None
+    #: response headers instead of the Service API's (the account API sends its own set)
+    headers: dict[str, str] | None = field(default=None)
 
 
 @dataclass
@@ -90,13 +93,21 @@ def _is_json(content_type: str) -> bool:
 
 
 class Api:
-    def __init__(self, state: State, keys: dict[str, str]) -> None:
+    def __init__(self, state: State, keys: dict[str, str], apps: dict[str, dict] | None = None) -> None:
         self.state = state
+        #: app id → definition; console-only apps join the demo ones (see :mod:`.workspace`)
+        self.apps = dict(ALL_APPS if apps is None else apps)
         self.app_by_key = {key: app_id for app_id, key in keys.items()}
+        #: app id → whether its Service API is switched on (the console's ``enable_api``)
+        self.api_enabled: Callable[[str], bool] = lambda app_id: True
         #: task_id → Run for streams in flight (the server removes them when they end).
         self.running: dict[str, Run] = {}
         #: task ids whose stop request reached a running task.
         self.stopped_tasks: list[str] = []
+
+    def add_key(self, key: str, app_id: str) -> None:
+        """A key created in the console works on /v1 from now on."""
+        self.app_by_key[key] = app_id
 
     # --- dispatch -------------------------------------------------------------------------------
 
@@ -135,7 +146,9 @@ class Api:
         app_id = self.app_by_key.get(parts[1].strip())
         if app_id is None:
             return wire.unauthorized("Access token is invalid")
-        ctx.app_id, ctx.app = app_id, ALL_APPS[app_id]
+        if not self.api_enabled(app_id):
+            return wire.error(403, "forbidden", "The app's API service has been disabled.")
+        ctx.app_id, ctx.app = app_id, self.apps[app_id]
         if user_src in ("json", "json?"):
             if not _is_json(ctx.request.headers.get("content-type", "")):
                 return wire.error(
@@ -504,8 +517,16 @@ class Api:
     # --- files ----------------------------------------------------------------------------------
 
     def upload(self, ctx: Ctx):
-        ctype = ctx.request.headers.get("content-type", "")
-        files, fields = _parse_multipart(ctype, ctx.request.body)
+        return self.store_upload(
+            ctx.request,
+            created_by=lambda user: self.state.end_user_id(ctx.app_id, user),
+            tenant_id="7d0e8f3a-2c1b-4e5d-9a6f-6469667974e1",
+        )
+
+    def store_upload(self, request: Request, created_by: Callable[[str], str], tenant_id: str):
+        """``/files/upload`` for both APIs; ``created_by`` maps the form's user to the owner id."""
+        ctype = request.headers.get("content-type", "")
+        files, fields = _parse_multipart(ctype, request.body)
         if "file" not in [name for name, *_ in files]:
             return wire.error(400, "no_file_uploaded", "Please upload your file.")
         if len(files) > 1:
@@ -531,14 +552,14 @@ class Api:
             "size": len(data),
             "extension": ext,
             "mime_type": mime,
-            "created_by": self.state.end_user_id(ctx.app_id, user),
+            "created_by": created_by(user),
             "created_at": ts,
             "preview_url": None,
             "source_url": f"http://127.0.0.1/files/{file_id}/file-preview?timestamp={ts}"
             f"&nonce=0d6a3c9e1f2b4a58&sign=c2ltdWxhdGVk",
             "original_url": None,
             "user_id": None,
-            "tenant_id": "7d0e8f3a-2c1b-4e5d-9a6f-6469667974e1",
+            "tenant_id": tenant_id,
             "conversation_id": None,
             "file_key": None,
         }

@@ -39,6 +39,8 @@ class Request:
     body: bytes = b""
     json: Any = None
     raw_target: str = ""
+    #: console API calls only: whether X-CSRF-Token matched the session's csrf_token cookie
+    csrf_ok: bool | None = None
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
@@ -100,9 +102,11 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
 class Server:
     """One instance per Simulator; ``connection`` is the asyncio.start_server callback."""
 
-    def __init__(self, sim: Simulator, api: Api) -> None:
+    def __init__(self, sim: Simulator, api: Api, dispatch=None) -> None:
         self.sim = sim
         self.api = api
+        #: request → Response | Stream; the Service API's router unless the facade routes more
+        self.dispatch = dispatch or api.dispatch
         self.rng = random.Random(sim.chunk_seed) if sim.chunk_seed is not None else None
         self.connections: set[asyncio.Task] = set()
 
@@ -142,7 +146,7 @@ class Server:
             self.sim._consume_fault(fault)
             await self._write_response(writer, _fault_response(fault))
             return True
-        result = self.api.dispatch(req)
+        result = self.dispatch(req)
         if isinstance(result, wire.Response):
             await self._write_response(writer, result, head_only=req.method == "HEAD")
             return True
@@ -192,7 +196,7 @@ class Server:
             lines.append(f"Content-Type: {resp.content_type}")
         if resp.status != 204:
             lines.append(f"Content-Length: {len(resp.body)}")
-        lines += [f"{k}: {v}" for k, v in resp.headers.items()]
+        lines += wire.header_lines(resp.headers)
         if not resp.bare:
             lines += [f"{k}: {v}" for k, v in wire.BASE_HEADERS.items()]
         lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
@@ -201,7 +205,8 @@ class Server:
 
     async def _write_stream(self, reader, writer, stream: Stream, fault: dict | None) -> bool:
         lines = [f"HTTP/1.1 200 {wire.reason(200)}", f"Content-Type: {wire.SSE}"]
-        lines += [f"{k}: {v}" for k, v in wire.BASE_HEADERS.items()]
+        base = wire.BASE_HEADERS if stream.headers is None else stream.headers
+        lines += [f"{k}: {v}" for k, v in base.items()]
         lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
         lines.append("Transfer-Encoding: chunked")
         await self._send(writer, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))

@@ -12,9 +12,12 @@ from typing import Any
 
 from .api import Api
 from .apps import ALL_APPS, DEMO_APPS, api_key_for
+from .console import PREFIX as CONSOLE_PREFIX
+from .console import Console
 from .runs import Run
 from .server import STREAM_FAULTS, Request, Server
 from .state import State
+from .workspace import CONSOLE_ONLY_APPS, Directory
 
 FAULT_KINDS = ("status", *STREAM_FAULTS)
 
@@ -34,6 +37,7 @@ class Simulator:
         port: int = 0,
         host: str = "127.0.0.1",
         state_path: str | Path | None = None,
+        openapi: bool = True,
     ) -> None:
         self.token_delay = token_delay
         self.ping_interval = ping_interval
@@ -49,7 +53,17 @@ class Simulator:
         #: where conversations are kept between runs (the demo's), or None for a fresh workspace.
         self.state_path = Path(state_path) if state_path else None
         self._load_state()
-        self._api = Api(self.state, self.api_keys)
+        self._api = Api(self.state, self.api_keys, {**ALL_APPS, **CONSOLE_ONLY_APPS})
+        # --- the account's side: console (/console/api) and, unless off, account API (/openapi/v1)
+        self.directory = Directory(self.api_keys, self._api.add_key)
+        self._api.api_enabled = self.directory.api_enabled
+        self.account_email: str = self.directory.account["email"]
+        self.account_password: str = self.directory.password
+        #: (app uuid, token) of every key created through the console, in order
+        self.created_keys: list[tuple[str, str]] = []
+        #: page size cap for the console and account app lists (set 2 to force pagination)
+        self.max_page_size = 100
+        self._console = Console(self, self.directory)
         self._faults: list[dict] = []
         self._faults_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -116,7 +130,7 @@ class Simulator:
 
     async def _main(self) -> None:
         self._stopping = asyncio.Event()
-        self._server = Server(self, self._api)
+        self._server = Server(self, self._api, self._dispatch)
         server = await asyncio.start_server(self._server.connection, self.host, self.port, limit=1024 * 1024)
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
@@ -129,11 +143,26 @@ class Simulator:
         if tasks:
             await asyncio.wait(tasks, timeout=1)
 
+    def _dispatch(self, req: Request):
+        """Route by prefix: console API, account API, else the Service API (and its HTML 404s)."""
+        if req.path == CONSOLE_PREFIX or req.path.startswith(CONSOLE_PREFIX + "/"):
+            return self._console.dispatch(req)
+        return self._api.dispatch(req)
+
     # --- addresses and keys ---------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def console_requests(self) -> list[Request]:
+        """The requests received under /console/api (``csrf_ok`` tells whether CSRF matched)."""
+        return [r for r in self.requests if r.path.startswith(CONSOLE_PREFIX + "/")]
 
     def apps_config(self) -> dict[str, str]:
         """app id → key for the visible demo apps, ready for ``Dify(apps=...)``."""

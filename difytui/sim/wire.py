@@ -33,6 +33,7 @@ _REASONS = {
     405: "METHOD NOT ALLOWED",
     413: "REQUEST ENTITY TOO LARGE",
     415: "UNSUPPORTED MEDIA TYPE",
+    422: "UNPROCESSABLE ENTITY",
     429: "TOO MANY REQUESTS",
     500: "INTERNAL SERVER ERROR",
     502: "BAD GATEWAY",
@@ -74,6 +75,15 @@ SSE = "text/event-stream; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 
 
+def header_lines(headers: dict[str, str | list[str]]) -> list[str]:
+    """``Name: value`` lines; a list value repeats the header (``Set-Cookie``)."""
+    lines = []
+    for name, value in headers.items():
+        for one in value if isinstance(value, list) else [value]:
+            lines.append(f"{name}: {one}")
+    return lines
+
+
 @dataclass
 class Response:
     """A complete (non-streaming) HTTP response."""
@@ -81,7 +91,7 @@ class Response:
     status: int
     body: bytes = b""
     content_type: str | None = JSON
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | list[str]] = field(default_factory=dict)
     #: leave out Dify's own headers (an error page from a proxy in front of Dify)
     bare: bool = False
 
