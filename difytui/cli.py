@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
     )
+    from difytui import cli_account
+
+    cli_account.add_parsers(commands, _global_options)
     return parser
 
 
@@ -81,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         from difytui.tui import run
 
         return run(config_path=args.config, workspace=args.workspace, demo=args.demo)
+    if args.command in ("login", "logout"):
+        from difytui import cli_account
+
+        return cli_account.run(args)
     sim = None
     try:
         if args.demo:
