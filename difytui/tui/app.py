@@ -104,9 +104,7 @@ class DifyConsole(App[Any]):
         text.append(" (↑/↓ and Enter, or type to filter).\n\n")
         text.append("ctrl+r runs or sends · Escape stops · ctrl+n new conversation · ctrl+t raw events\n")
         text.append("ctrl+y copies the last answer · F1 lists every key · ctrl+p command palette")
-        text.append(
-            f"\n\nWorkspace {one_line(self.workspace.name)} at {clean(self.workspace.base_url)}", style="dim"
-        )
+        text.append(f"\n\nWorkspace {one_line(self.workspace.name)}", style="dim")
         return text
 
     def _initial_apps(self) -> list[AppItem]:

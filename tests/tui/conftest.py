@@ -78,3 +78,15 @@ def slow_sim():
 
     with Simulator(token_delay=0.05) as simulator:
         yield simulator
+
+
+def screen_text(app: Any) -> str:
+    """The current screen as plain text (what a terminal would show, styles dropped)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    out = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True)
+    out.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return out.export_text()

@@ -13,7 +13,17 @@ from difytui.tui.widgets.completion_pane import CompletionPane
 from difytui.tui.widgets.response_log import AnswerView, Notice
 from difytui.tui.widgets.workflow_pane import OutputsView, WorkflowPane
 
-from .conftest import SIZE, console, open_app, requests_to, run_done, type_text, wait_until, workspace_for
+from .conftest import (
+    SIZE,
+    apps_loaded,
+    console,
+    open_app,
+    requests_to,
+    run_done,
+    type_text,
+    wait_until,
+    workspace_for,
+)
 
 
 def answers(pane) -> list[AnswerView]:
@@ -45,15 +55,33 @@ async def test_first_frame_uses_cached_apps_then_refreshes(sim):
 async def test_filter_groups_and_enter_opens_with_focus_in_first_field(sim):
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, "report-builder", typed="report")
-        assert isinstance(pane, WorkflowPane)
-        assert app.app_list.highlighted_app == "report-builder"
-        # Focus lands in the first form field (Topic).
-        assert app.focused is pane.form.rows[0].control
-        # The filter hides non-matching apps; groups are headers.
+        await apps_loaded(pilot, app)
         options = app.query_one("#app-options")
-        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
-        assert ids == ["group:workflow", "report-builder"]
+
+        def shown() -> list[str]:
+            return [options.get_option_at_index(i).id for i in range(options.option_count)]
+
+        assert shown() == [
+            "group:chat",
+            "support-bot",
+            "travel-agent",
+            "trip-planner",
+            "group:workflow",
+            "report-builder",
+            "group:completion",
+            "copywriter",
+        ]
+        await pilot.press("slash")
+        await type_text(pilot, "report")
+        assert shown() == ["group:workflow", "report-builder"]
+        await pilot.press("enter")
+        pane = await wait_until(pilot, lambda: app.current_pane)
+        await wait_until(pilot, lambda: pane.form is not None)
+        await pilot.pause()
+        assert isinstance(pane, WorkflowPane) and pane.item.id == "report-builder"
+        # Focus lands in the first form field (Topic); the filter is cleared, the app stays highlighted.
+        assert app.focused is pane.form.rows[0].control
+        assert len(shown()) == 8 and app.app_list.highlighted_app == "report-builder"
 
 
 async def test_app_without_inputs_focuses_prompt(sim, monkeypatch):

@@ -15,8 +15,11 @@ EXTRA_KEYS = [
     ("", "enter", "Open the highlighted app · send the chat message"),
     ("", "tab / shift+tab", "Next / previous field"),
     ("", "up / down", "Move in the app list (also from the filter box)"),
-    ("", "ctrl+p", "Command palette: switch app, new conversation, copy, workspaces…"),
+    ("", "ctrl+p", "Command palette (switch app or workspace, copy…)"),
 ]
+
+
+_KEY_NAMES = {"slash": "/", "question_mark": "?"}
 
 
 def binding_rows(bindings: list[Binding], keymap: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -25,7 +28,8 @@ def binding_rows(bindings: list[Binding], keymap: dict[str, str]) -> list[tuple[
         if not binding.id:
             continue
         keys = keymap.get(binding.id, binding.key)
-        rows.append((binding.id, keys.replace(",", " / "), binding.description))
+        shown = " / ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
+        rows.append((binding.id, shown, binding.description))
     return rows
 
 

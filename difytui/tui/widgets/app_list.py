@@ -163,6 +163,8 @@ class AppList(Vertical):
         app_id = self.highlighted_app
         if app_id:
             self.post_message(self.Chosen(app_id))
+            # The filter did its job: show every app again (the opened one stays highlighted).
+            event.input.value = ""
 
     def on_key(self, event: Any) -> None:
         # Up/Down in the filter box move the highlight, so typing + Enter is enough to open an app.

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Button, Collapsible, Markdown, Static
+from textual.widgets import Button, Markdown, Static
 
 from difytui.tui import messages as m
 from difytui.tui import runner
@@ -133,7 +133,6 @@ class ChatPane(AppPane):
     async def before_run(self, run: ActiveRun) -> None:
         request = run.request
         self.remember_inputs(request.inputs)
-        self.query_one("#inputs", Collapsible).collapsed = True
         self._sent_turns += 1
         self.prompt.text = ""
         run.answer = AnswerView()

@@ -46,7 +46,7 @@ class ActiveRun:
     request: RunRequest
     worker: Worker | None = None
     answer: AnswerView | None = None
-    started_at: float = field(default_factory=time.monotonic)
+    started_at: float = field(default_factory=lambda: time.monotonic())
     first_event_at: float | None = None
     task_id: str | None = None
     conversation_id: str | None = None
@@ -193,7 +193,9 @@ class AppPane(Vertical):
         return values
 
     def remember_inputs(self, values: dict[str, Any]) -> None:
+        """Store the inputs for next time and fold the form away (its title keeps a summary)."""
         self.ctx.store.set_inputs(self.ctx.ws_key, self.item.id, values)
+        self.query_one("#inputs", Collapsible).collapsed = True
         if self.form is not None:
             summary = self.form.summary(values)
             title = "Inputs" + (f": {summary}" if summary else "")

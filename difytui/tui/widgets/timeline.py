@@ -132,8 +132,8 @@ class NodeTimeline(Static):
         prefix = f"#{line.round} " if line.round is not None else ""
         title = f"{indent}{prefix}{line.title}"
         text.append(f"{mark} ", style=style)
-        text.append(f"{title[:34]:<34} ", style="bold" if depth == 0 else "")
-        text.append(f"{line.node_type[:18]:<18} ", style="dim")
+        text.append(f"{title[:30]:<30} ", style="bold" if depth == 0 else "")
+        text.append(f"{line.node_type[:12]:<12} ", style="dim")
         if line.status == "running":
             progress = ""
             if line.current is not None:

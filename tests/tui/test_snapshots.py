@@ -1,0 +1,102 @@
+"""Snapshot tests (pytest-textual-snapshot): fixed terminal size, no cursor blink, a fake clock.
+
+Update with ``pytest tests/tui/test_snapshots.py --snapshot-update`` after checking the report.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from difytui.tui import runner
+from difytui.tui.widgets import pane as pane_module
+
+from .conftest import apps_loaded, console, open_app, run_done, type_text
+
+SIZE = (120, 36)
+
+
+class FakeTime:
+    """Monotonic time that advances 0.25 s per reading, so the stats line is the same every run."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        self.now += 0.25
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def fake_clock(monkeypatch):
+    clock = FakeTime()
+    monkeypatch.setattr(runner, "time", clock)
+    monkeypatch.setattr(pane_module, "time", clock)
+
+
+async def settle(pilot) -> None:
+    app = pilot.app
+    for widget in app.query("Input, TextArea"):
+        widget.cursor_blink = False
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+def test_app_list(snap_compare, sim):
+    async def run_before(pilot):
+        await apps_loaded(pilot, pilot.app)
+        await settle(pilot)
+
+    assert snap_compare(console(sim), terminal_size=SIZE, run_before=run_before)
+
+
+def test_chat_mid_conversation(snap_compare, sim):
+    async def run_before(pilot):
+        app = pilot.app
+        pane = await open_app(pilot, app, "support-bot")
+        pane.prompt.focus()
+        for question in ("How do I add an app?", "And where is my data?"):
+            await type_text(pilot, question)
+            await pilot.press("enter")
+            await run_done(pilot, pane)
+        await type_text(pilot, "one more thing")
+        await settle(pilot)
+
+    assert snap_compare(console(sim), terminal_size=SIZE, run_before=run_before)
+
+
+def test_workflow_with_timeline(snap_compare, sim):
+    async def run_before(pilot):
+        app = pilot.app
+        pane = await open_app(pilot, app, "report-builder")
+        await type_text(pilot, "Terminal UIs")
+        await pilot.press("ctrl+r")
+        await run_done(pilot, pane)
+        # Show the timeline (the run's top) rather than the end of the report.
+        pane.log_view.release_anchor()
+        pane.log_view.scroll_to_widget(pane.log_view.query_one(".timeline"), top=True, animate=False)
+        await settle(pilot)
+
+    assert snap_compare(console(sim), terminal_size=SIZE, run_before=run_before)
+
+
+def test_form_with_validation_errors(snap_compare, sim):
+    async def run_before(pilot):
+        app = pilot.app
+        pane = await open_app(pilot, app, "copywriter")
+        pane.form.rows[0].control.value = "A name that is far too long for forty characters"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+
+    assert snap_compare(console(sim), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare, sim):
+    async def run_before(pilot):
+        await apps_loaded(pilot, pilot.app)
+        await pilot.press("f1")
+        await settle(pilot)
+
+    assert snap_compare(
+        console(sim, keymap={"app.run": "f5,ctrl+r"}), terminal_size=SIZE, run_before=run_before
+    )
