@@ -118,14 +118,18 @@ class Console:
             return {}
         return {name: morsel.value for name, morsel in jar.items()}
 
-    def _check_session(self, req: Request) -> wire.Response | None:
-        """Flask-Login first (401 "Unauthorized."), then ``check_csrf_token``."""
-        cookies = self._cookies(req)
-        access = cookies.get("access_token")
+    def session_of(self, req: Request) -> str | None:
+        """The csrf token of the request's console session (cookie or Bearer), if it has one."""
+        access = self._cookies(req).get("access_token")
         header = req.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
             access = header[7:].strip()
-        csrf = self.sessions.get(access or "")
+        return self.sessions.get(access or "")
+
+    def _check_session(self, req: Request) -> wire.Response | None:
+        """Flask-Login first (401 "Unauthorized."), then ``check_csrf_token``."""
+        cookies = self._cookies(req)
+        csrf = self.session_of(req)
         if csrf is None:
             req.csrf_ok = False
             # The login manager's handler: stdlib json.dumps spacing and no "status".

@@ -14,6 +14,9 @@ from .api import Api
 from .apps import ALL_APPS, DEMO_APPS, api_key_for
 from .console import PREFIX as CONSOLE_PREFIX
 from .console import Console
+from .device_flow import DeviceFlow
+from .openapi import PREFIX as OPENAPI_PREFIX
+from .openapi import OpenApi
 from .runs import Run
 from .server import STREAM_FAULTS, Request, Server
 from .state import State
@@ -64,6 +67,17 @@ class Simulator:
         #: page size cap for the console and account app lists (set 2 to force pagination)
         self.max_page_size = 100
         self._console = Console(self, self.directory)
+        #: False: every /openapi/v1 path is an HTML 404 (a server without OPENAPI_ENABLED)
+        self.openapi = openapi
+        #: client ids the device flow accepts (OPENAPI_KNOWN_CLIENT_IDS)
+        self.known_client_ids: set[str] = {"difyctl"}
+        #: seconds a device-flow poll must wait after the previous one (else slow_down)
+        self.device_interval: float = 5
+        #: requests per account token before a 429 (None: no limit); Retry-After value in seconds
+        self.openapi_rate_limit: int | None = None
+        self.retry_after = 1
+        self._devices = DeviceFlow(self, self.directory)
+        self._openapi = OpenApi(self, self.directory, self._api, self._devices, self._console)
         self._faults: list[dict] = []
         self._faults_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -147,6 +161,8 @@ class Simulator:
         """Route by prefix: console API, account API, else the Service API (and its HTML 404s)."""
         if req.path == CONSOLE_PREFIX or req.path.startswith(CONSOLE_PREFIX + "/"):
             return self._console.dispatch(req)
+        if req.path == OPENAPI_PREFIX or req.path.startswith(OPENAPI_PREFIX + "/"):
+            return self._openapi.dispatch(req)
         return self._api.dispatch(req)
 
     # --- addresses and keys ---------------------------------------------------------------------
@@ -158,6 +174,10 @@ class Simulator:
     @property
     def console_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def openapi_url(self) -> str:
+        return self.console_url + OPENAPI_PREFIX
 
     @property
     def console_requests(self) -> list[Request]:
@@ -185,6 +205,37 @@ class Simulator:
     def stopped_tasks(self) -> list[str]:
         """task ids whose stop request reached a running task (the stream then ended)."""
         return list(self._api.stopped_tasks)
+
+    # --- account API hooks (the user's browser, the clock) -----------------------------------------
+
+    def approve_device(self, user_code: str | None = None) -> str:
+        """Approve a pending device login (None: the newest); returns its user code."""
+        return self._resolve_device(user_code, approve=True)
+
+    def deny_device(self, user_code: str | None = None) -> str:
+        return self._resolve_device(user_code, approve=False)
+
+    def _resolve_device(self, user_code: str | None, approve: bool) -> str:
+        code = self._devices.resolve(user_code, approve)
+        if code is None:
+            raise LookupError(f"no pending device login {user_code or ''}".strip())
+        return code.user_code
+
+    def expire_devices(self) -> None:
+        """Every device code issued so far expires now."""
+        self._devices.expire_all()
+
+    def expire_tokens(self) -> None:
+        """Every account token minted so far has expired (its next use is a 500)."""
+        self._devices.expire_tokens()
+
+    def reset_rate_limits(self) -> None:
+        self._openapi.request_counts.clear()
+
+    @property
+    def account_tokens(self) -> list[str]:
+        """Live ``dfoa_`` tokens, oldest first."""
+        return [t for t in list(self._devices.tokens) if self._devices.token(t) is not None]
 
     # --- faults ---------------------------------------------------------------------------------
 
