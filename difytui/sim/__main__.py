@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Dify 1.14.2 simulator listening on {sim.base_url}")
     print("Demo keys (throwaway), ready for config.toml:\n")
     print(sim.config_toml())
+    print(f"Console API: {sim.console_url}/console/api ({sim.account_email} / {sim.account_password})")
+    print(f"Account API: {sim.openapi_url} (approve device logins with the console session)")
     print("Press Ctrl+C to stop.", flush=True)
     try:
         threading.Event().wait()

@@ -26,9 +26,13 @@ FAULT_KINDS = ("status", *STREAM_FAULTS)
 
 
 class Simulator:
-    """A deterministic, stdlib-only Dify Service API (``/v1``) for the demo workspace.
+    """A deterministic, stdlib-only Dify 1.14.2 for the demo workspace, on one loopback port.
 
-    ``token_delay``, ``ping_interval`` and ``error_silence`` may be changed while running.
+    ``/v1``: the Service API (app keys, ``api_keys``). ``/console/api``: the console API (login
+    with ``account_email`` / ``account_password``, cookies + CSRF; :mod:`.console`). ``/openapi/v1``:
+    the account API (device flow, ``dfoa_`` tokens; :mod:`.openapi`), unless ``openapi=False``.
+    ``token_delay``, ``ping_interval``, ``error_silence`` and the public knobs set in ``__init__``
+    (``max_page_size``, ``device_interval``, ``openapi_rate_limit``, ...) may be changed while running.
     """
 
     def __init__(
@@ -60,8 +64,6 @@ class Simulator:
         # --- the account's side: console (/console/api) and, unless off, account API (/openapi/v1)
         self.directory = Directory(self.api_keys, self._api.add_key)
         self._api.api_enabled = self.directory.api_enabled
-        self.account_email: str = self.directory.account["email"]
-        self.account_password: str = self.directory.password
         #: (app uuid, token) of every key created through the console, in order
         self.created_keys: list[tuple[str, str]] = []
         #: page size cap for the console and account app lists (set 2 to force pagination)
@@ -174,6 +176,22 @@ class Simulator:
     @property
     def console_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def account_email(self) -> str:
+        return self.directory.account["email"]
+
+    @account_email.setter
+    def account_email(self, value: str) -> None:
+        self.directory.account["email"] = value
+
+    @property
+    def account_password(self) -> str:
+        return self.directory.password
+
+    @account_password.setter
+    def account_password(self, value: str) -> None:
+        self.directory.password = value
 
     @property
     def openapi_url(self) -> str:
