@@ -107,6 +107,8 @@ class Console:
                 return getattr(self, name)(req, **m.groupdict())
             except ValueError as exc:
                 return wire.invalid_param(str(exc))
+            except Exception:  # a simulator bug must still answer, as Flask would
+                return wire.internal_error()
         return wire.not_found_html()
 
     @staticmethod

@@ -148,6 +148,8 @@ class OpenApi:
                 result = stop.response
             except ValueError as exc:
                 result = _error(400, "bad_request", str(exc))
+            except Exception:  # a simulator bug must still answer, as Flask would
+                result = _error(500, "internal_server_error", "Internal Server Error")
             return result if isinstance(result, Stream) else _finish(result)
         return wire.not_found_html()
 
