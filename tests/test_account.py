@@ -267,9 +267,13 @@ def test_a_revoked_token_answering_500_asks_to_log_in_again(account):
 
 def test_reads_retry_after_429(account, fast_device):
     api = account()
-    api("apps")
-    fast_device.openapi_rate_limit = 0
+    chat = app_id(api, "chat")
+    fast_device.reset_rate_limits()
+    fast_device.openapi_rate_limit = 1
     fast_device.retry_after = 0.2
+    api("app.parameters", chat)  # the one request the window allows
     started = time.monotonic()
-    assert "user_input_form" in api("app.parameters", app_id(api, "chat"))
+    assert "user_input_form" in api("app.parameters", chat)  # 429, wait Retry-After, retried
     assert time.monotonic() - started >= 0.2
+    describes = [r for r in fast_device.requests if r.path == f"/openapi/v1/apps/{chat}/describe"]
+    assert len(describes) == 3
