@@ -191,3 +191,29 @@ def test_server_text_cannot_drive_the_terminal(capsys, config, sim):
     code, _out, err = run(capsys, "--config", config, "invoke", "support-bot", "-q", "hi")
     assert code == 1
     assert "\x1b" not in err and "\x07" not in err and "␛[31mred" in err
+
+
+def test_ctrl_c_stops_the_run_on_the_server_and_exits_130(config, sim):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sim.token_delay = 0.05
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "difytui", "--config", config, "invoke", "report-builder", "-i", "topic=x"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = proc.stdout.readline()  # the run has started: a task id exists
+    assert json.loads(first)["event"] == "workflow_started"
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    task_id = json.loads(first)["task_id"]
+    deadline = time.monotonic() + 5
+    while not [r for r in sim.requests if r.path == f"/v1/workflows/tasks/{task_id}/stop"]:
+        assert time.monotonic() < deadline, "the stop endpoint was not called"
+        time.sleep(0.05)
+    assert "Traceback" not in err and f"stopping task {task_id}" in err
