@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     from difytui import cli_account
 
     cli_account.add_parsers(commands, _global_options)
+    from difytui import cli_workspace
+
+    cli_workspace.add_parser(commands, _global_options)
     return parser
 
 
@@ -88,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         from difytui import cli_account
 
         return cli_account.run(args)
+    if args.command == "workspace":
+        from difytui import cli_workspace
+
+        return cli_workspace.run(args)
     sim = None
     try:
         if args.demo:
@@ -229,9 +236,10 @@ def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
     last: dict = {}
     try:
         for event in events:
-            _emit(event)
-            last = event
+            # The task id first: a Ctrl+C during the print below must still be able to stop the run.
             task_id = task_id or event.get("task_id")
+            last = event
+            _emit(event)
             if not warned:
                 warned = _warn_new_conversation(args.conversation, event.get("conversation_id"))
     except KeyboardInterrupt:
