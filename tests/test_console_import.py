@@ -1,0 +1,333 @@
+"""`difytui workspace import` end to end against the simulator's console API over loopback HTTP.
+
+The `__Host-` cookie variant and older servers' login cannot be produced over http loopback: those
+few tests use httpx.MockTransport.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import stat
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from difytui.cli import main
+from difytui.client import Dify
+from difytui.config import load_config
+from difytui.console import ConsoleAPIError, ConsoleSession
+
+DEMO = "Demo Workspace"
+PASSWORD_MARK = "difytui-demo"  # the simulator's password: must never show up anywhere
+
+HAND_WRITTEN = """\
+# my own config: this comment must survive every import
+[workspaces.laptop]   # hand-written
+base_url = "http://localhost/v1"
+
+[workspaces.laptop.apps.bot]
+api_key_env = "BOT_KEY"
+
+[keymap]
+quit = "ctrl+q"
+"""
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    path = tmp_path / "conf" / "config.toml"
+    path.parent.mkdir()
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+    return path
+
+
+def run_import(sim, config: Path, *argv: str, password: str | None = None, monkeypatch=None) -> int:
+    stdin = io.StringIO((sim.account_password if password is None else password) + "\n")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    base = ["workspace", "import", "--config", str(config), "--console-url", sim.console_url]
+    return main([*base, "--email", sim.account_email, "--password-stdin", *argv])
+
+
+def uuid_of(sim, slug: str) -> str:
+    return sim.directory.by_slug(slug).uuid
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_import_logs_in_pages_sends_csrf_everywhere_and_reuses_keys(sim, config, capsys, monkeypatch):
+    sim.max_page_size = 2
+    code = run_import(sim, config, "--dify-workspace", DEMO, "--all", monkeypatch=monkeypatch)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+
+    # The listing: grouped by interface with mode badges; keys masked.
+    assert out.index("\nChat\n") < out.index("\nWorkflow\n") < out.index("\nCompletion\n")
+    assert "Trip Planner [chatflow]" in out and "Travel Agent [agent]" in out and "FAQ Bot [chatbot]" in out
+    assert "Drafts Lab [text generator] — API disabled, needs a new key" in out
+
+    # Login with a Base64 password, then X-CSRF-Token on every call (GETs included).
+    console = sim.console_requests
+    assert console[0].path == "/console/api/login" and console[0].json["password"] != sim.account_password
+    later = console[1:]
+    assert later and all(r.headers.get("x-csrf-token") for r in later)
+    assert all(r.csrf_ok for r in later if r.path != "/console/api/logout")  # logout needs no session
+    pages = [int(r.query["page"]) for r in later if r.path == "/console/api/apps"]
+    assert pages == [1, 2, 3, 4]  # eight apps, two per page
+    assert console[-1].path == "/console/api/logout"
+
+    # Without --yes nothing is created: the five demo apps come in with their existing keys.
+    assert sim.created_keys == []
+    assert "faq-bot: not imported: it has no API key; creating one needs confirmation (--yes)" in err
+    assert mode(config) == 0o600
+    text = config.read_text(encoding="utf-8")
+    assert text.startswith("# my own config: this comment must survive every import\n")
+    assert "[workspaces.laptop]   # hand-written" in text and '[keymap]\nquit = "ctrl+q"' in text
+    ws = load_config(config).workspace("demo-workspace")
+    assert ws.console_url == sim.console_url and ws.console_email == sim.account_email
+    assert ws.workspace_id == sim.directory.current_workspace_id
+    assert ws.base_url == sim.base_url
+    assert {app_id: e.key().reveal() for app_id, e in ws.apps.items()} == sim.apps_config()
+    assert ws.apps["trip-planner"].app_uuid == uuid_of(sim, "trip-planner")
+    assert ws.apps["trip-planner"].name == "Trip Planner"
+
+
+def test_keys_are_created_only_with_yes_and_the_workspace_then_runs(sim, config, capsys, monkeypatch):
+    assert (
+        run_import(sim, config, "--dify-workspace", DEMO, "--apps", "support-bot", monkeypatch=monkeypatch)
+        == 0
+    )
+    assert sim.created_keys == []
+    code = run_import(
+        sim, config, "--workspace", "demo-workspace", "--apps", "faq-bot", "--yes", monkeypatch=monkeypatch
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert [uuid for uuid, _ in sim.created_keys] == [uuid_of(sim, "faq-bot")]
+    created = sim.created_keys[0][1]
+    assert created not in out + err  # shown masked at most
+
+    ws = load_config(config).workspace("demo-workspace")
+    assert ws.apps["faq-bot"].key().reveal() == created
+    with Dify(workspace=ws) as dify:
+        for app_id in ("support-bot", "faq-bot"):  # a reused key and a created key
+            answer = dify.app.chat.invoke(app_id, "hello", {"product": "difytui"}, response_mode="blocking")
+            assert answer["answer"], app_id
+
+
+def test_reimport_adds_new_apps_marks_gone_ones_and_keeps_user_edits(sim, config, capsys, monkeypatch):
+    first = ["--dify-workspace", DEMO, "--apps", "support-bot,copywriter,report-builder"]
+    assert run_import(sim, config, *first, monkeypatch=monkeypatch) == 0
+    # The user renames an app id, switches a key source to an env var and comments the file.
+    text = config.read_text(encoding="utf-8")
+    copywriter_key = sim.api_keys["copywriter"]
+    text = text.replace(
+        "[workspaces.demo-workspace.apps.support-bot]",
+        "# renamed by me\n[workspaces.demo-workspace.apps.helpdesk]",
+    )
+    text = text.replace(f'api_key = "{copywriter_key}"', 'api_key_env = "MY_COPY_KEY"  # mine')
+    config.write_text(text, encoding="utf-8")
+    # Report Builder disappears from Dify.
+    sim.directory.apps.pop(uuid_of(sim, "report-builder"))
+
+    code = run_import(sim, config, "--workspace", "demo-workspace", "--all", "--yes", monkeypatch=monkeypatch)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "report-builder: gone from Dify, marked deleted = true" in err
+    text = config.read_text(encoding="utf-8")
+    assert "# renamed by me\n[workspaces.demo-workspace.apps.helpdesk]" in text
+    assert 'api_key_env = "MY_COPY_KEY"  # mine' in text
+    assert HAND_WRITTEN.splitlines()[0] in text
+    ws = load_config(config, env={"MY_COPY_KEY": copywriter_key}).workspace("demo-workspace")
+    assert "support-bot" not in ws.apps  # matched by app_uuid: no duplicate of the renamed app
+    assert ws.apps["helpdesk"].app_uuid == uuid_of(sim, "support-bot")
+    assert ws.apps["copywriter"].api_key_env == "MY_COPY_KEY"
+    assert ws.apps["report-builder"].deleted is True  # kept, only marked
+    new = {"faq-bot", "release-notes", "trip-planner", "travel-agent"}
+    assert new <= set(ws.apps)
+    assert "drafts-lab" not in ws.apps  # API disabled and no --enable-api
+    assert load_config(config).workspace("laptop").apps["bot"].api_key_env == "BOT_KEY"
+    # A third run with nothing new changes nothing and creates nothing.
+    created = len(sim.created_keys)
+    assert (
+        run_import(sim, config, "--workspace", "demo-workspace", "--all", "--yes", monkeypatch=monkeypatch)
+        == 0
+    )
+    assert config.read_text(encoding="utf-8") == text
+    assert len(sim.created_keys) == created
+
+
+def test_a_disabled_api_is_enabled_only_on_request(sim, config, capsys, monkeypatch):
+    drafts = sim.directory.by_slug("drafts-lab")
+    args = ["--dify-workspace", DEMO, "--apps", "Drafts Lab", "--yes"]
+    assert run_import(sim, config, *args, monkeypatch=monkeypatch) == 0
+    assert "drafts-lab: not imported: its Service API is disabled in Dify (enable it with --enable-api)" in (
+        capsys.readouterr().err
+    )
+    assert drafts.enable_api is False and sim.created_keys == []
+    assert run_import(sim, config, *args, "--enable-api", monkeypatch=monkeypatch) == 0
+    assert drafts.enable_api is True
+    enables = [r for r in sim.console_requests if r.path.endswith("/api-enable")]
+    assert [r.json for r in enables] == [{"enable_api": True}]
+    ws = load_config(config).workspace("demo-workspace")
+    with Dify(workspace=ws) as dify:
+        assert dify.app.info("drafts-lab")["mode"] == "completion"
+
+
+def test_keys_in_an_env_file_or_behind_a_command(sim, config, capsys, monkeypatch):
+    args = ["--dify-workspace", DEMO, "--apps", "support-bot,faq-bot", "--yes"]
+    assert run_import(sim, config, *args, "--keys", "env", monkeypatch=monkeypatch) == 0
+    err = capsys.readouterr().err
+    env_file = config.parent / "difytui-keys.env"
+    assert mode(env_file) == 0o600 and f". {env_file}" in err
+    values = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in env_file.read_text().splitlines()
+        if line.startswith("export ")
+    )
+    values = {k: v.strip("'") for k, v in values.items()}
+    ws = load_config(config, env=values).workspace("demo-workspace")
+    assert ws.apps["support-bot"].api_key_env == "DIFY_KEY_DEMO_WORKSPACE_SUPPORT_BOT"
+    assert ws.apps["support-bot"].key().reveal() == sim.api_keys["support-bot"]
+    assert ws.apps["faq-bot"].key().reveal() == sim.created_keys[0][1]
+
+    staging = ["--dify-workspace", "Staging", "--all", "--yes", "--key-cmd", "pass show dify/{app}"]
+    assert run_import(sim, config, *staging, monkeypatch=monkeypatch) == 0
+    out, err = capsys.readouterr()
+    ws = load_config(config).workspace("staging")
+    assert ws.apps["support-bot-staging"].api_key_cmd == "pass show dify/support-bot-staging"
+    assert "`pass show dify/support-bot-staging` must print the key of Support Bot (staging)" in err
+    for _uuid, token in sim.created_keys:
+        assert token not in out + err
+    assert "api_key =" not in config.read_text(encoding="utf-8")  # no key ended up in the config
+
+
+def test_wrong_password_is_exit_1_with_dify_message(sim, config, capsys, monkeypatch):
+    code = run_import(sim, config, "--all", password="not-the-password", monkeypatch=monkeypatch)
+    _out, err = capsys.readouterr()
+    assert code == 1
+    assert "Invalid email or password." in err
+    assert "API key" not in err  # not the Service API's 401 hint
+    assert "not-the-password" not in err
+    assert config.read_text(encoding="utf-8") == HAND_WRITTEN
+
+
+def test_the_password_never_appears_in_output_logs_or_errors(sim, config, capsys, caplog, monkeypatch):
+    caplog.set_level(logging.DEBUG)
+    assert run_import(sim, config, "--dify-workspace", DEMO, "--all", "--yes", monkeypatch=monkeypatch) == 0
+    out, err = capsys.readouterr()
+    seen = out + err + caplog.text + config.read_text(encoding="utf-8")
+    assert sim.account_password not in seen
+    for key in (*sim.api_keys.values(), *(t for _, t in sim.created_keys)):
+        assert key not in out + err + caplog.text
+
+    session = ConsoleSession(sim.console_url)
+    with pytest.raises(ConsoleAPIError) as failed:
+        session.login(sim.account_email, "hunter2-very-secret")
+    session.close()
+    assert "hunter2" not in str(failed.value) + repr(failed.value) + repr(session)
+
+
+def test_without_a_terminal_missing_answers_are_exit_2(sim, config, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    base = ["workspace", "import", "--config", str(config), "--console-url", sim.console_url]
+    assert main([*base, "--email", sim.account_email, "--all"]) == 2
+    assert "--password-stdin" in capsys.readouterr().err
+    assert run_import(sim, config, "--all", monkeypatch=monkeypatch) == 2  # two workspaces
+    assert "choose with --dify-workspace" in capsys.readouterr().err
+    assert run_import(sim, config, "--dify-workspace", DEMO, monkeypatch=monkeypatch) == 2
+    assert "--all or --apps" in capsys.readouterr().err
+    assert run_import(sim, config, "--dify-workspace", DEMO, "--apps", "nope", monkeypatch=monkeypatch) == 2
+    assert "no app 'nope'" in capsys.readouterr().err
+    assert config.read_text(encoding="utf-8") == HAND_WRITTEN
+
+
+# --- MockTransport: what loopback http cannot show ---------------------------------------------
+
+
+def test_host_prefixed_cookies_on_https_and_restx_abort_bodies():
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        path = request.url.path
+        if path == "/console/api/login":
+            cookies = [
+                "__Host-access_token=acc; Path=/; Secure; HttpOnly; SameSite=Lax",
+                "__Host-csrf_token=csrf-123; Path=/; Secure; SameSite=Lax",
+                "__Host-refresh_token=ref; Path=/; Secure; HttpOnly; SameSite=Lax",
+            ]
+            return httpx.Response(
+                200, json={"result": "success"}, headers=[("Set-Cookie", c) for c in cookies]
+            )
+        if request.headers.get(
+            "x-csrf-token"
+        ) != "csrf-123" or "__Host-access_token=acc" not in request.headers.get("cookie", ""):
+            return httpx.Response(
+                401, json={"code": "unauthorized", "message": "CSRF token is missing or invalid."}
+            )
+        if path == "/console/api/workspaces":
+            return httpx.Response(200, json={"workspaces": [{"id": "w1", "name": "Main", "current": True}]})
+        if path.endswith("/api-keys") and request.method == "GET":
+            return httpx.Response(404, json={"message": "App not found."})
+        if path.endswith("/api-keys"):
+            body = {
+                "message": "Cannot create more than 10 API keys for this resource type.",
+                "custom": "max_keys_exceeded",
+            }
+            return httpx.Response(400, json=body)
+        return httpx.Response(404, text="<html>not found</html>")
+
+    with ConsoleSession("https://dify.example.com/apps", transport=httpx.MockTransport(handler)) as session:
+        assert session.console_url == "https://dify.example.com"
+        session.login("a@b.c", "pässword")
+        assert json.loads(seen[0].content)["password"] == "cMOkc3N3b3Jk"  # Base64 of the UTF-8 bytes
+        assert session.workspaces() == [{"id": "w1", "name": "Main", "current": True}]
+        with pytest.raises(ConsoleAPIError) as missing:
+            session.api_keys("x")
+        assert missing.value.status == 404 and missing.value.message == "App not found."
+        with pytest.raises(ConsoleAPIError) as full:
+            session.create_api_key("x")
+        assert full.value.code == "max_keys_exceeded"
+
+
+def test_older_servers_plain_password_and_bearer_tokens():
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        headers = {"X-Version": "1.8.0"}
+        if request.url.path == "/console/api/login":
+            if json.loads(request.content)["password"] != "plain":
+                return httpx.Response(
+                    401,
+                    json={"code": "authentication_failed", "message": "Invalid email or password."},
+                    headers=headers,
+                )
+            data = {"access_token": "jwt-access", "refresh_token": "jwt-refresh"}
+            return httpx.Response(200, json={"result": "success", "data": data}, headers=headers)
+        assert request.headers["authorization"] == "Bearer jwt-access"
+        return httpx.Response(200, json={"workspaces": []}, headers=headers)
+
+    with ConsoleSession("http://old.example", transport=httpx.MockTransport(handler)) as session:
+        session.login("a@b.c", "plain")
+        assert session.workspaces() == []
+        assert "jwt-access" not in repr(session.__dict__)
+    assert len(seen) == 3  # Base64 refused, plain accepted, then the call
+
+
+def test_login_fail_result_is_an_error():
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, json={"result": "fail", "data": "workspace not found, please contact system admin"}
+        )
+
+    session = ConsoleSession("http://x.example", transport=httpx.MockTransport(handler))
+    with session, pytest.raises(ConsoleAPIError, match="workspace not found"):
+        session.login("a@b.c", "pw")
