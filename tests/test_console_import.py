@@ -21,6 +21,7 @@ from difytui.cli import main
 from difytui.client import Dify
 from difytui.config import load_config
 from difytui.console import ConsoleAPIError, ConsoleSession
+from difytui.sim.workspace import CONSOLE_ONLY_APPS
 
 DEMO = "Demo Workspace"
 PASSWORD_MARK = "difytui-demo"  # the simulator's password: must never show up anywhere
@@ -331,3 +332,66 @@ def test_login_fail_result_is_an_error():
     session = ConsoleSession("http://x.example", transport=httpx.MockTransport(handler))
     with session, pytest.raises(ConsoleAPIError, match="workspace not found"):
         session.login("a@b.c", "pw")
+
+
+# --- the TUI screen ------------------------------------------------------------------------------
+
+
+async def test_tui_import_screen_masks_the_password_and_imports(sim, tmp_path):
+    from textual.app import App
+    from textual.widgets import Button, Checkbox, Input, SelectionList
+
+    from difytui.tui.screens.import_console import ImportConsoleScreen, ImportOutcome
+
+    path = tmp_path / "tui" / "config.toml"
+    results: list[ImportOutcome | None] = []
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(ImportConsoleScreen(path, None), results.append)
+
+    app = Host()
+    async with app.run_test(size=(120, 45)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ImportConsoleScreen)
+        screen.query_one("#import-url", Input).value = sim.console_url
+        screen.query_one("#import-email", Input).value = sim.account_email
+        screen.query_one("#import-password", Input).focus()
+        await pilot.press(*sim.account_password)
+        await pilot.pause()
+        shown = app.export_screenshot()
+        assert sim.account_password not in shown and "•" * len(sim.account_password) in shown
+        await pilot.press("enter")
+
+        async def until(predicate, what):
+            for _ in range(500):
+                if predicate():
+                    return
+                await pilot.pause(0.02)
+            raise AssertionError(f"timed out: {what}: {screen.query_one('#import-status').render()}")
+
+        async def press_go():
+            await pilot.pause()  # let the layout settle after a step showed or hid widgets
+            screen.query_one("#import-go", Button).press()
+            await pilot.pause()
+
+        # Two workspaces: the screen asks; the current one (Demo Workspace) is preselected.
+        await until(lambda: not screen.query_one("#import-workspace").has_class("hidden"), "workspace choice")
+        assert screen.query_one("#import-password", Input).value == ""
+        await press_go()
+        await until(lambda: screen.plan is not None, "app list")
+        apps = screen.query_one("#import-apps", SelectionList)
+        apps.select(uuid_of(sim, "support-bot"))
+        apps.select(uuid_of(sim, "faq-bot"))
+        screen.query_one("#import-create", Checkbox).value = True
+        await press_go()
+        await until(lambda: results, "import")
+
+    outcome = results[0]
+    assert outcome is not None and outcome.workspace == "demo-workspace"
+    assert [uuid for uuid, _ in sim.created_keys] == [uuid_of(sim, "faq-bot")]
+    assert mode(path) == 0o600
+    ws = load_config(path).workspace("demo-workspace")
+    assert set(ws.apps) == {"support-bot", "faq-bot"}
+    assert ws.apps["support-bot"].key().reveal() == sim.api_keys["support-bot"]
+    assert CONSOLE_ONLY_APPS["faq-bot"]["uuid"] == ws.apps["faq-bot"].app_uuid
