@@ -255,7 +255,8 @@ class _Import:
             except ImportUsageError as error:
                 _say(str(error))
                 continue
-            return [app for app in dict.fromkeys(picked) if not app.in_config]
+            unique = {app.uuid: app for app in picked}  # keeps the first-picked order
+            return [app for app in unique.values() if not app.in_config]
 
     def ask_keys(self) -> str:
         while True:

@@ -249,6 +249,32 @@ def test_without_a_terminal_missing_answers_are_exit_2(sim, config, capsys, monk
     assert config.read_text(encoding="utf-8") == HAND_WRITTEN
 
 
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_it_asks_for_everything(sim, config, capsys, monkeypatch):
+    from difytui import cli_workspace
+
+    asked: list[str] = []
+    monkeypatch.setattr(
+        cli_workspace.getpass,
+        "getpass",
+        lambda prompt, stream=None: asked.append(prompt) or sim.account_password,
+    )
+    # workspace: the default; apps by number and id (one twice); create keys: y; enable API: n; keys: config
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("\n1,faq-bot,drafts-lab\ny\nn\n\n"))
+    base = ["workspace", "import", "--config", str(config), "--console-url", sim.console_url]
+    assert main([*base, "--email", sim.account_email]) == 0
+    err = capsys.readouterr().err
+    assert asked == ["Password (not shown, never stored): "]
+    assert "Workspace [1]: " in err and "Create a new API key in Dify for faq-bot, drafts-lab? [y/N]: " in err
+    assert "drafts-lab: not imported: its Service API is disabled" in err
+    assert [uuid for uuid, _ in sim.created_keys] == [uuid_of(sim, "faq-bot")]
+    assert set(load_config(config).workspace("demo-workspace").apps) == {"faq-bot"}
+
+
 # --- MockTransport: what loopback http cannot show ---------------------------------------------
 
 
