@@ -5,6 +5,7 @@ The shell owns the client, the state store and the app list refresh; panes own t
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -83,6 +84,8 @@ class DifyConsole(App[Any]):
         self.user_keymap = dict(keymap or {})
         self._workspaces = list(workspaces or [workspace.name])
         self.panes: dict[str, AppPane] = {}
+        self._streams = 0
+        self._gc_thresholds: tuple[int, int, int] | None = None
         self.sub_title = workspace.name
 
     # -- layout -------------------------------------------------------------------------------
@@ -120,6 +123,29 @@ class DifyConsole(App[Any]):
             self.set_keymap(self.user_keymap)
         self.query_one("#app-options").focus()
         self.refresh_apps()
+
+    def on_ready(self) -> None:
+        # Startup objects (modules, styles, the widget tree) live as long as the app: keep the
+        # cyclic collector from scanning them again and again (gc.freeze).
+        gc.freeze()
+
+    def stream_started(self) -> None:
+        """A run began streaming. Full (generation 2) collections scan every tracked object and
+        took 20–60 ms here, long enough to stall a stream visibly; like Textual's own
+        PAUSE_GC_ON_SCROLL, postpone them while answers stream. Young generations still run."""
+        self._streams += 1
+        if self._streams == 1:
+            self._gc_thresholds = gc.get_threshold()
+            gen0, gen1, _gen2 = self._gc_thresholds
+            gc.set_threshold(gen0, gen1, 1_000_000)
+
+    def stream_ended(self) -> None:
+        self._streams = max(0, self._streams - 1)
+        if self._streams == 0 and self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
+            self._gc_thresholds = None
+            # Collect once now, after the final render is on screen, rather than mid-stream.
+            self.call_after_refresh(gc.collect)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()

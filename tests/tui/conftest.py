@@ -64,6 +64,9 @@ async def open_app(pilot: Any, app: DifyConsole, app_id: str, typed: str | None 
 async def run_done(pilot: Any, pane: Any, timeout: float = 10.0) -> None:
     await pilot.pause()
     await wait_until(pilot, lambda: pane.active is None, timeout, what="run to finish")
+    from difytui.tui.widgets.response_log import AnswerView
+
+    await wait_until(pilot, lambda: all(a.rendered for a in pane.log_view.query(AnswerView)), what="render")
     await pilot.pause()
 
 

@@ -154,7 +154,7 @@ async def test_stop_mid_stream_keeps_partial_answer_and_prompt(slow_sim):
         await wait_until(pilot, lambda: answer.finished)
         partial = answer.text
         assert answer.status == "stopped" and partial
-        assert "stopped" in str(answer.query_one(".answer-status").render())
+        assert "stopped" in str(answer.status_line.render())
         assert answer.markdown.source == partial
         # What the user typed is back in the prompt.
         assert pane.prompt.text == "tell me everything"

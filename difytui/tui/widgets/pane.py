@@ -222,6 +222,7 @@ class AppPane(Vertical):
         run = ActiveRun(self._run_seq, request)
         self.active = run
         self.last_request = request
+        self._streaming(True)
         self.set_class(True, "-running")
         self.raw.note(f"run {run.run_id} of {request.app_id}")
         await self.before_run(run)
@@ -235,6 +236,12 @@ class AppPane(Vertical):
 
     async def before_run(self, run: ActiveRun) -> None:
         """Hook: mount what the run will fill (user turn, answer view, timeline…)."""
+
+    def _streaming(self, on: bool) -> None:
+        """Tell the app (it postpones full garbage collections while anything streams)."""
+        hook = getattr(self.app, "stream_started" if on else "stream_ended", None)
+        if hook is not None:
+            hook()
 
     def _current(self, message: m.RunMessage) -> ActiveRun | None:
         run = self.active
@@ -303,6 +310,7 @@ class AppPane(Vertical):
         if run is None:
             return
         self.active = None
+        self._streaming(False)
         self.set_class(False, "-running")
         status = message.status
         if run.answer is not None:
@@ -334,6 +342,7 @@ class AppPane(Vertical):
 
     async def fail_run(self, run: ActiveRun, text: str, code: str = "", first: float | None = None) -> None:
         self.active = None
+        self._streaming(False)
         self.set_class(False, "-running")
         if run.answer is not None:
             await run.answer.finish("failed")
@@ -355,6 +364,7 @@ class AppPane(Vertical):
         if run is None:
             return False
         self.active = None
+        self._streaming(False)
         if run.worker is not None:
             run.worker.cancel()
         if run.task_id:

@@ -81,7 +81,7 @@ class WorkflowPane(RunPane):
         run.extra["timeline"] = timeline
         # text_chunk events stream here; replaced by the outputs when the run succeeds.
         run.answer = AnswerView(label="streamed output", classes="-preview")
-        run.answer.display = False
+        run.answer.show(False)
         await self.log_view.add(self._run_header(run), timeline, run.answer)
         self.log_view.anchor()
 
@@ -92,7 +92,7 @@ class WorkflowPane(RunPane):
         run.extra["timeline"].finish(message.status)
         if message.status == "succeeded" and message.outputs is not None:
             if run.answer is not None and run.answer.text:
-                run.answer.display = False  # the same text is in the outputs
+                run.answer.show(False)  # the same text is in the outputs
             await self.log_view.add(
                 OutputsView(
                     message.outputs if isinstance(message.outputs, dict) else {"output": message.outputs}
