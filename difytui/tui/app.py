@@ -55,11 +55,13 @@ class DifyConsole(App[Any]):
     BINDINGS: ClassVar[list[Any]] = [
         Binding("slash", "focus_filter", "Filter apps", key_display="/", id="apps.filter"),
         Binding("ctrl+r", "run", "Run/send", id="app.run"),
-        Binding("escape", "stop", "Stop", id="app.stop"),
+        Binding("escape", "stop", "Stop / back", id="app.stop"),
         Binding("ctrl+n", "new_conversation", "New chat", id="chat.new"),
         Binding("ctrl+t", "toggle_raw", "Raw events", id="log.raw"),
         # priority: TextArea binds ctrl+y to redo.
         Binding("ctrl+y", "copy_answer", "Copy answer", id="answer.copy", priority=True),
+        Binding("pageup", "log_page(-1)", "Scroll up", id="log.page_up", show=False),
+        Binding("pagedown", "log_page(1)", "Scroll down", id="log.page_down", show=False),
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
@@ -242,12 +244,22 @@ class DifyConsole(App[Any]):
             return
         pane.action_run()
 
+    def action_log_page(self, direction: int) -> None:
+        pane = self.current_pane
+        if pane is not None:
+            log = pane.log_view
+            if direction > 0:
+                log.scroll_page_down()
+            else:
+                log.release_anchor()  # stop following new text until the user is back at the bottom
+                log.scroll_page_up()
+
     def action_stop(self) -> None:
         pane = self.current_pane
         if pane is not None and pane.action_stop():
             return
-        if self.query_one("#app-filter").has_focus:
-            self.query_one("#app-options").focus()
+        # Nothing to stop: Escape backs out to the app list (where / and typing filter it).
+        self.query_one("#app-options").focus()
 
     def action_new_conversation(self) -> None:
         pane = self.current_pane
@@ -284,7 +296,8 @@ class DifyConsole(App[Any]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        bindings = [b for b in self.BINDINGS if isinstance(b, Binding)] + list(Prompt.BINDINGS)
+        bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
+        bindings += [b for b in Prompt.BINDINGS if b.id not in {a.id for a in bindings}]
         self.push_screen(HelpScreen(binding_rows(bindings, self.user_keymap)))
 
     def switch_workspace(self, name: str) -> None:

@@ -169,8 +169,15 @@ class AppList(Vertical):
     def on_key(self, event: Any) -> None:
         # Up/Down in the filter box move the highlight, so typing + Enter is enough to open an app.
         filter_box = self.query_one("#app-filter", Input)
+        options = self.query_one(AppOptions)
+        # Typing on the list goes to the filter box: "type to filter" works without "/" first.
+        if options.has_focus and event.is_printable and event.character and event.character not in " /":
+            filter_box.focus()
+            filter_box.insert_text_at_cursor(event.character)
+            event.stop()
+            event.prevent_default()
+            return
         if filter_box.has_focus and event.key in ("down", "up"):
-            options = self.query_one(AppOptions)
             if event.key == "down":
                 options.action_cursor_down()
             else:

@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Button, Markdown, Static
@@ -22,7 +22,9 @@ from difytui.tui.widgets.response_log import AnswerView, UserTurn
 from difytui.tui.widgets.timeline import NodeTimeline
 
 
-class SuggestedQuestion(Button):
+class SuggestedQuestion(Button, can_focus=False):
+    """Click to ask it (kept out of the Tab order between the form and the prompt)."""
+
     def __init__(self, question: str) -> None:
         super().__init__(Content(one_line(question)), compact=True, classes="suggested")
         self.question = question
@@ -83,7 +85,7 @@ class ChatPane(AppPane):
         if opening:
             widgets.append(Markdown(clean(opening), classes="opening"))
         if questions:
-            row = Horizontal(*(SuggestedQuestion(q) for q in questions), classes="suggestions")
+            row = Vertical(*(SuggestedQuestion(q) for q in questions), classes="suggestions")
             widgets.append(row)
         if widgets:
             log = self.log_view

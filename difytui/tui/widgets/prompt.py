@@ -15,6 +15,9 @@ class Prompt(TextArea):
     BINDINGS: ClassVar[list[Any]] = [
         # Many terminals cannot tell shift+enter from enter; alt+enter and ctrl+j reach us everywhere.
         Binding("alt+enter,ctrl+j", "newline", "Newline", id="prompt.newline", show=False),
+        # The prompt is a few lines high: paging scrolls the conversation instead.
+        Binding("pageup", "app.log_page(-1)", "Scroll up", id="log.page_up", show=False),
+        Binding("pagedown", "app.log_page(1)", "Scroll down", id="log.page_down", show=False),
     ]
 
     @dataclass

@@ -19,10 +19,12 @@ from textual.widgets._markdown import MarkdownStream
 from difytui.tui.safe_text import clean, literal
 
 
-class ResponseLog(VerticalScroll):
-    """Follows new content only while the user is at the bottom (``anchor()``)."""
+class ResponseLog(VerticalScroll, can_focus=False):
+    """Follows new content only while the user is at the bottom (``anchor()``).
 
-    can_focus = True
+    Not in the Tab order (Tab goes from the last form field to the prompt): PageUp/PageDown
+    scroll it from anywhere in the pane, and the mouse wheel works as usual.
+    """
 
     def on_mount(self) -> None:
         self.anchor()
