@@ -450,3 +450,13 @@ async def test_command_palette_offers_main_actions(sim):
             assert any(n.startswith(wanted) for n in names), wanted
         hits = [hit async for hit in provider.search("new conv")]
         assert hits and hits[0].text == "New conversation"
+
+
+def test_bad_config_exits_2_with_one_line_before_any_screen(tmp_path, capsys):
+    from difytui.tui import run
+
+    bad = tmp_path / "config.toml"
+    bad.write_text("[workspaces.x]\nbase_url = 'ftp://nope'\n")
+    assert run(config_path=str(bad)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "base_url" in err and "Traceback" not in err
