@@ -372,7 +372,11 @@ async def test_tui_import_screen_masks_the_password_and_imports(sim, tmp_path):
     path = tmp_path / "tui" / "config.toml"
     results: list[ImportOutcome | None] = []
 
+    from difytui.tui.app import styles_dir
+
     class Host(App):
+        CSS_PATH = styles_dir() / "import.tcss"
+
         def on_mount(self) -> None:
             self.push_screen(ImportConsoleScreen(path, None), results.append)
 

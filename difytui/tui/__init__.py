@@ -36,12 +36,21 @@ def run(config_path: str | None = None, workspace: str | None = None, demo: bool
                 ws,
                 keymap=config.keymap if config else None,
                 workspaces=list(config.workspaces) if config else None,
+                config_path=config.path if config else None,
             )
             result = app.run()
-            if isinstance(result, tuple) and result and result[0] == "workspace" and config:
+            if not (isinstance(result, tuple) and result and result[0] == "workspace"):
+                return app.return_code or 0
+            # Switching workspace (or after an import): read the config again, it may have changed.
+            from difytui.config import load_config
+
+            path = result[2] if len(result) > 2 else (config.path if config else None)
+            try:
+                config = load_config(path)
                 ws = config.workspace(result[1])
-                continue
-            return app.return_code or 0
+            except ConfigError as error:
+                print(f"difytui: {clean(str(error))}", file=sys.stderr)
+                return 2
     finally:
         if sim is not None:
             sim.stop()

@@ -48,7 +48,7 @@ def workspace_key(workspace: Any) -> str:
 
 class DifyConsole(App[Any]):
     TITLE = "difytui"
-    CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "app.tcss"]
+    CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "app.tcss", styles_dir() / "import.tcss"]
     COMMANDS = App.COMMANDS | {DifyCommands}
     ENABLE_COMMAND_PALETTE = True
 
@@ -74,6 +74,7 @@ class DifyConsole(App[Any]):
         store: Any = None,
         keymap: dict[str, str] | None = None,
         workspaces: list[str] | None = None,
+        config_path: Path | None = None,
     ) -> None:
         super().__init__()
         from difytui.client import AsyncDify
@@ -85,6 +86,7 @@ class DifyConsole(App[Any]):
         self.ws_key = workspace_key(workspace)
         self.user_keymap = dict(keymap or {})
         self._workspaces = list(workspaces or [workspace.name])
+        self.config_path = config_path
         self.panes: dict[str, AppPane] = {}
         self._streams = 0
         self._gc_thresholds: tuple[int, int, int] | None = None
@@ -115,9 +117,12 @@ class DifyConsole(App[Any]):
     def _initial_apps(self) -> list[AppItem]:
         """The first frame never waits on the network: cached entries, else bare ids."""
         cached = {a.get("id"): a for a in self.store.cached_apps(self.ws_key)}
+        if not self.workspace.apps:  # an account workspace: the server lists its apps
+            return [AppItem.from_any(app) for app in cached.values()]
         return [
             AppItem.from_any(cached[app_id]) if app_id in cached else AppItem(app_id, app_id)
-            for app_id in self.workspace.apps
+            for app_id, entry in self.workspace.apps.items()
+            if not entry.deleted
         ]
 
     def on_mount(self) -> None:
@@ -302,3 +307,15 @@ class DifyConsole(App[Any]):
 
     def switch_workspace(self, name: str) -> None:
         self.exit(("workspace", name))
+
+    def action_import_console(self) -> None:
+        from difytui.tui.screens.import_console import ImportConsoleScreen, ImportOutcome
+
+        def imported(outcome: ImportOutcome | None) -> None:
+            if outcome is None:
+                return
+            self.notify(f"Imported workspace {one_line(outcome.workspace)}: reopening on it.", markup=False)
+            self.exit(("workspace", outcome.workspace, outcome.config_path))
+
+        name = self.workspace.name if self.workspace.source not in ("demo", "environment") else None
+        self.push_screen(ImportConsoleScreen(self.config_path, name), imported)

@@ -25,6 +25,11 @@ class DifyCommands(Provider):
         yield "Run / send", app.action_run, "Run the app or send the message (ctrl+r)"
         yield "Refresh app list", app.refresh_apps, "Ask Dify for each app's name and mode again"
         yield "Help: keys", app.action_help, "All bindings with their ids (F1)"
+        yield (
+            "Import apps from Dify console…",
+            app.action_import_console,
+            "Log in to the console, pick apps, reuse or create their API keys",
+        )
         for item in app.app_items():
             name = one_line(item.name) or item.id
             yield f"Switch app: {name}", partial(app.open_app, item.id), f"Open {item.id}"

@@ -125,6 +125,8 @@ class HistoryLoaded(Message):
 
     conversation_id: str
     messages: list[dict[str, Any]]
+    #: set instead of messages when the workspace cannot list history (account workspaces)
+    unavailable: str = ""
 
 
 @dataclass

@@ -187,6 +187,10 @@ async def load_parameters(client: Any, app_id: str, post: Post) -> None:
 
 async def load_history(client: Any, app_id: str, conversation_id: str, post: Post) -> None:
     """The last turns of a continued conversation; failures are quiet (the id is still shown)."""
+    if not getattr(client, "has_history", True):
+        note = "earlier turns are not shown: Dify's account API has no conversation history"
+        post(m.HistoryLoaded(conversation_id, [], unavailable=note))
+        return
     try:
         body = await client.app.messages(app_id, conversation_id, limit=10)
     except DifyError:

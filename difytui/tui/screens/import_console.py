@@ -42,19 +42,6 @@ class ImportOutcome:
 
 
 class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
-    DEFAULT_CSS = """
-    ImportConsoleScreen { align: center middle; }
-    #import-box { width: 100; max-width: 95%; height: auto; max-height: 95%; border: round $accent;
-                  padding: 0 1; background: $surface; }
-    #import-login, #import-choices { height: auto; }
-    #import-box Input { margin-bottom: 1; }
-    #import-apps { height: auto; max-height: 14; }
-    #import-status { color: $text-muted; margin: 1 0; }
-    #import-status.error { color: $error; }
-    #import-buttons { height: auto; }
-    #import-buttons Button { margin-right: 1; }
-    .hidden { display: none; }
-    """
     BINDINGS: ClassVar[list[Any]] = [Binding("escape", "cancel", "Cancel", id="import.cancel")]
 
     class Imported(Message):

@@ -98,6 +98,10 @@ class ChatPane(AppPane):
     async def _history(self, message: m.HistoryLoaded) -> None:
         if message.conversation_id != self.conversation_id or self._sent_turns:
             return
+        if message.unavailable:
+            note = Text(f"— {message.unavailable} —", style="dim")
+            await self.log_view.add(Static(note, classes="history-sep"))
+            return
         widgets: list[Widget] = [
             Static(Text("— earlier in this conversation —", style="dim"), classes="history-sep")
         ]
