@@ -19,4 +19,5 @@ def _visible(match: re.Match[str]) -> str:
 
 def printable(text: object) -> str:
     """``text`` with escape sequences and control characters shown, not obeyed (ESC becomes ``␛``)."""
-    return _CONTROL.sub(_visible, str(text))
+    text = text if isinstance(text, str) else ("" if text is None else str(text))
+    return _CONTROL.sub(_visible, text)

@@ -14,24 +14,13 @@ from typing import Any
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-# C0 controls except tab and newline, DEL, and C1 controls (some terminals obey C1 like ESC sequences).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from difytui.text import printable
+
 _NEWLINES = re.compile(r"\s*\n\s*")
 
-
-def _visible(match: re.Match[str]) -> str:
-    char = match.group()
-    if char == "\x1b":
-        return "␛"  # ESC shown as a symbol, so `\x1b[31m` reads as "␛[31m" and does nothing
-    if char == "\r":
-        return ""
-    return f"\\x{ord(char):02x}"
-
-
-def clean(text: Any) -> str:
-    """``text`` as a string with escape sequences and control characters made visible and inert."""
-    text = text if isinstance(text, str) else ("" if text is None else str(text))
-    return _CONTROL.sub(_visible, text)
+#: ``text`` as a string with escape sequences and control characters made visible and inert
+#: (shared with the CLI: ESC shows as ␛, other controls as \xNN).
+clean = printable
 
 
 def one_line(text: Any) -> str:
