@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from helpers import device_login
 
 from difytui import AppNotFoundError, DifyAPIError, DifyError
 from difytui.account import AccountClient, LoginError
@@ -28,11 +29,7 @@ def fast_device(sim):
 
 
 def login_token(sim) -> tuple[str, dict]:
-    """Log in through the device flow (approved right away) and return the token and the login."""
-    with AccountClient(sim.console_url) as client:
-        code = client.request_code()
-        sim.approve_device(code.user_code)
-        result = client.poll(code, sleep=lambda s: time.sleep(0.06))
+    result = device_login(sim)
     return result.token.reveal(), result.info()
 
 

@@ -357,7 +357,10 @@ class Api:
 
     def workflow_logs(self, ctx: Ctx):
         q = ctx.request.query
-        page, limit = _int(q.get("page"), 1, 1, 99999), _int(q.get("limit"), 20, 1, 100)
+        page, limit = (
+            wire.bounded_int(q.get("page"), 1, 1, 99999),
+            wire.bounded_int(q.get("limit"), 20, 1, 100),
+        )
         runs = [r for r in self.state.workflow_runs.values() if r.app_id == ctx.app_id]
         if q.get("status"):
             runs = [r for r in runs if r.status == q["status"]]
@@ -415,7 +418,7 @@ class Api:
         if (bad := self._chat_only(ctx)) is not None:
             return bad
         q = ctx.request.query
-        limit = _int(q.get("limit"), 20, 1, 100)
+        limit = wire.bounded_int(q.get("limit"), 20, 1, 100)
         sort_by = q.get("sort_by") or "-updated_at"
         key = "created" if "created_at" in sort_by else "updated"
         convs = [
@@ -465,7 +468,7 @@ class Api:
         if (bad := self._chat_only(ctx)) is not None:
             return bad
         q = ctx.request.query
-        limit = _int(q.get("limit"), 20, 1, 100)
+        limit = wire.bounded_int(q.get("limit"), 20, 1, 100)
         if "conversation_id" not in q:
             raise pydantic_error(
                 "MessageListQuery", [("conversation_id", "Field required", "missing", dict(q))]
@@ -565,18 +568,6 @@ class Api:
         }
         self.state.uploads[file_id] = {**record, "user": user, "data": data}
         return wire.ok(record, status=201)
-
-
-def _int(raw: str | None, default: int, lo: int, hi: int) -> int:
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"Invalid integer value: {raw}") from None
-    if not lo <= value <= hi:
-        raise ValueError(f"limit must be between {lo} and {hi}")
-    return value
 
 
 def _parse_multipart(content_type: str, body: bytes):

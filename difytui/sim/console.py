@@ -264,8 +264,8 @@ class Console:
 
     def apps(self, req: Request) -> wire.Response:
         q = req.query
-        page = _int(q.get("page"), 1, 1, 99999, "page")
-        limit = _int(q.get("limit"), 20, 1, 100, "limit")
+        page = wire.bounded_int(q.get("page"), 1, 1, 99999, "page")
+        limit = wire.bounded_int(q.get("limit"), 20, 1, 100, "limit")
         limit = min(limit, self.sim.max_page_size)
         mode = q.get("mode") or "all"
         if mode not in _MODES:
@@ -344,15 +344,3 @@ class Console:
             )
         self.sim.created_keys.append((record.uuid, key["token"]))
         return _json(key, 201)
-
-
-def _int(raw: str | None, default: int, lo: int, hi: int, name: str) -> int:
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer") from None
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be between {lo} and {hi}")
-    return value

@@ -149,3 +149,16 @@ def not_found(message: str, path: str) -> Response:
     if hint is None:
         return error(404, "not_found", message)
     return error(404, "not_found", f"{base}. You have requested this URI [{path}] but did you mean {hint} ?")
+
+
+def bounded_int(raw: str | None, default: int, lo: int, hi: int, name: str = "") -> int:
+    """A query parameter as Dify's models read it: blank → default; bad or out of range → ValueError."""
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer" if name else f"Invalid integer value: {raw}") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"{name or 'limit'} must be between {lo} and {hi}")
+    return value

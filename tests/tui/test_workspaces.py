@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-import time
 
+from helpers import device_login
 from textual.widgets import Input
 
-from difytui.account import AccountClient
 from difytui.cli import main
 from difytui.client import AsyncDify
 from difytui.config import Workspace, load_config
@@ -27,11 +26,7 @@ def id_of(app: DifyConsole, name: str) -> str:
 
 
 def account_console(sim) -> DifyConsole:
-    sim.device_interval = 0.05
-    with AccountClient(sim.console_url) as client:
-        code = client.request_code()
-        sim.approve_device(code.user_code)
-        login = client.poll(code, sleep=lambda s: time.sleep(0.06))
+    login = device_login(sim)
     workspace = Workspace(
         name="cloud",
         base_url=sim.openapi_url,
