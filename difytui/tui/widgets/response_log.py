@@ -14,7 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, Static
-from textual.widgets._markdown import MarkdownStream
+from textual.widgets.markdown import MarkdownStream
 
 from difytui.tui.safe_text import clean, literal
 
