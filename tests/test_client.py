@@ -391,3 +391,11 @@ def test_error_event_with_a_code_is_yielded_as_sent_and_ends_the_stream(api, sim
         400,
     )
     assert last["conversation_id"] == events[0]["conversation_id"]
+
+
+def test_workflow_paused_ends_the_stream(api, sim):
+    sim.add_fault("/v1/workflows/run", "pause", after=4)
+    events, error = api.collect("app.workflow.invoke", "report-builder", WORKFLOW_INPUTS)
+    assert error is None
+    assert events_named(events)[-2:] == ["human_input_required", "workflow_paused"]
+    assert events[-1]["data"]["status"] == "paused"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 200 * 1024 * 1024
-STREAM_FAULTS = ("cut", "malformed", "eof", "error")
+STREAM_FAULTS = ("cut", "malformed", "eof", "error", "pause")
 
 
 @dataclass
@@ -281,6 +281,9 @@ class Server:
                 await self._send_chunk(writer, b"data: <not json>\n\n")
             if kind == "error":
                 await self._send_chunk(writer, wire.sse_frame(_error_event(run, fault)))
+            if kind == "pause":  # a Human Input node: the relay ends the stream after workflow_paused
+                for event in _pause_events(run):
+                    await self._send_chunk(writer, wire.sse_frame(event))
             await self._send(writer, b"0\r\n\r\n")
         return kind != "malformed"
 
@@ -310,6 +313,34 @@ def _error_event(run: Run, fault: dict) -> dict:
     envelope["message"] = fault.get("message", "[openai] Rate Limit Error")
     envelope["status"] = fault.get("status", 400)
     return envelope
+
+
+def _pause_events(run: Run) -> list[dict]:
+    """``human_input_required`` then ``workflow_paused``, as a workflow or chatflow pausing on a form."""
+    form = {
+        "form_id": "f0000000-0000-4000-8000-000000000001",
+        "node_id": "human",
+        "node_title": "Review",
+        "form_content": "Please review the draft.",
+        "inputs": [],
+        "actions": [{"id": "approve", "title": "Approve", "button_style": "primary"}],
+        "display_in_ui": True,
+        "form_token": "form-token-1",
+        "resolved_default_values": {},
+        "expiration_time": run.created_at + 3600,
+    }
+    paused = {
+        "workflow_run_id": run.workflow_run.id,
+        "paused_nodes": ["human"],
+        "outputs": {},
+        "reasons": [{"TYPE": "human_input_required", **form}],
+        "status": "paused",
+        "created_at": run.created_at,
+        "elapsed_time": run.elapsed(),
+        "total_tokens": 0,
+        "total_steps": 2,
+    }
+    return [run.wf_env("human_input_required", form), run.wf_env("workflow_paused", paused)]
 
 
 def _abandon(run: Run, events) -> None:

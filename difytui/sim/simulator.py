@@ -262,7 +262,8 @@ class Simulator:
 
         kinds: ``status`` (status, body, content_type, headers, dify_headers), ``cut`` /
         ``malformed`` / ``eof`` / ``error`` (after = number of data events sent first; streams only;
-        ``error`` sends a generation error event with code, message, status, then ends the stream).
+        ``error`` sends a generation error event with code, message, status, then ends the stream;
+        ``pause`` sends human_input_required + workflow_paused, then ends it, as Dify's relay does).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
