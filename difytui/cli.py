@@ -34,10 +34,14 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from difytui import paths
+
     parser = argparse.ArgumentParser(
         prog="difytui",
         description="A terminal console for the apps of a Dify workspace. "
         "With no command it opens the console; `apps` and `invoke` are for scripts.",
+        epilog=f"Config: --config PATH, else $DIFYTUI_CONFIG, else {paths.default_config_path()}. "
+        "State (conversations, last inputs): " + str(paths.state_db_path()),
     )
     _global_options(parser, suppress=False)
     from difytui import __version__
