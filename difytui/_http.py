@@ -65,7 +65,7 @@ def excerpt(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def api_error(response: httpx.Response, body: bytes) -> DifyAPIError:
+def api_error(response: httpx.Response, body: bytes, *, hint_401: str = "") -> DifyAPIError:
     """Turn a non-2xx response into a ``DifyAPIError`` (Dify's ``{code, message, status}`` or an excerpt)."""
     status = response.status_code
     url = str(response.request.url) if response.request else ""
@@ -80,7 +80,7 @@ def api_error(response: httpx.Response, body: bytes) -> DifyAPIError:
         message = str(data.get("message") or "")
     if not message:
         message = excerpt(text) or response.reason_phrase or "no details"
-    error = DifyAPIError(status, code, message, url=url)
+    error = DifyAPIError(status, code, message, url=url, hint=hint_401 if status == 401 else "")
     error.retry_after = _retry_after(response.headers.get("retry-after"))
     return error
 
@@ -96,10 +96,15 @@ def _retry_after(value: str | None) -> float | None:
 
 def connection_error(exc: Exception, url: str, *, streaming: bool = False) -> DifyConnectionError:
     """Name what went wrong and where, in words, from an httpx exception."""
+    if isinstance(exc, httpx.LocalProtocolError):
+        # Its text quotes the offending header, which may be the Authorization header: never show it.
+        return DifyConnectionError(f"could not send the request to {url}: a header is malformed", url=url)
     if isinstance(exc, httpx.ConnectError):
         what = f"cannot connect to {url}"
     elif isinstance(exc, httpx.TimeoutException):
-        what = f"timed out waiting for {url}"
+        error = DifyConnectionError(f"timed out waiting for {url}", url=url)
+        error.timed_out = True
+        return error
     elif streaming:
         what = f"the connection to {url} was cut mid-stream"
     else:
@@ -114,7 +119,8 @@ def retry_delay(error: Exception, attempt: int) -> float | None:
         return None
     backoff = 0.25 * 2 ** (attempt - 1)
     if isinstance(error, DifyConnectionError):
-        return backoff
+        # A timeout already cost the whole timeout: repeating it only makes a dead server slower to report.
+        return None if error.timed_out else backoff
     if isinstance(error, DifyAPIError) and error.status in RETRY_STATUSES:
         after = getattr(error, "retry_after", None)
         if after is None:
@@ -123,14 +129,18 @@ def retry_delay(error: Exception, attempt: int) -> float | None:
     return None
 
 
-def decode_json(response: httpx.Response, body: bytes) -> Any:
+def decode_json(response: httpx.Response, body: bytes) -> dict[str, Any]:
+    """A success body: Dify always answers with a JSON object; anything else is a protocol error."""
     try:
-        return json.loads(body) if body else {}
+        data = json.loads(body) if body else {}
     except ValueError:
+        data = None
+    if not isinstance(data, dict):
         raise DifyProtocolError(
-            f"{response.request.url} answered {response.status_code} with a body that is not JSON: "
+            f"{response.request.url} answered {response.status_code} with a body that is not a JSON object: "
             f"{excerpt(body.decode('utf-8', 'replace'))!r}"
-        ) from None
+        )
+    return data
 
 
 def decode_event(data: str, url: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from difytui._http import Call
 from difytui.errors import AppNotFoundError, DifyAPIError, DifyError
+from difytui.secrets import token_problem
 
 if TYPE_CHECKING:
     from difytui.client import _Core
@@ -38,6 +39,7 @@ class ServiceBackend:
     always_streams = False
     has_history = True
     sends_user = True
+    auth_hint = "check the app's API key"
 
     def __init__(self, workspace: Workspace, user: str) -> None:
         self.workspace = workspace
@@ -92,6 +94,7 @@ class AccountBackend:
     always_streams = True  # /apps/<id>/run has no blocking mode: blocking calls fold the stream
     has_history = False  # the account API has no conversation or message history (1.14.2)
     sends_user = False  # runs are attributed to the account
+    auth_hint = "log in again with `difytui login`"
 
     def __init__(self, workspace: Workspace, user: str, token: Secret | None = None) -> None:
         self.workspace = workspace
@@ -104,9 +107,12 @@ class AccountBackend:
             from difytui.tokens import TokenStore
 
             self._token = TokenStore().get(self.workspace.server)
+        server = self.workspace.server
         if self._token is None:
-            server = self.workspace.server
             raise DifyError(f"not logged in to {server}: run `difytui login --server {server}`")
+        problem = token_problem(self._token.reveal())
+        if problem:
+            raise DifyError(f"the stored login for {server} is not usable ({problem}): run `difytui login`")
         return self._token.reveal()
 
     def catalog_flow(self, core: _Core) -> Flow:
@@ -121,9 +127,10 @@ class AccountBackend:
                     "limit": ACCOUNT_PAGE_SIZE,
                 }
                 listing = yield from core._read_flow(Call("GET", "/apps", None, params=params))
-                for app in listing.get("data") or []:
+                apps = [app for app in listing.get("data") or [] if isinstance(app, dict) and app.get("id")]
+                for app in apps:
                     catalog[str(app["id"])] = app
-                if not listing.get("has_more") or not listing.get("data"):
+                if not listing.get("has_more") or not apps:
                     break
                 page += 1
             self._catalog = catalog
@@ -154,7 +161,8 @@ class AccountBackend:
         yield from self.known_flow(core, app_id)
         call = Call("GET", f"/apps/{app_id}/describe", app_id, params={"fields": "parameters"})
         described = yield from core._read_flow(call)
-        return described.get("parameters") or {}
+        parameters = described.get("parameters")
+        return parameters if isinstance(parameters, dict) else {}
 
     def run_call(self, interface: str, app_id: str, body: dict[str, Any], streaming: bool) -> Call:
         return Call("POST", f"/apps/{app_id}/run", app_id, json=body, stream=True)
@@ -183,7 +191,7 @@ class AccountBackend:
                 raise DifyAPIError(
                     401,
                     "token_invalid",
-                    f"the login for {server} is no longer valid (expired or revoked): "
-                    f"run `difytui login --server {server}`",
+                    f"the login for {server} is no longer valid (expired or revoked)",
                     url=error.url,
+                    hint=f"run `difytui login --server {server}`",
                 ) from None

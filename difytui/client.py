@@ -31,7 +31,7 @@ from difytui._http import (
     terminal_events,
 )
 from difytui.backends import AccountBackend, ServiceBackend
-from difytui.errors import DifyAPIError, DifyError
+from difytui.errors import DifyAPIError, DifyConnectionError, DifyError, DifyProtocolError
 from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
 
@@ -105,10 +105,10 @@ class _Core:
 
     # -- plumbing shared by both drivers -------------------------------------------------
 
-    def _request(self, call: Call, upload: Any = None) -> httpx.Request:
+    def _request(self, call: Call, token: str, upload: Any = None) -> httpx.Request:
         """Build the httpx request for ``call``; ``upload`` is the opened file (or bytes) to send."""
         headers = {
-            "Authorization": f"Bearer {self._backend.token(call.app_id)}",
+            "Authorization": f"Bearer {token}",
             "User-Agent": f"difytui/{__version__}",
         }
         if call.stream:
@@ -174,6 +174,8 @@ class _Core:
         for app_id in (yield from self._backend.app_ids_flow(self)):
             try:
                 info = yield from self._info_flow(app_id)
+            except DifyConnectionError:
+                raise  # the server is unreachable: say it once, not once per app
             except DifyError as error:
                 apps.append(AppInfo(app_id, app_id, "", None, "", error=str(error)))
                 continue
@@ -195,6 +197,8 @@ class _Core:
         if not path.is_file():
             raise DifyError(f"cannot upload {path}: no such file")
         uploaded = yield from self._call_flow(self._backend.upload_call(app_id, path))
+        if not uploaded.get("id"):
+            raise DifyProtocolError(f"the upload of {path.name} was answered without a file id")
         return {
             "type": file_type_of(path.name),
             "transfer_method": "local_file",
@@ -416,36 +420,36 @@ class Dify(_Core):
     def _execute(self, call: Call) -> Any:
         if call.stream:
             return self._open(call)
-        request = self._request(call)
+        token = self._backend.token(call.app_id)
+        url = self.base_url + call.path
         try:
             if call.upload is not None:
                 with call.upload.open("rb") as handle:
-                    request = self._request(call, upload=handle)
-                    response = self._http.send(request)
+                    response = self._http.send(self._request(call, token, upload=handle))
             else:
-                response = self._http.send(request)
+                response = self._http.send(self._request(call, token))
         except OSError as exc:
             raise DifyError(f"cannot read {call.upload}: {exc.strerror or exc}") from None
         except httpx.HTTPError as exc:
-            raise connection_error(exc, str(request.url)) from None
+            raise connection_error(exc, url) from None
         if response.status_code >= 400:
-            raise api_error(response, response.content)
+            raise api_error(response, response.content, hint_401=self._backend.auth_hint)
         return decode_json(response, response.content)
 
     def _open(self, call: Call) -> httpx.Response:
-        request = self._request(call)
+        url = self.base_url + call.path
         try:
-            response = self._http.send(request, stream=True)
+            response = self._http.send(self._request(call, self._backend.token(call.app_id)), stream=True)
         except httpx.HTTPError as exc:
-            raise connection_error(exc, str(request.url)) from None
+            raise connection_error(exc, url) from None
         try:
             if response.status_code >= 400:
-                raise api_error(response, response.read())
+                raise api_error(response, response.read(), hint_401=self._backend.auth_hint)
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 raise not_a_stream(response)
         except httpx.HTTPError as exc:  # reading the error body failed
             response.close()
-            raise connection_error(exc, str(request.url)) from None
+            raise connection_error(exc, url) from None
         except BaseException:
             response.close()
             raise
@@ -554,37 +558,41 @@ class AsyncDify(_Core):
             except DifyError as exc:
                 error = exc
 
+    async def _token(self, app_id: str | None) -> str:
+        # Resolving a key may run api_key_cmd (up to 30 s) or ask the OS keyring: not on the event loop.
+        return await asyncio.to_thread(self._backend.token, app_id)
+
     async def _execute(self, call: Call) -> Any:
         if call.stream:
             return await self._open(call)
-        request = self._request(call)
+        token = await self._token(call.app_id)
+        url = self.base_url + call.path
         try:
-            if call.upload is not None:
-                content = await asyncio.to_thread(call.upload.read_bytes)
-                request = self._request(call, upload=content)
-            response = await self._http.send(request)
+            content = await asyncio.to_thread(call.upload.read_bytes) if call.upload is not None else None
+            response = await self._http.send(self._request(call, token, upload=content))
         except OSError as exc:
             raise DifyError(f"cannot read {call.upload}: {exc.strerror or exc}") from None
         except httpx.HTTPError as exc:
-            raise connection_error(exc, str(request.url)) from None
+            raise connection_error(exc, url) from None
         if response.status_code >= 400:
-            raise api_error(response, response.content)
+            raise api_error(response, response.content, hint_401=self._backend.auth_hint)
         return decode_json(response, response.content)
 
     async def _open(self, call: Call) -> httpx.Response:
-        request = self._request(call)
+        url = self.base_url + call.path
+        token = await self._token(call.app_id)
         try:
-            response = await self._http.send(request, stream=True)
+            response = await self._http.send(self._request(call, token), stream=True)
         except httpx.HTTPError as exc:
-            raise connection_error(exc, str(request.url)) from None
+            raise connection_error(exc, url) from None
         try:
             if response.status_code >= 400:
-                raise api_error(response, await response.aread())
+                raise api_error(response, await response.aread(), hint_401=self._backend.auth_hint)
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 raise not_a_stream(response)
         except httpx.HTTPError as exc:  # reading the error body failed
             await response.aclose()
-            raise connection_error(exc, str(request.url)) from None
+            raise connection_error(exc, url) from None
         except BaseException:
             await response.aclose()
             raise

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import getpass
 import json
+import math
 import os
 import re
 import subprocess
@@ -25,7 +26,7 @@ from typing import Any
 
 from . import paths
 from .errors import AppNotFoundError, ConfigError
-from .secrets import Secret
+from .secrets import Secret, token_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -99,18 +100,23 @@ class AppEntry:
 
     def _resolve(self) -> Secret:
         if self.api_key is not None:
-            if not self.api_key:
-                raise self._error("api_key is empty")
-            return self.api_key
-        if self.api_key_env:
+            source, value = "api_key", self.api_key.reveal()
+        elif self.api_key_env:
             env = os.environ if self._env is None else self._env
-            value = (env.get(self.api_key_env) or "").strip()
+            source, value = (
+                f"environment variable {self.api_key_env}",
+                (env.get(self.api_key_env) or "").strip(),
+            )
             if not value:
-                raise self._error(f"environment variable {self.api_key_env} is not set or empty")
-            return Secret(value)
-        if self.api_key_cmd:
-            return Secret(self._run_cmd(self.api_key_cmd))
-        raise self._error("no api_key, api_key_env or api_key_cmd")
+                raise self._error(f"{source} is not set or empty")
+        elif self.api_key_cmd:
+            source, value = f"the output of api_key_cmd {self.api_key_cmd!r}", self._run_cmd(self.api_key_cmd)
+        else:
+            raise self._error("no api_key, api_key_env or api_key_cmd")
+        problem = token_problem(value)
+        if problem:
+            raise self._error(f"the key from {source} is not usable: {problem}")
+        return self.api_key if self.api_key is not None else Secret(value)
 
     def _run_cmd(self, cmd: str) -> str:
         # shell=True: the command is from the user's own config and may use pipes (… | tr -d).
@@ -130,7 +136,8 @@ class AppEntry:
             raise self._error(f"api_key_cmd {cmd!r} could not run: {exc.strerror}") from None
         if proc.returncode != 0:
             raise self._error(f"api_key_cmd {cmd!r} failed with exit code {proc.returncode}")
-        value = proc.stdout.strip()
+        # Like git's credential helpers and `pass`: the first line is the secret, more lines are notes.
+        value = next((line.strip() for line in proc.stdout.splitlines() if line.strip()), "")
         if not value:
             raise self._error(f"api_key_cmd {cmd!r} printed nothing")
         return value
@@ -361,8 +368,8 @@ class _Builder:
                     *at,
                     "timeout",
                 )
-            if value <= 0:
-                raise self.fail("timeout must be greater than 0", *at, "timeout")
+            if not math.isfinite(value) or value <= 0:
+                raise self.fail("timeout must be a finite number of seconds greater than 0", *at, "timeout")
             timeout = float(value)
         apps_raw = self.table(raw.get("apps", {}), *at, "apps")
         apps = {

@@ -45,14 +45,16 @@ class DifyAPIError(DifyError):
     ``message`` Dify's message or a short excerpt of the body.
     """
 
-    def __init__(self, status: int, code: str, message: str, *, url: str = "") -> None:
+    def __init__(self, status: int, code: str, message: str, *, url: str = "", hint: str = "") -> None:
         self.status = status
         self.code = code
         self.message = message
         self.url = url
+        #: what to do about it, where that is clear (a Service API 401: check the app's key)
+        self.hint = hint
+        self.retry_after: float | None = None
         label = f"{status} {code}".strip()
-        hint = " (check the app's API key)" if status == 401 else ""
-        super().__init__(f"Dify error {label}: {message}{hint}")
+        super().__init__(f"Dify error {label}: {message}" + (f" ({hint})" if hint else ""))
 
 
 class DifyConnectionError(DifyError):
@@ -60,6 +62,7 @@ class DifyConnectionError(DifyError):
 
     def __init__(self, message: str, *, url: str = "") -> None:
         self.url = url
+        self.timed_out = False
         super().__init__(message)
 
 

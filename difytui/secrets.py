@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
+# Keys and tokens go into an HTTP header: visible ASCII only. Anything else (a newline from a
+# password manager's extra lines, a stray non-ASCII character) would make the HTTP library fail
+# with an error message that quotes the header, key included.
+_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+
+def token_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as a bearer token, without quoting it; None when it can."""
+    if not value:
+        return "it is empty"
+    if _TOKEN.fullmatch(value):
+        return None
+    position = next(i for i, char in enumerate(value) if not _TOKEN.fullmatch(char))
+    kind = "a space or line break" if value[position].isspace() else "a character that is not plain ASCII"
+    return f"it contains {kind} at position {position + 1} of {len(value)}"
+
 
 def mask(value: str) -> str:
     """``app-9f2kQ…`` → ``app-…Qx7b``: the prefix and the last four characters only."""

@@ -259,6 +259,7 @@ def test_a_revoked_token_answering_500_asks_to_log_in_again(account):
     with pytest.raises(DifyAPIError) as caught:
         api("apps")
     assert caught.value.code == "token_invalid" and "difytui login --server" in str(caught.value)
+    assert "API key" not in str(caught.value)  # the Service API's hint does not apply here
     assert bad not in str(caught.value)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from difytui import AppNotFoundError, DifyAPIError, DifyConnectionError, DifyError
+from difytui import AppNotFoundError, ConfigError, DifyAPIError, DifyConnectionError, DifyError
 from difytui.errors import DifyProtocolError
 
 CHATFLOW_INPUTS = {"city": "Lyon"}
@@ -399,3 +399,32 @@ def test_workflow_paused_ends_the_stream(api, sim):
     assert error is None
     assert events_named(events)[-2:] == ["human_input_required", "workflow_paused"]
     assert events[-1]["data"]["status"] == "paused"
+
+
+def test_a_key_that_cannot_be_sent_is_a_config_error_that_does_not_show_it(make_api, sim):
+    api = make_api(apps={"support-bot": "app-SECRETSECRET\nlogin: me"})
+    with pytest.raises(ConfigError) as caught:
+        api("app.parameters", "support-bot")
+    assert "SECRET" not in str(caught.value) and "line break" in str(caught.value)
+    assert sim.requests == []
+
+
+def test_json_that_is_not_an_object_is_a_protocol_error(api, sim):
+    sim.add_fault("/v1/parameters", "status", status=200, body="[1, 2]", content_type="application/json")
+    with pytest.raises(DifyProtocolError, match="not a JSON object"):
+        api("app.parameters", "support-bot")
+
+
+def test_a_dead_server_is_reported_once_for_the_whole_app_list(make_api):
+    api = make_api(base_url=f"http://127.0.0.1:{_free_port()}/v1")
+    with pytest.raises(DifyConnectionError, match="cannot connect"):
+        api("apps")
+
+
+def test_timeouts_are_not_retried_but_refused_connections_are():
+    from difytui._http import retry_delay
+
+    timed_out = DifyConnectionError("timed out waiting for http://x/v1/info")
+    timed_out.timed_out = True
+    assert retry_delay(timed_out, 1) is None
+    assert retry_delay(DifyConnectionError("cannot connect to http://x/v1/info"), 1) == 0.25

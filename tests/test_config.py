@@ -463,3 +463,23 @@ def test_imported_app_bookkeeping_keys_are_allowed(tmp_path):
     with pytest.raises(ConfigError, match="kind must be one of") as caught:
         load_config(path)
     assert caught.value.line == 3
+
+
+@pytest.mark.parametrize("bad", ["app-abc\nzz", "app-abc def", "app-abcé"])
+def test_a_key_that_cannot_go_into_a_header_is_refused_without_showing_it(bad):
+    with pytest.raises(ConfigError, match="not usable") as caught:
+        AppEntry.from_key("s", bad).key()
+    assert "abc" not in str(caught.value) and "position" in str(caught.value)
+
+
+def test_api_key_cmd_takes_the_first_line_like_pass(tmp_path):
+    cmd = f"{sys.executable} -c \"print('app-firstline'); print('login: me')\""
+    assert AppEntry(id="s", api_key_cmd=cmd).key().reveal() == "app-firstline"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_timeout_must_be_finite(tmp_path, value):
+    path = write(tmp_path, f'[workspaces.w]\nbase_url = "http://x/v1"\ntimeout = {value}\n')
+    with pytest.raises(ConfigError, match="finite") as caught:
+        load_config(path)
+    assert caught.value.line == 3
