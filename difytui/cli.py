@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 from difytui.errors import AppNotFoundError, ConfigError, DifyError
@@ -124,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("difytui: interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `difytui apps | head -1`
+        _silence_stdout()
+        return EXIT_OK
     finally:
         if sim is not None:
             sim.stop()
@@ -133,9 +138,14 @@ def _say(message: str, stream: TextIO | None = None) -> None:
     print(printable(message), file=stream or sys.stderr, flush=True)
 
 
+#: json.dumps escapes C0 controls but, with ensure_ascii=False, not DEL and the C1 range (which some
+#: terminals obey like ESC): escape those too, so server text cannot drive the terminal.
+_C1 = re.compile(r"[\x7f-\x9f]")
+
+
 def _emit(obj: Any, *, indent: int | None = None) -> None:
-    # json.dumps escapes control characters, so server text cannot drive the terminal.
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
+    text = _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False, indent=indent))
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
@@ -199,7 +209,11 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     mode_arg = "blocking" if args.blocking else "streaming"
-    files = args.file or None
+    missing = [path for path in args.file if "://" not in path and not Path(path).expanduser().is_file()]
+    if missing:
+        _say(f"difytui: --file {missing[0]}: no such file")
+        return EXIT_USAGE
+    files = [str(Path(p).expanduser()) if "://" not in p else p for p in args.file] or None
     if interface == "chat":
         call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
     else:
@@ -250,14 +264,35 @@ def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
         events.close()
         if task_id:
             _say(f"difytui: interrupted; stopping task {task_id}")
-            try:
-                dify.app.stop(args.app, task_id)
-            except DifyError as error:
-                _say(f"difytui: could not stop the task: {error}")
         else:
-            _say("difytui: interrupted")
+            _say("difytui: interrupted before Dify named the task; it may still finish on the server")
+        _stop(dify, args.app, task_id)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): nobody wants the rest, so stop the run quietly.
+        events.close()
+        _stop(dify, args.app, task_id, quiet=True)
+        _silence_stdout()
+        return EXIT_OK
     return _report_result(last, args)
+
+
+def _stop(dify: Any, app_id: str, task_id: str | None, *, quiet: bool = False) -> None:
+    if not task_id:
+        return
+    try:
+        dify.app.stop(app_id, task_id)
+    except DifyError as error:
+        if not quiet:
+            _say(f"difytui: could not stop the task: {error}")
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush is quiet."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _warn_new_conversation(sent: str | None, got: str | None) -> bool:

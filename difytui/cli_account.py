@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
 import webbrowser
-from pathlib import Path
 
 from difytui.account import DEFAULT_CLIENT_ID, AccountClient, LoginError
 from difytui.errors import ConfigError, DifyError
@@ -51,18 +48,19 @@ def _say(message: str) -> None:
     print(printable(message), file=sys.stderr, flush=True)
 
 
-def _config_path(args: argparse.Namespace) -> Path:
-    from difytui import paths
-
-    return Path(args.config or os.environ.get("DIFYTUI_CONFIG") or paths.default_config_path())
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "account"
-
-
 def login(args: argparse.Namespace, *, sleep=None) -> int:
+    from difytui.config_writer import (
+        WorkspaceUpdate,
+        apply_update,
+        check_writable,
+        load_document,
+        write_config,
+    )
+    from difytui.importer import default_config_path, slugify
+
     server = normalize_server(args.server)
+    path = default_config_path(args.config)
+    check_writable(path)  # before the browser round trip: a login that cannot be saved is wasted
     store = TokenStore()
     with AccountClient(server) as client:
         client.version()
@@ -83,10 +81,7 @@ def login(args: argparse.Namespace, *, sleep=None) -> int:
         known = ", ".join(f"{ws.get('id')} ({ws.get('name')})" for ws in result.workspaces) or "none"
         _say(f"difytui: the account has no workspace {workspace_id!r} (it has: {known})")
         return EXIT_USAGE
-    name = args.name or _slug(str(workspaces[workspace_id].get("name") or "account"))
-    from difytui.config_writer import WorkspaceUpdate, apply_update, load_document, write_config
-
-    path = _config_path(args)
+    name = args.name or slugify(str(workspaces[workspace_id].get("name") or ""), "account")
     doc = load_document(path)
     settings = {"kind": "account", "server": server, "workspace_id": workspace_id}
     apply_update(doc, WorkspaceUpdate(name=name, settings=settings))
@@ -123,6 +118,9 @@ def logout(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     try:
         return login(args) if args.command == "login" else logout(args)
+    except KeyboardInterrupt:
+        _say(f"difytui: {args.command} cancelled")
+        return 130
     except LoginError as error:
         _say(f"difytui: login failed: {error}")
         return EXIT_USAGE if error.reason == "unsupported_client" else EXIT_ERROR

@@ -82,7 +82,11 @@ class TokenStore:
         if entry.get("storage") == "keyring":
             if self._keyring is None:
                 return None
-            value = self._keyring.get_password(KEYRING_SERVICE, server)
+            try:
+                value = self._keyring.get_password(KEYRING_SERVICE, server)
+            except Exception as exc:  # locked or broken keyring: as if not logged in, with a reason logged
+                log.warning("cannot read the token for %s from the keyring: %s", server, type(exc).__name__)
+                return None
             return Secret(value) if value else None
         token = entry.get("token")
         return Secret(token) if token else None

@@ -275,3 +275,28 @@ def test_reads_retry_after_429(account, fast_device):
     assert time.monotonic() - started >= 0.2
     describes = [r for r in fast_device.requests if r.path == f"/openapi/v1/apps/{chat}/describe"]
     assert len(describes) == 3
+
+
+def test_login_checks_the_config_can_be_written_before_the_browser_round_trip(fast_device, tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    code = main(
+        ["login", "--server", fast_device.console_url, "--no-browser", "--config", f"{blocked}/c.toml"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "c.toml" in err and "Traceback" not in err
+    assert not [r for r in fast_device.requests if r.path.endswith("/oauth/device/code")]
+
+
+def test_ctrl_c_while_waiting_for_approval_exits_130(fast_device, tmp_path, capsys, monkeypatch):
+    from difytui import account
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(account.AccountClient, "poll", interrupted)
+    code = main(
+        ["login", "--server", fast_device.console_url, "--no-browser", "--config", str(tmp_path / "c.toml")]
+    )
+    err = capsys.readouterr().err
+    assert code == 130 and "cancelled" in err and "Traceback" not in err

@@ -217,3 +217,41 @@ def test_ctrl_c_stops_the_run_on_the_server_and_exits_130(config, sim):
         assert time.monotonic() < deadline, "the stop endpoint was not called"
         time.sleep(0.05)
     assert "Traceback" not in err and f"stopping task {task_id}" in err
+
+
+def test_a_closed_pipe_ends_quietly_and_stops_the_run(config, sim):
+    import subprocess
+    import sys
+    import time
+
+    sim.token_delay = 0.02
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "difytui", "--config", config, "invoke", "support-bot", "-q", "hi"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    first = json.loads(proc.stdout.readline())
+    proc.stdout.close()  # like `| head -1`
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and b"Traceback" not in err, err
+    deadline = time.monotonic() + 5
+    while not [r for r in sim.requests if r.path == f"/v1/chat-messages/{first['task_id']}/stop"]:
+        assert time.monotonic() < deadline, "the run was not stopped"
+        time.sleep(0.05)
+
+
+def test_c1_controls_and_del_in_events_are_escaped(capsys):
+    from difytui.cli import _emit
+
+    _emit({"answer": "a\x9b31mb\x7fc\x1b"})
+    out = capsys.readouterr().out
+    assert "\x9b" not in out and "\x7f" not in out and "\x1b" not in out
+    assert json.loads(out) == {"answer": "a\x9b31mb\x7fc\x1b"}
+
+
+def test_a_missing_file_is_a_usage_error_before_any_run(capsys, config, sim):
+    code, _out, err = run(
+        capsys, "--config", config, "invoke", "support-bot", "-q", "hi", "--file", "/no/x.png"
+    )
+    assert code == 2 and "/no/x.png: no such file" in err
+    assert not [r for r in sim.requests if r.path == "/v1/chat-messages"]

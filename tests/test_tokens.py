@@ -79,3 +79,16 @@ def test_an_unreadable_token_file_is_ignored_not_fatal(tmp_path, content):
     path = tmp_path / "tokens.json"
     path.write_text(content)
     assert TokenStore(path, use_keyring=False).get(SERVER) is None
+
+
+def test_a_keyring_that_fails_to_read_means_not_logged_in(tmp_path, monkeypatch):
+    ring = FakeKeyring()
+    monkeypatch.setattr(tokens, "_keyring", lambda: ring)
+    store = TokenStore(tmp_path / "tokens.json")
+    store.save(SERVER, Secret(TOKEN), {})
+
+    def locked(*args):
+        raise RuntimeError("keyring locked")
+
+    ring.get_password = locked
+    assert store.get(SERVER) is None
