@@ -12,14 +12,12 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from difytui.cliutil import say as _say
 from difytui.errors import AppNotFoundError, ConfigError, DifyError
 from difytui.text import printable
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-_GROUPS = (("chat", "Chat"), ("workflow", "Workflow"), ("completion", "Completion"))
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -134,10 +132,6 @@ def main(argv: list[str] | None = None) -> int:
             sim.stop()
 
 
-def _say(message: str, stream: TextIO | None = None) -> None:
-    print(printable(message), file=stream or sys.stderr, flush=True)
-
-
 #: json.dumps escapes C0 controls but, with ensure_ascii=False, not DEL and the C1 range (which some
 #: terminals obey like ESC): escape those too, so server text cannot drive the terminal.
 _C1 = re.compile(r"[\x7f-\x9f]")
@@ -161,7 +155,9 @@ def _apps(dify: Any, *, json_output: bool) -> int:
 
     print(f"Workspace {printable(dify.workspace.name)} ({printable(dify.base_url)})")
     width = max((len(app.id) for app in apps), default=0)
-    for interface, title in _GROUPS:
+    from difytui.models import INTERFACE_TITLES
+
+    for interface, title in INTERFACE_TITLES:
         group = [app for app in apps if app.interface == interface]
         if group:
             print(f"\n{title}")

@@ -7,11 +7,10 @@ import sys
 import webbrowser
 
 from difytui.account import DEFAULT_CLIENT_ID, AccountClient, LoginError
+from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from difytui.cliutil import say as _say
 from difytui.errors import ConfigError, DifyError
-from difytui.text import printable
 from difytui.tokens import TokenStore, normalize_server
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def add_parsers(commands: argparse._SubParsersAction, global_options) -> None:
@@ -42,10 +41,6 @@ def add_parsers(commands: argparse._SubParsersAction, global_options) -> None:
     logout = commands.add_parser("logout", help="revoke the login for a server and forget its token")
     global_options(logout, suppress=True)
     logout.add_argument("--server", required=True, metavar="URL", help="the Dify server")
-
-
-def _say(message: str) -> None:
-    print(printable(message), file=sys.stderr, flush=True)
 
 
 def login(args: argparse.Namespace, *, sleep=None) -> int:
@@ -120,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         return login(args) if args.command == "login" else logout(args)
     except KeyboardInterrupt:
         _say(f"difytui: {args.command} cancelled")
-        return 130
+        return EXIT_INTERRUPTED
     except LoginError as error:
         _say(f"difytui: login failed: {error}")
         return EXIT_USAGE if error.reason == "unsupported_client" else EXIT_ERROR

@@ -41,3 +41,11 @@ class AppInfo:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+#: The interfaces in the order and with the titles every app list uses (CLI, TUI, import).
+INTERFACE_TITLES: tuple[tuple[Interface, str], ...] = (
+    ("chat", "Chat"),
+    ("workflow", "Workflow"),
+    ("completion", "Completion"),
+)
