@@ -2,6 +2,8 @@
 
 The user's comments, key order, other workspaces, ``[keymap]`` and hand edits survive an import.
 Files are written atomically (temporary file + rename) with mode 0600: they may hold API keys.
+Every failure is a :class:`ConfigError` naming the file and the reason, never a bare ``OSError``;
+:func:`check_writable` finds most of them before anything irreversible happens (a login, a new key).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "AppUpdate",
     "WorkspaceUpdate",
     "apply_update",
+    "check_writable",
     "existing_apps",
     "load_document",
     "upsert_env_file",
@@ -58,7 +61,7 @@ def load_document(path: Path) -> tomlkit.TOMLDocument:
     """The config as a tomlkit document (an empty one when the file does not exist yet)."""
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the write says why it cannot be created
         return tomlkit.document()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
@@ -71,31 +74,34 @@ def load_document(path: Path) -> tomlkit.TOMLDocument:
 
 
 def existing_apps(doc: Mapping[str, Any], workspace: str) -> dict[str, dict[str, Any]]:
-    """app id → its table as plain values (key values left out), for matching by ``app_uuid``."""
-    ws = _get(doc, "workspaces", workspace)
-    apps = _get(ws, "apps") if ws is not None else None
+    """app id → its table as plain values, for matching by ``app_uuid`` (or by key: an ``api_key``
+    value comes as a :class:`Secret`, so it cannot leak from here)."""
+    apps = _get(doc, "workspaces", workspace, "apps")
     result: dict[str, dict[str, Any]] = {}
-    for app_id, table in (apps or {}).items():
+    for app_id, table in apps.items() if isinstance(apps, Mapping) else ():
         if isinstance(table, Mapping):
-            result[str(app_id)] = {
-                key: (value.unwrap() if hasattr(value, "unwrap") else value)
-                for key, value in table.items()
-                if key != "api_key"
-            }
+            values = {key: _plain(value) for key, value in table.items()}
+            if "api_key" in values:
+                values["api_key"] = Secret(str(values["api_key"]))
+            result[str(app_id)] = values
     return result
 
 
 def workspace_settings(doc: Mapping[str, Any], workspace: str) -> dict[str, Any] | None:
     """The workspace table's scalar settings, or None when the workspace does not exist."""
     ws = _get(doc, "workspaces", workspace)
-    if ws is None:
+    if not isinstance(ws, Mapping):
         return None
-    return {k: (v.unwrap() if hasattr(v, "unwrap") else v) for k, v in ws.items() if k != "apps"}
+    return {k: _plain(v) for k, v in ws.items() if k != "apps"}
 
 
 def workspace_names(doc: Mapping[str, Any]) -> list[str]:
     workspaces = _get(doc, "workspaces")
-    return [str(name) for name in workspaces or {}]
+    return [str(name) for name in workspaces] if isinstance(workspaces, Mapping) else []
+
+
+def _plain(value: Any) -> Any:
+    return value.unwrap() if hasattr(value, "unwrap") else value
 
 
 def _get(root: Any, *keys: str) -> Any:
@@ -180,26 +186,58 @@ def _fill_app(table: Any, app: AppUpdate) -> None:
         del table["deleted"]
 
 
+def check_writable(path: str | Path, *, toml: bool = True) -> None:
+    """Raise :class:`ConfigError` unless :func:`write_config` (``toml=False``: :func:`upsert_env_file`)
+    could write ``path`` now: its directory exists or can be created and takes new files, and the file,
+    if present, is a readable, writable regular file (``toml``: one that parses).
+
+    Call it before anything irreversible (logging in, creating keys) so a doomed run fails first.
+    It leaves nothing behind: a probe file and any directory it had to create are removed again."""
+    path = Path(path).expanduser()
+    what = "config file" if toml else "file"
+    target = Path(os.path.realpath(path))
+    if target.exists():
+        if not target.is_file():
+            raise ConfigError(f"cannot write the {what}: it is not a regular file", str(path))
+        if toml:
+            load_document(target)
+        else:
+            _read_lines(target, what)
+        if not os.access(target, os.W_OK):
+            raise ConfigError(f"cannot write the {what}: permission denied", str(path))
+    created: list[Path] = []
+    try:
+        created = _make_dirs(target.parent, path, what)
+        _write_private_temp(target, "", what).unlink(missing_ok=True)
+    finally:
+        for directory in reversed(created):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+
+
 def write_config(path: Path, doc: tomlkit.TOMLDocument) -> None:
     """Validate the new text with the config loader, then replace ``path`` atomically (mode 0600)."""
     from difytui.config import load_config
 
     text = tomlkit.dumps(doc)
     target = Path(os.path.realpath(path))
-    temporary = _write_private_temp(target, text)
+    temporary = _write_private_temp(target, text, "config file", shown=path)
     try:
-        load_config(temporary, env={})
-    except ConfigError as error:
+        try:
+            load_config(temporary, env={})
+        except ConfigError as error:
+            raise ConfigError(f"the new config would be invalid: {error.message}", str(path)) from None
+        _commit(temporary, target, "config file", shown=path)
+    except BaseException:  # Ctrl+C included: never leave the temporary file behind
         temporary.unlink(missing_ok=True)
-        raise ConfigError(f"the new config would be invalid: {error.message}", str(path)) from None
-    _commit(temporary, target)
+        raise
 
 
 def upsert_env_file(path: Path, values: Mapping[str, Secret], *, header: str = "") -> None:
     """Set ``export NAME='value'`` lines in a 0600 shell file, keeping its other lines."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
+    target = Path(os.path.realpath(path))
+    lines = _read_lines(target, "file", shown=path)
+    if lines is None:
         lines = [f"# {line}" if line else "#" for line in header.splitlines()]
     pending = dict(values)
     out: list[str] = []
@@ -210,8 +248,12 @@ def upsert_env_file(path: Path, values: Mapping[str, Secret], *, header: str = "
         else:
             out.append(line)
     out.extend(_export(name, value) for name, value in pending.items())
-    target = Path(os.path.realpath(path))
-    _commit(_write_private_temp(target, "\n".join(out) + "\n"), target)
+    temporary = _write_private_temp(target, "\n".join(out) + "\n", "file", shown=path)
+    try:
+        _commit(temporary, target, "file", shown=path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _export(name: str, value: Secret) -> str:
@@ -219,27 +261,76 @@ def _export(name: str, value: Secret) -> str:
     return f"export {name}='{quoted}'"
 
 
-def _write_private_temp(target: Path, text: str) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _read_lines(path: Path, what: str, *, shown: Path | None = None) -> list[str] | None:
+    """The file's lines, or None when it does not exist."""
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read the {what}: it is not UTF-8 text", str(shown or path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {what}: {_reason(exc)}", str(shown or path)) from None
+
+
+def _make_dirs(directory: Path, shown: Path, what: str) -> list[Path]:
+    """Create ``directory`` and its missing parents (0700); the ones created, outermost first."""
+    missing: list[Path] = []
+    while not directory.exists() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    created: list[Path] = []
+    for one in reversed(missing):
+        try:
+            one.mkdir(mode=0o700)
+        except FileExistsError:
+            if not one.is_dir():
+                raise ConfigError(f"cannot write the {what}: {one} is not a directory", str(shown)) from None
+        except OSError as exc:
+            for done in reversed(created):  # leave no half-made tree behind
+                with contextlib.suppress(OSError):
+                    done.rmdir()
+            raise ConfigError(
+                f"cannot write the {what}: cannot create the directory {one}: {_reason(exc)}", str(shown)
+            ) from None
+        else:
+            created.append(one)
+    return created
+
+
+def _write_private_temp(target: Path, text: str, what: str, *, shown: Path | None = None) -> Path:
+    shown = shown or target
+    _make_dirs(target.parent, shown, what)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        temporary.unlink(missing_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the {what}: cannot create files in {target.parent}: {_reason(exc)}", str(shown)
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-    except BaseException:
+    except BaseException as exc:
         temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a full disk, a quota
+            raise ConfigError(f"cannot write the {what}: {_reason(exc)}", str(shown)) from None
         raise
     return temporary
 
 
-def _commit(temporary: Path, target: Path) -> None:
+def _commit(temporary: Path, target: Path, what: str, *, shown: Path | None = None) -> None:
     try:
         os.chmod(temporary, 0o600)  # umask cannot widen it, but be explicit on odd filesystems
         os.replace(temporary, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             temporary.unlink()
-        raise ConfigError(f"cannot write the config file: {exc.strerror or exc}", str(target)) from None
+        raise ConfigError(f"cannot write the {what}: {_reason(exc)}", str(shown or target)) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from difytui.config_writer import (
     AppUpdate,
     WorkspaceUpdate,
     apply_update,
+    check_writable,
     existing_apps,
     load_document,
     upsert_env_file,
@@ -144,3 +146,92 @@ def test_env_file_upsert_is_0600_and_keeps_other_lines(tmp_path):
     assert "export A_KEY='app-new'" in lines and "export B_KEY='app-bbb'" in lines
     assert "export MINE=1" in lines
     assert sum(line.startswith("export A_KEY=") for line in lines) == 1
+
+
+# --- failures are ConfigErrors naming the file, found early by check_writable ----------------------
+
+
+def _doc_with_one_app():
+    doc = load_document(Path("/nonexistent/config.toml"))
+    apply_update(
+        doc,
+        WorkspaceUpdate(
+            name="dify",
+            defaults={"base_url": "http://c/v1"},
+            apps=[AppUpdate("bot", "u1", "Bot", ("api_key", Secret("app-1234567890abcdef")))],
+        ),
+    )
+    return doc
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        lambda tmp: Path("/proc/difytui-test/config.toml"),  # a directory that cannot be created
+        lambda tmp: Path("/proc/difytui-test.toml"),  # a directory that takes no new files
+        lambda tmp: tmp / "a-file" / "config.toml",  # the "directory" is a regular file
+        lambda tmp: tmp / "a-file" / "deeper" / "config.toml",
+    ],
+)
+def test_write_failures_are_config_errors_with_the_file_and_reason(tmp_path, where):
+    (tmp_path / "a-file").write_text("not a directory")
+    path = where(tmp_path)
+    for attempt in (
+        lambda: check_writable(path),
+        lambda: check_writable(path, toml=False),
+        lambda: write_config(path, _doc_with_one_app()),
+        lambda: upsert_env_file(path, {"K": Secret("app-k")}),
+    ):
+        with pytest.raises(ConfigError) as failed:
+            attempt()
+        message = str(failed.value)
+        assert message.startswith(f"{path}: cannot write the ") and "\n" not in message
+        assert "app-1234567890abcdef" not in message and "app-k" not in message
+
+
+def test_a_stale_temporary_that_cannot_be_removed_is_a_config_error(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+    (tmp_path / f".config.toml.{os.getpid()}.tmp").mkdir()  # in the way of the temporary file
+    with pytest.raises(ConfigError, match=r"cannot create files in .*: Is a directory"):
+        check_writable(path)
+    with pytest.raises(ConfigError, match="cannot write the config file"):
+        write_config(path, load_document(path))
+    with pytest.raises(ConfigError, match="cannot write the file"):
+        upsert_env_file(tmp_path / "config.toml", {"K": Secret("app-k")})
+    assert path.read_text(encoding="utf-8") == HAND_WRITTEN
+
+
+def test_check_writable_checks_the_file_and_leaves_nothing_behind(tmp_path):
+    deep = tmp_path / "new" / "dir" / "config.toml"
+    check_writable(deep)  # creatable: fine, and the directories it tried are gone again
+    assert list(tmp_path.iterdir()) == []
+    existing = tmp_path / "config.toml"
+    existing.write_text(HAND_WRITTEN, encoding="utf-8")
+    check_writable(existing)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
+    existing.write_text("[workspaces\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        check_writable(existing)
+    check_writable(existing, toml=False)  # an env file need not be TOML …
+    existing.write_bytes(b"\xff\xfe")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        check_writable(existing, toml=False)  # … but must be text
+    with pytest.raises(ConfigError, match="not a regular file"):
+        check_writable(tmp_path)
+
+
+def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    from difytui import config
+
+    path = tmp_path / "config.toml"
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(config, "load_config", interrupted)  # Ctrl+C while validating the new text
+    with pytest.raises(KeyboardInterrupt):
+        write_config(path, _doc_with_one_app())
+    assert path.read_text(encoding="utf-8") == HAND_WRITTEN
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
