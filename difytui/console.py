@@ -7,7 +7,11 @@ apps' Service API keys, enable an app's API. Facts (dify-protocol.md B §7):
 * the session lives in cookies (``access_token``, ``csrf_token``; ``__Host-`` prefixed on https) and
   every later call, GETs included, must echo the CSRF cookie in ``X-CSRF-Token``;
 * servers ≤ 1.9.1 answered the login with bearer tokens in the body instead of cookies;
-* errors raised with flask-restx ``abort`` have a bare ``{"message": …}`` body (no ``code``).
+* errors raised with flask-restx ``abort`` have a bare ``{"message": …}`` body (no ``code``);
+  some failures come with status 200 and ``{"result": "fail", …}``.
+
+Every answer's shape is checked: a body that is not what Dify sends is a :class:`DifyProtocolError`
+(one line, naming the call), never an AttributeError or KeyError further on.
 
 The password and every token the console returns are held in :class:`Secret`, so no repr, log line or
 exception can show them.
@@ -17,14 +21,15 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from difytui._http import api_error, connection_error, decode_json
-from difytui.errors import DifyAPIError, DifyError
+from difytui._http import api_error, connection_error, excerpt
+from difytui.errors import DifyAPIError, DifyError, DifyProtocolError
 from difytui.secrets import Secret
 
 __all__ = ["ApiKey", "ConsoleAPIError", "ConsoleSession", "console_root"]
@@ -35,6 +40,8 @@ MAX_PAGES = 1000  # a server that always says has_more must not loop forever
 _CSRF_COOKIES = ("csrf_token", "__Host-csrf_token")
 #: Dify versions before this one take the login password as plain text.
 _BASE64_SINCE = (1, 11, 2)
+#: ``result`` values of a 200 answer that mean the call failed.
+_FAILED_RESULTS = frozenset({"fail", "failed", "failure", "error"})
 
 
 class ConsoleAPIError(DifyAPIError):
@@ -147,7 +154,27 @@ class ConsoleSession:
         response = self._send(method, path, json=json, params=params)
         if response.status_code >= 400:
             raise self._error(response)
-        return decode_json(response, response.content)
+        body = _decode(response, method, path)
+        if isinstance(body, dict) and str(body.get("result", "")).lower() in _FAILED_RESULTS:
+            code = body.get("code") if isinstance(body.get("code"), str) else ""
+            message = _failure_message(body, f"the console refused {method} {path}")
+            raise ConsoleAPIError(response.status_code, code or "fail", message, url=str(response.url))
+        return body
+
+    def _object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """A call whose answer must be a JSON object."""
+        body = self._call(method, path, **kwargs)
+        if not isinstance(body, dict):
+            raise _unexpected(method, path, f"an object, got {_shape(body)}")
+        return body
+
+    def _list(self, method: str, path: str, key: str, **kwargs: Any) -> list[Any]:
+        """A call whose answer must be ``{key: [...]}``."""
+        body = self._object(method, path, **kwargs)
+        items = body.get(key)
+        if not isinstance(items, list):
+            raise _unexpected(method, path, f"a {key!r} list, got {_shape(items)}")
+        return items
 
     # --- session --------------------------------------------------------------------------------
 
@@ -166,10 +193,9 @@ class ConsoleSession:
             response = self._login(email, secret.reveal())
         if response.status_code >= 400:
             raise self._error(response)
-        body = decode_json(response, response.content)
+        body = _decode(response, "POST", "/login")
         if not isinstance(body, dict) or body.get("result") != "success":
-            data = body.get("data") if isinstance(body, dict) else None
-            message = data if isinstance(data, str) and data else "the console refused the login"
+            message = _failure_message(body, "the console refused the login")
             raise ConsoleAPIError(response.status_code, "login_failed", message, url=str(response.url))
         data = body.get("data")
         if isinstance(data, dict) and data.get("access_token"):  # Dify ≤ 1.9.1: tokens in the body
@@ -186,13 +212,17 @@ class ConsoleSession:
         self._http.cookies.clear()
         self._bearer = None
 
+    @property
+    def has_session(self) -> bool:
+        """Whether the server may hold a session for us (so :meth:`logout` is worth calling)."""
+        return self._bearer is not None or len(self._http.cookies) > 0
+
     # --- workspaces and apps --------------------------------------------------------------------
 
     def workspaces(self) -> list[dict[str, Any]]:
         """``[{"id", "name", "current", …}]``: the account's workspaces."""
-        body = self._call("GET", "/workspaces")
-        items = body.get("workspaces") if isinstance(body, dict) else None
-        return [w for w in items or [] if isinstance(w, dict) and w.get("id")]
+        items = self._list("GET", "/workspaces", "workspaces")
+        return [_with_id(w) for w in items if isinstance(w, dict) and _id(w)]
 
     def switch_workspace(self, workspace_id: str) -> None:
         self._call("POST", "/workspaces/switch", json={"tenant_id": workspace_id})
@@ -202,39 +232,94 @@ class ConsoleSession:
         apps: list[dict[str, Any]] = []
         seen: set[str] = set()
         for page in range(1, MAX_PAGES + 1):
-            body = self._call("GET", "/apps", params={"page": page, "limit": PAGE_LIMIT})
-            data = body.get("data") if isinstance(body, dict) else None
-            for app in data or []:
-                if isinstance(app, dict) and app.get("id") and app["id"] not in seen:
-                    seen.add(app["id"])
-                    apps.append(app)
-            if not (isinstance(body, dict) and body.get("has_more")) or not data:
+            body = self._object("GET", "/apps", params={"page": page, "limit": PAGE_LIMIT})
+            data = body.get("data")
+            if not isinstance(data, list):
+                raise _unexpected("GET", "/apps", f"a 'data' list, got {_shape(data)}")
+            for app in data:
+                app_id = _id(app) if isinstance(app, dict) else ""
+                if app_id and app_id not in seen:
+                    seen.add(app_id)
+                    apps.append(_with_id(app))
+            if body.get("has_more") is not True or not data:
                 break
         return apps
 
     def app(self, app_id: str) -> dict[str, Any]:
         """The app's detail (``enable_api``, ``mode``, …)."""
-        body = self._call("GET", f"/apps/{app_id}")
-        return body if isinstance(body, dict) else {}
+        return self._object("GET", f"/apps/{app_id}")
 
     def api_keys(self, app_id: str) -> list[ApiKey]:
-        body = self._call("GET", f"/apps/{app_id}/api-keys")
-        items = body.get("data") if isinstance(body, dict) else None
-        return [_api_key(item) for item in items or [] if isinstance(item, dict) and item.get("token")]
+        items = self._list("GET", f"/apps/{app_id}/api-keys", "data")
+        return [_api_key(item) for item in items if isinstance(item, dict) and _token(item)]
 
     def create_api_key(self, app_id: str) -> ApiKey:
-        return _api_key(self._call("POST", f"/apps/{app_id}/api-keys"))
+        path = f"/apps/{app_id}/api-keys"
+        body = self._object("POST", path)
+        if not _token(body):
+            raise _unexpected("POST", path, "a new key, got an object without a 'token'")
+        return _api_key(body)
 
     def enable_api(self, app_id: str) -> None:
         self._call("POST", f"/apps/{app_id}/api-enable", json={"enable_api": True})
 
 
-def _api_key(item: Any) -> ApiKey:
-    if not isinstance(item, dict) or not item.get("token"):
-        raise DifyError("the console answered an API key request without a key")
+def _decode(response: httpx.Response, method: str, path: str) -> Any:
+    """The JSON body, whatever its shape (the callers check it). Not ``_http.decode_json``: its error
+    quotes the body, and a console body may hold a key or a session token."""
+    try:
+        return json.loads(response.content) if response.content else {}
+    except ValueError:
+        text = response.content.decode("utf-8", "replace")
+        # An HTML page (a proxy's, the web app's) is worth quoting; anything else may be a secret.
+        quote = f": {excerpt(text)!r}" if text.lstrip()[:1] == "<" else ""
+        raise DifyProtocolError(
+            f"the Dify console answered {method} {path} with a body that is not JSON{quote}"
+        ) from None
+
+
+def _unexpected(method: str, path: str, what: str) -> DifyProtocolError:
+    # Only the shape is named, never the body: it may hold keys.
+    return DifyProtocolError(
+        f"the Dify console answered {method} {path} with something unexpected: expected {what}"
+    )
+
+
+def _shape(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    return names.get(type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _failure_message(body: Any, default: str) -> str:
+    """Dify's words for a failed call: ``message``, else a string ``data``."""
+    if isinstance(body, dict):
+        for key in ("message", "data"):
+            if isinstance(body.get(key), str) and body[key].strip():
+                return body[key].strip()
+    return default
+
+
+def _id(item: dict[str, Any]) -> str:
+    """An item's id as a string ("" when missing or not a scalar)."""
+    value = item.get("id")
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "" else ""
+
+
+def _with_id(item: dict[str, Any]) -> dict[str, Any]:
+    return {**item, "id": _id(item)}
+
+
+def _token(item: dict[str, Any]) -> str:
+    value = item.get("token")
+    return value if isinstance(value, str) else ""
+
+
+def _api_key(item: dict[str, Any]) -> ApiKey:
     return ApiKey(
         id=str(item.get("id") or ""),
-        token=Secret(str(item["token"])),
+        token=Secret(_token(item)),
         created_at=item.get("created_at") if isinstance(item.get("created_at"), int) else None,
         last_used_at=item.get("last_used_at") if isinstance(item.get("last_used_at"), int) else None,
     )
