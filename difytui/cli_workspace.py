@@ -65,19 +65,24 @@ def add_parser(subparsers: Any, global_options: Callable[..., None]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    job: _Import | None = None
     try:
-        return _Import(args).run()
+        job = _Import(args)
+        return job.run()
     except (ConfigError, ImportUsageError) as error:
         _say(f"difytui: {error}")
-        return EXIT_USAGE
+        return job.stranded(EXIT_USAGE) if job else EXIT_USAGE
     except DifyError as error:
         _say(f"difytui: {error}")
-        return EXIT_ERROR
+        return job.stranded(EXIT_ERROR) if job else EXIT_ERROR
     except EOFError:
         _say("difytui: input ended before the import was confirmed")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        _say("difytui: interrupted; nothing was written")
+        # The session was logged out on the way here (importer.login and run's finally).
+        if job is not None and job.at_prompt:
+            print(file=sys.stderr)  # end the prompt's line
+        _say(f"difytui: interrupted; {job.interrupted() if job else 'nothing was written'}")
         return EXIT_INTERRUPTED
 
 
@@ -91,6 +96,9 @@ class _Import:
         # With the password on stdin, stdin is not there to answer questions.
         self.tty = sys.stdin.isatty() and not args.password_stdin
         self.config_path = importer.default_config_path(args.config)
+        self.stage = "setup"  # → "dify" (keys may be created) → "writing"
+        self.at_prompt = False
+        self.result: ImportResult | None = None
 
     # --- asking ---------------------------------------------------------------------------------
 
@@ -98,7 +106,9 @@ class _Import:
         if not self.tty:
             raise ImportUsageError(f"{prompt.rstrip(': ')} is needed: give {flag} (no terminal to ask)")
         print(prompt, end="", file=sys.stderr, flush=True)
+        self.at_prompt = True
         line = sys.stdin.readline()
+        self.at_prompt = False
         if not line:
             raise EOFError
         return line.strip()
@@ -118,7 +128,32 @@ class _Import:
             raise ImportUsageError(
                 "the password is needed: pipe it in with --password-stdin (no terminal to ask)"
             )
-        return getpass.getpass("Password (not shown, never stored): ", stream=sys.stderr)
+        self.at_prompt = True
+        password = getpass.getpass("Password (not shown, never stored): ", stream=sys.stderr)
+        self.at_prompt = False
+        return password
+
+    # --- how it ended ---------------------------------------------------------------------------
+
+    def interrupted(self) -> str:
+        """What a Ctrl+C left behind, for the one line that reports it."""
+        if self.stage == "writing":
+            return f"{self.config_path} was either written completely or left as it was"
+        if self.stage == "dify":
+            return "the config was not changed (keys created in Dify stay there; the next import reuses them)"
+        return "nothing was written"
+
+    def stranded(self, code: int) -> int:
+        """After a failed write: say where the keys just created are (never the keys themselves)."""
+        created = (
+            [app.id for app, how in self.result.imported if how.startswith("created")] if self.result else []
+        )
+        if created and self.stage == "writing":
+            _say(
+                f"difytui: the keys created for {', '.join(created)} stay in Dify; "
+                "fix the above and run the import again: it reuses them"
+            )
+        return code
 
     # --- the import -----------------------------------------------------------------------------
 
@@ -126,9 +161,12 @@ class _Import:
         args = self.args
         if getattr(args, "demo", False):
             raise ImportUsageError("--demo has no Dify console to import from")
+        # Fail before the password is asked when the config (or the env file) cannot be written.
+        keys = args.keys or ("cmd" if args.key_cmd else "config")
+        importer.check_destination(self.config_path, Choices(selected=[], keys=keys))
         doc = config_writer.load_document(self.config_path)
         saved = config_writer.workspace_settings(doc, args.workspace) if args.workspace else None
-        saved = saved or {}
+        saved = {k: str(v) for k, v in (saved or {}).items() if v not in (None, "")}
         console_url = (
             args.console_url or saved.get("console_url") or self.ask("Dify console URL: ", "--console-url")
         )
@@ -148,12 +186,14 @@ class _Import:
                 )
                 self.show(plan)
                 choices = self.choices(plan)
-                result = importer.execute(session, plan, choices)
+                self.stage = "dify"
+                result = self.result = importer.execute(session, plan, choices)
             finally:
                 session.logout()
         if not result.update.apps and config_writer.workspace_settings(doc, plan.config_workspace) is None:
             self.report(result, written=False)
             return EXIT_OK
+        self.stage = "writing"
         importer.save(result, self.config_path, choices)
         self.report(result)
         return EXIT_OK

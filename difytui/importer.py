@@ -11,11 +11,18 @@ The steps, each usable on its own by a UI:
    :class:`WorkspaceUpdate` plus what happened to each app.
 4. :func:`save` — write the config (and the env file) with :mod:`config_writer`.
 
+:func:`check_destination` says early whether step 4 can succeed; :func:`build_plan` and :func:`execute`
+run it themselves, so no key is created for an import whose config cannot be written.
+
 Nothing here prints or prompts; keys stay in :class:`Secret` until written to a 0600 file.
+
+:func:`slugify` and :func:`default_config_path` are the package's single versions of those helpers
+(``difytui login`` uses them too).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -26,7 +33,7 @@ from typing import Any, Literal
 from difytui import config_writer, paths
 from difytui.config_writer import AppUpdate, WorkspaceUpdate
 from difytui.console import ApiKey, ConsoleSession, console_root
-from difytui.errors import DifyError
+from difytui.errors import DifyError, DifyProtocolError
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS
 from difytui.secrets import Secret
 
@@ -37,6 +44,9 @@ __all__ = [
     "ImportUsageError",
     "PlannedApp",
     "build_plan",
+    "check_destination",
+    "default_config_path",
+    "env_file_path",
     "execute",
     "login",
     "pick_workspace",
@@ -56,7 +66,9 @@ class ImportUsageError(DifyError):
 
 
 def slugify(name: str, fallback: str = "app") -> str:
-    """``"Support Bot (staging)"`` → ``"support-bot-staging"``; ASCII kebab-case, never empty."""
+    """``"Support Bot (staging)"`` → ``"support-bot-staging"``; ASCII kebab-case, never empty.
+
+    Public: the one slug rule for config ids and workspace names (``fallback`` when nothing is left)."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     text = re.sub(r"['’]", "", text.lower())
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or fallback
@@ -74,11 +86,16 @@ def _unique(base: str, taken: set[str]) -> str:
 
 
 def login(console_url: str, email: str, password: str | Secret, **session_kwargs: Any) -> ConsoleSession:
-    """A logged-in session; closed again if the login fails."""
+    """A logged-in session; closed again if the login fails or is interrupted."""
     session = ConsoleSession(console_url, **session_kwargs)
     try:
         session.login(email, password)
     except BaseException:
+        # Ctrl+C may land after the server opened the session: end it there too.
+        if session.has_session:
+            # A second Ctrl+C here is swallowed: the first one is what the caller reports.
+            with contextlib.suppress(Exception, KeyboardInterrupt):
+                session.logout()
         session.close()
         raise
     return session
@@ -103,7 +120,14 @@ def pick_workspace(workspaces: list[dict], wanted: str | None = None) -> dict | 
 def use_workspace(session: ConsoleSession, workspace: dict) -> None:
     """Make ``workspace`` the session's current one (apps and keys are listed for the current one)."""
     if not workspace.get("current"):
-        session.switch_workspace(str(workspace["id"]))
+        session.switch_workspace(_workspace_id(workspace))
+
+
+def _workspace_id(workspace: Mapping[str, Any]) -> str:
+    value = workspace.get("id") if isinstance(workspace, Mapping) else None
+    if not isinstance(value, (str, int)) or value == "":
+        raise DifyProtocolError("the Dify console listed a workspace without an id")
+    return str(value)
 
 
 # --- 2. the plan ---------------------------------------------------------------------------------
@@ -168,6 +192,8 @@ class ImportPlan:
     apps: list[PlannedApp]
     #: config id → (app_uuid, name) of imported apps that are no longer in Dify
     gone: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: the config the plan was made from (:func:`execute` checks it can still be written)
+    config_path: Path | None = None
 
     def groups(self) -> list[tuple[str, list[PlannedApp]]]:
         """(title, apps) by interface, in the console's order: Chat, Workflow, Completion, Other."""
@@ -206,7 +232,7 @@ def config_workspace_name(
 ) -> str:
     """The config workspace to write: ``wanted``, the one imported from this Dify workspace before,
     or a new slug of Dify's workspace name."""
-    ws_id = str(workspace["id"])
+    ws_id = _workspace_id(workspace)
     if wanted:
         settings = config_writer.workspace_settings(doc, wanted) or {}
         if settings.get("workspace_id") and settings["workspace_id"] != ws_id:
@@ -231,7 +257,10 @@ def build_plan(
     config_path: Path,
     config_workspace: str | None = None,
 ) -> ImportPlan:
-    """Read the workspace's apps, their details and keys, and match them with the config."""
+    """Read the workspace's apps, their details and keys, and match them with the config.
+
+    Raises :class:`ConfigError` first when the config cannot be written (:func:`check_destination`)."""
+    check_destination(config_path)
     doc = config_writer.load_document(config_path)
     name = config_workspace_name(doc, config_workspace, session.console_url, workspace)
     existing = config_writer.existing_apps(doc, name)
@@ -270,12 +299,13 @@ def build_plan(
     return ImportPlan(
         console_url=session.console_url,
         email=email,
-        workspace_id=str(workspace["id"]),
-        workspace_label=str(workspace.get("name") or workspace["id"]),
+        workspace_id=_workspace_id(workspace),
+        workspace_label=str(workspace.get("name") or _workspace_id(workspace)),
         config_workspace=name,
         base_url=(base_url or session.console_url + "/v1").rstrip("/"),
         apps=planned,
         gone=gone,
+        config_path=config_path,
     )
 
 
@@ -324,9 +354,14 @@ def check_key_cmd(template: str) -> None:
 
 
 def execute(session: ConsoleSession, plan: ImportPlan, choices: Choices) -> ImportResult:
-    """Enable APIs and create keys as allowed by ``choices``; build the workspace update."""
+    """Enable APIs and create keys as allowed by ``choices``; build the workspace update.
+
+    Before changing anything in Dify it checks that the config (and, for ``keys="env"``, the env file)
+    can still be written: a key created for a config that cannot take it would be stranded."""
     if choices.keys == "cmd":
         check_key_cmd(choices.key_cmd)
+    if plan.config_path is not None:
+        check_destination(plan.config_path, choices)
     ws = plan.config_workspace
     update = WorkspaceUpdate(
         name=ws,
@@ -400,21 +435,34 @@ def _key_source(
 # --- 4. writing ----------------------------------------------------------------------------------
 
 
-def default_config_path(config_path: str | Path | None) -> Path:
-    """Where the import writes: ``--config``, ``$DIFYTUI_CONFIG``, else the user config file."""
-    import os
+def default_config_path(config_path: str | Path | None = None) -> Path:
+    """The config file to write: ``--config``, ``$DIFYTUI_CONFIG`` (``~`` expanded), else the user
+    config file, which need not exist yet.
 
-    if config_path:
-        return Path(config_path).expanduser()
-    if os.environ.get("DIFYTUI_CONFIG"):
-        return Path(os.environ["DIFYTUI_CONFIG"]).expanduser()
-    return paths.default_config_path()
+    Public: the one answer for every command that writes the config (import, login)."""
+    from difytui.config import find_config_path
+
+    # The reader's own lookup, so the file written is always the file that will be read.
+    return find_config_path(config_path) or paths.default_config_path()
+
+
+def env_file_path(config_path: Path, choices: Choices) -> Path:
+    """Where ``keys="env"`` writes the keys: ``choices.env_file``, else beside the config."""
+    return choices.env_file or config_path.parent / ENV_FILE_NAME
+
+
+def check_destination(config_path: Path, choices: Choices | None = None) -> None:
+    """Raise :class:`ConfigError` unless :func:`save` could write the config (and, for ``keys="env"``,
+    the env file) now. Cheap and side-effect free: call it before logging in."""
+    config_writer.check_writable(config_path)
+    if choices is not None and choices.keys == "env":
+        config_writer.check_writable(env_file_path(config_path, choices), toml=False)
 
 
 def save(result: ImportResult, config_path: Path, choices: Choices) -> None:
     """Write the env file first (the config will point at it), then the config."""
     if result.env_values:
-        result.env_file = choices.env_file or config_path.parent / ENV_FILE_NAME
+        result.env_file = env_file_path(config_path, choices)
         config_writer.upsert_env_file(
             result.env_file,
             result.env_values,

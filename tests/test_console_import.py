@@ -21,6 +21,7 @@ from difytui.cli import main
 from difytui.client import Dify
 from difytui.config import load_config
 from difytui.console import ConsoleAPIError, ConsoleSession
+from difytui.errors import DifyProtocolError
 from difytui.sim.workspace import CONSOLE_ONLY_APPS
 
 DEMO = "Demo Workspace"
@@ -425,3 +426,247 @@ async def test_tui_import_screen_masks_the_password_and_imports(sim, tmp_path):
     assert set(ws.apps) == {"support-bot", "faq-bot"}
     assert ws.apps["support-bot"].key().reveal() == sim.api_keys["support-bot"]
     assert CONSOLE_ONLY_APPS["faq-bot"]["uuid"] == ws.apps["faq-bot"].app_uuid
+
+
+# --- a config that cannot be written fails before anything happens in Dify ----------------------
+
+
+def _one_line(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("keys", [["--keys", "config"], ["--key-cmd", "pass show dify/{app}"]])
+def test_an_unwritable_config_fails_before_login_and_before_any_key(sim, tmp_path, capsys, monkeypatch, keys):
+    (tmp_path / "a-file").write_text("")
+    for config in (Path("/proc/difytui-test.toml"), tmp_path / "a-file" / "config.toml"):
+        args = ["--dify-workspace", DEMO, "--all", "--yes", "--enable-api", *keys]
+        assert run_import(sim, config, *args, monkeypatch=monkeypatch) == 2
+        line = _one_line(capsys.readouterr().err)
+        assert line.startswith(f"difytui: {config}: cannot write the config file")
+        assert sim.console_requests == [] and sim.created_keys == []
+
+
+def test_an_env_file_that_cannot_be_written_fails_before_login(sim, config, capsys, monkeypatch):
+    (config.parent / "difytui-keys.env").mkdir()
+    args = ["--dify-workspace", DEMO, "--all", "--yes", "--keys", "env"]
+    assert run_import(sim, config, *args, monkeypatch=monkeypatch) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "difytui-keys.env: cannot write the file: it is not a regular file" in line
+    assert sim.console_requests == [] and sim.created_keys == []
+    assert config.read_text(encoding="utf-8") == HAND_WRITTEN
+
+
+def test_keys_env_chosen_at_the_prompt_is_checked_before_any_key_is_created(sim, config, capsys, monkeypatch):
+    from difytui import cli_workspace
+
+    (config.parent / "difytui-keys.env").mkdir()
+    monkeypatch.setattr(cli_workspace.getpass, "getpass", lambda prompt, stream=None: sim.account_password)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("\nfaq-bot\ny\nenv\n"))  # create a key, keep it in env
+    base = ["workspace", "import", "--config", str(config), "--console-url", sim.console_url]
+    assert main([*base, "--email", sim.account_email]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "difytui-keys.env: cannot write the file" in err
+    assert sim.created_keys == [] and sim.console_requests[-1].path == "/console/api/logout"
+
+
+def test_a_write_failing_after_keys_were_created_is_exit_2_and_names_them(sim, config, capsys, monkeypatch):
+    from difytui import importer
+
+    real_execute = importer.execute
+    blocker = config.parent / f".config.toml.{os.getpid()}.tmp"
+
+    def execute_then_block_the_write(*args, **kwargs):
+        result = real_execute(*args, **kwargs)
+        blocker.mkdir()  # in the way of the temporary file: the write fails after the check passed
+        return result
+
+    monkeypatch.setattr(importer, "execute", execute_then_block_the_write)
+    args = ["--dify-workspace", DEMO, "--apps", "faq-bot", "--yes", "--key-cmd", "pass show {app}"]
+    assert run_import(sim, config, *args, monkeypatch=monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    first, second = err.strip().splitlines()
+    assert first.startswith(f"difytui: {config}: cannot write the config file: cannot create files in")
+    assert "the keys created for faq-bot stay in Dify" in second and "reuses them" in second
+    assert config.read_text(encoding="utf-8") == HAND_WRITTEN
+    # The next run reuses that key instead of creating another one.
+    monkeypatch.setattr(importer, "execute", real_execute)
+    blocker.rmdir()
+    assert run_import(sim, config, *args, monkeypatch=monkeypatch) == 0
+    assert len(sim.created_keys) == 1
+
+
+def test_default_config_path_expands_the_home_in_difytui_config(sim, tmp_path, capsys, monkeypatch):
+    from difytui.importer import default_config_path
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DIFYTUI_CONFIG", "~/difytui/config.toml")
+    assert default_config_path() == tmp_path / "home" / "difytui" / "config.toml"
+    assert default_config_path("~/other.toml") == tmp_path / "home" / "other.toml"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(sim.account_password + "\n"))
+    base = ["workspace", "import", "--console-url", sim.console_url, "--email", sim.account_email]
+    assert main([*base, "--password-stdin", "--dify-workspace", DEMO, "--apps", "support-bot"]) == 0
+    assert "support-bot" in load_config(tmp_path / "home" / "difytui" / "config.toml").workspace().apps
+    monkeypatch.delenv("DIFYTUI_CONFIG")
+    assert default_config_path() == tmp_path / "config" / "config.toml"  # DIFYTUI_CONFIG_DIR (conftest)
+
+
+def test_an_app_already_in_the_config_by_its_key_is_not_imported_twice(sim, config, capsys, monkeypatch):
+    config.write_text(
+        HAND_WRITTEN + f'\n[workspaces.mine]\nbase_url = "{sim.base_url}"\n\n'
+        f'[workspaces.mine.apps.helpdesk]\napi_key = "{sim.api_keys["support-bot"]}"\n',
+        encoding="utf-8",
+    )
+    args = ["--workspace", "mine", "--dify-workspace", DEMO, "--apps", "copywriter"]
+    assert run_import(sim, config, *args, monkeypatch=monkeypatch) == 0, capsys.readouterr().err
+    ws = load_config(config).workspace("mine")
+    assert set(ws.apps) == {"helpdesk", "copywriter"}  # no second "support-bot" table
+    assert ws.apps["helpdesk"].app_uuid == uuid_of(sim, "support-bot")
+    assert ws.apps["helpdesk"].key().reveal() == sim.api_keys["support-bot"]
+
+
+# --- Ctrl+C: exit 130, one line, the session logged out, the config whole -------------------------
+
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+def _assert_interrupted(sim, config, err: str, says: str) -> None:
+    assert says in _one_line(err)
+    assert sim.console_requests[-1].path == "/console/api/logout"
+    assert sim.created_keys == []
+    assert config.read_text(encoding="utf-8") == HAND_WRITTEN
+    assert sorted(p.name for p in config.parent.iterdir()) == ["config.toml"]
+
+
+def test_ctrl_c_right_after_the_login_logs_out(sim, config, capsys, monkeypatch):
+    real_login = ConsoleSession.login
+
+    def login_then_ctrl_c(self, *args, **kwargs):
+        real_login(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ConsoleSession, "login", login_then_ctrl_c)
+    assert run_import(sim, config, "--dify-workspace", DEMO, "--all", monkeypatch=monkeypatch) == 130
+    _assert_interrupted(sim, config, capsys.readouterr().err, "difytui: interrupted; nothing was written")
+
+
+def test_ctrl_c_while_listing_logs_out(sim, config, capsys, monkeypatch):
+    monkeypatch.setattr(ConsoleSession, "api_keys", _interrupt)
+    assert run_import(sim, config, "--dify-workspace", DEMO, "--all", monkeypatch=monkeypatch) == 130
+    _assert_interrupted(sim, config, capsys.readouterr().err, "difytui: interrupted; nothing was written")
+
+
+def test_ctrl_c_at_a_prompt_ends_the_prompt_line_and_logs_out(sim, config, capsys, monkeypatch):
+    from difytui import cli_workspace
+
+    class InterruptedTerminal(FakeTerminal):
+        def readline(self, *args):
+            line = super().readline(*args)
+            if not line:
+                raise KeyboardInterrupt  # Ctrl+C at the first question nobody answered
+            return line
+
+    monkeypatch.setattr(cli_workspace.getpass, "getpass", lambda prompt, stream=None: sim.account_password)
+    monkeypatch.setattr(sys, "stdin", InterruptedTerminal("\n"))  # the workspace; then the app list
+    base = ["workspace", "import", "--config", str(config), "--console-url", sim.console_url]
+    assert main([*base, "--email", sim.account_email]) == 130
+    err = capsys.readouterr().err
+    assert err.endswith("empty: none): \ndifytui: interrupted; nothing was written\n")
+    assert sim.console_requests[-1].path == "/console/api/logout"
+    assert config.read_text(encoding="utf-8") == HAND_WRITTEN
+
+
+def test_ctrl_c_while_writing_leaves_the_config_whole(sim, config, capsys, monkeypatch):
+    from difytui import config as config_module
+
+    monkeypatch.setattr(config_module, "load_config", _interrupt)  # write_config's validation step
+    assert run_import(sim, config, "--dify-workspace", DEMO, "--all", monkeypatch=monkeypatch) == 130
+    says = f"difytui: interrupted; {config} was either written completely or left as it was"
+    _assert_interrupted(sim, config, capsys.readouterr().err, says)
+
+
+# --- odd console answers: one readable error, never a Python traceback ---------------------------
+
+
+def _odd_console(answers: dict[tuple[str, str], object]) -> ConsoleSession:
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/console/api")
+        if path == "/login":
+            return httpx.Response(200, json={"result": "success"})
+        body = answers.get((request.method, path), {"message": "not here"})
+        return httpx.Response(200 if (request.method, path) in answers else 404, json=body)
+
+    session = ConsoleSession("http://odd.example", transport=httpx.MockTransport(handler))
+    session.login("a@b.c", "pw")
+    return session
+
+
+@pytest.mark.parametrize(
+    ("call", "answers", "error", "says"),
+    [
+        ("workspaces", {("GET", "/workspaces"): []}, DifyProtocolError, "expected an object, got a list"),
+        ("workspaces", {("GET", "/workspaces"): {"data": []}}, DifyProtocolError, "a 'workspaces' list"),
+        ("apps", {("GET", "/apps"): {"data": 5, "has_more": False}}, DifyProtocolError, "got a number"),
+        ("apps", {("GET", "/apps"): {"result": "fail"}}, ConsoleAPIError, "the console refused GET /apps"),
+        ("app", {("GET", "/apps/u1"): ["u1"]}, DifyProtocolError, "GET /apps/u1"),
+        (
+            "api_keys",
+            {("GET", "/apps/u1/api-keys"): {"data": {"token": "app-x"}}},
+            DifyProtocolError,
+            "got an object",
+        ),
+        (
+            "create_api_key",
+            {("POST", "/apps/u1/api-keys"): {"id": "k"}},
+            DifyProtocolError,
+            "without a 'token'",
+        ),
+        ("create_api_key", {("POST", "/apps/u1/api-keys"): "app-x"}, DifyProtocolError, "got a string"),
+        (
+            "enable_api",
+            {("POST", "/apps/u1/api-enable"): {"result": "fail", "message": "App is archived."}},
+            ConsoleAPIError,
+            "App is archived.",
+        ),
+        (
+            "switch_workspace",
+            {("POST", "/workspaces/switch"): {"result": "failed", "code": "forbidden"}},
+            ConsoleAPIError,
+            "forbidden",
+        ),
+    ],
+)
+def test_odd_console_answers_are_one_line_errors(call, answers, error, says):
+    with _odd_console(answers) as session, pytest.raises(error) as failed:
+        getattr(session, call)(*(["u1"] if call not in ("workspaces", "apps") else []))
+    message = str(failed.value)
+    assert says in message and "\n" not in message and "app-x" not in message
+
+
+def test_odd_items_are_skipped_or_named_and_the_plan_still_builds(tmp_path):
+    answers = {
+        ("GET", "/workspaces"): {"workspaces": ["w1", {"name": "no id"}, {"id": 7, "name": "Seven"}]},
+        ("GET", "/apps"): {
+            "data": [None, {"id": ["not", "an", "id"]}, {"id": "u1", "name": "Bot", "mode": "chat"}],
+            "has_more": "yes",  # not True: no second page
+        },
+        ("GET", "/apps/u1"): {"enable_api": True},
+        ("GET", "/apps/u1/api-keys"): {"data": [{"token": None}, 3, {"id": "k", "token": "app-abc"}]},
+    }
+    from difytui import importer
+
+    with _odd_console(answers) as session:
+        workspaces = session.workspaces()
+        assert workspaces == [{"id": "7", "name": "Seven"}]
+        plan = importer.build_plan(
+            session, email="a@b.c", workspace=workspaces[0], config_path=tmp_path / "config.toml"
+        )
+    assert [(app.id, app.uuid) for app in plan.apps] == [("bot", "u1")]
+    assert [key.token.reveal() for key in plan.apps[0].keys] == ["app-abc"]
+    with pytest.raises(DifyProtocolError, match="workspace without an id"):
+        importer.use_workspace(session, {"name": "no id"})
