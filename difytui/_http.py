@@ -130,15 +130,22 @@ def retry_delay(error: Exception, attempt: int) -> float | None:
 
 
 def decode_json(response: httpx.Response, body: bytes) -> dict[str, Any]:
-    """A success body: Dify always answers with a JSON object; anything else is a protocol error."""
+    """A success body: Dify always answers with a JSON object; anything else is a protocol error.
+
+    Valid JSON of another shape is described, not quoted (a body may carry a key); a page that is
+    not JSON at all (a proxy's HTML) is quoted briefly, since that is what tells the user what it is.
+    """
     try:
         data = json.loads(body) if body else {}
     except ValueError:
-        data = None
+        raise DifyProtocolError(
+            f"{response.request.url} answered {response.status_code} with a body that is not JSON: "
+            f"{excerpt(body.decode('utf-8', 'replace'))!r}"
+        ) from None
     if not isinstance(data, dict):
         raise DifyProtocolError(
-            f"{response.request.url} answered {response.status_code} with a body that is not a JSON object: "
-            f"{excerpt(body.decode('utf-8', 'replace'))!r}"
+            f"{response.request.url} answered {response.status_code} with a JSON {type(data).__name__}, "
+            "not the JSON object Dify sends"
         )
     return data
 

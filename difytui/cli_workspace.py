@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from difytui import config_writer, importer
+from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from difytui.cliutil import say as _say
 from difytui.errors import ConfigError, DifyError
 from difytui.importer import Choices, ImportPlan, ImportResult, ImportUsageError, PlannedApp
 from difytui.text import printable
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def add_parser(subparsers: Any, global_options: Callable[..., None]) -> None:
@@ -84,10 +84,6 @@ def run(args: argparse.Namespace) -> int:
             print(file=sys.stderr)  # end the prompt's line
         _say(f"difytui: interrupted; {job.interrupted() if job else 'nothing was written'}")
         return EXIT_INTERRUPTED
-
-
-def _say(message: str) -> None:
-    print(printable(message), file=sys.stderr, flush=True)
 
 
 class _Import:

@@ -34,7 +34,7 @@ from difytui import config_writer, paths
 from difytui.config_writer import AppUpdate, WorkspaceUpdate
 from difytui.console import ApiKey, ConsoleSession, console_root
 from difytui.errors import DifyError, DifyProtocolError
-from difytui.models import INTERFACE_BY_MODE, MODE_LABELS
+from difytui.models import INTERFACE_BY_MODE, INTERFACE_TITLES, MODE_LABELS
 from difytui.secrets import Secret
 
 __all__ = [
@@ -58,7 +58,7 @@ __all__ = [
 KeyDestination = Literal["config", "env", "cmd"]
 KEY_DESTINATIONS: tuple[KeyDestination, ...] = ("config", "env", "cmd")
 ENV_FILE_NAME = "difytui-keys.env"
-GROUPS = (("chat", "Chat"), ("workflow", "Workflow"), ("completion", "Completion"), (None, "Other"))
+GROUPS = (*INTERFACE_TITLES, (None, "Other"))
 
 
 class ImportUsageError(DifyError):

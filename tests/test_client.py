@@ -411,7 +411,7 @@ def test_a_key_that_cannot_be_sent_is_a_config_error_that_does_not_show_it(make_
 
 def test_json_that_is_not_an_object_is_a_protocol_error(api, sim):
     sim.add_fault("/v1/parameters", "status", status=200, body="[1, 2]", content_type="application/json")
-    with pytest.raises(DifyProtocolError, match="not a JSON object"):
+    with pytest.raises(DifyProtocolError, match="JSON list, not the JSON object"):
         api("app.parameters", "support-bot")
 
 
