@@ -12,6 +12,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
@@ -76,12 +77,15 @@ class FieldRow(Vertical):
             area.show_line_numbers = False
             return area
         if field.control == "select":
-            options = [(one_line(o) or " ", o) for o in field.options]
+            # Option prompts are Text: a str would be parsed as markup by Select's OptionList
+            # ("[/x]" raises, "[@click=…]" becomes an action); Text also keeps type-to-search.
+            options = [(Text(one_line(o) or " "), o) for o in field.options]
             chosen = text if text in field.options else Select.NULL
             return Select(options, value=chosen, id=control_id, prompt="choose…", allow_blank=True)
         if field.control == "checkbox":
             checked = value is True or str(text).lower() in ("true", "1", "yes", "on")
-            return Checkbox(one_line(field.label) or field.variable, checked, id=control_id)
+            # Content, not str: a str label is parsed as markup.
+            return Checkbox(Content(one_line(field.label) or field.variable), checked, id=control_id)
         kind = "number" if field.control == "number" else "text"
         return Input(clean(text), placeholder=placeholder, id=control_id, type=kind, valid_empty=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from textual.widgets import RichLog
@@ -16,21 +17,24 @@ class RawEvents(RichLog):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_lines=MAX_EVENTS, wrap=True, markup=False, highlight=False, **kwargs)
-        self.events: list[dict[str, Any]] = []
-        self._written = 0
+        # A deque drops the oldest event in O(1); a list would shift 20k items per event.
+        self.events: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
+        self._written = 0  # how many of ``events`` are already in the log
+
+    def _append(self, event: dict[str, Any]) -> None:
+        if len(self.events) == MAX_EVENTS:
+            self._written = max(0, self._written - 1)  # the oldest one falls off
+        self.events.append(event)
 
     def record(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
-        if len(self.events) > MAX_EVENTS:
-            drop = len(self.events) - MAX_EVENTS
-            del self.events[:drop]
-            self._written = max(0, self._written - drop)
+        self._append(event)
         if self.display and self.size.width:
             self._flush()
 
     def _flush(self) -> None:
-        for event in self.events[self._written :]:
-            self.write(json_line(event))
+        # Indexed from the right end, where a deque is O(1): usually only the newest is unwritten.
+        for back in range(len(self.events) - self._written, 0, -1):
+            self.write(json_line(self.events[-back]))
         self._written = len(self.events)
 
     def on_show(self) -> None:
@@ -39,6 +43,6 @@ class RawEvents(RichLog):
 
     def note(self, text: str) -> None:
         """A separator between runs."""
-        self.events.append({"difytui": text})
+        self._append({"difytui": text})
         if self.display:
             self._flush()

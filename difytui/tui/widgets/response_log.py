@@ -78,9 +78,10 @@ class AnswerView(Vertical):
         self._flush_timer: Any = None
         self._stream: MarkdownStream | None = None
         self._live: Markdown | None = None
-        self._live_text: list[str] = []
         self._in_fence = False
-        self._line_tail = ""
+        #: the start (at most 3 characters, leading whitespace dropped) of the line still being
+        #: received: all _scan needs to know whether it is blank or a fence once it ends
+        self._line_head = ""
         self._width = 0
         self._label = label
         self.status_line = Static(Text("…"), classes="answer-status -streaming", markup=False)
@@ -135,34 +136,44 @@ class AnswerView(Vertical):
         self.display = True  # a hidden preview (workflow text_chunk) shows once text arrives
         split = self._scan(text)
         if self._live is not None and split is not None and len(self._live.children) >= self.SEAL_BLOCKS:
-            self._live_text.append(text[:split])
+            # The text up to the break belongs to the piece being sealed: write it before sealing
+            # (stop() flushes it), or it would be missing from the screen until the answer ends.
+            assert self._stream is not None
+            await self._stream.write(text[:split])
             text = text[split:]
             await self._seal()
         if self._live is None:
             self._live = Markdown(classes="answer-piece")
-            self._live_text = []
             await self.mount(self._live, before=self.status_line)
             self._stream = Markdown.get_stream(self._live)
         if text:
-            self._live_text.append(text)
             assert self._stream is not None
             await self._stream.write(text)
 
     def _scan(self, text: str) -> int | None:
-        """Follow code fences over the new complete lines; return the offset in ``text`` just after
-        its last blank line outside a fence (a safe place to seal), if any. Only new text is read."""
-        buffer = self._line_tail + text
-        lines = buffer.split("\n")
-        self._line_tail = lines.pop()  # the incomplete last line waits for the next flush
-        offset = -(len(buffer) - len(text))
+        """Follow code fences over the lines that end in ``text``; return the offset in ``text``
+        just after its last blank line outside a fence (a safe place to seal), if any.
+
+        Only ``text`` is read, once: a long line without newlines (minified JSON) costs the same
+        per flush however long it grows, because only its first characters are kept."""
         split = None
-        for line in lines:
-            offset += len(line) + 1
-            if line.lstrip().startswith(("```", "~~~")):
+        start = 0
+        while (end := text.find("\n", start)) != -1:
+            self._extend_line(text[start:end])
+            head, self._line_head = self._line_head, ""
+            if head.startswith(("```", "~~~")):
                 self._in_fence = not self._in_fence
-            elif not self._in_fence and not line.strip() and offset > 0:
-                split = offset
+            elif not self._in_fence and not head:
+                split = end + 1
+            start = end + 1
+        self._extend_line(text[start:])
         return split
+
+    def _extend_line(self, piece: str) -> None:
+        if len(self._line_head) < 3:
+            if not self._line_head:
+                piece = piece.lstrip()
+            self._line_head = (self._line_head + piece[:3])[:3]
 
     async def _seal(self) -> None:
         """Stop streaming into the live piece and leave it alone from now on."""

@@ -112,9 +112,7 @@ class NodeTimeline(Static):
         """The run ended: nodes still 'running' were cut short."""
         for line in self.lines.values():
             if line.status == "running":
-                line.status = (
-                    "stopped" if status == "stopped" else "failed" if status == "failed" else "stopped"
-                )
+                line.status = "failed" if status == "failed" else "stopped"
         self.refresh_text()
 
     def render_text(self) -> Text:
