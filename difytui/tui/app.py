@@ -5,6 +5,8 @@ The shell owns the client, the state store and the app list refresh; panes own t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,6 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Static
+from textual.worker import Worker, WorkerState
 
 import difytui
 from difytui.tui import messages as m
@@ -22,12 +25,16 @@ from difytui.tui import runner
 from difytui.tui.commands import DifyCommands
 from difytui.tui.safe_text import clean, one_line
 from difytui.tui.screens.help import HelpScreen, binding_rows
+from difytui.tui.store_writer import StoreWriter
 from difytui.tui.widgets.app_list import AppItem, AppList
 from difytui.tui.widgets.chat_pane import ChatPane
 from difytui.tui.widgets.completion_pane import CompletionPane
 from difytui.tui.widgets.pane import AppPane, PaneContext
 from difytui.tui.widgets.prompt import Prompt
 from difytui.tui.widgets.workflow_pane import WorkflowPane
+
+#: How long leaving the console waits for Dify's answers to its stop requests.
+STOP_TIMEOUT = 3.0
 
 PANES: dict[str, type[AppPane]] = {"chat": ChatPane, "workflow": WorkflowPane, "completion": CompletionPane}
 
@@ -82,7 +89,10 @@ class DifyConsole(App[Any]):
 
         self.workspace = workspace
         self.client = client if client is not None else AsyncDify(workspace=workspace)
+        # A store handed in belongs to the caller (tests reuse one across restarts): only close ours.
+        self._owns_store = store is None
         self.store = store if store is not None else Store()
+        self.store_writer = StoreWriter(self.store)
         self.ws_key = workspace_key(workspace)
         self.user_keymap = dict(keymap or {})
         self._workspaces = list(workspaces or [workspace.name])
@@ -155,7 +165,32 @@ class DifyConsole(App[Any]):
             self.call_after_refresh(gc.collect)
 
     async def on_unmount(self) -> None:
+        # stream_ended() never runs for a run cut short by exit: put the collector back as it was,
+        # and unfreeze so the next console (switching workspace) or the caller starts clean.
+        if self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
+            self._gc_thresholds = None
+        self._streams = 0
+        gc.unfreeze()
         await self.client.aclose()
+        self.store_writer.close()
+        if self._owns_store:
+            self.store.close()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """Safety net: a worker that raised despite runner's own handling becomes a notice.
+
+        Every worker runs with exit_on_error=False, so a bug in one never takes the console down
+        (nor prints Textual's crash dump, whose locals could include a key). Panes handle their
+        own runs and stop the event; this catches the rest (app list, import, stop requests).
+        """
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        text = runner.describe_error(error)[0] if error is not None else "unknown error"
+        name = one_line(event.worker.name or event.worker.group or "a background task")
+        self.notify(f"{name} failed: {text}", severity="error", markup=False, timeout=8)
 
     # -- app list ----------------------------------------------------------------------------
 
@@ -172,7 +207,13 @@ class DifyConsole(App[Any]):
 
     def refresh_apps(self) -> None:
         self.app_list.set_status("refreshing…")
-        self.run_worker(runner.refresh_apps(self.client, self.post_message), group="apps", exclusive=True)
+        self.run_worker(
+            runner.refresh_apps(self.client, self.post_message),
+            name="app list refresh",
+            group="apps",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     @on(m.AppsRefreshed)
     def _apps_refreshed(self, message: m.AppsRefreshed) -> None:
@@ -188,7 +229,7 @@ class DifyConsole(App[Any]):
                     item = AppItem(known.id, known.name, known.mode, known.description, item.error)
             items.append(item)
         self.app_list.set_apps(items)
-        self.store.set_cached_apps(self.ws_key, [i.to_dict() for i in items if i.mode])
+        self.store_writer.set_cached_apps(self.ws_key, [i.to_dict() for i in items if i.mode])
         if failures:
             self.app_list.set_status(f"{len(failures)} app(s) unavailable: {failures[0]}")
         else:
@@ -216,7 +257,7 @@ class DifyConsole(App[Any]):
                     f"Cannot open {one_line(item.name)}: {clean(reason)}", severity="error", markup=False
                 )
                 return
-            ctx = PaneContext(self.client, self.store, self.ws_key)
+            ctx = PaneContext(self.client, self.store, self.ws_key, self.store_writer)
             pane = pane_class(item, ctx, id=f"pane-{len(self.panes)}")
             pane.want_focus = True
             self.panes[app_id] = pane
@@ -260,6 +301,8 @@ class DifyConsole(App[Any]):
                 log.scroll_page_up()
 
     def action_stop(self) -> None:
+        if self.screen is not self.screen_stack[0]:
+            return  # a modal without its own Escape binding: nothing here to stop or focus
         pane = self.current_pane
         if pane is not None and pane.action_stop():
             return
@@ -305,17 +348,38 @@ class DifyConsole(App[Any]):
         bindings += [b for b in Prompt.BINDINGS if b.id not in {a.id for a in bindings}]
         self.push_screen(HelpScreen(binding_rows(bindings, self.user_keymap)))
 
+    # -- leaving -------------------------------------------------------------------------------
+
+    async def stop_runs(self) -> None:
+        """Stop every streaming run as Escape would (close the stream, call the stop endpoint):
+        leaving the console must not leave Dify generating for nobody."""
+        stops = [pane.stop_for_exit() for pane in self.panes.values()]
+        # An unreachable Dify must not keep the console open; the streams are closed anyway.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*stops), STOP_TIMEOUT)
+
+    async def leave(self, result: Any = None) -> None:
+        await self.stop_runs()
+        self.exit(result)
+
+    async def action_quit(self) -> None:
+        await self.leave()
+
     def switch_workspace(self, name: str) -> None:
-        self.exit(("workspace", name))
+        self.call_later(self.leave, ("workspace", name))
 
     def action_import_console(self) -> None:
-        from difytui.tui.screens.import_console import ImportConsoleScreen, ImportOutcome
+        from difytui.tui.screens.import_console import ImportConsoleScreen, ImportOutcome, ImportResultScreen
+
+        def reopen(confirmed: bool | None, outcome: ImportOutcome) -> None:
+            if confirmed:
+                self.call_later(self.leave, ("workspace", outcome.workspace, outcome.config_path))
 
         def imported(outcome: ImportOutcome | None) -> None:
             if outcome is None:
                 return
-            self.notify(f"Imported workspace {one_line(outcome.workspace)}: reopening on it.", markup=False)
-            self.exit(("workspace", outcome.workspace, outcome.config_path))
+            # The lines say what was skipped and where keys must go: the user reads them first.
+            self.push_screen(ImportResultScreen(outcome), lambda ok: reopen(ok, outcome))
 
         name = self.workspace.name if self.workspace.source not in ("demo", "environment") else None
         self.push_screen(ImportConsoleScreen(self.config_path, name), imported)

@@ -1,8 +1,9 @@
 """Worker bodies: the only place the TUI talks to Dify (through ``AsyncDify``).
 
 Each function runs inside a Textual worker started by a pane and reports back with
-``post(message)``; none of them touches a widget. Errors become ``RunFailed`` messages with a
-readable text, so nothing reaches the screen as a traceback.
+``post(message)``; none of them touches a widget. Errors become failure messages with a readable
+text: ``DifyError`` as Dify said it, anything else (a bug, odd JSON) as its type and message, so
+nothing reaches the screen as a traceback and no crash dump prints a worker's locals (keys).
 """
 
 from __future__ import annotations
@@ -90,8 +91,13 @@ async def stream_run(client: Any, request: RunRequest, run_id: int, post: Post) 
     """
     clock = time.monotonic
     post(m.RunStarted(run_id, clock()))
-    stream = _invoke(client, request)
     first: float | None = None
+    try:
+        stream = _invoke(client, request)
+    except Exception as error:  # see the module docstring
+        text, code, status = describe_error(error)
+        post(m.RunFailed(run_id, text, code, status, clock(), first))
+        return
     ids: dict[str, Any] = {}
     usage: dict[str, Any] = {}
     finished: dict[str, Any] | None = None
@@ -143,7 +149,7 @@ async def stream_run(client: Any, request: RunRequest, run_id: int, post: Post) 
                     text, code, status = _error_event_message(event)
                     post(m.RunFailed(run_id, text, code, status, clock(), first))
                     return
-    except DifyError as error:
+    except Exception as error:  # DifyError, or a bug: both end the run with a readable notice
         text, code, status = describe_error(error)
         post(m.RunFailed(run_id, text, code, status, clock(), first))
         return
@@ -170,7 +176,7 @@ async def stop_task(client: Any, app_id: str, task_id: str, post: Post) -> None:
     """Ask Dify to stop ``task_id`` (after the pane closed the stream)."""
     try:
         await client.app.stop(app_id, task_id)
-    except DifyError as error:
+    except Exception as error:
         post(m.StopDone(task_id, describe_error(error)[0]))
         return
     post(m.StopDone(task_id))
@@ -179,7 +185,7 @@ async def stop_task(client: Any, app_id: str, task_id: str, post: Post) -> None:
 async def load_parameters(client: Any, app_id: str, post: Post) -> None:
     try:
         parameters = await client.app.parameters(app_id)
-    except DifyError as error:
+    except Exception as error:
         post(m.ParametersFailed(app_id, describe_error(error)[0]))
         return
     post(m.ParametersLoaded(app_id, parameters if isinstance(parameters, dict) else {}))
@@ -193,7 +199,7 @@ async def load_history(client: Any, app_id: str, conversation_id: str, post: Pos
         return
     try:
         body = await client.app.messages(app_id, conversation_id, limit=10)
-    except DifyError:
+    except Exception:  # history is a nicety; the id is shown anyway
         return
     items = body.get("data") if isinstance(body, dict) else None
     if isinstance(items, list) and items:
@@ -202,8 +208,8 @@ async def load_history(client: Any, app_id: str, conversation_id: str, post: Pos
 
 async def refresh_apps(client: Any, post: Post) -> None:
     try:
-        apps = await client.apps()
-    except DifyError as error:
+        apps = list(await client.apps())
+    except Exception as error:
         post(m.AppsRefreshFailed(describe_error(error)[0]))
         return
-    post(m.AppsRefreshed(list(apps)))
+    post(m.AppsRefreshed(apps))

@@ -6,8 +6,12 @@ the keys go, import. Every network step runs in a thread worker (:mod:`difytui.i
 httpx) and reports back with a message; widgets are only touched on the UI thread.
 
 Push it with ``app.push_screen(ImportConsoleScreen(config_path, workspace_name), callback)``; it
-dismisses with an :class:`ImportOutcome` (or None when cancelled) and also posts
-:class:`ImportConsoleScreen.Imported` to the app.
+dismisses with an :class:`ImportOutcome` (or None when cancelled). :class:`ImportResultScreen`
+then shows the outcome's lines (skipped apps, where the keys must be stored) and dismisses with
+True when the user wants the console reopened on the imported workspace.
+
+Console text (workspace and app names) is data: it reaches widgets as ``rich.text.Text``, never as
+a markup string.
 """
 
 from __future__ import annotations
@@ -43,13 +47,6 @@ class ImportOutcome:
 
 class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
     BINDINGS: ClassVar[list[Any]] = [Binding("escape", "cancel", "Cancel", id="import.cancel")]
-
-    class Imported(Message):
-        """Posted to the app after a successful import (e.g. to reload the config)."""
-
-        def __init__(self, outcome: ImportOutcome) -> None:
-            super().__init__()
-            self.outcome = outcome
 
     # Worker → screen reports (posted from the worker thread; handled on the UI thread).
     class _LoggedIn(Message):
@@ -143,7 +140,9 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
                 message = self._Failed(str(error))
             self.post_message(message)
 
-        self.run_worker(run, thread=True, group="import", exclusive=True)
+        self.run_worker(
+            run, name="console import", thread=True, group="import", exclusive=True, exit_on_error=False
+        )
 
     @on(Button.Pressed, "#import-go")
     @on(Input.Submitted)
@@ -194,7 +193,10 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
             return
         select = self.query_one("#import-workspace", Select)
         current = next((w for w in self.workspaces if w.get("current")), self.workspaces[0])
-        select.set_options([(one_line(w.get("name") or w["id"]), str(w["id"])) for w in self.workspaces])
+        # Text, not str: Select's option list would parse a str prompt as markup.
+        select.set_options(
+            [(Text(one_line(w.get("name") or w["id"])), str(w["id"])) for w in self.workspaces]
+        )
         select.value = str(current["id"])
         select.remove_class("hidden")
         select.focus()
@@ -289,7 +291,6 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
         ]
         outcome = ImportOutcome(self.config_path, result.plan.config_workspace, lines)
         self._close_session()
-        self.app.post_message(self.Imported(outcome))
         self.dismiss(outcome)
 
     @on(_Failed)
@@ -318,3 +319,37 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
 
     def on_unmount(self) -> None:
         self._close_session()
+
+
+class ImportResultScreen(ModalScreen[bool]):
+    """What the import did, line by line; Enter reopens the console on the imported workspace."""
+
+    BINDINGS: ClassVar[list[Any]] = [Binding("escape", "stay", "Stay here", id="import.stay")]
+
+    def __init__(self, outcome: ImportOutcome, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.outcome = outcome
+
+    def compose(self) -> ComposeResult:
+        outcome = self.outcome
+        text = Text(f"Imported into workspace {one_line(outcome.workspace)}", style="bold")
+        text.append(f"\n{one_line(str(outcome.config_path))}\n\n", style="dim")
+        for line in outcome.lines or ["nothing changed"]:
+            text.append(f"• {one_line(line)}\n")
+        text.rstrip()
+        with VerticalScroll(id="import-box"):
+            yield Static(text, id="import-result", markup=False)
+            with Horizontal(id="import-buttons"):
+                yield Button(Text(f"Open {one_line(outcome.workspace)}"), variant="primary", id="import-open")
+                yield Button("Stay here", id="import-stay")
+
+    def on_mount(self) -> None:
+        self.query_one("#import-open", Button).focus()
+
+    @on(Button.Pressed, "#import-open")
+    def _open(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#import-stay")
+    def action_stay(self) -> None:
+        self.dismiss(False)

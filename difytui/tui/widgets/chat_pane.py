@@ -58,6 +58,7 @@ class ChatPane(AppPane):
         if self.conversation_id:
             self.run_worker(
                 runner.load_history(self.ctx.client, self.item.id, self.conversation_id, self.post_message),
+                name="loading the conversation",
                 group="history",
                 exclusive=True,
                 exit_on_error=False,
@@ -115,9 +116,15 @@ class ChatPane(AppPane):
     @on(SuggestedQuestion.Pressed)
     def _suggested(self, event: Button.Pressed) -> None:
         event.stop()
-        if isinstance(event.button, SuggestedQuestion) and self.active is None:
-            self.prompt.text = event.button.question
-            self.action_run()
+        if not isinstance(event.button, SuggestedQuestion):
+            return
+        if self.active is not None:
+            self.notify("A run is in progress: Escape stops it.", severity="warning")
+            return
+        # Sent as it is: whatever the user is drafting in the prompt stays there.
+        request = self._request_for(event.button.question)
+        if request is not None:
+            self.call_later(self.start_run, request)
 
     @on(Prompt.Submitted)
     def _submitted(self, event: Prompt.Submitted) -> None:
@@ -125,7 +132,9 @@ class ChatPane(AppPane):
         self.action_run()
 
     def build_request(self) -> RunRequest | None:
-        query = self.prompt.text.strip()
+        return self._request_for(self.prompt.text.strip())
+
+    def _request_for(self, query: str) -> RunRequest | None:
         inputs = self.collect_inputs()
         if inputs is None:
             return None
@@ -140,7 +149,8 @@ class ChatPane(AppPane):
         request = run.request
         self.remember_inputs(request.inputs)
         self._sent_turns += 1
-        self.prompt.text = ""
+        if self.prompt.text.strip() == request.query:  # sent from the prompt (not a suggestion)
+            self.prompt.text = ""
         run.answer = AnswerView()
         await self.log_view.add(UserTurn(request.query), run.answer)
         self.log_view.anchor()
@@ -148,7 +158,7 @@ class ChatPane(AppPane):
     def conversation_seen(self, run: ActiveRun, conversation_id: str) -> None:
         sent = run.request.conversation_id
         self.conversation_id = conversation_id
-        self.ctx.store.set_conversation(self.ctx.ws_key, self.item.id, conversation_id)
+        self.ctx.writer.set_conversation(self.ctx.ws_key, self.item.id, conversation_id)
         if sent and sent != conversation_id:
             # Chatflows answer an unknown conversation id by silently starting a new conversation.
             self.call_later(
@@ -229,7 +239,7 @@ class ChatPane(AppPane):
             self.action_stop()
         self.conversation_id = None
         self._sent_turns = 0
-        self.ctx.store.set_conversation(self.ctx.ws_key, self.item.id, None)
+        self.ctx.writer.set_conversation(self.ctx.ws_key, self.item.id, None)
         self.call_later(self._reset_log)
         return True
 

@@ -6,6 +6,7 @@ it never calls the client itself. Subclasses add the interface-specific parts.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -33,11 +34,27 @@ from difytui.tui.widgets.stats import StatsLine
 
 @dataclass
 class PaneContext:
-    """What a pane needs from the app: the client (handed to workers), state store and its key."""
+    """What a pane needs from the app: the client (handed to workers), state store and its key.
+
+    ``writer`` takes the store's writes off the UI thread (:class:`StoreWriter`); it has the
+    store's set_* methods, so the store itself stands in when none is given.
+    """
 
     client: Any
     store: Any
     ws_key: str
+    writer: Any = None
+
+    def __post_init__(self) -> None:
+        if self.writer is None:
+            self.writer = self.store
+
+
+#: Escape before Dify's first event: without a task id the stop endpoint cannot be called.
+ABANDONED = (
+    "Stopped. The request was abandoned before Dify named its task; Dify may still finish it. "
+    "Press ctrl+r to run again."
+)
 
 
 @dataclass
@@ -72,6 +89,8 @@ class AppPane(Vertical):
         self.want_focus = False
         self._run_seq = 0
         self._params_error: str | None = None
+        #: runs stopped before their task id arrived: stopped as soon as it does (run_id → run)
+        self._pending_stops: dict[int, ActiveRun] = {}
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -126,6 +145,7 @@ class AppPane(Vertical):
         self.query_one("#form-status", Static).update(Text("loading the form…", style="italic"))
         self.run_worker(
             runner.load_parameters(self.ctx.client, self.item.id, self.post_message),
+            name="loading the form",
             group="params",
             exclusive=True,
             exit_on_error=False,
@@ -194,7 +214,7 @@ class AppPane(Vertical):
 
     def remember_inputs(self, values: dict[str, Any]) -> None:
         """Store the inputs for next time and fold the form away (its title keeps a summary)."""
-        self.ctx.store.set_inputs(self.ctx.ws_key, self.item.id, values)
+        self.ctx.writer.set_inputs(self.ctx.ws_key, self.item.id, values)
         self.query_one("#inputs", Collapsible).collapsed = True
         if self.form is not None:
             summary = self.form.summary(values)
@@ -226,10 +246,12 @@ class AppPane(Vertical):
         self.set_class(True, "-running")
         self.raw.note(f"run {run.run_id} of {request.app_id}")
         await self.before_run(run)
+        if self.active is not run:
+            return  # Escape arrived while before_run was mounting: the run is already stopped
+        # Not exclusive: a run stopped before Dify named its task keeps reading until it does.
         run.worker = self.run_worker(
             runner.stream_run(self.ctx.client, request, run.run_id, self.post_message),
             group="run",
-            exclusive=True,
             exit_on_error=False,
             name=f"run {self.item.id}",
         )
@@ -258,6 +280,12 @@ class AppPane(Vertical):
     def _run_ids(self, message: m.RunIds) -> None:
         run = self._record(message)
         if run is None:
+            pending = self._pending_stops.get(message.run_id)
+            if pending is not None and message.task_id:
+                del self._pending_stops[message.run_id]
+                pending.task_id = message.task_id
+                self._send_stop(pending)
+                self.call_later(self.notice, f"Asked Dify to stop task {message.task_id}.", "warning")
             return
         run.task_id = message.task_id or run.task_id
         if message.conversation_id and message.conversation_id != run.conversation_id:
@@ -308,6 +336,7 @@ class AppPane(Vertical):
     async def _run_finished(self, message: m.RunFinished) -> None:
         run = self._current(message)
         if run is None:
+            self._pending_stops.pop(message.run_id, None)  # it ended by itself: nothing to stop
             return
         self.active = None
         self._streaming(False)
@@ -337,6 +366,8 @@ class AppPane(Vertical):
     async def _run_failed(self, message: m.RunFailed) -> None:
         run = self._current(message)
         if run is None:
+            if self._pending_stops.pop(message.run_id, None) is not None:
+                await self.notice(f"The stopped request ended before Dify named its task: {message.message}")
             return
         await self.fail_run(run, message.message, message.code, message.first_event_at)
 
@@ -365,26 +396,59 @@ class AppPane(Vertical):
             return False
         self.active = None
         self._streaming(False)
+        if run.worker is None:  # Escape while before_run mounted: start_run will not send it
+            note = "Stopped before the request was sent. Press ctrl+r to run again."
+        elif run.task_id:
+            self._send_stop(run)
+            note = f"Stopped. Asked Dify to stop task {run.task_id}. Press ctrl+r to run again."
+        elif not run.worker.is_finished:
+            # Dify names the task in its first event. Keep the stream open (its text is no longer
+            # shown) and call the stop endpoint as soon as the id arrives (_run_ids).
+            self._pending_stops[run.run_id] = run
+            note = "Stopping as soon as Dify names the task… Press ctrl+r to run again."
+        else:
+            note = ABANDONED
+        self.call_later(self._mark_stopped, run, note)
+        return True
+
+    def _send_stop(self, run: ActiveRun) -> None:
+        """Close the run's stream and ask Dify to stop its task (in the background)."""
         if run.worker is not None:
             run.worker.cancel()
         if run.task_id:
             self.run_worker(
                 runner.stop_task(self.ctx.client, self.item.id, run.task_id, self.post_message),
+                name="stop request",
                 group="stop",
                 exit_on_error=False,
             )
-        self.call_later(self._mark_stopped, run)
-        return True
 
-    async def _mark_stopped(self, run: ActiveRun) -> None:
+    async def stop_for_exit(self) -> None:
+        """The console is closing: stop what Escape would stop, and wait for Dify's answers.
+
+        Runs still waiting for a task id are abandoned (the console cannot wait for them)."""
+        runs = list(self._pending_stops.values())
+        self._pending_stops.clear()
+        if self.active is not None:
+            runs.append(self.active)
+            self.active = None
+            self._streaming(False)
+        requests = []
+        for run in runs:
+            if run.worker is not None:
+                run.worker.cancel()
+            if run.task_id:
+                requests.append(runner.stop_task(self.ctx.client, self.item.id, run.task_id, _ignore))
+        await asyncio.gather(*requests)
+
+    async def _mark_stopped(self, run: ActiveRun, note: str) -> None:
         self.set_class(False, "-running")
         if run.answer is not None:
             await run.answer.finish("stopped")
             self.last_answer = run.answer.text or self.last_answer
         await self.run_stopped(run)
         await self.run_aborted(run)
-        detail = f" Asked Dify to stop task {run.task_id}." if run.task_id else ""
-        await self.notice(f"Stopped.{detail} Press ctrl+r to run again.", "warning")
+        await self.notice(note, "warning")
         self._show_stats(run, time.monotonic(), run.first_event_at, {}, "stopped")
 
     async def run_stopped(self, run: ActiveRun) -> None:
@@ -400,13 +464,17 @@ class AppPane(Vertical):
         # A bug in a worker must not take the console down: show it like any other failure.
         if event.state != WorkerState.ERROR:
             return
+        event.stop()  # handled here: the app's safety net would say it a second time
         error = event.worker.error
         text, code, _status = runner.describe_error(error) if error else ("unknown error", "", None)
         run = self.active
         if event.worker.group == "run" and run is not None and run.worker is event.worker:
             await self.fail_run(run, text, code, run.first_event_at)
-        else:
-            await self.notice(f"✗ {text}", "error")
+            return
+        for run_id, pending in list(self._pending_stops.items()):
+            if pending.worker is event.worker:
+                del self._pending_stops[run_id]
+        await self.notice(f"✗ {text}", "error")
 
     # -- shared bits ----------------------------------------------------------------------------
 
@@ -443,3 +511,7 @@ class AppPane(Vertical):
     def new_conversation(self) -> bool:
         """Only chat panes have conversations."""
         return False
+
+
+def _ignore(_message: Any) -> None:
+    """``post`` for stop requests sent while the console closes: nobody is left to tell."""

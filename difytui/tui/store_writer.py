@@ -1,0 +1,49 @@
+"""State writes off the UI thread.
+
+SQLite waits up to its busy timeout when another process holds the database, and a message
+handler that waits blocks every keypress and repaint. Writes go to one background thread instead,
+in the order they were asked for (a conversation id set and then cleared must end up cleared).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class StoreWriter:
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="difytui-state")
+        self._closed = False
+
+    def _submit(self, write: Callable[..., Any], *args: Any) -> None:
+        if self._closed:  # a late message after shutdown: write in place rather than lose it
+            write(*args)
+            return
+        self._executor.submit(write, *args).add_done_callback(_log_failure)
+
+    def set_inputs(self, ws: str, app_id: str, values: dict[str, Any]) -> None:
+        self._submit(self.store.set_inputs, ws, app_id, dict(values))
+
+    def set_conversation(self, ws: str, app_id: str, conversation_id: str | None) -> None:
+        self._submit(self.store.set_conversation, ws, app_id, conversation_id)
+
+    def set_cached_apps(self, ws: str, apps: list[dict[str, Any]]) -> None:
+        self._submit(self.store.set_cached_apps, ws, list(apps))
+
+    def close(self) -> None:
+        """Finish the queued writes (the next start reads them) and stop the thread."""
+        self._closed = True
+        self._executor.shutdown(wait=True)
+
+
+def _log_failure(future: Future[Any]) -> None:
+    # Store already logs and swallows database errors; anything else is a bug worth a log line.
+    error = future.exception()
+    if error is not None:
+        log.warning("state write failed: %s: %s", type(error).__name__, error)
