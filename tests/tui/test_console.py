@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 from textual.widgets import Markdown, Select
@@ -142,6 +143,15 @@ async def test_chat_streams_follow_up_keeps_conversation_and_inputs_new_conversa
 async def test_stop_mid_stream_keeps_partial_answer_and_prompt(slow_sim):
     sim = slow_sim
     app = console(sim)
+    # Hold the stop request back, so Dify keeps generating after Escape until the test lets it go.
+    stop_sent = asyncio.Event()
+    real_stop = app.client.app.stop
+
+    async def held_stop(*args):
+        await stop_sent.wait()
+        return await real_stop(*args)
+
+    app.client.app.stop = held_stop
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_app(pilot, app, "support-bot")
         pane.prompt.focus()
@@ -150,18 +160,27 @@ async def test_stop_mid_stream_keeps_partial_answer_and_prompt(slow_sim):
         answer = await wait_until(pilot, lambda: answers(pane) and len(answers(pane)[-1].text) > 20)
         answer = answers(pane)[-1]
         task_id = await wait_until(pilot, lambda: pane.active and pane.active.task_id)
+        assert task_id in sim.running_tasks  # Dify is still generating when Escape comes
         await pilot.press("escape")
-        await wait_until(pilot, lambda: answer.finished)
+        await wait_until(pilot, lambda: answer.rendered)
         partial = answer.text
+        events_at_stop = len(pane.raw.events)
         assert answer.status == "stopped" and partial
         assert "stopped" in str(answer.status_line.render())
-        assert answer.markdown.source == partial
+        # On screen: one Markdown widget holding exactly what had arrived.
+        assert [piece.source for piece in answer.query(Markdown)] == [partial]
         # What the user typed is back in the prompt.
         assert pane.prompt.text == "tell me everything"
-        # The stop endpoint was called with the task id.
+        # Dify was not asked to stop yet, but the stream is closed: the simulator sees the client
+        # gone (an open stream would keep it generating to the end), and nothing more arrived.
+        await wait_until(pilot, lambda: task_id not in sim.running_tasks)
+        assert not requests_to(sim, f"/chat-messages/{task_id}/stop")
+        await pilot.pause()
+        assert len(pane.raw.events) == events_at_stop
+        assert [piece.source for piece in answer.query(Markdown)] == [partial]
+        # The stop endpoint is called with the task id.
+        stop_sent.set()
         await wait_until(pilot, lambda: requests_to(sim, f"/chat-messages/{task_id}/stop"))
-        await pilot.pause(0.2)
-        assert answer.text == partial  # nothing more arrives after the stop
         # The pane is usable again.
         await pilot.press("enter")
         sim.token_delay = 0
@@ -343,12 +362,16 @@ def _dead_url() -> str:
 
 
 async def test_dead_server_keeps_the_console_usable(sim):
-    ws = workspace_for(sim, base_url=_dead_url())
+    dead = _dead_url()
+    ws = workspace_for(sim, base_url=dead)
     store = Store()
     store.set_cached_apps(workspace_key(ws), [{"id": "support-bot", "name": "Support Bot", "mode": "chat"}])
     app = DifyConsole(ws, store=store)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: "unavailable" in str(app.query_one("#apps-status").render()))
+        status_line = app.query_one("#apps-status")
+        await wait_until(
+            pilot, lambda: "cannot" in str(status_line.render()) or "unavailable" in str(status_line.render())
+        )
         assert app.app_list.apps["support-bot"].mode == "chat"  # the cached entry stays usable
         await pilot.press("enter")
         pane = await wait_until(pilot, lambda: app.current_pane)
@@ -356,9 +379,19 @@ async def test_dead_server_keeps_the_console_usable(sim):
             pilot, lambda: "could not load" in str(pane.query_one("#form-status").render()) and pane
         )
         assert "ctrl+r" in str(status.query_one("#form-status").render())
-        await pilot.press("ctrl+r")  # retries loading the form; still no server, still no crash
-        await pilot.pause(0.3)
-        assert app.is_running
+        # The server comes back on the same address: the console still answers keys and works.
+        port = int(dead.rsplit(":", 1)[1].split("/")[0])
+        from difytui.sim import Simulator
+
+        with Simulator(port=port) as revived:
+            await pilot.press("ctrl+r")  # retries loading the form
+            await wait_until(pilot, lambda: pane.form is not None, what="form after retry")
+            pane.prompt.focus()
+            await type_text(pilot, "are you back")
+            await pilot.press("enter")
+            await run_done(pilot, pane)
+            assert answers(pane)[-1].status == "done"
+            assert requests_to(revived, "/chat-messages")
 
 
 # -- inspect, copy, keys, help ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from difytui.cli import main
 from difytui.client import AsyncDify
 from difytui.config import Workspace, load_config
 from difytui.models import MODE_LABELS
+from difytui.store import Store
 from difytui.tui.app import DifyConsole
 
 from .conftest import SIZE, apps_loaded, open_app, run_done, type_text, wait_until
@@ -25,7 +26,7 @@ def id_of(app: DifyConsole, name: str) -> str:
     return next(item.id for item in app.app_items() if item.name == name)
 
 
-def account_console(sim) -> DifyConsole:
+def account_console(sim, store: Store | None = None) -> DifyConsole:
     login = device_login(sim)
     workspace = Workspace(
         name="cloud",
@@ -36,7 +37,7 @@ def account_console(sim) -> DifyConsole:
         server=sim.console_url,
         workspace_id=login.default_workspace_id,
     )
-    return DifyConsole(workspace, client=AsyncDify(workspace=workspace, token=login.token))
+    return DifyConsole(workspace, client=AsyncDify(workspace=workspace, token=login.token), store=store)
 
 
 def imported_console(sim, tmp_path, monkeypatch) -> DifyConsole:
@@ -76,7 +77,8 @@ async def test_account_and_imported_workspaces_show_the_same_grouping_and_badges
 
 
 async def test_an_account_workspace_runs_a_chat_and_says_history_is_unavailable(sim):
-    app = account_console(sim)
+    store = Store()  # the same state database for both runs, as after a restart
+    app = account_console(sim, store)
     async with app.run_test(size=SIZE) as pilot:
         await discovered(pilot, app)
         pane = await open_app(pilot, app, id_of(app, "Trip Planner"), typed="trip")
@@ -90,8 +92,7 @@ async def test_an_account_workspace_runs_a_chat_and_says_history_is_unavailable(
         assert run and run[-1].json["inputs"]["city"] == "Lyon"
         conversation = pane.conversation_id
 
-    again = account_console(sim)
-    again.store = app.store  # the same state database, as after a restart
+    again = account_console(sim, store)
     async with again.run_test(size=SIZE) as pilot:
         await discovered(pilot, again)
         pane = await open_app(pilot, again, id_of(again, "Trip Planner"), typed="trip")
