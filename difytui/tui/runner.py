@@ -53,8 +53,8 @@ def describe_error(error: BaseException) -> tuple[str, str, int | None]:
     """(readable message, Dify code, HTTP status) for a notice."""
     if isinstance(error, DifyAPIError):
         text = f"{error.status} {error.code}".strip() + f": {one_line(error.message) or 'no message'}"
-        if error.status == 401:
-            text += " — check the app's API key"
+        if error.hint:  # the backend's advice: check the app's key, or log in again
+            text += f" — {error.hint}"
         return text, error.code, error.status
     if isinstance(error, DifyError):
         return one_line(str(error)), "", None

@@ -117,3 +117,14 @@ async def test_command_palette_offers_the_console_import(sim):
         )
         password = screen.query_one("#import-password", Input)
         assert password.password is True  # typed characters are masked
+
+
+def test_notices_carry_the_backends_advice_not_always_the_key_hint():
+    from difytui.errors import DifyAPIError
+    from difytui.tui.runner import describe_error
+
+    text, code, status = describe_error(
+        DifyAPIError(401, "token_invalid", "the login expired", hint="run `difytui login --server x`")
+    )
+    assert (code, status) == ("token_invalid", 401)
+    assert "difytui login" in text and "API key" not in text
