@@ -55,6 +55,14 @@ class Sleep:
     seconds: float
 
 
+@dataclass
+class Parallel:
+    """A flow asking its driver to run sub-flows, concurrently where it can; the result is one
+    outcome per sub-flow, in order: its value, or the DifyError that ended it."""
+
+    flows: list[Any]
+
+
 def excerpt(text: str, limit: int = 160) -> str:
     """A short one-line excerpt of a body that was not Dify's JSON (an HTML error page, say)."""
     import re

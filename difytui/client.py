@@ -20,6 +20,7 @@ from httpx_sse import EventSource, SSEError
 from difytui import __version__
 from difytui._http import (
     Call,
+    Parallel,
     Sleep,
     api_error,
     connection_error,
@@ -37,6 +38,10 @@ from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
 
 ResponseMode = Literal["streaming", "blocking"]
 Flow = Generator[Any, Any, Any]
+
+
+#: How many reads AsyncDify runs at once for one call (the app list asks every app's /info).
+PARALLEL_READS = 8
 
 
 def _is_url(value: str) -> bool:
@@ -170,23 +175,23 @@ class _Core:
         return info
 
     def _apps_flow(self) -> Flow:
+        app_ids = yield from self._backend.app_ids_flow(self)
+        outcomes = yield Parallel([self._info_flow(app_id) for app_id in app_ids])
         apps = []
-        for app_id in (yield from self._backend.app_ids_flow(self)):
-            try:
-                info = yield from self._info_flow(app_id)
-            except DifyConnectionError:
-                raise  # the server is unreachable: say it once, not once per app
-            except DifyError as error:
-                apps.append(AppInfo(app_id, app_id, "", None, "", error=str(error)))
+        for app_id, outcome in zip(app_ids, outcomes, strict=True):
+            if isinstance(outcome, DifyConnectionError):
+                raise outcome  # the server is unreachable: say it once, not once per app
+            if isinstance(outcome, DifyError):
+                apps.append(AppInfo(app_id, app_id, "", None, "", error=str(outcome)))
                 continue
-            mode = str(info.get("mode", ""))
+            mode = str(outcome.get("mode", ""))
             apps.append(
                 AppInfo(
                     id=app_id,
-                    name=str(info.get("name") or app_id),
+                    name=str(outcome.get("name") or app_id),
                     mode=mode,
                     interface=INTERFACE_BY_MODE.get(mode),
-                    description=str(info.get("description") or ""),
+                    description=str(outcome.get("description") or ""),
                 )
             )
         return apps
@@ -412,10 +417,18 @@ class Dify(_Core):
             try:
                 if isinstance(step, Sleep):
                     time.sleep(step.seconds)
+                elif isinstance(step, Parallel):
+                    result = [self._outcome(flow) for flow in step.flows]
                 else:
                     result = self._execute(step)
             except DifyError as exc:
                 error = exc
+
+    def _outcome(self, flow: Flow) -> Any:
+        try:
+            return self._drive(flow)
+        except DifyError as exc:
+            return exc
 
     def _execute(self, call: Call) -> Any:
         if call.stream:
@@ -512,6 +525,7 @@ class AsyncDify(_Core):
     def __init__(self, *args: Any, transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._http = httpx.AsyncClient(timeout=self.timeout, transport=transport)
+        self._parallel = asyncio.Semaphore(PARALLEL_READS)
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -553,10 +567,19 @@ class AsyncDify(_Core):
             try:
                 if isinstance(step, Sleep):
                     await asyncio.sleep(step.seconds)
+                elif isinstance(step, Parallel):
+                    result = await asyncio.gather(*(self._outcome(flow) for flow in step.flows))
                 else:
                     result = await self._execute(step)
             except DifyError as exc:
                 error = exc
+
+    async def _outcome(self, flow: Flow) -> Any:
+        async with self._parallel:  # a workspace of 100 apps must not open 100 connections at once
+            try:
+                return await self._drive(flow)
+            except DifyError as exc:
+                return exc
 
     async def _token(self, app_id: str | None) -> str:
         # Resolving a key may run api_key_cmd (up to 30 s) or ask the OS keyring: not on the event loop.

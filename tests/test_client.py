@@ -428,3 +428,17 @@ def test_timeouts_are_not_retried_but_refused_connections_are():
     timed_out.timed_out = True
     assert retry_delay(timed_out, 1) is None
     assert retry_delay(DifyConnectionError("cannot connect to http://x/v1/info"), 1) == 0.25
+
+
+def test_the_app_list_asks_every_apps_info_at_once_with_asyncdify(make_api, sim):
+    api = make_api()
+    for _ in range(5):
+        sim.add_fault("/v1/info", "delay", seconds=0.4)
+    apps = api("apps")
+    assert len(apps) == 5 and all(app.error is None for app in apps)
+    arrivals = sorted(r.received_at for r in runs(sim, "/v1/info"))
+    spread = arrivals[-1] - arrivals[0]
+    if api.kind == "async":
+        assert spread < 0.3  # all five were asked before the first answer came back
+    else:
+        assert spread >= 4 * 0.4 * 0.9  # the blocking client asks one after the other

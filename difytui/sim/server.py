@@ -12,6 +12,7 @@ import email.utils
 import json
 import random
 import socket
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -39,6 +40,8 @@ class Request:
     body: bytes = b""
     json: Any = None
     raw_target: str = ""
+    #: when the request was read (time.monotonic()), for tests about ordering and overlap
+    received_at: float = 0.0
     #: console API calls only: whether X-CSRF-Token matched the session's csrf_token cookie
     csrf_ok: bool | None = None
 
@@ -125,6 +128,7 @@ class Server:
                 req = await read_request(reader)
                 if req is None:
                     break
+                req.received_at = time.monotonic()
                 self.sim.requests.append(req)
                 keep_alive = req.headers.get("connection", "").lower() != "close"
                 if not await self._respond(req, reader, writer) or not keep_alive:
@@ -142,6 +146,10 @@ class Server:
     async def _respond(self, req: Request, reader, writer) -> bool:
         """Answer one request; False when the connection must not be reused."""
         fault = self.sim._peek_fault(req.path)
+        if fault is not None and fault["kind"] == "delay":  # a slow server: answer normally, later
+            self.sim._consume_fault(fault)
+            await asyncio.sleep(fault.get("seconds", 0.5))
+            fault = self.sim._peek_fault(req.path)
         if fault is not None and fault["kind"] == "status":
             self.sim._consume_fault(fault)
             await self._write_response(writer, _fault_response(fault))

@@ -22,7 +22,7 @@ from .server import STREAM_FAULTS, Request, Server
 from .state import State
 from .workspace import CONSOLE_ONLY_APPS, Directory
 
-FAULT_KINDS = ("status", *STREAM_FAULTS)
+FAULT_KINDS = ("status", "delay", *STREAM_FAULTS)
 
 
 class Simulator:
@@ -260,7 +260,8 @@ class Simulator:
     def add_fault(self, path: str, kind: str, **kw: Any) -> None:
         """One-shot fault for the next request whose path starts with ``path``.
 
-        kinds: ``status`` (status, body, content_type, headers, dify_headers), ``cut`` /
+        kinds: ``status`` (status, body, content_type, headers, dify_headers), ``delay`` (seconds:
+        then answer as usual), ``cut`` /
         ``malformed`` / ``eof`` / ``error`` (after = number of data events sent first; streams only;
         ``error`` sends a generation error event with code, message, status, then ends the stream;
         ``pause`` sends human_input_required + workflow_paused, then ends it, as Dify's relay does).
