@@ -439,6 +439,6 @@ def test_the_app_list_asks_every_apps_info_at_once_with_asyncdify(make_api, sim)
     arrivals = sorted(r.received_at for r in runs(sim, "/v1/info"))
     spread = arrivals[-1] - arrivals[0]
     if api.kind == "async":
-        assert spread < 0.3  # all five were asked before the first answer came back
+        assert spread < 0.8  # all five asked at once (one after the other takes 1.6 s or more)
     else:
         assert spread >= 4 * 0.4 * 0.9  # the blocking client asks one after the other

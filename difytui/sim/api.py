@@ -112,27 +112,22 @@ class Api:
     # --- dispatch -------------------------------------------------------------------------------
 
     def dispatch(self, req: Request) -> wire.Response | Stream:
-        for pattern, methods in ROUTES:
-            m = pattern.match(req.path)
-            if m is None:
-                continue
-            if req.method == "OPTIONS":
-                return wire.Response(200, b"", None, {"Allow": ", ".join([*methods, "OPTIONS"])})
-            method = "GET" if req.method == "HEAD" else req.method  # Flask adds HEAD to GET routes
-            if method not in methods:
-                return wire.method_not_allowed()
-            name, user_src = methods[method]
-            ctx = Ctx(req, m.groupdict())
-            try:
-                early = self._prepare(ctx, user_src)
-                if early is not None:
-                    return early
-                return getattr(self, name)(ctx)
-            except ValueError as exc:
-                return wire.invalid_param(str(exc))
-            except Exception:
-                return wire.internal_error()
-        return wire.not_found_html()
+        found = wire.match_route(ROUTES, req)
+        if found is None:
+            return wire.not_found_html()
+        if isinstance(found, wire.Response):
+            return found
+        name, user_src, params = found
+        ctx = Ctx(req, params)
+        try:
+            early = self._prepare(ctx, user_src)
+            if early is not None:
+                return early
+            return getattr(self, name)(ctx)
+        except ValueError as exc:
+            return wire.invalid_param(str(exc))
+        except Exception:
+            return wire.internal_error()
 
     def _prepare(self, ctx: Ctx, user_src: str | None) -> wire.Response | None:
         if user_src == "public":

@@ -89,27 +89,22 @@ class Console:
     # --- dispatch -------------------------------------------------------------------------------
 
     def dispatch(self, req: Request) -> wire.Response:
-        for pattern, methods in ROUTES:
-            m = pattern.match(req.path)
-            if m is None:
-                continue
-            if req.method == "OPTIONS":
-                return wire.Response(200, b"", None, {"Allow": ", ".join([*methods, "OPTIONS"])})
-            method = "GET" if req.method == "HEAD" else req.method
-            if method not in methods:
-                return wire.method_not_allowed()
-            name, needs_session = methods[method]
-            if needs_session:
-                denied = self._check_session(req)
-                if denied is not None:
-                    return denied
-            try:
-                return getattr(self, name)(req, **m.groupdict())
-            except ValueError as exc:
-                return wire.invalid_param(str(exc))
-            except Exception:  # a simulator bug must still answer, as Flask would
-                return wire.internal_error()
-        return wire.not_found_html()
+        found = wire.match_route(ROUTES, req)
+        if found is None:
+            return wire.not_found_html()
+        if isinstance(found, wire.Response):
+            return found
+        name, needs_session, params = found
+        if needs_session:
+            denied = self._check_session(req)
+            if denied is not None:
+                return denied
+        try:
+            return getattr(self, name)(req, **params)
+        except ValueError as exc:
+            return wire.invalid_param(str(exc))
+        except Exception:  # a simulator bug must still answer, as Flask would
+            return wire.internal_error()
 
     @staticmethod
     def _cookies(req: Request) -> dict[str, str]:

@@ -128,30 +128,31 @@ class OpenApi:
     def dispatch(self, req: Request) -> wire.Response | Stream:
         if not self.sim.openapi:
             return wire.not_found_html()  # OPENAPI_ENABLED=false: the blueprint does not exist
-        for pattern, methods in ROUTES:
-            m = pattern.match(req.path)
-            if m is None:
-                continue
-            method = "GET" if req.method == "HEAD" else req.method
-            if method not in methods:
-                return _finish(_error(405, "method_not_allowed", "The method is not allowed."))
-            name, auth = methods[method]
-            try:
-                args = dict(m.groupdict())
-                if auth == "bearer":
-                    args["token"] = self._authenticate(req)
-                elif auth == "console" and not self.console.session_of(req):
-                    body = b'{"code": "unauthorized", "message": "Unauthorized."}'
-                    return _finish(wire.Response(401, body, wire.JSON))
-                result = getattr(self, name)(req, **args)
-            except _Reject as stop:
-                result = stop.response
-            except ValueError as exc:
-                result = _error(400, "bad_request", str(exc))
-            except Exception:  # a simulator bug must still answer, as Flask would
-                result = _error(500, "internal_server_error", "Internal Server Error")
-            return result if isinstance(result, Stream) else _finish(result)
-        return wire.not_found_html()
+        found = wire.match_route(
+            ROUTES,
+            req,
+            answer_options=False,
+            not_allowed=lambda: _finish(_error(405, "method_not_allowed", "The method is not allowed.")),
+        )
+        if found is None:
+            return wire.not_found_html()
+        if isinstance(found, wire.Response):
+            return found
+        name, auth, args = found
+        try:
+            if auth == "bearer":
+                args["token"] = self._authenticate(req)
+            elif auth == "console" and not self.console.session_of(req):
+                body = b'{"code": "unauthorized", "message": "Unauthorized."}'
+                return _finish(wire.Response(401, body, wire.JSON))
+            result = getattr(self, name)(req, **args)
+        except _Reject as stop:
+            result = stop.response
+        except ValueError as exc:
+            result = _error(400, "bad_request", str(exc))
+        except Exception:  # a simulator bug must still answer, as Flask would
+            result = _error(500, "internal_server_error", "Internal Server Error")
+        return result if isinstance(result, Stream) else _finish(result)
 
     def _authenticate(self, req: Request) -> AccountToken:
         header = req.headers.get("authorization", "")

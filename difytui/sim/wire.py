@@ -7,6 +7,7 @@ simulator reproduces each one exactly instead of picking a single convenient for
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,3 +163,27 @@ def bounded_int(raw: str | None, default: int, lo: int, hi: int, name: str = "")
     if not lo <= value <= hi:
         raise ValueError(f"{name or 'limit'} must be between {lo} and {hi}")
     return value
+
+
+def match_route(
+    routes: list[tuple[re.Pattern[str], dict[str, Any]]],
+    req: Any,
+    *,
+    not_allowed: Any = None,
+    answer_options: bool = True,
+) -> tuple[str, Any, dict[str, str]] | Response | None:
+    """Flask-style routing shared by the three APIs: ``(handler, route data, path params)`` for the
+    first matching route; the answer itself for OPTIONS or a method the path does not take (405);
+    None for an unknown path (the caller answers with Flask's HTML 404)."""
+    for pattern, methods in routes:
+        found = pattern.match(req.path)
+        if found is None:
+            continue
+        if answer_options and req.method == "OPTIONS":
+            return Response(200, b"", None, {"Allow": ", ".join([*methods, "OPTIONS"])})
+        method = "GET" if req.method == "HEAD" else req.method  # Flask adds HEAD to GET routes
+        if method not in methods:
+            return (not_allowed or method_not_allowed)()
+        name, data = methods[method]
+        return name, data, found.groupdict()
+    return None
