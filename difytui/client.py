@@ -1,9 +1,11 @@
-"""``Dify`` and ``AsyncDify``: the plugin SDK's app-invocation interface over Dify's Service API.
+"""``Dify`` and ``AsyncDify``: the plugin SDK's app-invocation interface over Dify's HTTP APIs.
 
 Both clients share one implementation of every request: the *flows* in ``_Core`` are generators
-that yield ``Call``/``Sleep`` objects and receive results (or have errors thrown into them). ``Dify``
-drives them with a blocking ``httpx.Client``; ``AsyncDify`` with an ``httpx.AsyncClient``. Only the
-drivers and the event-stream loops exist twice, because one is ``await``-ed and the other is not.
+that yield ``Call``/``Sleep``/``Parallel`` steps and receive results (or have errors thrown into
+them). ``Dify`` drives them with a blocking ``httpx.Client``; ``AsyncDify`` with an
+``httpx.AsyncClient``. Only the drivers and the event-stream loops exist twice, because one is
+``await``-ed and the other is not. Where the apps live (per-app keys on ``/v1``, or a login on
+``/openapi/v1``) is the backend's business (:mod:`difytui.backends`).
 """
 
 from __future__ import annotations
@@ -42,10 +44,6 @@ Flow = Generator[Any, Any, Any]
 
 #: How many reads AsyncDify runs at once for one call (the app list asks every app's /info).
 PARALLEL_READS = 8
-
-
-def _is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
 
 
 class _Core:
@@ -212,11 +210,11 @@ class _Core:
 
     def _file_flow(self, app_id: str, item: Any) -> Flow:
         """One entry of ``files`` or a file input → Dify's file mapping (uploading local paths)."""
-        from difytui.forms import file_type_of
+        from difytui.forms import file_type_of, is_url
 
         if isinstance(item, Mapping):
             return dict(item)
-        if isinstance(item, str) and _is_url(item):
+        if is_url(item):
             return {"type": file_type_of(item.split("?", 1)[0]), "transfer_method": "remote_url", "url": item}
         if isinstance(item, (str, Path)):
             return (yield from self._upload_flow(app_id, Path(item)))

@@ -180,7 +180,7 @@ _TYPE_BY_EXTENSION = {ext: kind for kind, exts in _FILE_TYPES.items() for ext in
 
 def _extension(path_or_name: str | os.PathLike[str]) -> str:
     name = os.fspath(path_or_name)
-    if _is_url(name):
+    if is_url(name):
         name = urlsplit(name).path  # not the host: "https://example.com" has no extension
     return PurePath(name).suffix.lower().lstrip(".")
 
@@ -190,12 +190,13 @@ def file_type_of(path_or_name: str | os.PathLike[str]) -> str:
     return _TYPE_BY_EXTENSION.get(_extension(path_or_name), "custom")
 
 
-def _is_url(value: Any) -> bool:
+def is_url(value: Any) -> bool:
+    """An http(s) URL (a remote file), as opposed to a local path."""
     return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
 
 
 def _is_file_value(value: Any) -> bool:
-    return isinstance(value, (Mapping, PurePath)) or _is_url(value)
+    return isinstance(value, (Mapping, PurePath)) or is_url(value)
 
 
 def _normalize_ext(ext: str) -> str:
@@ -322,7 +323,7 @@ def validate(fields: Iterable[Field], values: Mapping[str, Any]) -> dict[str, st
 def _to_file(text: str) -> dict[str, str] | Path:
     """A local path (uploaded by the client) or a URL as Dify's ``remote_url`` file mapping."""
     text = text.strip()
-    if _is_url(text):
+    if is_url(text):
         return {"type": file_type_of(text), "transfer_method": "remote_url", "url": text}
     return Path(text).expanduser()
 

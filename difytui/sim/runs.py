@@ -247,14 +247,7 @@ class Run:
         wr.finished_at = now()
         wr.elapsed_time = self.elapsed()
         data = {
-            "id": wr.id,
-            "workflow_id": self.app["workflow_id"],
-            "status": wr.status,
-            "outputs": wr.outputs,
-            "error": wr.error,
-            "elapsed_time": wr.elapsed_time,
-            "total_tokens": wr.total_tokens,
-            "total_steps": wr.total_steps,
+            **self._run_summary(),
             "created_by": {"id": self.state.end_user_id(self.app_id, self.user), "user": self.user},
             "created_at": wr.created_at,
             "finished_at": wr.finished_at,
@@ -263,6 +256,20 @@ class Run:
         }
         self.finished = True
         return self.wf_env("workflow_finished", data)
+
+    def _run_summary(self) -> dict:
+        """The leading fields a finished workflow run reports, in Dify's order (stream and blocking)."""
+        wr = self.workflow_run
+        return {
+            "id": wr.id,
+            "workflow_id": self.app["workflow_id"],
+            "status": wr.status,
+            "outputs": wr.outputs,
+            "error": wr.error,
+            "elapsed_time": wr.elapsed_time,
+            "total_tokens": wr.total_tokens,
+            "total_steps": wr.total_steps,
+        }
 
     # --- chat-family helpers --------------------------------------------------------------------
 
@@ -290,18 +297,7 @@ class Run:
             return {
                 "task_id": self.task_id,
                 "workflow_run_id": wr.id,
-                "data": {
-                    "id": wr.id,
-                    "workflow_id": self.app["workflow_id"],
-                    "status": wr.status,
-                    "outputs": wr.outputs,
-                    "error": wr.error,
-                    "elapsed_time": wr.elapsed_time,
-                    "total_tokens": wr.total_tokens,
-                    "total_steps": wr.total_steps,
-                    "created_at": wr.created_at,
-                    "finished_at": wr.finished_at,
-                },
+                "data": {**self._run_summary(), "created_at": wr.created_at, "finished_at": wr.finished_at},
             }
         body = {
             "event": "message",

@@ -32,9 +32,6 @@ class ResponseLog(VerticalScroll, can_focus=False):
     async def add(self, *widgets: Any) -> None:
         await self.mount_all(widgets)
 
-    def clear_items(self) -> None:
-        self.remove_children()
-
 
 class UserTurn(Static):
     """What the user sent (shown literally)."""
