@@ -86,6 +86,19 @@ def slow_sim():
         yield simulator
 
 
+@pytest.fixture
+def stalled_sim():
+    """A simulator whose runs send their first event and then wait for a stop request.
+
+    Stop tests use it so that the stop always reaches a running task: the simulator notices a
+    client hang-up only when it next writes, so with ``slow_sim`` the stream closed before the
+    stop call could end the run first, and the stop found nothing to stop."""
+    from difytui.sim import Simulator
+
+    with Simulator(token_delay=3600.0) as simulator:
+        yield simulator
+
+
 def screen_text(app: Any) -> str:
     """The current screen as plain text (what a terminal would show, styles dropped)."""
     import io

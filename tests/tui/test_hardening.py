@@ -195,8 +195,8 @@ def test_scanning_a_long_line_reads_only_new_text():
 # -- 4. leaving stops the runs and restores the collector ----------------------------------------------
 
 
-async def test_switching_workspace_mid_stream_stops_the_run_and_restores_gc(slow_sim):
-    sim = slow_sim
+async def test_switching_workspace_mid_stream_stops_the_run_and_restores_gc(stalled_sim):
+    sim = stalled_sim
     thresholds = gc.get_threshold()
     app = console(sim, workspaces=["demo", "other"])
     async with app.run_test(size=SIZE) as pilot:
@@ -238,8 +238,8 @@ async def test_escape_while_the_run_is_set_up_sends_nothing(sim):
 # -- 6. Escape before Dify names the task ----------------------------------------------------------------
 
 
-async def test_escape_before_the_task_id_stops_the_task_once_it_is_named(slow_sim):
-    sim = slow_sim
+async def test_escape_before_the_task_id_stops_the_task_once_it_is_named(stalled_sim):
+    sim = stalled_sim
     app = console(sim)
     gate = asyncio.Event()
     gate_stream(app, gate)
