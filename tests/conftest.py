@@ -14,10 +14,12 @@ from difytui.sim import Simulator
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path, monkeypatch):
-    """No test reads or writes the real user's config or data."""
+    """No test reads or writes the real user's config, data or keyring, or another test's: each
+    has its own directories (tests run in random order and in parallel workers)."""
     monkeypatch.setenv("DIFYTUI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DIFYTUI_CONFIG_DIR", str(tmp_path / "config"))
-    for name in ("DIFYTUI_CONFIG", "DIFY_BASE_URL", "DIFY_API_KEY", "DIFY_USER", "DIFY_APP_ID"):
+    monkeypatch.setenv("DIFYTUI_TOKEN_STORAGE", "file")
+    for name in ("DIFYTUI_CONFIG", "DIFY_BASE_URL", "DIFY_API_KEY", "DIFY_USER", "DIFY_APP_ID", "DIFY_TOKEN"):
         monkeypatch.delenv(name, raising=False)
 
 
