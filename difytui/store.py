@@ -184,24 +184,31 @@ class Store:
     # -- inputs per conversation --------------------------------------------------------------
 
     def conversation_inputs(self, ws: str, app_id: str, conversation_id: str) -> dict | None:
-        """The inputs last sent in the conversation (by the CLI), or None when none were recorded.
+        """The inputs last sent in the conversation, or None when none were recorded.
 
-        The console keeps one set per app (:meth:`inputs`) beside its current conversation
-        (:meth:`conversation`): for that conversation those are its inputs too.
+        The CLI records them per conversation; the console keeps one set per app (:meth:`inputs`)
+        beside its current conversation (:meth:`conversation`), so for that conversation those are
+        its inputs too. The newer record wins.
         """
 
         def read(conn: sqlite3.Connection) -> dict | None:
-            row = conn.execute(
-                "SELECT data FROM conversation_inputs WHERE ws = ? AND app_id = ? AND conversation_id = ?",
+            found = conn.execute(
+                "SELECT data, updated_at FROM conversation_inputs"
+                " WHERE ws = ? AND app_id = ? AND conversation_id = ?",
                 (ws, app_id, conversation_id),
-            ).fetchone()
-            data = json.loads(row[0]) if row else None
-            return data if isinstance(data, dict) else None
+            ).fetchall()
+            found += conn.execute(
+                "SELECT i.data, i.updated_at FROM inputs i JOIN conversations c"
+                " ON c.ws = i.ws AND c.app_id = i.app_id"
+                " WHERE i.ws = ? AND i.app_id = ? AND c.conversation_id = ?",
+                (ws, app_id, conversation_id),
+            ).fetchall()
+            if not found:
+                return None
+            data = json.loads(max(found, key=lambda row: row[1])[0])
+            return data if isinstance(data, dict) and data else None
 
-        recorded = self._safely(None, read)
-        if recorded is None and conversation_id and self.conversation(ws, app_id) == conversation_id:
-            return self.inputs(ws, app_id) or None
-        return recorded
+        return self._safely(None, read)
 
     def set_conversation_inputs(self, ws: str, app_id: str, conversation_id: str, inputs: dict) -> None:
         data = json.dumps(_plain(dict(inputs)), ensure_ascii=False)
