@@ -121,7 +121,7 @@ def _schema(value: Any) -> Any:
     return value
 
 
-def parse_form(parameters: Mapping[str, Any] | list) -> list[Field]:
+def parse_form(parameters: Mapping[str, Any] | list[Any]) -> list[Field]:
     """``/parameters`` (or its ``user_input_form`` list) → fields, in form order.
 
     Every inner key is optional; items that are not ``{control: {...}}`` with a known control and a
@@ -161,7 +161,7 @@ def parse_form(parameters: Mapping[str, Any] | list) -> list[Field]:
     return fields
 
 
-def form_variables(parameters: Mapping[str, Any] | list) -> list[str]:
+def form_variables(parameters: Mapping[str, Any] | list[Any]) -> list[str]:
     """Every variable on the form, in order, also those of controls :func:`parse_form` skips (a
     newer Dify's): what Dify accepts as an input name."""
     items = parameters if isinstance(parameters, list) else parameters.get("user_input_form")
@@ -175,7 +175,7 @@ def form_variables(parameters: Mapping[str, Any] | list) -> list[str]:
     return names
 
 
-def unknown_inputs(parameters: Mapping[str, Any] | list, names: Iterable[str]) -> list[str]:
+def unknown_inputs(parameters: Mapping[str, Any] | list[Any], names: Iterable[str]) -> list[str]:
     """The ``names`` that are not inputs of the form (Dify drops them without a word)."""
     known = set(form_variables(parameters))
     return [name for name in names if name not in known]
@@ -399,7 +399,7 @@ def _coerce_one(field: Field, text: str) -> Any:
     if control == "json_object":
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise FormError(
                 field.variable, f"{field.variable} is not valid JSON: {exc.msg} (at {exc.pos})"
             ) from None

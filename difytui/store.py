@@ -183,7 +183,7 @@ class Store:
 
     # -- inputs per conversation --------------------------------------------------------------
 
-    def conversation_inputs(self, ws: str, app_id: str, conversation_id: str) -> dict | None:
+    def conversation_inputs(self, ws: str, app_id: str, conversation_id: str) -> dict[str, Any] | None:
         """The inputs last sent in the conversation, or None when none were recorded.
 
         The CLI records them per conversation; the console keeps one set per app (:meth:`inputs`)
@@ -191,7 +191,7 @@ class Store:
         its inputs too. The newer record wins.
         """
 
-        def read(conn: sqlite3.Connection) -> dict | None:
+        def read(conn: sqlite3.Connection) -> dict[str, Any] | None:
             found = conn.execute(
                 "SELECT data, updated_at FROM conversation_inputs"
                 " WHERE ws = ? AND app_id = ? AND conversation_id = ?",
@@ -210,7 +210,9 @@ class Store:
 
         return self._safely(None, read)
 
-    def set_conversation_inputs(self, ws: str, app_id: str, conversation_id: str, inputs: dict) -> None:
+    def set_conversation_inputs(
+        self, ws: str, app_id: str, conversation_id: str, inputs: dict[str, Any]
+    ) -> None:
         data = json.dumps(_plain(dict(inputs)), ensure_ascii=False)
         self._safely(
             None,
