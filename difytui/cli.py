@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "messages for humans go to stderr.",
     )
     _global_options(invoke, suppress=True)
-    invoke.add_argument("app", metavar="APP", help="app id (see `difytui apps`)")
+    invoke.add_argument("app", metavar="APP", help="app id, or a name only one app has (see `difytui apps`)")
     invoke.add_argument("--query", "-q", help="the message (chat apps)")
     invoke.add_argument(
         "--input",
@@ -71,7 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="an input variable (repeatable); typed by the app's form",
     )
     invoke.add_argument("--inputs-json", metavar="JSON", help="inputs as a JSON object")
-    invoke.add_argument("--conversation", "-c", metavar="ID", help="continue this conversation (chat apps)")
+    invoke.add_argument(
+        "--conversation",
+        "-c",
+        metavar="ID",
+        help="continue this conversation (chat apps); its recorded inputs are reused",
+    )
     invoke.add_argument("--blocking", action="store_true", help="wait and print the whole result")
     invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"

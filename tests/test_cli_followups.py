@@ -156,12 +156,14 @@ def test_an_unknown_name_lists_the_workspaces_apps(capsys, account_config):
     assert "'No Such App'" in err and "Trip Planner" in err
 
 
-def test_a_keys_workspace_app_runs_by_its_name_too(capsys, config, sim):
-    code, _out, err = run(
-        capsys, "--config", config, "invoke", "Copywriter", "-i", "product_name=x", "-i", "brief=y"
-    )
+def test_a_keys_workspace_app_runs_by_its_name_too_and_an_id_costs_no_lookup(capsys, config, sim):
+    args = ("-i", "product_name=x", "-i", "brief=y")
+    code, _out, err = run(capsys, "--config", config, "invoke", "copywriter", *args)
     assert code == 0, err
-    assert sent(sim, "/v1/completion-messages")
+    assert [r.path for r in sim.requests] == ["/v1/info", "/v1/parameters", "/v1/completion-messages"]
+    code, _out, err = run(capsys, "--config", config, "invoke", "Copywriter", *args)
+    assert code == 0, err
+    assert len(sent(sim, "/v1/completion-messages")) == 2
 
 
 # -- warnings before the run -----------------------------------------------------------------------

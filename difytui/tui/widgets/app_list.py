@@ -162,11 +162,11 @@ class AppList(Vertical):
             options.add_option(Option(Text("no app matches", style="italic"), disabled=True))
             self._needle = needle
             return
-        ids = [o.id for o in items if not o.disabled]
+        ids = [o.id for o in items if not o.disabled and o.id is not None]
         if best is not None and needle != self._needle:
             target = best[1]  # a new filter: highlight its closest match, for Enter to open
         else:
-            target = highlighted if highlighted in ids else ids[0]
+            target = highlighted if highlighted is not None and highlighted in ids else ids[0]
         self._needle = needle
         options.highlighted = options.get_option_index(target)
 
