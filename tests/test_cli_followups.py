@@ -291,3 +291,19 @@ def test_a_version_1_state_database_gains_inputs_per_conversation(tmp_path):
         assert store.conversation_inputs("ws", "app", "c-1") == {"city": "Bergen"}
         store.set_inputs("ws", "app", {"city": "Tromsø"})  # the console sent another turn
         assert store.conversation_inputs("ws", "app", "c-1") == {"city": "Tromsø"}
+
+
+def test_the_library_resolves_names_in_both_clients(make_api, sim, monkeypatch):
+    from difytui import AmbiguousAppError, AppNotFoundError
+
+    api = make_api()
+    assert api("app.resolve", "trip-planner") == "trip-planner"
+    assert api("app.resolve", "Trip Planner") == "trip-planner"
+    assert api("app.resolve", "TRIP PLANNER") == "trip-planner"
+    with pytest.raises(AppNotFoundError):
+        api("app.resolve", "Trip")
+    monkeypatch.setitem(sim._api.apps["copywriter"], "name", "Trip Planner")
+    fresh = make_api()
+    with pytest.raises(AmbiguousAppError) as caught:
+        fresh("app.resolve", "Trip Planner")
+    assert {app_id for app_id, _name in caught.value.candidates} == {"trip-planner", "copywriter"}
