@@ -97,7 +97,7 @@ def dropped_files_warning(app: str, parameters: Mapping[str, Any], mode: str, fi
     names = ", ".join(files)
     return (
         f"warning: {app} has file upload switched off, so Dify would drop the attached files: "
-        f"not uploading {names}"
+        f"not sending {names}"
     )
 
 
