@@ -148,22 +148,33 @@ class Recording:
 
 
 class Watched:
-    """The events of a stream, passed through a :class:`Recording`; closes like the stream."""
+    """The events of a stream, passed through a :class:`Recording`; closes like the stream.
+
+    An event is looked at when the next one is asked for (or at the end), so the state store's
+    write (an fsync, some 25 ms) never holds back the event that named the conversation.
+    """
 
     def __init__(self, events: EventStream, recording: Recording) -> None:
         self._events = events
         self._recording = recording
+        self._last: dict[str, Any] | None = None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return self
 
     def __next__(self) -> dict[str, Any]:
-        event = next(self._events)
-        self._recording.seen(event)
-        return event
+        self._look()
+        self._last = next(self._events)
+        return self._last
+
+    def _look(self) -> None:
+        if self._last is not None:
+            self._recording.seen(self._last)
+            self._last = None
 
     def close(self) -> None:
         self._events.close()
+        self._look()
 
     def __getattr__(self, name: str) -> Any:  # the stream's other attributes (mode, response)
         return getattr(self._events, name)

@@ -307,3 +307,19 @@ def test_the_library_resolves_names_in_both_clients(make_api, sim, monkeypatch):
     with pytest.raises(AmbiguousAppError) as caught:
         fresh("app.resolve", "Trip Planner")
     assert {app_id for app_id, _name in caught.value.candidates} == {"trip-planner", "copywriter"}
+
+
+def test_a_stream_closed_after_its_first_event_still_records_the_inputs(sim):
+    # What Ctrl+C or a closed pipe does to `invoke`: the stream is closed mid-run.
+    from difytui.cli_inputs import ConversationInputs, Recording
+    from difytui.client import Dify
+
+    sim.token_delay = 0.05  # still running when closed
+    with Dify(base_url=sim.base_url, apps=sim.apps_config(), user="cli") as dify:
+        memory = ConversationInputs(dify.workspace, "trip-planner")
+        inputs = {"city": "Lyon"}
+        events = Recording(memory, inputs).watch(dify.app.chat.invoke("trip-planner", "hi", inputs))
+        first = next(events)
+        assert memory.recorded(first["conversation_id"]) is None  # looked at after it was printed
+        events.close()
+    assert memory.recorded(first["conversation_id"]) == {"city": "Lyon"}
