@@ -245,7 +245,7 @@ class Store:
             data = json.loads(max(found, key=lambda row: row[1])[0])
             return data if isinstance(data, dict) and data else None
 
-        return self._safely(None, read)
+        return self._read(None, read)
 
     def set_conversation_inputs(
         self, ws: str, app_id: str, conversation_id: str, inputs: dict[str, Any]
