@@ -201,8 +201,16 @@ def test_ctrl_c_stops_the_run_on_the_server_and_exits_130(config, sim):
     # The run stalls after its first events until a stop reaches it: it cannot end on its own
     # before the signal lands, however slow this machine is (it used to exit 0 under load).
     sim.token_delay = 3600
+    # As in a terminal, Ctrl+C raises KeyboardInterrupt in the CLI even when pytest itself runs as a
+    # background job, which starts with SIGINT ignored (a child inherits that, and Python then
+    # leaves it ignored: the CLI never saw the signal and the run went on to exit 0).
+    as_in_a_terminal = (
+        "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "runpy.run_module('difytui', run_name='__main__', alter_sys=True)"
+    )
+    argv = ["--config", config, "invoke", "report-builder", "-i", "topic=x"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "difytui", "--config", config, "invoke", "report-builder", "-i", "topic=x"],
+        [sys.executable, "-c", as_in_a_terminal, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
