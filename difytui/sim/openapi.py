@@ -405,6 +405,8 @@ class OpenApi:
             files=files,
             conversation=conv,
             message=message,
+            # Runs here belong to the account: workflow_finished names it (run_chat_turn1).
+            created_by={k: self.dir.account[k] for k in ("id", "name", "email")},
         )
         return Stream(run=run, headers=HEADERS)
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 200 * 1024 * 1024
-STREAM_FAULTS = ("cut", "malformed", "eof", "error", "pause")
+STREAM_FAULTS = ("cut", "malformed", "eof", "error", "pause", "hold")
 
 
 @dataclass
@@ -258,7 +258,12 @@ class Server:
                     await self._pause(run, item.factor * self.sim.token_delay)
                     continue
                 if fault is not None and sent >= after:
-                    return await self._apply_fault(writer, fault, run, events, lock)
+                    if fault["kind"] != "hold":
+                        return await self._apply_fault(writer, fault, run, events, lock)
+                    # Hold the run at this point until it is stopped, so a test's stop lands
+                    # exactly here, however slow the machine.
+                    await self._pause(run, fault.get("seconds", 30.0))
+                    fault = None
                 if isinstance(item, Raw):
                     data, n = item.data, item.count
                 else:
