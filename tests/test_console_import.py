@@ -794,3 +794,54 @@ async def test_tui_import_of_another_workspace_switches_back(sim, tmp_path):
     assert [uuid for uuid, _ in sim.created_keys] == [uuid_of(sim, "staging-support")]
     assert sim.directory.current_workspace_id == home
     assert _switches(sim) == [_staging(sim), home, _staging(sim), home]
+
+
+async def test_tui_import_cancelled_mid_listing_switches_back_and_logs_out(sim, tmp_path):
+    import threading
+
+    from textual.app import App
+    from textual.widgets import Button, Input, Select
+
+    from difytui.tui.app import styles_dir
+    from difytui.tui.screens.import_console import ImportConsoleScreen
+
+    home = sim.directory.current_workspace_id
+    results: list = []
+
+    class Host(App):
+        CSS_PATH = styles_dir() / "import.tcss"
+
+        def on_mount(self) -> None:
+            self.push_screen(ImportConsoleScreen(tmp_path / "config.toml", None), results.append)
+
+    app = Host()
+    async with app.run_test(size=(120, 45)) as pilot:
+        screen = app.screen
+
+        async def until(predicate, what):
+            for _ in range(500):
+                if predicate():
+                    return
+                await pilot.pause(0.02)
+            raise AssertionError(f"timed out: {what}")
+
+        screen.query_one("#import-url", Input).value = sim.console_url
+        screen.query_one("#import-email", Input).value = sim.account_email
+        screen.query_one("#import-password", Input).value = sim.account_password
+        screen.query_one("#import-go", Button).press()
+        await until(lambda: not screen.query_one("#import-workspace").has_class("hidden"), "workspaces")
+        screen.query_one("#import-workspace", Select).value = _staging(sim)
+        await pilot.pause()
+        # The app listing is slow: Escape lands while the step runs, in the switched workspace.
+        sim.add_fault("/console/api/apps", "delay", seconds=0.5)
+        screen.query_one("#import-go", Button).press()
+        await until(lambda: any(r.path == "/console/api/apps" for r in sim.requests), "the listing")
+        assert sim.directory.current_workspace_id == _staging(sim)
+        await pilot.press("escape")
+        await until(lambda: results, "cancel")
+    assert results == [None]
+    # The step finishes, switches back; then the session is logged out (off the UI thread).
+    for thread in [t for t in threading.enumerate() if t.name == "difytui-import-logout"]:
+        thread.join(10)
+    assert sim.console_requests[-1].path == "/console/api/logout"
+    assert sim.directory.current_workspace_id == home

@@ -215,18 +215,19 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
             if workspace is None:
                 self.status("Choose a workspace.", error=True)
                 return
-        workspace = self.workspace = workspace or self.workspace
+        self.workspace = workspace or self.workspace
+        chosen = self.workspace
         session, email = self.session, self.email
-        assert session is not None
-        self.busy(f"Listing the apps of {workspace.get('name')}…")
+        assert session is not None and chosen is not None
+        self.busy(f"Listing the apps of {chosen.get('name')}…")
 
         def job() -> Message:
             # Switched back before the user looks at the list: the switch is account-wide.
-            with self._session_lock, importer.in_workspace(session, workspace):
+            with self._session_lock, importer.in_workspace(session, chosen):
                 plan = importer.build_plan(
                     session,
                     email=email,
-                    workspace=workspace,
+                    workspace=chosen,
                     config_path=self.config_path,
                     config_workspace=self.workspace_name,
                 )
