@@ -100,3 +100,37 @@ async def test_timeline_with_text_before_the_first_node_and_every_index_1(sim):
         rounds = [timeline.lines[k].round for k in timeline.lines["c:draft_sections"].children]
         assert rounds == [1, 2, 3]
         assert "running" not in text and "✗" not in text
+
+
+async def test_chatflow_answer_before_node_events_and_an_early_stop_from_dify(sim):
+    """The Answer's first words arrive before any node event; the timeline goes above the answer.
+    A second turn is stopped early from Dify: the partial answer stays, shown as stopped."""
+    app = console(sim)
+    async with app.run_test() as pilot:
+        pane = await open_app(pilot, app, "trip-planner")
+        await type_text(pilot, "Lyon")
+        pane.prompt.focus()
+        await type_text(pilot, "food")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        kinds = [e.get("event") for e in pane.raw.events]
+        assert kinds.index("message") < kinds.index("node_started")
+        answer = pane.log_view.query(AnswerView).last()
+        assert answer.text.startswith("# Lyon in ") and answer.status == "done"
+        children = list(pane.log_view.children)
+        timeline = pane.log_view.query_one(".chat-timeline")
+        assert children.index(timeline) < children.index(answer)
+
+        sim.add_fault("/v1/chat-messages", "hold", after=3)  # workflow_started and two words
+        pane.prompt.focus()
+        await type_text(pilot, "more")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: sim.running_tasks, what="the second turn")
+        task_id = next(iter(sim.running_tasks))
+        headers = {"Authorization": f"Bearer {sim.api_keys['trip-planner']}"}
+        httpx.post(f"{sim.base_url}/chat-messages/{task_id}/stop", json={"user": "tester"}, headers=headers)
+        await run_done(pilot, pane)
+        assert pane.raw.events[-1]["data"]["status"] == "failed"  # as Dify sends it
+        stopped = pane.log_view.query(AnswerView).last()
+        assert stopped.status == "stopped" and stopped.text == "# Lyon"
+        assert "The run failed" not in _notices(pane)
