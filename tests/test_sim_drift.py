@@ -163,3 +163,32 @@ def test_account_api_blocking_result_carries_created_by_exceptions_count_and_fil
     # As in run_chat_turn1's workflow_finished: an account, not an end user.
     assert data["created_by"] == {"id": account["id"], "name": account["name"], "email": account["email"]}
     assert data["exceptions_count"] == 0 and data["files"] == []
+
+
+# --- a client that leaves does not stop the run ----------------------------------------------------
+
+
+def test_a_run_goes_on_after_its_client_left_and_a_stop_still_reaches_it(sim):
+    """Closing the stream does not stop a Dify run; only the stop call does. (So a client that
+    closes its stream before calling stop is never racing the server.)"""
+    import time
+
+    sim.token_delay = 0.05
+
+    def wait(predicate, what):
+        deadline = time.monotonic() + 10
+        while not predicate():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.01)
+
+    with _client(sim, "report-builder") as c:
+        body = {"inputs": REPORT, "user": "u1", "response_mode": "streaming"}
+        with c.stream("POST", "/workflows/run", json=body) as r:
+            first = json.loads(next(line for line in r.iter_lines() if line.startswith("data: "))[6:])
+        task_id, run_id = first["task_id"], first["workflow_run_id"]
+        wait(lambda: task_id not in sim.running_tasks, "the server saw the client leave")
+        assert _run_record(sim, "report-builder", run_id)["status"] == "running"
+        c.post(f"/workflows/tasks/{task_id}/stop", json={"user": "u1"})
+        assert sim.stopped_tasks == [task_id]
+        wait(lambda: _run_record(sim, "report-builder", run_id)["status"] != "running", "the run ended")
+        assert _run_record(sim, "report-builder", run_id)["status"] == "stopped"

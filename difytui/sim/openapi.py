@@ -412,7 +412,7 @@ class OpenApi:
 
     def stop(self, req: Request, token: AccountToken, app: str, task_id: str) -> wire.Response:
         record = self._app(app)
-        run = self.api.running.get(task_id)
+        run = self.api.live_run(task_id)
         if run is not None and run.app_id == record.slug and not run.finished:
             run.stop()
             self.api.stopped_tasks.append(run.task_id)

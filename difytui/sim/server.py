@@ -277,11 +277,26 @@ class Server:
                 await self._send(writer, b"0\r\n\r\n")
             return True
         except (_Disconnected, ConnectionError):
-            _abandon(run, events)
+            pinger.cancel()
+            self.api.running.pop(run.task_id, None)
+            await self._detached(run, events)
             return False
         finally:
             pinger.cancel()
             self.api.running.pop(run.task_id, None)
+
+    async def _detached(self, run: Run, events) -> None:
+        """The client left. As in Dify, that does not stop the run: it goes on at its pace (for
+        history) until it ends or a stop call reaches it, whichever comes first."""
+        self.api.detached[run.task_id] = run
+        try:
+            for item in events:
+                if isinstance(item, Pause):
+                    await self._pause(run, item.factor * self.sim.token_delay)
+                elif not isinstance(item, Raw):
+                    await self._pause(run, self.sim.token_delay)
+        finally:
+            self.api.detached.pop(run.task_id, None)
 
     async def _apply_fault(self, writer, fault, run, events, lock) -> bool:
         _abandon(run, events)
