@@ -1,0 +1,181 @@
+"""Start-up benchmark: ``difytui --demo`` to its first frame, beside a minimal Textual app.
+
+Both programs run the same way, alternating, as fresh processes on a pseudo-terminal of a fixed size
+(120×40, TERM=xterm-256color), with the same interpreter; the report is the median of many runs and
+the ratio of the medians (goal: ≤ 1.3).
+
+"First frame" is defined from outside, identically for both programs: the time from just before the
+process is spawned until the terminal has received the first full screen update — the first
+cursor move to the start of the last row (``ESC[40;1H``), which Textual's compositor writes only when
+it paints the whole screen. Why this definition:
+
+- it needs no hook inside either program, so nothing about the measurement changes what is measured;
+- it covers everything the user waits for: interpreter start, imports, argument parsing, the demo's
+  set-up, CSS, layout, and the write to the terminal (``App.on_ready`` fires *before* the driver's
+  writer thread has put the frame on the terminal, and would miss any work queued ahead of it);
+- a program cannot satisfy it with a partial paint: the frame has reached the screen's last row.
+
+Work after the first frame is not counted, but is shown for information: "apps listed" is the time
+until the app list's status line says ``N apps`` (the simulator answered the first app-list request).
+
+``difytui --version`` is timed to exit, beside ``python -c pass`` (the floor for any Python command).
+
+    python benchmarks/startup.py             # 15 runs of each
+    python benchmarks/startup.py --runs 31
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS, COLUMNS = 40, 120
+LAST_ROW = f"\x1b[{ROWS};1H".encode()
+APPS_LISTED = re.compile(rb"\d+ apps")
+ESCAPE = re.compile(rb"\x1b(\[[0-9;?$>=<]*[ -/]*[@-~]|\][^\x07]*\x07|[@-Z\\-_])")
+
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Label
+
+class Minimal(App):
+    def compose(self):
+        yield Label("a minimal Textual app")
+
+Minimal().run()
+"""
+
+
+def _environment(data_dir: str, config_dir: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        TERM="xterm-256color",
+        COLUMNS=str(COLUMNS),
+        LINES=str(ROWS),
+        # This checkout's difytui, and the demo's state (SQLite cache, conversations) in a scratch dir.
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+        DIFYTUI_DATA_DIR=data_dir,
+        DIFYTUI_CONFIG_DIR=config_dir,
+    )
+    env.pop("TEXTUAL", None)
+    return env
+
+
+def first_frame(argv: list[str], env: dict[str, str], timeout: float = 20.0) -> tuple[float, float | None]:
+    """(seconds to the first full frame, seconds until "N apps" is on screen or None)."""
+    start = time.monotonic()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become the program, on the pty
+        try:
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+    output = b""
+    frame: float | None = None
+    listed: float | None = None
+    deadline = start + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:  # the program exited
+                break
+            now = time.monotonic()
+            output += chunk
+            if frame is None and LAST_ROW in output:
+                frame = now - start
+            if frame is not None and listed is None and APPS_LISTED.search(ESCAPE.sub(b"", output)):
+                listed = now - start
+            if frame is not None and (listed is not None or not want_listed(argv)):
+                break
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    if frame is None:
+        tail = ESCAPE.sub(b"", output)[-500:].decode(errors="replace")
+        raise SystemExit(f"no first frame from {argv}: {tail}")
+    return frame, listed
+
+
+def want_listed(argv: list[str]) -> bool:
+    return "--demo" in argv
+
+
+def exit_time(argv: list[str], env: dict[str, str]) -> float:
+    start = time.monotonic()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:6.0f} ms (min {min(values) * 1000:.0f}, max {max(values) * 1000:.0f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="runs of each program (default 15)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="difytui-startup-") as scratch:
+        env = _environment(str(Path(scratch) / "data"), str(Path(scratch) / "config"))
+        python = sys.executable
+        minimal = [python, "-c", MINIMAL_APP]
+        demo = [python, "-m", "difytui", "--demo"]
+        # One discarded run each: compiles byte code, fills the OS cache and the demo's app cache
+        # (a user's first start ever is not what this measures).
+        first_frame(minimal, env)
+        first_frame(demo, env)
+        base: list[float] = []
+        ours: list[float] = []
+        listed: list[float] = []
+        for _ in range(args.runs):  # alternating, so load on the machine hits both alike
+            base.append(first_frame(minimal, env)[0])
+            frame, apps = first_frame(demo, env)
+            ours.append(frame)
+            if apps is not None:
+                listed.append(apps)
+        pairs = [o / b for o, b in zip(ours, base, strict=True)]
+
+        version = [python, "-m", "difytui", "--version"]
+        nothing = [python, "-c", "pass"]
+        exit_time(version, env)
+        floor: list[float] = []
+        cli: list[float] = []
+        for _ in range(args.runs):
+            floor.append(exit_time(nothing, env))
+            cli.append(exit_time(version, env))
+
+    print(f"first frame, {args.runs} runs each, {COLUMNS}x{ROWS} pty")
+    print(f"  minimal Textual app   {ms(base)}")
+    print(f"  difytui --demo        {ms(ours)}")
+    if listed:
+        print(f"  (difytui apps listed  {ms(listed)})")
+    ratio = statistics.median(ours) / statistics.median(base)
+    print(f"  ratio {ratio:.2f}x (median of per-pair ratios {statistics.median(pairs):.2f}x; goal <= 1.3x)")
+    print("exit")
+    print(f"  python -c pass        {ms(floor)}")
+    print(f"  difytui --version     {ms(cli)}")
+    print(f"  ratio {statistics.median(cli) / statistics.median(floor):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
