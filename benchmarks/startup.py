@@ -127,7 +127,8 @@ def exit_time(argv: list[str], env: dict[str, str]) -> float:
 
 
 def ms(values: list[float]) -> str:
-    return f"{statistics.median(values) * 1000:6.0f} ms (min {min(values) * 1000:.0f}, max {max(values) * 1000:.0f})"
+    low, high = min(values) * 1000, max(values) * 1000
+    return f"{statistics.median(values) * 1000:6.0f} ms (min {low:.0f}, max {high:.0f})"
 
 
 def main() -> None:
