@@ -60,17 +60,21 @@ Minimal().run()
 """
 
 
-def _environment(data_dir: str, config_dir: str) -> dict[str, str]:
+def _environment(root: Path, scratch: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         TERM="xterm-256color",
         COLUMNS=str(COLUMNS),
         LINES=str(ROWS),
         # This checkout's difytui, and the demo's state (SQLite cache, conversations) in a scratch dir.
-        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-        DIFYTUI_DATA_DIR=data_dir,
-        DIFYTUI_CONFIG_DIR=config_dir,
+        PYTHONPATH=str(root) + os.pathsep + env.get("PYTHONPATH", ""),
+        DIFYTUI_DATA_DIR=str(scratch / "data"),
+        DIFYTUI_CONFIG_DIR=str(scratch / "config"),
+        # Byte code as an installed package has it (pip compiles at install), for both programs alike:
+        # cached under the scratch dir by the warm-up runs, so the checkout stays clean.
+        PYTHONPYCACHEPREFIX=str(scratch / "pycache"),
     )
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("TEXTUAL", None)
     return env
 
@@ -134,14 +138,15 @@ def ms(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs of each program (default 15)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the difytui checkout to measure")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="difytui-startup-") as scratch:
-        env = _environment(str(Path(scratch) / "data"), str(Path(scratch) / "config"))
+        env = _environment(args.root.resolve(), Path(scratch))
         python = sys.executable
         minimal = [python, "-c", MINIMAL_APP]
         demo = [python, "-m", "difytui", "--demo"]
-        # One discarded run each: compiles byte code, fills the OS cache and the demo's app cache
+        # One discarded run each: writes the byte code, fills the OS cache and the demo's app cache
         # (a user's first start ever is not what this measures).
         first_frame(minimal, env)
         first_frame(demo, env)

@@ -17,9 +17,11 @@ def run(config_path: str | None = None, workspace: str | None = None, demo: bool
     config = None
     try:
         if demo:
-            from difytui.demo import start_demo
+            from difytui.demo import LazyDemo
 
-            sim, ws = start_demo(token_delay=0.02)
+            # The simulator starts on the console's first request, after the first frame.
+            sim = LazyDemo(token_delay=0.02)
+            ws = sim.workspace
         else:
             from difytui.config import load_config
 
