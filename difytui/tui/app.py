@@ -176,8 +176,10 @@ class DifyConsole(App[Any]):
 
     def on_ready(self) -> None:
         # Startup objects (modules, styles, the widget tree) live as long as the app: keep the
-        # cyclic collector from scanning them again and again (gc.freeze).
+        # cyclic collector from scanning them again and again (gc.freeze). run() kept it off until
+        # this first frame.
         gc.freeze()
+        gc.enable()
         # Only the first frame sits on the start-up path: it shows the cached app list, the server's
         # comes after (building the client, and the demo simulator's start, happen on this request).
         self.refresh_apps()
