@@ -71,6 +71,7 @@ def _environment(root: Path, scratch: Path) -> dict[str, str]:
         LINES=str(ROWS),
         # This checkout's difytui, and the demo's state (SQLite cache, conversations) in a scratch dir.
         PYTHONPATH=str(root) + os.pathsep + env.get("PYTHONPATH", ""),
+        DIFYTUI_CHECKOUT=str(root),  # also the working directory (`python -m` looks there first)
         DIFYTUI_DATA_DIR=str(scratch / "data"),
         DIFYTUI_CONFIG_DIR=str(scratch / "config"),
         # Byte code as an installed package has it (pip compiles at install), for both programs alike:
@@ -103,10 +104,13 @@ class Start:
 
 
 def first_frame(argv: list[str], env: dict[str, str], timeout: float = 20.0) -> Start:
+    """Run argv on a fresh pty (in env's checkout: ``-m`` puts the working directory first on the
+    path) until its first full frame, or "N apps" for the demo."""
     start = time.monotonic()
     pid, fd = pty.fork()
     if pid == 0:  # the child: become the program, on the pty
         try:
+            os.chdir(env["DIFYTUI_CHECKOUT"])
             os.execve(argv[0], argv, env)
         finally:
             os._exit(127)
@@ -150,7 +154,7 @@ def want_listed(argv: list[str]) -> bool:
 
 def exit_time(argv: list[str], env: dict[str, str]) -> float:
     start = time.monotonic()
-    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, cwd=env["DIFYTUI_CHECKOUT"])
     return time.monotonic() - start
 
 
