@@ -22,8 +22,6 @@ from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
 import difytui
-from difytui.tui import messages as m
-from difytui.tui import runner
 from difytui.tui.commands import DifyCommands
 from difytui.tui.safe_text import clean, one_line
 from difytui.tui.screens.help import HelpScreen, binding_rows
@@ -32,6 +30,7 @@ from difytui.tui.widgets.app_list import AppItem, AppList
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify
+    from difytui.tui import messages as m
     from difytui.tui.widgets.pane import AppPane
 
 #: How long leaving the console waits for Dify's answers to its stop requests.
@@ -243,6 +242,8 @@ class DifyConsole(App[Any]):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
+        from difytui.tui import runner
+
         text = runner.describe_error(error)[0] if error is not None else "unknown error"
         name = one_line(event.worker.name or event.worker.group or "a background task")
         self.notify(f"{name} failed: {text}", severity="error", markup=False, timeout=8)
@@ -272,10 +273,12 @@ class DifyConsole(App[Any]):
 
     async def _refresh_apps(self) -> None:
         client = self._client or await asyncio.to_thread(self._build_client)
+        from difytui.tui import runner  # with the messages: not needed for the first frame
+
         await runner.refresh_apps(client, self.post_message)
 
-    @on(m.AppsRefreshed)
-    def _apps_refreshed(self, message: m.AppsRefreshed) -> None:
+    # Handlers by name, not @on(m.…): the messages module need not load before the first frame.
+    def on_apps_refreshed(self, message: m.AppsRefreshed) -> None:
         current = self.app_list.apps
         items: list[AppItem] = []
         failures = []
@@ -294,8 +297,7 @@ class DifyConsole(App[Any]):
         else:
             self.app_list.set_status(f"{len(items)} apps")
 
-    @on(m.AppsRefreshFailed)
-    def _apps_failed(self, message: m.AppsRefreshFailed) -> None:
+    def on_apps_refresh_failed(self, message: m.AppsRefreshFailed) -> None:
         self.app_list.set_status(f"cannot refresh: {message.message}")
 
     @on(AppList.Chosen)
