@@ -66,7 +66,7 @@ class LazyDemo:
         self._thread.start()
 
     def _serve_when_asked(self) -> None:
-        select.select([self._sock, self._wake_r], [], [])
+        select.select([self._sock.fileno(), self._wake_r], [], [])
         with self._lock:
             if self._stopped:
                 return
