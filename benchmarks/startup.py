@@ -24,7 +24,7 @@ until the app list's status line says ``N apps`` (the simulator answered the fir
 
 ``difytui --version`` is timed to exit, beside ``python -c pass`` (the floor for any Python command).
 
-    python benchmarks/startup.py             # 15 runs of each
+    python benchmarks/startup.py             # 21 runs of each
     python benchmarks/startup.py --runs 31
 """
 
@@ -166,7 +166,7 @@ def ms(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="runs of each program (default 15)")
+    parser.add_argument("--runs", type=int, default=21, help="runs of each program (default 21)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the difytui checkout to measure")
     args = parser.parse_args()
 
