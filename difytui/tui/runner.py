@@ -37,6 +37,20 @@ GRAPH_EVENTS = frozenset(
 )
 
 
+#: Dify 1.14.2 ends the stream of a run stopped early (while its engine is still starting) with
+#: ``workflow_finished`` ``status: failed`` and this error; its record says ``stopped``. So does the
+#: console: the user stopped it (Escape, or Stop in Dify's web app), it did not fail.
+EARLY_STOP_ERROR = "Aborted: User requested stop"
+
+
+def run_status(data: dict[str, Any]) -> str:
+    """``workflow_finished.data.status``, an early stop read as ``stopped``."""
+    status = str(data.get("status"))
+    if status == "failed" and str(data.get("error") or "").strip() == EARLY_STOP_ERROR:
+        return "stopped"
+    return status
+
+
 @dataclass
 class RunRequest:
     """Everything needed to (re)send one run; kept by the pane so a failed run can be retried."""
@@ -138,7 +152,7 @@ async def stream_run(client: Any, request: RunRequest, run_id: int, post: Post) 
                 elif kind in ("workflow_finished", "workflow_paused"):
                     data = event.get("data") or {}
                     finished = {
-                        "status": "paused" if kind == "workflow_paused" else str(data.get("status")),
+                        "status": "paused" if kind == "workflow_paused" else run_status(data),
                         "error": data.get("error"),
                         "outputs": data.get("outputs"),
                         "elapsed_time": data.get("elapsed_time"),
