@@ -90,9 +90,9 @@ def slow_sim():
 def stalled_sim():
     """A simulator whose runs send their first event and then wait for a stop request.
 
-    Stop tests use it so that the stop always reaches a running task: the simulator notices a
-    client hang-up only when it next writes, so with ``slow_sim`` the stream closed before the
-    stop call could end the run first, and the stop found nothing to stop."""
+    Stop tests use it so that the stop always reaches a running task: at ``slow_sim``'s pace a run
+    can end on its own before a stop sent from a loaded machine arrives (and, before the simulator
+    kept runs going after a hang-up, the client's disconnect could end it first)."""
     from difytui.sim import Simulator
 
     with Simulator(token_delay=3600.0) as simulator:
