@@ -175,3 +175,26 @@ def strict_json(line: str) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("not strict JSON: non-finite number")
     return value
+
+
+# -- small hand-made streams ---------------------------------------------------------------------
+
+S = {"event": "workflow_started", "task_id": "t-1", "workflow_run_id": "r-1", "data": {"id": "r-1"}}
+T = {"event": "text_chunk", "task_id": "t-1", "data": {"text": "café ☕ – naïve Ω 日本"}}
+F = {
+    "event": "workflow_finished",
+    "task_id": "t-1",
+    "workflow_run_id": "r-1",
+    "data": {"id": "r-1", "status": "succeeded", "outputs": {"answer": "café ☕"}},
+}
+
+
+def block(event: dict[str, Any] | str) -> bytes:
+    """One SSE block as Dify frames it (``data: <json>`` and a blank line)."""
+    data = event if isinstance(event, str) else json.dumps(event, ensure_ascii=False)
+    return f"data: {data}\n\n".encode("utf-8", "surrogatepass")
+
+
+def head(content_type: str = "text/event-stream; charset=utf-8", *extra: str) -> bytes:
+    lines = ["HTTP/1.1 200 OK", f"Content-Type: {content_type}", "Connection: close", *extra]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
