@@ -116,6 +116,7 @@ class FaultServer:
         self._loop = asyncio.new_event_loop()
         self._gate = asyncio.Event()
         self._ready = threading.Event()
+        self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._main, name="fault-server", daemon=True)
         self.port = 0
 
@@ -145,11 +146,22 @@ class FaultServer:
         """The script for the next run requests (POST .../run, .../chat-messages, .../completion-messages)."""
         self._routes.run = tuple(Send(a) if isinstance(a, bytes) else a for a in script)
         self._gate = asyncio.Event()
-        self.requests.clear()
-        self.notes.clear()
+        with self._changed:
+            self.requests.clear()
+            self.notes.clear()
 
     def open_gate(self) -> None:
         self._loop.call_soon_threadsafe(self._gate.set)
+
+    def wait(self, predicate: Callable[[], bool], timeout: float = SAFETY_CAP) -> bool:
+        """Wait until ``predicate()`` holds for what the server recorded (requests, notes)."""
+        with self._changed:
+            return self._changed.wait_for(predicate, timeout)
+
+    def _record(self, where: list, item: object) -> None:
+        with self._changed:
+            where.append(item)
+            self._changed.notify_all()
 
     def runs(self) -> list[Request]:
         return [r for r in self.requests if r.method == "POST" and not r.path.endswith("/stop")]
@@ -182,16 +194,16 @@ class FaultServer:
                 if request is None:
                     break
                 if reset_next:
-                    self.notes.append(("reset", "reused connection"))
+                    self._record(self.notes, ("reset", "reused connection"))
                     _reset(writer)
                     return
-                self.requests.append(request)
+                self._record(self.requests, request)
                 script = self._script_for(request)
                 keep = await self._play(script, reader, writer)
                 if keep is None:
-                    return
+                    break
                 reset_next = keep.reset_next
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, asyncio.TimeoutError):
             pass
         with contextlib.suppress(OSError):
             writer.close()
@@ -228,12 +240,11 @@ class FaultServer:
                 await self._until_hangup(reader, "stall", None)
                 return None
             elif isinstance(action, Reset):
+                self._record(self.notes, ("reset", "scripted"))
                 _reset(writer)
                 return None
             elif isinstance(action, KeepAlive):
                 return action
-        with contextlib.suppress(OSError):
-            writer.close()
         return None
 
     async def _until_hangup(
@@ -243,11 +254,11 @@ class FaultServer:
         try:
             while await asyncio.wait_for(reader.read(65536), SAFETY_CAP):
                 pass
-            self.notes.append(("hung-up", what))
+            self._record(self.notes, ("hung-up", what))
         except (TimeoutError, asyncio.TimeoutError):
-            self.notes.append(("capped", what))
+            self._record(self.notes, ("capped", what))
         except ConnectionError:
-            self.notes.append(("hung-up", what))
+            self._record(self.notes, ("hung-up", what))
         finally:
             if task:
                 task.cancel()
