@@ -152,7 +152,9 @@ def judge_stream(outcome: Outcome, reading: Reading, mode: str) -> list[str]:
     if outcome.error is None:
         last = outcome.events[-1].get("event") if outcome.events else None
         if not reading.terminal or last not in terminals(mode):
-            problems.append("ended cleanly without the run's last event (a cut or broken run passed as success)")
+            problems.append(
+                "ended cleanly without the run's last event (a cut or broken run passed as success)"
+            )
     elif reading.terminal and not reading.bad:
         problems.append(f"raised although the whole run arrived: {_short(outcome.error)}")
     return problems
@@ -175,7 +177,9 @@ def judge_blocking(outcome: Outcome, answer: dict[str, Any] | None) -> list[str]
     if outcome.crash:
         return [f"crash (not a DifyError): {outcome.crash}"]
     if outcome.error is not None:
-        return [] if answer is None else [f"raised although the whole answer arrived: {_short(outcome.error)}"]
+        return (
+            [] if answer is None else [f"raised although the whole answer arrived: {_short(outcome.error)}"]
+        )
     if not outcome.result:
         return [f"an empty answer counted as success: {outcome.result!r}"]
     if answer is None:

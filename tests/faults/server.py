@@ -15,8 +15,9 @@ import json
 import socket
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 #: A stalled or dripping connection is given up after this long even if the client never hangs up,
 #: so a client that ignores its timeouts fails its test instead of hanging the run.
@@ -226,13 +227,17 @@ class FaultServer:
                 writer.write(action.data)
                 await writer.drain()
             elif isinstance(action, Drip):
-                for i in range(len(action.data)):
-                    writer.write(action.data[i : i + 1])
-                    await writer.drain()
-                    if action.interval:
-                        await asyncio.sleep(action.interval)
+                try:
+                    for i in range(len(action.data)):
+                        writer.write(action.data[i : i + 1])
+                        await writer.drain()
+                        if action.interval:
+                            await asyncio.sleep(action.interval)
+                except ConnectionError:
+                    self._record(self.notes, ("hung-up", "drip"))
+                    return None
             elif isinstance(action, Repeat):
-                await self._until_hangup(reader, "repeat", lambda: _repeat(writer, action))
+                await self._until_hangup(reader, "repeat", _repeat(writer, action.data, action.interval))
                 return None
             elif isinstance(action, Gate):
                 await asyncio.wait_for(self._gate.wait(), SAFETY_CAP)
@@ -248,9 +253,10 @@ class FaultServer:
         return None
 
     async def _until_hangup(
-        self, reader: asyncio.StreamReader, what: str, side: Callable[[], object] | None
+        self, reader: asyncio.StreamReader, what: str, meanwhile: Coroutine[Any, Any, None] | None
     ) -> None:
-        task = asyncio.ensure_future(side()) if side else None  # type: ignore[arg-type]
+        """Read (and drop) until the client hangs up, running ``meanwhile`` (a writer) alongside."""
+        task = asyncio.ensure_future(meanwhile) if meanwhile else None
         try:
             while await asyncio.wait_for(reader.read(65536), SAFETY_CAP):
                 pass
@@ -264,12 +270,12 @@ class FaultServer:
                 task.cancel()
 
 
-async def _repeat(writer: asyncio.StreamWriter, action: Repeat) -> None:
+async def _repeat(writer: asyncio.StreamWriter, data: bytes, interval: float) -> None:
     with contextlib.suppress(ConnectionError, OSError):
         while True:
-            writer.write(action.data)
+            writer.write(data)
             await writer.drain()
-            await asyncio.sleep(action.interval)
+            await asyncio.sleep(interval)
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:

@@ -38,7 +38,9 @@ def blocking_cuts(runner, wire: bytes, head_size: int, offsets: list[int], *, fr
         body = wire[head_size:cut] if cut >= head_size else b""
         complete = cut == len(wire) if framed else cut >= head_size
         problems = judge_blocking(outcome, json_body(body) if complete else None)
-        failures += [f"blocking ({'length' if framed else 'close'}-framed) cut at {cut}: {p}" for p in problems]
+        failures += [
+            f"blocking ({'length' if framed else 'close'}-framed) cut at {cut}: {p}" for p in problems
+        ]
     return failures
 
 

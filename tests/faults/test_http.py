@@ -24,7 +24,9 @@ LOCATION = "https://moved.example.test/v1/elsewhere"
 Judge = Callable[[Outcome], list[str]]
 
 
-def _chunked(body: bytes, size: int, *, ext: str = "", upper: bool = False, end: bytes = b"0\r\n\r\n") -> bytes:
+def _chunked(
+    body: bytes, size: int, *, ext: str = "", upper: bool = False, end: bytes = b"0\r\n\r\n"
+) -> bytes:
     out = b""
     for i in range(0, len(body), size):
         piece = body[i : i + size]
@@ -50,7 +52,11 @@ def names(*words: str) -> Judge:
     def judge(outcome: Outcome) -> list[str]:
         problems = error(outcome)
         if outcome.error is not None:
-            problems += [f"the error does not mention {w!r}: {outcome.error}" for w in words if w not in str(outcome.error)]
+            problems += [
+                f"the error does not mention {w!r}: {outcome.error}"
+                for w in words
+                if w not in str(outcome.error)
+            ]
         return problems
 
     return judge
@@ -67,7 +73,9 @@ def not_a_cut(outcome: Outcome) -> list[str]:
 def api(status: int) -> Judge:
     def judge(outcome: Outcome) -> list[str]:
         problems = error(outcome)
-        if outcome.error is not None and not (isinstance(outcome.error, DifyAPIError) and outcome.error.status == status):
+        if outcome.error is not None and not (
+            isinstance(outcome.error, DifyAPIError) and outcome.error.status == status
+        ):
             problems.append(f"expected DifyAPIError {status}, got {outcome.error!r:.160}")
         return problems
 
@@ -112,11 +120,23 @@ BLOCKING: dict[str, tuple[bytes, Judge]] = {
     "empty-200-close-delimited": (response(b"", length=False), error),
     "204": (_raw("204 No Content"), error),
     "204-with-type": (_raw("204 No Content", "Content-Type: application/json"), error),
-    "301-location": (_raw("301 Moved Permanently", f"Location: {LOCATION}", "Content-Length: 0"), names(LOCATION)),
+    "301-location": (
+        _raw("301 Moved Permanently", f"Location: {LOCATION}", "Content-Length: 0"),
+        names(LOCATION),
+    ),
     "302-location": (_raw("302 Found", f"Location: {LOCATION}", "Content-Length: 0"), names(LOCATION)),
-    "307-location": (_raw("307 Temporary Redirect", f"Location: {LOCATION}", "Content-Length: 0"), names(LOCATION)),
+    "307-location": (
+        _raw("307 Temporary Redirect", f"Location: {LOCATION}", "Content-Length: 0"),
+        names(LOCATION),
+    ),
     "308-location-with-json": (
-        _raw("308 Permanent Redirect", f"Location: {LOCATION}", "Content-Type: application/json", "Content-Length: 2", body=b"{}"),
+        _raw(
+            "308 Permanent Redirect",
+            f"Location: {LOCATION}",
+            "Content-Type: application/json",
+            "Content-Length: 2",
+            body=b"{}",
+        ),
         names(LOCATION),
     ),
     "301-no-location": (_raw("301 Moved Permanently", "Content-Length: 0"), error),
@@ -124,8 +144,16 @@ BLOCKING: dict[str, tuple[bytes, Judge]] = {
     "300-with-answer": (response(CHAT_BLOCKING_BODY, "300 Multiple Choices"), error),
     "500-deep-json": (response(DEEP, "500 INTERNAL SERVER ERROR"), api(500)),
     "500-deep-object": (response('{"a":' * 1000 + "1" + "}" * 1000, "500 INTERNAL SERVER ERROR"), api(500)),
-    "500-deep-message": (response('{"code":"x","message":' + DEEP + "}", "500 INTERNAL SERVER ERROR"), api(500)),
-    "502-html": (response("<html><body><h1>502 Bad Gateway</h1></body></html>", "502 Bad Gateway", content_type="text/html"), api(502)),
+    "500-deep-message": (
+        response('{"code":"x","message":' + DEEP + "}", "500 INTERNAL SERVER ERROR"),
+        api(500),
+    ),
+    "502-html": (
+        response(
+            "<html><body><h1>502 Bad Gateway</h1></body></html>", "502 Bad Gateway", content_type="text/html"
+        ),
+        api(502),
+    ),
     "503-empty": (response(b"", "503 Service Unavailable"), api(503)),
     "400-not-utf8": (response(b'{"code":"\xff","message":"\xfe"}', "400 BAD REQUEST"), api(400)),
     "200-deep-json": (response(DEEP), error),
@@ -134,10 +162,19 @@ BLOCKING: dict[str, tuple[bytes, Judge]] = {
     "200-json-null": (response("null"), error),
     "200-empty-object": (response("{}"), error),
     "200-html": (response("<html>hello</html>", content_type="text/html"), error),
-    "200-nan": (response('{"answer": NaN, "event": "message"}'), lambda o: [] if o.error else judge_blocking(o, o.result)),
+    "200-nan": (
+        response('{"answer": NaN, "event": "message"}'),
+        lambda o: [] if o.error else judge_blocking(o, o.result),
+    ),
     "200-text-plain-json": (response(CHAT_BLOCKING_BODY, content_type="text/plain"), maybe),
-    "200-json-charset-utf-16": (response(CHAT_BLOCKING_BODY, content_type="application/json; charset=utf-16"), maybe),
-    "200-json-charset-rot13": (response(CHAT_BLOCKING_BODY, content_type="application/json; charset=rot13"), maybe),
+    "200-json-charset-utf-16": (
+        response(CHAT_BLOCKING_BODY, content_type="application/json; charset=utf-16"),
+        maybe,
+    ),
+    "200-json-charset-rot13": (
+        response(CHAT_BLOCKING_BODY, content_type="application/json; charset=rot13"),
+        maybe,
+    ),
     "200-event-stream-for-blocking": (head() + block(ANSWER), maybe),
     "gzip": (response(GZ, extra=("Content-Encoding: gzip",)), whole),
     "gzip-garbage": (response(b"not gzip at all", extra=("Content-Encoding: gzip",)), not_a_cut),
@@ -148,31 +185,57 @@ BLOCKING: dict[str, tuple[bytes, Judge]] = {
     "unknown-encoding": (response(CHAT_BLOCKING_BODY, extra=("Content-Encoding: x-nonsense",)), maybe),
     "length-too-long": (response(CHAT_BLOCKING_BODY)[:-10], error),
     "length-too-short": (
-        response(CHAT_BLOCKING_BODY).replace(f"Content-Length: {len(CHAT_BLOCKING_BODY)}".encode(), b"Content-Length: 100"),
+        response(CHAT_BLOCKING_BODY).replace(
+            f"Content-Length: {len(CHAT_BLOCKING_BODY)}".encode(), b"Content-Length: 100"
+        ),
         error,
     ),
     "length-twice-different": (response(CHAT_BLOCKING_BODY, extra=("Content-Length: 3",)), error),
     "length-not-a-number": (
-        response(CHAT_BLOCKING_BODY).replace(f"Content-Length: {len(CHAT_BLOCKING_BODY)}".encode(), b"Content-Length: ten"),
+        response(CHAT_BLOCKING_BODY).replace(
+            f"Content-Length: {len(CHAT_BLOCKING_BODY)}".encode(), b"Content-Length: ten"
+        ),
         error,
     ),
-    "chunked-1-byte": (response(_chunked(CHAT_BLOCKING_BODY, 1), length=False, extra=("Transfer-Encoding: chunked",)), whole),
+    "chunked-1-byte": (
+        response(_chunked(CHAT_BLOCKING_BODY, 1), length=False, extra=("Transfer-Encoding: chunked",)),
+        whole,
+    ),
     "chunked-extensions-upper-hex": (
-        response(_chunked(CHAT_BLOCKING_BODY, 255, ext=";foo=bar", upper=True), length=False, extra=("Transfer-Encoding: chunked",)),
+        response(
+            _chunked(CHAT_BLOCKING_BODY, 255, ext=";foo=bar", upper=True),
+            length=False,
+            extra=("Transfer-Encoding: chunked",),
+        ),
         whole,
     ),
     "chunked-trailer": (
-        response(_chunked(CHAT_BLOCKING_BODY, 100, end=b"0\r\nX-Trailer: 1\r\n\r\n"), length=False, extra=("Transfer-Encoding: chunked",)),
+        response(
+            _chunked(CHAT_BLOCKING_BODY, 100, end=b"0\r\nX-Trailer: 1\r\n\r\n"),
+            length=False,
+            extra=("Transfer-Encoding: chunked",),
+        ),
         whole,
     ),
-    "chunked-bad-size": (response(b"zz\r\nabc\r\n0\r\n\r\n", length=False, extra=("Transfer-Encoding: chunked",)), error),
+    "chunked-bad-size": (
+        response(b"zz\r\nabc\r\n0\r\n\r\n", length=False, extra=("Transfer-Encoding: chunked",)),
+        error,
+    ),
     "chunked-no-last-chunk": (
-        response(_chunked(CHAT_BLOCKING_BODY, 100, end=b""), length=False, extra=("Transfer-Encoding: chunked",)),
+        response(
+            _chunked(CHAT_BLOCKING_BODY, 100, end=b""), length=False, extra=("Transfer-Encoding: chunked",)
+        ),
         maybe,
     ),
-    "chunked-and-length": (response(_chunked(CHAT_BLOCKING_BODY, 100), extra=("Transfer-Encoding: chunked",)), maybe),
+    "chunked-and-length": (
+        response(_chunked(CHAT_BLOCKING_BODY, 100), extra=("Transfer-Encoding: chunked",)),
+        maybe,
+    ),
     "chunked-empty": (response(b"0\r\n\r\n", length=False, extra=("Transfer-Encoding: chunked",)), error),
-    "http-1.0-close-delimited": (response(CHAT_BLOCKING_BODY, length=False).replace(b"HTTP/1.1", b"HTTP/1.0", 1), whole),
+    "http-1.0-close-delimited": (
+        response(CHAT_BLOCKING_BODY, length=False).replace(b"HTTP/1.1", b"HTTP/1.0", 1),
+        whole,
+    ),
     "status-line-garbage": (b"HTTP/1.1 abc\r\n\r\n" + CHAT_BLOCKING_BODY, error),
     "status-999": (response(CHAT_BLOCKING_BODY, "999 Whatever"), error),
     "not-http": (b"SSH-2.0-OpenSSH_9.6\r\n", error),
@@ -190,10 +253,21 @@ STREAMED: dict[str, tuple[bytes, Judge]] = {
     "empty-200": (head(), error),
     "empty-200-length-0": (head("text/event-stream", "Content-Length: 0"), error),
     "204": (_raw("204 No Content"), error),
-    "301-location": (_raw("301 Moved Permanently", f"Location: {LOCATION}", "Content-Length: 0"), names(LOCATION)),
+    "301-location": (
+        _raw("301 Moved Permanently", f"Location: {LOCATION}", "Content-Length: 0"),
+        names(LOCATION),
+    ),
     "304": (_raw("304 Not Modified"), error),
     "500-deep-json": (response(DEEP, "500 INTERNAL SERVER ERROR"), api(500)),
-    "500-deep-json-as-stream": (_raw("500 INTERNAL SERVER ERROR", "Content-Type: text/event-stream", "Connection: close", body=block(DEEP)), api(500)),
+    "500-deep-json-as-stream": (
+        _raw(
+            "500 INTERNAL SERVER ERROR",
+            "Content-Type: text/event-stream",
+            "Connection: close",
+            body=block(DEEP),
+        ),
+        api(500),
+    ),
     "200-json-not-a-stream": (response(CHAT_BLOCKING_BODY), error),
     "200-no-content-type": (response(SSE, content_type=None), error),
     "200-html": (response("<html>proxy says hi</html>", content_type="text/html"), error),
@@ -201,25 +275,45 @@ STREAMED: dict[str, tuple[bytes, Judge]] = {
     "content-type-twice": (head("text/event-stream", "Content-Type: application/json") + SSE, some_events),
     "gzip": (head("text/event-stream", "Content-Encoding: gzip") + SSE_GZ, events(SSE)),
     "gzip-garbage": (head("text/event-stream", "Content-Encoding: gzip") + b"not gzip" * 10, not_a_cut),
-    "gzip-garbage-after-events": (head("text/event-stream", "Content-Encoding: gzip") + SSE_GZ[:-30] + b"\xff" * 40, some_events),
-    "gzip-truncated": (head("text/event-stream", "Content-Encoding: gzip") + SSE_GZ[: len(SSE_GZ) // 2], some_events),
+    "gzip-garbage-after-events": (
+        head("text/event-stream", "Content-Encoding: gzip") + SSE_GZ[:-30] + b"\xff" * 40,
+        some_events,
+    ),
+    "gzip-truncated": (
+        head("text/event-stream", "Content-Encoding: gzip") + SSE_GZ[: len(SSE_GZ) // 2],
+        some_events,
+    ),
     "deflate-garbage": (head("text/event-stream", "Content-Encoding: deflate") + b"\x00garbage", not_a_cut),
-    "chunked-1-byte": (head("text/event-stream", "Transfer-Encoding: chunked") + _chunked(SSE, 1), events(SSE)),
+    "chunked-1-byte": (
+        head("text/event-stream", "Transfer-Encoding: chunked") + _chunked(SSE, 1),
+        events(SSE),
+    ),
     "chunked-extensions-upper-hex": (
         head("text/event-stream", "Transfer-Encoding: chunked") + _chunked(SSE, 30, ext=";a=b", upper=True),
         events(SSE),
     ),
-    "chunked-no-last-chunk": (head("text/event-stream", "Transfer-Encoding: chunked") + _chunked(SSE, 64, end=b""), events(SSE)),
+    "chunked-no-last-chunk": (
+        head("text/event-stream", "Transfer-Encoding: chunked") + _chunked(SSE, 64, end=b""),
+        events(SSE),
+    ),
     "chunked-bad-size-after-events": (
-        head("text/event-stream", "Transfer-Encoding: chunked") + _chunked(block(S) + block(T), 50, end=b"") + b"zz\r\nxx\r\n",
+        head("text/event-stream", "Transfer-Encoding: chunked")
+        + _chunked(block(S) + block(T), 50, end=b"")
+        + b"zz\r\nxx\r\n",
         events(block(S) + block(T)),
     ),
     "chunked-cut-in-size-line": (
         head("text/event-stream", "Transfer-Encoding: chunked") + _chunked(block(S), 500, end=b"") + b"1",
         events(block(S)),
     ),
-    "length-shorter-than-body": (head("text/event-stream", f"Content-Length: {len(SSE) - 5}") + SSE, events(SSE[:-5])),
-    "length-longer-than-body": (head("text/event-stream", f"Content-Length: {len(SSE) + 50}") + SSE, events(SSE)),
+    "length-shorter-than-body": (
+        head("text/event-stream", f"Content-Length: {len(SSE) - 5}") + SSE,
+        events(SSE[:-5]),
+    ),
+    "length-longer-than-body": (
+        head("text/event-stream", f"Content-Length: {len(SSE) + 50}") + SSE,
+        events(SSE),
+    ),
     "http-1.0": (head().replace(b"HTTP/1.1", b"HTTP/1.0", 1) + SSE, events(SSE)),
     "status-line-garbage": (b"HTTP/1.1 abc\r\n\r\n" + SSE, error),
     "not-http": (b"SSH-2.0-OpenSSH_9.6\r\n", error),

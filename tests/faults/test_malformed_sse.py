@@ -26,20 +26,32 @@ CASES: dict[str, tuple[str, bytes]] = {
     "event-true": ("text/event-stream", block(S) + block('{"event":true}') + block(F)),
     # 2. deep nesting: as the event, and inside one
     "deep-array-event": ("text/event-stream", block(S) + block(DEEP) + block(F)),
-    "deep-inside-event": ("text/event-stream", block(S) + block('{"event":"x","data":' + DEEP + "}") + block(F)),
+    "deep-inside-event": (
+        "text/event-stream",
+        block(S) + block('{"event":"x","data":' + DEEP + "}") + block(F),
+    ),
     "deeper-array-event": ("text/event-stream", block(S) + block(DEEPER) + block(F)),
-    "deep-object-event": ("text/event-stream", block(S) + block('{"a":' * 1000 + "1" + "}" * 1000) + block(F)),
+    "deep-object-event": (
+        "text/event-stream",
+        block(S) + block('{"a":' * 1000 + "1" + "}" * 1000) + block(F),
+    ),
     # other data that is not an event object
     "not-json": ("text/event-stream", block(S) + block("{nope") + block(F)),
     "json-string": ("text/event-stream", block(S) + block('"workflow_finished"') + block(F)),
     "json-array": ("text/event-stream", block(S) + block('[{"event":"workflow_finished"}]') + block(F)),
     # 4. values that are legal JSON but awkward to print
-    "lone-surrogate": ("text/event-stream", block(S) + block('{"event":"text_chunk","data":{"text":"\\ud800"}}') + block(F)),
+    "lone-surrogate": (
+        "text/event-stream",
+        block(S) + block('{"event":"text_chunk","data":{"text":"\\ud800"}}') + block(F),
+    ),
     "nan-and-infinity": (
         "text/event-stream",
         block(S) + block('{"event":"text_chunk","data":{"n":NaN,"i":-Infinity,"j":Infinity}}') + block(F),
     ),
-    "control-and-c1": ("text/event-stream", block(S) + block('{"event":"text_chunk","data":{"text":"\\u001b[31m\\u009b"}}') + block(F)),
+    "control-and-c1": (
+        "text/event-stream",
+        block(S) + block('{"event":"text_chunk","data":{"text":"\\u001b[31m\\u009b"}}') + block(F),
+    ),
     # 5. blocks without data are ignored
     "retry-alone": ("text/event-stream", block(S) + b"retry: 3000\n\n" + block(T) + block(F)),
     "id-alone": ("text/event-stream", block(S) + b"id: 7\n\n" + block(T) + block(F)),
@@ -64,13 +76,34 @@ CASES: dict[str, tuple[str, bytes]] = {
         block(S) + b'data: {"event":"text_chunk",\ndata: "data":{"text":"x"}}\n\n' + block(F),
     ),
     "event-type-message": ("text/event-stream", block(S) + b"event: message\n" + block(T) + block(F)),
-    "big-event": ("text/event-stream", block(S) + block({"event": "text_chunk", "data": {"text": "x" * 1_000_000}}) + block(F)),
-    "error-event-ends": ("text/event-stream", block(S) + block({"event": "error", "status": 500, "code": "x", "message": "boom"})),
-    "invalid-utf8": ("text/event-stream", block(S) + b'data: {"event":"text_chunk","data":{"text":"\xff\xfe"}}\n\n' + block(F)),
+    "big-event": (
+        "text/event-stream",
+        block(S) + block({"event": "text_chunk", "data": {"text": "x" * 1_000_000}}) + block(F),
+    ),
+    "error-event-ends": (
+        "text/event-stream",
+        block(S) + block({"event": "error", "status": 500, "code": "x", "message": "boom"}),
+    ),
+    "invalid-utf8": (
+        "text/event-stream",
+        block(S) + b'data: {"event":"text_chunk","data":{"text":"\xff\xfe"}}\n\n' + block(F),
+    ),
 }
 
 #: 3. charset labels: SSE is UTF-8 whatever the label says (latin-1 must not give mojibake)
-for _label in ("utf-16", "utf-32", "idna", "hex", "base64", "rot13", "punycode", "latin-1", "ascii", "no-such-codec", ""):
+for _label in (
+    "utf-16",
+    "utf-32",
+    "idna",
+    "hex",
+    "base64",
+    "rot13",
+    "punycode",
+    "latin-1",
+    "ascii",
+    "no-such-codec",
+    "",
+):
     CASES[f"charset-{_label or 'empty'}"] = (f"text/event-stream; charset={_label}", WHOLE)
 
 

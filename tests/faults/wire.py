@@ -41,10 +41,7 @@ def _capture(name: str) -> tuple[str, dict[str, str], bytes]:
 
 def _sse_head(content_type: str = "text/event-stream; charset=utf-8") -> bytes:
     return (
-        "HTTP/1.1 200 OK\r\n"
-        f"Content-Type: {content_type}\r\n"
-        "X-Version: 1.14.2\r\n"
-        "Connection: close\r\n\r\n"
+        f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nX-Version: 1.14.2\r\nConnection: close\r\n\r\n"
     ).encode("latin-1")
 
 
