@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import difytui
 from difytui.cli import main
 
 from .harness import KEYS
@@ -20,7 +21,8 @@ from .test_http import BLOCKING, STREAMED
 from .test_malformed_sse import CASES
 from .wire import CHATFLOW, WORKFLOW, Reading, Stream, canon, expected, head, strict_json, terminals
 
-ROOT = Path(__file__).resolve().parents[2]
+#: The difytui this test imported (the subprocess must run the same one).
+ROOT = Path(difytui.__file__).resolve().parents[1]
 
 
 def _argv(app: str, blocking: bool = False) -> list[str]:
@@ -185,7 +187,7 @@ def test_cli_streamed_http(capsys, monkeypatch, server, name):
 
 
 @pytest.mark.parametrize("name", ["lone-surrogate", "nan-and-infinity", "utf8-bom"])
-def test_cli_process_prints_strict_json_without_traceback(server, name):
+def test_cli_process_prints_strict_json_without_traceback(server, name, tmp_path):
     """The real command in its own process, output to a pipe (as scripts read it)."""
     content_type, body = CASES[name]
     server.serve(head(content_type) + body)
@@ -198,7 +200,12 @@ def test_cli_process_prints_strict_json_without_traceback(server, name):
     )
     env.pop("PYTHONIOENCODING", None)
     done = subprocess.run(
-        [sys.executable, "-m", "difytui", *_argv("wf")], env=env, capture_output=True, timeout=60, check=False
+        [sys.executable, "-m", "difytui", *_argv("wf")],
+        env=env,
+        cwd=tmp_path,  # `python -m` puts the working directory first on sys.path
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
     err = done.stderr.decode("utf-8", "replace")
     try:

@@ -12,7 +12,7 @@ from .server import response
 from .wire import CHAT_BLOCKING_BODY, STREAMS, expected, json_body
 
 CI_CASES = 200
-FULL_CASES = 5000
+FULL_CASES = 2000
 
 
 def corruptions(wire: bytes, count: int, seed: str) -> list[tuple[int, int]]:
