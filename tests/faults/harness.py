@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from difytui.client import AsyncDify, Dify
+from difytui.client import AsyncDify, Dify, ResponseMode
 from difytui.errors import DifyError
 
 from .server import FaultServer
@@ -39,8 +39,8 @@ def _short(error: BaseException) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
-def _invoke(client: Dify | AsyncDify, app: str, response_mode: str) -> Any:
-    if MODES[app] in ("workflow",):
+def _invoke(client: Dify | AsyncDify, app: str, response_mode: ResponseMode) -> Any:
+    if MODES[app] == "workflow":
         return client.app.workflow.invoke(app, {}, response_mode)
     return client.app.chat.invoke(app, "hi", {}, response_mode)
 
@@ -61,11 +61,12 @@ class Runner:
             self.client = AsyncDify(**kwargs)
 
     def close(self) -> None:
-        if self.loop is None:
-            self.client.close()  # type: ignore[union-attr]
-        else:
-            self.loop.run_until_complete(self.client.close())  # type: ignore[misc]
+        if isinstance(self.client, AsyncDify):
+            assert self.loop is not None
+            self.loop.run_until_complete(self.client.close())
             self.loop.close()
+        else:
+            self.client.close()
 
     def stream(self, app: str, *, gate_after: int | None = None) -> Outcome:
         """Run ``app`` streaming; with ``gate_after``, open the server's gate once that many events

@@ -49,7 +49,9 @@ def run_cli(capsys, argv: list[str]) -> tuple[int | str, list[str], str]:
 
 def _succeeded(reading: Reading) -> bool:
     last = reading.events[-1] if reading.events else {}
-    data = last.get("data") if isinstance(last.get("data"), dict) else {}
+    data = last.get("data")
+    if not isinstance(data, dict):
+        data = {}
     return (
         reading.terminal and last.get("event") != "error" and data.get("status") not in ("failed", "stopped")
     )

@@ -102,7 +102,7 @@ def sse_blocks(text: str) -> list[tuple[str, str]]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines.pop()  # the part after the last line end never completed
     blocks: list[tuple[str, str]] = []
-    event, data = "", []
+    event, data = "", list[str]()
     for line in lines:
         if not line:
             if data:
