@@ -112,7 +112,8 @@ class FaultServer:
     def __init__(self) -> None:
         self._routes = _Routes()
         self.requests: list[Request] = []
-        #: things the server noticed: ("hung-up", "stall"|"repeat"|"drip"), ("capped", …), ("reset", …)
+        #: what the server noticed: ("hung-up", "stall"|"repeat"|"drip after N of M bytes"),
+        #: ("capped", …) when a client never hung up, ("reset", …)
         self.notes: list[tuple[str, str]] = []
         self._loop = asyncio.new_event_loop()
         self._gate = asyncio.Event()
@@ -227,6 +228,7 @@ class FaultServer:
                 writer.write(action.data)
                 await writer.drain()
             elif isinstance(action, Drip):
+                i = 0
                 try:
                     for i in range(len(action.data)):
                         writer.write(action.data[i : i + 1])
@@ -234,7 +236,7 @@ class FaultServer:
                         if action.interval:
                             await asyncio.sleep(action.interval)
                 except ConnectionError:
-                    self._record(self.notes, ("hung-up", "drip"))
+                    self._record(self.notes, ("hung-up", f"drip after {i} of {len(action.data)} bytes"))
                     return None
             elif isinstance(action, Repeat):
                 await self._until_hangup(reader, "repeat", _repeat(writer, action.data, action.interval))

@@ -5,6 +5,7 @@ what arrived is known exactly."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -17,9 +18,11 @@ from .wire import CHAT_BLOCKING_BODY, CHATFLOW, F, S, T, block, expected, head
 
 SSE = block(S) + block(T) + block(F)
 ANSWER_WIRE = response(CHAT_BLOCKING_BODY)
+HEAD = ANSWER_WIRE[: len(ANSWER_WIRE) - len(CHAT_BLOCKING_BODY)]
 HALF_ANSWER = ANSWER_WIRE[: len(ANSWER_WIRE) - len(CHAT_BLOCKING_BODY) // 2]
-#: The overall run deadline given to the clients that meet never-ending answers (seconds).
-DEADLINE = 0.5
+#: The overall run deadline given to the clients that meet never-ending answers (seconds): far
+#: above the time the server takes to send the first event, even on a loaded machine.
+DEADLINE = 1.0
 
 
 def timed_out(outcome) -> list[str]:
@@ -76,8 +79,6 @@ def test_dripped_stream_delivers_every_event(runner):
 
 def test_dripped_blocking_answer_arrives_whole(runner):
     runner.server.serve(Drip(ANSWER_WIRE))
-    import json
-
     assert not judge_blocking(runner.blocking("chat"), json.loads(CHAT_BLOCKING_BODY))
 
 
@@ -111,16 +112,31 @@ def test_never_ending_stream_meets_the_deadline_and_is_stopped(deadline_runner, 
     assert server.wait(lambda: any(note[0] == "hung-up" for note in server.notes)), server.notes
 
 
-def test_dripping_blocking_answer_meets_the_deadline(deadline_runner):
-    deadline_runner.server.serve(Drip(ANSWER_WIRE, 0.05))  # ~45 s of answer
-    outcome = deadline_runner.blocking("chat")
-    assert not judge_error(outcome), outcome.describe()
+@pytest.mark.parametrize("call", ["blocking", "streaming"])
+def test_a_dripping_head_meets_the_deadline(deadline_runner, call):
+    """A byte every 0.1 s: the head alone takes 9 s, so the deadline (1 s) passes while it drips;
+    the client must hang up then, not once the head is complete (each byte resets a read timeout)."""
+    server = deadline_runner.server
+    wire, head_size = (ANSWER_WIRE, len(HEAD)) if call == "blocking" else (head() + SSE, len(head()))
+    server.serve(Drip(wire, 0.1))
+    outcome = deadline_runner.blocking("chat") if call == "blocking" else deadline_runner.stream("wf")
+    assert not judge_error(outcome, events=[]), outcome.describe()
+    assert server.wait(lambda: any(note[0] == "hung-up" for note in server.notes)), server.notes
+    sent = int(next(note[1] for note in server.notes if note[0] == "hung-up").split()[2])
+    assert sent < head_size, f"read {sent} bytes (the head is {head_size}) after the deadline"
 
 
-def test_a_run_inside_the_deadline_is_untouched(deadline_runner):
-    problems = run_streamed(deadline_runner, "wf", [head(), SSE], SSE)
-    assert not problems, problems
-    assert not deadline_runner.server.stops()
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_run_inside_the_deadline_is_untouched(server, kind):
+    roomy = Runner(kind, server, timeout=10.0, deadline=60.0)
+    try:
+        problems = run_streamed(roomy, "wf", [head(), SSE], SSE)
+        assert not problems, problems
+        server.serve(Drip(ANSWER_WIRE))
+        assert not judge_blocking(roomy.blocking("chat"), json.loads(CHAT_BLOCKING_BODY))
+        assert not server.stops()
+    finally:
+        roomy.close()
 
 
 # -- resets ----------------------------------------------------------------------------------------
@@ -166,8 +182,6 @@ def test_a_kept_alive_connection_the_server_dropped_does_not_fail_the_next_run(s
     fresh = Runner(kind, server, timeout=10.0)
     try:
         server.serve(response(CHAT_BLOCKING_BODY, close=False), KeepAlive(reset_next=True))
-        import json
-
         answer = json.loads(CHAT_BLOCKING_BODY)
         assert not judge_blocking(fresh.blocking("chat"), answer)
         if second == "blocking":
