@@ -23,6 +23,8 @@ _EXPORTS = {
     "DifyAPIError": "difytui.errors",
     "DifyConnectionError": "difytui.errors",
     "DifyProtocolError": "difytui.errors",
+    "DifyDeadlineError": "difytui.errors",
+    "RunInterrupted": "difytui.errors",
     "AppNotFoundError": "difytui.errors",
     "ConfigError": "difytui.errors",
 }
@@ -35,8 +37,10 @@ __all__ = [
     "Dify",
     "DifyAPIError",
     "DifyConnectionError",
+    "DifyDeadlineError",
     "DifyError",
     "DifyProtocolError",
+    "RunInterrupted",
 ]
 
 if TYPE_CHECKING:
@@ -46,8 +50,10 @@ if TYPE_CHECKING:
         ConfigError,
         DifyAPIError,
         DifyConnectionError,
+        DifyDeadlineError,
         DifyError,
         DifyProtocolError,
+        RunInterrupted,
     )
     from difytui.models import AppInfo
 
