@@ -278,3 +278,46 @@ def test_a_content_type_that_only_mentions_event_stream_is_named_as_such(client,
     assert events == [] and isinstance(error, DifyProtocolError)
     assert "without an event stream" in str(error) and "cut" not in str(error)
 
+
+# -- 4. the CLI: every stdout line strict JSON, no traceback --------------------------------------------
+
+
+def _strict(line: str):
+    def refuse(token: str):
+        raise ValueError(f"{token} is not JSON")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_cli_prints_strict_json_for_lone_surrogates_and_non_finite_numbers(server, monkeypatch, capsys):
+    from difytui.cli import main
+
+    monkeypatch.setenv("DIFY_BASE_URL", server.base_url)
+    monkeypatch.setenv("DIFY_API_KEY", "app-hostile")
+    monkeypatch.setenv("DIFY_APP_ID", "a")
+    odd = (
+        b'data: {"event":"text_chunk","task_id":"t-1","data":{"text":"a\\ud800b","n":NaN}}\n\n'
+        b'data: {"event":"text_chunk","task_id":"t-1","data":{"text":"\\udfff","m":-Infinity}}\n\n'
+    )
+    server.serve(head() + sse(S) + odd + sse(F))
+    code = main(["invoke", "a"])
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert code == 0, err
+    printed = [_strict(line) for line in lines]  # raises on NaN, -Infinity or invalid JSON
+    names = ["workflow_started", "text_chunk", "text_chunk", "workflow_finished"]
+    assert [event["event"] for event in printed] == names
+    assert printed[1]["data"] == {"text": "a\ud800b", "n": None}
+    assert printed[2]["data"] == {"text": "\udfff", "m": None}
+    assert err.count("NaN or Infinity") == 1 and "Traceback" not in err
+
+
+def test_cli_output_falls_back_to_ascii_escapes_when_stdout_cannot_encode(monkeypatch):
+    import io
+
+    from difytui.cli import _emit
+
+    raw = io.BytesIO()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(raw, encoding="ascii"))
+    _emit({"answer": "café ☕"})
+    assert json.loads(raw.getvalue().decode("ascii")) == {"answer": "café ☕"}
