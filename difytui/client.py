@@ -17,9 +17,9 @@ import math
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import httpx
 
@@ -936,7 +936,10 @@ class AsyncEventStream:
         url = str(response.request.url)
         parser = SSEParser()
         terminals = self._terminals
-        body = response.aiter_bytes() if self._deadline is None else self._until(response, self._deadline)
+        if self._deadline is None:
+            body = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+        else:
+            body = self._until(response, self._deadline)
         chunks = _then_end(body)
         try:
             async for chunk in chunks:
@@ -950,6 +953,7 @@ class AsyncEventStream:
         except httpx.HTTPError as exc:
             raise connection_error(exc, url, streaming=True) from None
         finally:
+            await chunks.aclose()
             await response.aclose()
         if self._expired:
             task_id = self.task_id
@@ -957,9 +961,9 @@ class AsyncEventStream:
             raise DifyDeadlineError(self._client.deadline or 0.0, url, task_id, stopped)
         raise stream_ended_early(url)
 
-    async def _until(self, response: httpx.Response, deadline: float) -> AsyncIterator[bytes]:
+    async def _until(self, response: httpx.Response, deadline: float) -> AsyncGenerator[bytes, None]:
         """The body's chunks until the deadline (then ``_expired``), however slowly they come."""
-        chunks = response.aiter_bytes()
+        chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
         try:
             while True:
                 left = deadline - time.monotonic()
@@ -978,11 +982,14 @@ class AsyncEventStream:
             await chunks.aclose()
 
 
-async def _then_end(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes | None]:
+async def _then_end(chunks: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes | None, None]:
     """The chunks, then None for the end of the body (the SSE parser may hold a last line end)."""
-    async for chunk in chunks:
-        yield chunk
-    yield None
+    try:
+        async for chunk in chunks:
+            yield chunk
+        yield None
+    finally:
+        await chunks.aclose()
 
 
 async def _next(chunks: AsyncIterator[bytes]) -> bytes:

@@ -22,7 +22,7 @@ _WORKFLOW_DATA_KEYS = (
 )  # fmt: skip
 _PAUSE_KEYS = ("paused_nodes", "reasons")
 #: What a paused chatflow's blocking body says for metadata (no message_end was sent).
-_PAUSED_METADATA = {"annotation_reply": None, "retriever_resources": [], "usage": None}
+_PAUSED_METADATA: dict[str, Any] = {"annotation_reply": None, "retriever_resources": [], "usage": None}
 
 
 class Folder:
