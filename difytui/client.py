@@ -169,7 +169,12 @@ class _Core:
         return DifyDeadlineError(self.deadline or 0.0, url, None, False)
 
     def _request(
-        self, call: Call, token: str, upload: Any = None, deadline: float | None = None
+        self,
+        call: Call,
+        token: str,
+        upload: Any = None,
+        deadline: float | None = None,
+        trace: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> httpx.Request:
         """Build the httpx request for ``call``; ``upload`` is the opened file (or bytes) to send."""
         headers = {
@@ -182,6 +187,11 @@ class _Core:
         if call.method == "GET" and self._backend.sends_user:
             params.setdefault("user", self.user)
         timeouts = self._timeouts(call, deadline)
+        extensions: dict[str, Any] = {}
+        if timeouts is not None:
+            extensions["timeout"] = timeouts.as_dict()
+        if trace is not None:
+            extensions["trace"] = trace
         return httpx.Request(
             call.method,
             self.base_url + call.path,
@@ -190,7 +200,7 @@ class _Core:
             json=call.json,
             data=call.form if upload is not None else None,
             files={"file": (call.upload.name, upload)} if upload is not None else None,
-            extensions={"timeout": timeouts.as_dict()} if timeouts is not None else None,
+            extensions=extensions or None,
         )
 
     # -- flows: generators yielding Call/Sleep, receiving results ------------------------
@@ -564,17 +574,22 @@ class Dify(_Core):
         token = self._backend.token(call.app_id)
         url = self.base_url + call.path
         http = self._client_for(call)
+        head = _Watchdog(deadline) if deadline is not None else None  # until the head has arrived
+        trace = head.trace if head is not None else None
         try:
             if call.upload is not None:
                 with call.upload.open("rb") as handle:
-                    request = self._request(call, token, upload=handle, deadline=deadline)
+                    request = self._request(call, token, upload=handle, deadline=deadline, trace=trace)
                     response = http.send(request, stream=True)
             else:
-                response = http.send(self._request(call, token, deadline=deadline), stream=True)
+                response = http.send(self._request(call, token, deadline=deadline, trace=trace), stream=True)
         except OSError as exc:
             raise DifyError(f"cannot read {call.upload}: {exc.strerror or exc}") from None
         except httpx.HTTPError as exc:
             raise self._failure(exc, url, deadline) from None
+        finally:
+            if head is not None:
+                head.cancel()
         try:
             if _is_the_stream(call, response):
                 return response
@@ -591,7 +606,7 @@ class Dify(_Core):
         """The whole body; under a deadline, cut where it passes (a drip never trips a read timeout)."""
         if deadline is None:
             return response.read()
-        watchdog = _Watchdog(response, deadline)
+        watchdog = _Watchdog(deadline, response)
         try:
             body = response.read()
         except httpx.HTTPError:
@@ -636,14 +651,24 @@ def _given_up(exc: BaseException, task_id: str | None, stopped: bool) -> BaseExc
 
 class _Watchdog:
     """Ends a read blocked past the deadline: a timer thread shuts the socket down. A read timeout
-    cannot: httpx applies it to each read, so endless pings or a byte a second never trip it."""
+    cannot: httpx applies it to each read, so endless pings or a byte a second never trip it.
 
-    def __init__(self, response: httpx.Response, deadline: float) -> None:
+    Before the response exists (a head that drips), the socket is the one httpcore reports through
+    the request's ``trace`` extension when it connects: runs always go out on a new connection.
+    """
+
+    def __init__(self, deadline: float, response: httpx.Response | None = None) -> None:
         self.deadline = deadline
         self.fired = False
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire, (response,))
+        self._response = response
+        self._connected: Any = None
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
         self._timer.daemon = True
         self._timer.start()
+
+    def trace(self, name: str, info: dict[str, Any]) -> None:
+        if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self._connected = info.get("return_value")
 
     def due(self) -> bool:
         return self.fired or time.monotonic() >= self.deadline
@@ -651,9 +676,12 @@ class _Watchdog:
     def cancel(self) -> None:
         self._timer.cancel()
 
-    def _fire(self, response: httpx.Response) -> None:
+    def _fire(self) -> None:
         self.fired = True
-        stream = response.extensions.get("network_stream")
+        if self._response is not None:
+            stream = self._response.extensions.get("network_stream")
+        else:
+            stream = self._connected
         sock = stream.get_extra_info("socket") if stream is not None else None
         if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):
@@ -708,7 +736,7 @@ class EventStream:
         url = str(response.request.url)
         parser = SSEParser()
         terminals = self._terminals
-        watchdog = _Watchdog(response, self._deadline) if self._deadline is not None else None
+        watchdog = _Watchdog(self._deadline, response) if self._deadline is not None else None
         try:
             for chunk in itertools.chain(response.iter_bytes(), (None,)):  # None: the end
                 for data in parser.feed(chunk):
@@ -854,7 +882,13 @@ class AsyncDify(_Core):
         try:
             content = await asyncio.to_thread(call.upload.read_bytes) if call.upload is not None else None
             request = self._request(call, token, upload=content, deadline=deadline)
-            response = await self._client_for(call).send(request, stream=True)
+            sending = self._client_for(call).send(request, stream=True)
+            if deadline is None:
+                response = await sending
+            else:  # a head that drips never trips a read timeout
+                response = await asyncio.wait_for(sending, max(deadline - time.monotonic(), 0.0))
+        except asyncio.TimeoutError:
+            raise self._past_deadline(url) from None
         except OSError as exc:
             raise DifyError(f"cannot read {call.upload}: {exc.strerror or exc}") from None
         except httpx.HTTPError as exc:

@@ -59,6 +59,9 @@ class RawServer:
     def __init__(self, mode: str = "workflow") -> None:
         self.mode = mode
         self.requests: list[Seen] = []
+        #: bytes of a Drip sent before the client hung up (set when the server noticed)
+        self.hung_up_after: int | None = None
+        self.hung_up = threading.Event()
         self._scripts: deque[tuple] = deque()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._connections = 0
@@ -111,12 +114,16 @@ class RawServer:
                     self._play(conn, self._scripts.popleft() if self._scripts else (answer(b"{}", "404"),))
                     return
 
-    @staticmethod
-    def _play(conn: socket.socket, script: tuple) -> None:
+    def _play(self, conn: socket.socket, script: tuple) -> None:
         for part in script:
             if isinstance(part, Drip):
-                for byte in part.data:
-                    conn.sendall(bytes([byte]))
+                for sent, byte in enumerate(part.data):
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        self.hung_up_after = sent
+                        self.hung_up.set()
+                        raise
                     time.sleep(part.interval)
             elif isinstance(part, Repeat):
                 while True:  # until the client hangs up (sendall raises)

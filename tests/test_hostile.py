@@ -205,6 +205,14 @@ def test_a_dripping_blocking_answer_meets_the_deadline(client, server):
         blocking(client(deadline=DEADLINE))
 
 
+def test_a_dripping_head_is_cut_off_at_the_deadline_not_once_it_is_complete(client, server):
+    wire = head() + sse(S)
+    server.serve(Drip(wire, 0.05))  # the head alone takes ~3 s to arrive
+    events, error = stream(client(deadline=DEADLINE))
+    assert events == [] and isinstance(error, DifyDeadlineError)
+    assert server.hung_up.wait(30) and server.hung_up_after < len(head())
+
+
 def test_a_run_inside_the_deadline_is_untouched(client, server):
     server.serve(head() + STREAM)
     events, error = stream(client(deadline=30))
