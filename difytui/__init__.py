@@ -26,10 +26,12 @@ _EXPORTS = {
     "DifyDeadlineError": "difytui.errors",
     "RunInterrupted": "difytui.errors",
     "AppNotFoundError": "difytui.errors",
+    "AmbiguousAppError": "difytui.errors",
     "ConfigError": "difytui.errors",
 }
 
 __all__ = [
+    "AmbiguousAppError",
     "AppInfo",
     "AppNotFoundError",
     "AsyncDify",
@@ -46,6 +48,7 @@ __all__ = [
 if TYPE_CHECKING:
     from difytui.client import AsyncDify, Dify
     from difytui.errors import (
+        AmbiguousAppError,
         AppNotFoundError,
         ConfigError,
         DifyAPIError,

@@ -49,8 +49,10 @@ def styles_dir() -> Path:
 
 
 def workspace_key(workspace: Any) -> str:
-    """State-store key: conversations belong to one Dify user on one server."""
-    return f"{workspace.base_url}|{workspace.user}"
+    """State-store key (:func:`difytui.store.workspace_key`): the console and the CLI share rows."""
+    from difytui.store import workspace_key
+
+    return workspace_key(workspace)
 
 
 class DifyConsole(App[Any]):
