@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from difytui.cliutil import say as _say
-from difytui.errors import AppNotFoundError, ConfigError, DifyError
+from difytui.errors import (
+    AppNotFoundError,
+    ConfigError,
+    DifyDeadlineError,
+    DifyError,
+    DifyProtocolError,
+    RunInterrupted,
+)
 from difytui.text import article, printable
 
 
@@ -33,15 +41,33 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from difytui import paths
+#: Commands whose modules import httpx and tomlkit. Unless the command line names one (or asks for
+#: help, which lists them), the parser holds a bare stub for each, so the console, ``--version``,
+#: ``apps`` and ``invoke`` never pay for those imports. A stub is never what parses: its name is absent.
+_HEAVY_COMMANDS = ("login", "logout", "workspace")
 
+
+def _wants_all(argv: Sequence[str]) -> bool:
+    # "-h"/"--h…" also catches argparse's abbreviations of --help.
+    return any(arg in _HEAVY_COMMANDS or arg.startswith(("-h", "--h")) for arg in argv)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the command line, one with only what that line can use."""
+    full = argv is None or _wants_all(argv)
+    epilog = None
+    if full:  # the epilog shows only in --help; paths imports platformdirs
+        from difytui import paths
+
+        epilog = (
+            f"Config: --config PATH, else $DIFYTUI_CONFIG, else {paths.default_config_path()}. "
+            "State (conversations, last inputs): " + str(paths.state_db_path())
+        )
     parser = argparse.ArgumentParser(
         prog="difytui",
         description="A terminal console for the apps of a Dify workspace. "
         "With no command it opens the console; `apps` and `invoke` are for scripts.",
-        epilog=f"Config: --config PATH, else $DIFYTUI_CONFIG, else {paths.default_config_path()}. "
-        "State (conversations, last inputs): " + str(paths.state_db_path()),
+        epilog=epilog,
     )
     _global_options(parser, suppress=False)
     from difytui import __version__
@@ -81,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
     )
+    if not full:
+        for name in _HEAVY_COMMANDS:
+            commands.add_parser(name)
+        return parser
     from difytui import cli_account
 
     cli_account.add_parsers(commands, _global_options)
@@ -91,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     if args.command is None:
         from difytui.tui import run
 
@@ -125,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except DifyError as error:
         _say(f"difytui: {error}")
+        if error.stopped_task and not isinstance(error, DifyDeadlineError):  # a deadline says so itself
+            _say(f"difytui: stopped task {error.stopped_task} on the server")
         return EXIT_ERROR
     except KeyboardInterrupt:
         _say("difytui: interrupted")
@@ -138,14 +170,50 @@ def main(argv: list[str] | None = None) -> int:
 
 
 #: json.dumps escapes C0 controls but, with ensure_ascii=False, not DEL and the C1 range (which some
-#: terminals obey like ESC): escape those too, so server text cannot drive the terminal.
-_C1 = re.compile(r"[\x7f-\x9f]")
+#: terminals obey like ESC), nor lone surrogates (legal in JSON text, but no encoding can write them):
+#: escape those too, so server text cannot drive the terminal and every line can be written.
+_UNSAFE = re.compile(r"[\x7f-\x9f\ud800-\udfff]")
+_warned_non_finite = False
 
 
 def _emit(obj: Any, *, indent: int | None = None) -> None:
-    text = _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False, indent=indent))
-    sys.stdout.write(text + "\n")
+    """Write ``obj`` as strict JSON (RFC 8259) on stdout.
+
+    NaN and ±Infinity (Python's json reads them) are not JSON: they are written as ``null``, as
+    JavaScript's JSON.stringify does, with one warning on stderr.
+    """
+    global _warned_non_finite
+    try:
+        try:
+            text = _json_line(obj, indent)
+        except ValueError:
+            text = _json_line(_finite(obj), indent)
+            if not _warned_non_finite:
+                _warned_non_finite = True
+                _say("difytui: warning: the server sent NaN or Infinity, not JSON values: printed as null")
+        try:
+            sys.stdout.write(text + "\n")
+        except UnicodeEncodeError:  # stdout is not UTF-8 (PYTHONIOENCODING=ascii…): escape all non-ASCII
+            sys.stdout.write(_json_line(_finite(obj), indent, ascii_only=True) + "\n")
+    except RecursionError:
+        raise DifyProtocolError("the server sent JSON nested too deeply to print") from None
     sys.stdout.flush()
+
+
+def _json_line(obj: Any, indent: int | None, *, ascii_only: bool = False) -> str:
+    text = json.dumps(obj, ensure_ascii=ascii_only, indent=indent, allow_nan=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN and ±Infinity replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 # -- apps --------------------------------------------------------------------------------------
@@ -236,10 +304,19 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
         _say(f"difytui: {dropped}")
     wanted = [] if dropped else args.file
     files = [str(Path(p).expanduser()) if "://" not in p else p for p in wanted] or None
-    if interface == "chat":
-        call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
-    else:
-        call = getattr(dify.app, interface).invoke(args.app, inputs, mode_arg, files)
+    try:
+        if interface == "chat":
+            call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
+        else:
+            call = getattr(dify.app, interface).invoke(args.app, inputs, mode_arg, files)
+    except RunInterrupted as interrupt:  # Ctrl+C in --blocking: the library has stopped the run
+        if interrupt.stopped:
+            _say(f"difytui: interrupted; stopped task {interrupt.task_id}")
+        elif interrupt.task_id:
+            _say(f"difytui: interrupted; could not stop task {interrupt.task_id}")
+        else:
+            _say("difytui: interrupted before Dify named the task; it may still finish on the server")
+        return EXIT_INTERRUPTED
     recording = cli_inputs.Recording(memory, inputs)  # so that a follow-up can reuse the inputs
     if args.blocking:
         recording.seen(call)
@@ -250,13 +327,15 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
 
 
 def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
+    from difytui._http import task_id_of
+
     task_id = None
     warned = False
     last: dict = {}
     try:
         for event in events:
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
-            task_id = task_id or event.get("task_id")
+            task_id = task_id or task_id_of(event)
             last = event
             _emit(event)
             if not warned:
@@ -269,6 +348,14 @@ def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
             _say("difytui: interrupted before Dify named the task; it may still finish on the server")
         _stop(dify, args.app, task_id)
         return EXIT_INTERRUPTED
+    except DifyError as error:
+        # A read timeout, a cut, a bad event…: nobody will read the rest, so the run must not go on.
+        events.close()
+        _say(f"difytui: {error}")
+        if task_id and not error.stopped_task:
+            _say(f"difytui: stopping task {task_id} on the server")
+            _stop(dify, args.app, task_id)
+        return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (`| head -1`): nobody wants the rest, so stop the run quietly.
         events.close()
