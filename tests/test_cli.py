@@ -255,3 +255,37 @@ def test_a_missing_file_is_a_usage_error_before_any_run(capsys, config, sim):
     )
     assert code == 2 and "/no/x.png: no such file" in err
     assert not [r for r in sim.requests if r.path == "/v1/chat-messages"]
+
+
+def test_ctrl_c_during_a_blocking_run_stops_it_on_the_server_and_exits_130(capsys, config, sim, monkeypatch):
+    import signal
+
+    from difytui import fold
+
+    sim.token_delay = 0.05
+    real_add = fold.Folder.add
+
+    def add_then_interrupt(self, event):
+        real_add(self, event)
+        if self.task_id:  # Ctrl+C once Dify has named the task
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(fold.Folder, "add", add_then_interrupt)
+    argv = ("--config", config, "invoke", "report-builder", "-i", "topic=x", "--blocking")
+    code, out, err = run(capsys, *argv)
+    assert code == 130 and out == [], err
+    assert len(sim.stopped_tasks) == 1 and f"interrupted; stopped task {sim.stopped_tasks[0]}" in err
+
+
+def test_a_read_timeout_mid_stream_stops_the_run_before_exiting_1(capsys, tmp_path, sim):
+    path = tmp_path / "config.toml"
+    key = sim.apps_config()["support-bot"]
+    path.write_text(
+        f'[workspaces.t]\nbase_url = "{sim.base_url}"\ntimeout = 0.5\n[workspaces.t.apps.support-bot]\n'
+        f'api_key = "{key}"\n'
+    )
+    sim.token_delay = 3.0  # the first event comes at once, the next one after the read timeout
+    code, out, err = run(capsys, "--config", str(path), "invoke", "support-bot", "-q", "hi")
+    assert code == 1 and "timed out" in err and "Traceback" not in err
+    task_id = json.loads(out[0])["task_id"]
+    assert sim.stopped_tasks == [task_id] and f"stopping task {task_id}" in err
