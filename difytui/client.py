@@ -33,7 +33,7 @@ from difytui._http import (
     stream_ended_early,
     terminal_events,
 )
-from difytui.backends import AccountBackend, ServiceBackend
+from difytui.backends import AccountBackend, Backend, ServiceBackend
 from difytui.errors import DifyAPIError, DifyConnectionError, DifyError, DifyProtocolError
 from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
@@ -81,7 +81,7 @@ class _Core:
         self.base_url: str = workspace.base_url
         self.timeout = httpx.Timeout(connect=10.0, read=timeout or workspace.timeout, write=30.0, pool=10.0)
         self._info: dict[str, dict[str, Any]] = {}
-        self._backend: ServiceBackend | AccountBackend
+        self._backend: Backend
         if workspace.kind == "account":
             from difytui.secrets import Secret
 
