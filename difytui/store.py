@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from . import paths
 from .secrets import Secret
 
-__all__ = ["SCHEMA_VERSION", "Store"]
+__all__ = ["SCHEMA_VERSION", "Store", "workspace_key"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,6 +53,11 @@ _MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+def workspace_key(workspace: Any) -> str:
+    """The rows' workspace key: conversations belong to one Dify user on one server."""
+    return f"{workspace.base_url}|{workspace.user}"
 
 
 def _plain(value: Any) -> Any:

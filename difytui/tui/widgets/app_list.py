@@ -13,39 +13,11 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from difytui.models import INTERFACE_BY_MODE, MODE_LABELS
+from difytui.models import MODE_LABELS
+from difytui.tui.models import AppItem
 from difytui.tui.safe_text import one_line
 
 GROUPS = (("chat", "Chat"), ("workflow", "Workflow"), ("completion", "Completion"))
-
-
-@dataclass
-class AppItem:
-    """What the sidebar knows about an app (from the cache first, then from /info)."""
-
-    id: str
-    name: str
-    mode: str = ""
-    description: str = ""
-    error: str | None = None
-
-    @property
-    def interface(self) -> str | None:
-        return INTERFACE_BY_MODE.get(self.mode)
-
-    @classmethod
-    def from_any(cls, value: Any) -> AppItem:
-        get = value.get if isinstance(value, dict) else lambda k, d=None: getattr(value, k, d)
-        return cls(
-            id=str(get("id", "")),
-            name=str(get("name", "") or get("id", "")),
-            mode=str(get("mode", "") or ""),
-            description=str(get("description", "") or ""),
-            error=get("error", None),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "mode": self.mode, "description": self.description}
 
 
 BADGE_STYLES = {
