@@ -24,10 +24,12 @@ _EXPORTS = {
     "DifyConnectionError": "difytui.errors",
     "DifyProtocolError": "difytui.errors",
     "AppNotFoundError": "difytui.errors",
+    "AmbiguousAppError": "difytui.errors",
     "ConfigError": "difytui.errors",
 }
 
 __all__ = [
+    "AmbiguousAppError",
     "AppInfo",
     "AppNotFoundError",
     "AsyncDify",
@@ -42,6 +44,7 @@ __all__ = [
 if TYPE_CHECKING:
     from difytui.client import AsyncDify, Dify
     from difytui.errors import (
+        AmbiguousAppError,
         AppNotFoundError,
         ConfigError,
         DifyAPIError,

@@ -17,7 +17,7 @@ from typing import Any
 from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from difytui.cliutil import say as _say
 from difytui.errors import AppNotFoundError, ConfigError, DifyError
-from difytui.text import printable
+from difytui.text import article, printable
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "messages for humans go to stderr.",
     )
     _global_options(invoke, suppress=True)
-    invoke.add_argument("app", metavar="APP", help="app id (see `difytui apps`)")
+    invoke.add_argument("app", metavar="APP", help="app id, or a name only one app has (see `difytui apps`)")
     invoke.add_argument("--query", "-q", help="the message (chat apps)")
     invoke.add_argument(
         "--input",
@@ -71,7 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="an input variable (repeatable); typed by the app's form",
     )
     invoke.add_argument("--inputs-json", metavar="JSON", help="inputs as a JSON object")
-    invoke.add_argument("--conversation", "-c", metavar="ID", help="continue this conversation (chat apps)")
+    invoke.add_argument(
+        "--conversation",
+        "-c",
+        metavar="ID",
+        help="continue this conversation (chat apps); its recorded inputs are reused",
+    )
     invoke.add_argument("--blocking", action="store_true", help="wait and print the whole result")
     invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
@@ -177,9 +182,11 @@ def _apps(dify: Any, *, json_output: bool) -> int:
 
 
 def _invoke(dify: Any, args: argparse.Namespace) -> int:
-    from difytui.forms import FormError, coerce, parse_form, validate
+    from difytui import cli_inputs
+    from difytui.forms import FormError, parse_form, validate
     from difytui.models import INTERFACE_BY_MODE
 
+    args.app = dify.app.resolve(args.app)  # an id, or a name only one app has
     mode = str(dify.app.info(args.app).get("mode", ""))
     interface = INTERFACE_BY_MODE.get(mode)
     if interface is None:
@@ -189,59 +196,57 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
         _say(f"difytui: {args.app} is a chat app: give the message with --query")
         return EXIT_USAGE
     if interface != "chat" and (args.query or args.conversation):
-        _say(f"difytui: {args.app} is a {interface} app: it takes inputs, not --query/--conversation")
+        _say(f"difytui: {args.app} is {article(interface)} app: it takes inputs, not --query/--conversation")
         return EXIT_USAGE
 
-    fields = parse_form(dify.app.parameters(args.app))
+    parameters = dify.app.parameters(args.app)
+    fields = parse_form(parameters)
+    memory = cli_inputs.ConversationInputs(dify.workspace, args.app) if interface == "chat" else None
+    recorded = memory.recorded(args.conversation) if memory and args.conversation else None
     try:
-        inputs = _inputs(args, fields, coerce)
+        given = cli_inputs.given_inputs(fields, args.inputs_json, args.input, recorded)
     except (ValueError, FormError) as error:
         _say(f"difytui: {error}")
         return EXIT_USAGE
+    inputs = given.values
+    warning = cli_inputs.unknown_inputs_warning(args.app, parameters, given.named)
+    if warning:
+        _say(f"difytui: {warning}")
+    if given.reused:
+        _say(
+            f"difytui: using the inputs recorded for conversation {args.conversation}: "
+            f"{', '.join(given.reused)} (-i KEY=VALUE changes one)"
+        )
     problems = validate(fields, inputs)
     if problems:
         for message in problems.values():
             _say(f"difytui: input error: {message}")
+        missing = any(f.required and inputs.get(f.variable) is None for f in fields if f.variable in problems)
+        if args.conversation and recorded is None and missing:
+            _say(f"difytui: {cli_inputs.missing_inputs_hint(args.conversation)}")
         return EXIT_USAGE
 
     mode_arg = "blocking" if args.blocking else "streaming"
-    missing = [path for path in args.file if "://" not in path and not Path(path).expanduser().is_file()]
-    if missing:
-        _say(f"difytui: --file {missing[0]}: no such file")
+    missing_files = [p for p in args.file if "://" not in p and not Path(p).expanduser().is_file()]
+    if missing_files:
+        _say(f"difytui: --file {missing_files[0]}: no such file")
         return EXIT_USAGE
-    files = [str(Path(p).expanduser()) if "://" not in p else p for p in args.file] or None
+    dropped = cli_inputs.dropped_files_warning(args.app, parameters, mode, args.file)
+    if dropped:
+        _say(f"difytui: {dropped}")
+    wanted = [] if dropped else args.file
+    files = [str(Path(p).expanduser()) if "://" not in p else p for p in wanted] or None
     if interface == "chat":
         call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
     else:
         call = getattr(dify.app, interface).invoke(args.app, inputs, mode_arg, files)
+    recording = cli_inputs.Recording(memory, inputs)  # so that a follow-up can reuse the inputs
     if args.blocking:
+        recording.seen(call)
         _emit(call, indent=2)
         _warn_new_conversation(args.conversation, call.get("conversation_id"))
         return _report_result(call, args)
-    return _stream(dify, args, call)
-
-
-def _inputs(args: argparse.Namespace, fields: list, coerce: Any) -> dict[str, Any]:
-    """The form's defaults (as Dify's web form pre-fills them), then --inputs-json, then each --input."""
-    from difytui.forms import defaults
-
-    inputs: dict[str, Any] = defaults(fields)
-    if args.inputs_json:
-        try:
-            given = json.loads(args.inputs_json)
-        except ValueError as error:
-            raise ValueError(f"--inputs-json is not valid JSON: {error}") from None
-        if not isinstance(given, dict):
-            raise ValueError("--inputs-json must be a JSON object")
-        inputs.update(given)
-    raw: dict[str, str] = {}
-    for item in args.input:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--input takes KEY=VALUE, not {item!r}")
-        raw[key] = value
-    inputs.update(coerce(fields, raw))
-    return inputs
+    return _stream(dify, args, recording.watch(call))
 
 
 def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:

@@ -34,9 +34,17 @@ from difytui._http import (
     terminal_events,
 )
 from difytui.backends import AccountBackend, Backend, ServiceBackend
-from difytui.errors import DifyAPIError, DifyConnectionError, DifyError, DifyProtocolError
+from difytui.errors import (
+    AmbiguousAppError,
+    AppNotFoundError,
+    DifyAPIError,
+    DifyConnectionError,
+    DifyError,
+    DifyProtocolError,
+)
 from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
+from difytui.text import article
 
 ResponseMode = Literal["streaming", "blocking"]
 Flow = Generator[Any, Any, Any]
@@ -167,7 +175,7 @@ class _Core:
             raise DifyError(f"app {app_id!r} has mode {mode!r}, which difytui cannot invoke")
         if actual != interface:
             raise DifyError(
-                f"app {app_id!r} is a {MODE_LABELS.get(mode, mode)} app (mode {mode!r}): "
+                f"app {app_id!r} is {article(MODE_LABELS.get(mode, mode))} app (mode {mode!r}): "
                 f"use app.{actual}.invoke(), not app.{interface}.invoke()"
             )
         return info
@@ -193,6 +201,26 @@ class _Core:
                 )
             )
         return apps
+
+    def _resolve_flow(self, ref: str) -> Flow:
+        """The id of the app ``ref`` names: an app id, else a unique app name (exact, then ignoring case).
+
+        Names are looked up only when ``ref`` is no id, so an id costs what it always did (on an
+        account workspace the names come with the app list; with keys, from each app's /info).
+        """
+        try:
+            yield from self._backend.known_flow(self, ref)
+            return ref
+        except AppNotFoundError as error:
+            not_found = error
+        apps = [app for app in (yield from self._apps_flow()) if app.error is None]
+        for same in (lambda name: name == ref, lambda name: name.casefold() == ref.casefold()):
+            named = [app for app in apps if same(app.name)]
+            if len(named) == 1:
+                return named[0].id
+            if named:
+                raise AmbiguousAppError(ref, self.workspace.name, [(app.id, app.name) for app in named])
+        raise not_found
 
     def _upload_flow(self, app_id: str, path: Path) -> Flow:
         from difytui.forms import file_type_of
@@ -287,6 +315,12 @@ class AppAPI:
     def info(self, app_id: str):
         """The app's ``/info`` (name, description, tags, mode, author_name); cached per client."""
         return self._client._run_blocking(lambda: self._client._info_flow(app_id))
+
+    def resolve(self, app: str):
+        """The id of ``app``, given by id or by a name only one app of the workspace has.
+
+        Raises ``AppNotFoundError``, or its ``AmbiguousAppError`` that names every candidate."""
+        return self._client._run_blocking(lambda: self._client._resolve_flow(app))
 
     def parameters(self, app_id: str):
         """The app's ``/parameters``: opening statement, suggested questions, ``user_input_form``…"""

@@ -38,6 +38,22 @@ class AppNotFoundError(DifyError):
         super().__init__(f"app {app_id!r} is not in workspace {workspace!r} (it has: {have})")
 
 
+class AmbiguousAppError(AppNotFoundError):
+    """An app name that several apps of the workspace have: no single app goes by it.
+
+    ``candidates`` are ``(app id, name)`` pairs; the message names each, so the id can be used.
+    """
+
+    def __init__(self, name: str, workspace: str, candidates: list[tuple[str, str]]) -> None:
+        self.app_id = name
+        self.workspace = workspace
+        self.known = [app_id for app_id, _ in candidates]
+        self.candidates = list(candidates)
+        listed = ", ".join(f"{app_id} ({app_name})" for app_id, app_name in candidates)
+        message = f"{len(candidates)} apps in workspace {workspace!r} are named {name!r}: {listed}"
+        DifyError.__init__(self, message + "; give the app id")
+
+
 class DifyAPIError(DifyError):
     """Dify answered with an error status (or an unreadable body).
 

@@ -53,6 +53,7 @@ class AppList(Vertical):
         super().__init__(**kwargs)
         self.apps: dict[str, AppItem] = {a.id: a for a in apps}
         self.order: list[str] = [a.id for a in apps]
+        self._needle = ""  # the filter the list was last built for
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter apps", id="app-filter", compact=True)
@@ -81,6 +82,19 @@ class AppList(Vertical):
         hay = f"{item.id} {item.name} {item.mode} {badge(item.mode)} {item.description}".lower()
         return all(word in hay for word in needle.split())
 
+    @staticmethod
+    def _rank(item: AppItem, needle: str) -> int:
+        """How well ``item`` answers the filter: 0 its id or name is it, 1 starts with it, 2 contains
+        it, 3 only the other words match (mode, description), so Enter opens the closest app."""
+        keys = (item.id.lower(), item.name.lower())
+        if needle in keys:
+            return 0
+        if any(key.startswith(needle) for key in keys):
+            return 1
+        if any(needle in key for key in keys):
+            return 2
+        return 3
+
     def _prompt(self, item: AppItem) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(one_line(item.name) or item.id)
@@ -102,19 +116,30 @@ class AppList(Vertical):
             item = self.apps[app_id]
             if self._matches(item, needle):
                 groups.get(item.interface or "other", groups["other"]).append(item)
+        best: tuple[int, str] | None = None
         for key, title in (*GROUPS, ("other", "Unavailable")):
             members = groups[key]
             if not members:
                 continue
+            if needle:  # closest matches first within the group (sorted() keeps the order of ties)
+                members = sorted(members, key=lambda item: self._rank(item, needle))
+                rank = self._rank(members[0], needle)
+                if best is None or rank < best[0]:
+                    best = (rank, members[0].id)
             items.append(Option(Text(title, style="bold"), id=f"group:{key}", disabled=True))
             items.extend(Option(self._prompt(item), id=item.id) for item in members)
         options.clear_options()
         options.add_options(items)
         if not any(not o.disabled for o in items):
             options.add_option(Option(Text("no app matches", style="italic"), disabled=True))
+            self._needle = needle
             return
-        ids = [o.id for o in items if not o.disabled]
-        target = highlighted if highlighted in ids else ids[0]
+        ids = [o.id for o in items if not o.disabled and o.id is not None]
+        if best is not None and needle != self._needle:
+            target = best[1]  # a new filter: highlight its closest match, for Enter to open
+        else:
+            target = highlighted if highlighted is not None and highlighted in ids else ids[0]
+        self._needle = needle
         options.highlighted = options.get_option_index(target)
 
     @property
