@@ -30,7 +30,7 @@ from difytui.tui.store_writer import StoreWriter
 from difytui.tui.widgets.app_list import AppList
 from difytui.tui.widgets.chat_pane import ChatPane
 from difytui.tui.widgets.completion_pane import CompletionPane
-from difytui.tui.widgets.pane import PANE_BINDINGS, STOP, AppPane
+from difytui.tui.widgets.pane import AppPane
 from difytui.tui.widgets.prompt import Prompt
 from difytui.tui.widgets.workflow_pane import WorkflowPane
 
@@ -310,6 +310,8 @@ class DifyConsole(App[Any]):
     # The palette's entries for the panes' keys: they act on the pane on screen.
 
     def action_new_conversation(self) -> None:
+        from difytui.tui.widgets.chat_pane import ChatPane
+
         pane = self.current_pane
         if isinstance(pane, ChatPane):
             pane.action_new_conversation()
@@ -333,6 +335,8 @@ class DifyConsole(App[Any]):
         self.notify(f"Copied the last answer ({len(text)} characters).", timeout=3)
 
     def action_copy_conversation(self) -> None:
+        from difytui.tui.widgets.chat_pane import ChatPane
+
         pane = self.current_pane
         conversation = pane.conversation_id if isinstance(pane, ChatPane) else None
         if not conversation:
@@ -387,6 +391,8 @@ class DifyConsole(App[Any]):
 def help_bindings() -> list[Binding]:
     """Every binding with an id, once: the app's, the panes' (beside the run keys they share with
     the app list) and the prompt's."""
+    from difytui.tui.widgets.pane import PANE_BINDINGS, STOP
+
     ordered = [b for b in DifyConsole.BINDINGS if isinstance(b, Binding)]
     after_stop = next(i for i, b in enumerate(ordered) if b.id == STOP.id) + 1
     ordered[after_stop:after_stop] = PANE_BINDINGS

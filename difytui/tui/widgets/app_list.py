@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -163,7 +163,7 @@ class AppList(Vertical):
             # The filter did its job: show every app again (the opened one stays highlighted).
             event.input.value = ""
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         # Up/Down in the filter box move the highlight, so typing + Enter is enough to open an app.
         filter_box = self.query_one("#app-filter", Input)
         options = self.query_one(AppOptions)
