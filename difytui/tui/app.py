@@ -309,6 +309,13 @@ class DifyConsole(App[Any]):
 
     # The palette's entries for the panes' keys: they act on the pane on screen.
 
+    def run_current_pane(self) -> None:
+        pane = self.current_pane
+        if pane is not None:
+            pane.action_run()
+        else:
+            self.action_run()
+
     def action_new_conversation(self) -> None:
         from difytui.tui.widgets.chat_pane import ChatPane
 

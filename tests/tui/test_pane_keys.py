@@ -59,3 +59,20 @@ async def test_escape_stops_the_run_only_from_its_pane(slow_sim):
         assert pane.active is None and pane.conversation_id
         await pilot.press("ctrl+n")  # the chat pane's own key
         await wait_until(pilot, lambda: pane.conversation_id is None, what="new conversation")
+
+
+async def test_the_palettes_run_entry_runs_the_pane_on_screen(sim):
+    from difytui.tui.commands import DifyCommands
+
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        options = app.query_one("#app-options")
+        options.highlighted = options.get_option_index("copywriter")  # the list points elsewhere
+        pane.prompt.text = "from the palette"
+        provider = DifyCommands(app.screen)
+        run = next(callback for text, callback, _help in provider._commands() if text == "Run / send")
+        run()
+        await run_done(pilot, pane)
+        assert [r.json["query"] for r in requests_to(sim, "/chat-messages")] == ["from the palette"]
+        assert app.current_pane is pane
