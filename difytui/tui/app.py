@@ -25,13 +25,12 @@ from difytui.tui import runner
 from difytui.tui.commands import DifyCommands
 from difytui.tui.models import AppItem, PaneContext
 from difytui.tui.safe_text import clean, one_line
-from difytui.tui.screens.help import HelpScreen, binding_rows
+from difytui.tui.screens.help import HelpScreen, binding_rows, help_bindings
 from difytui.tui.store_writer import StoreWriter
 from difytui.tui.widgets.app_list import AppList
 from difytui.tui.widgets.chat_pane import ChatPane
 from difytui.tui.widgets.completion_pane import CompletionPane
 from difytui.tui.widgets.pane import AppPane
-from difytui.tui.widgets.prompt import Prompt
 from difytui.tui.widgets.workflow_pane import WorkflowPane
 
 if TYPE_CHECKING:
@@ -356,7 +355,7 @@ class DifyConsole(App[Any]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen(binding_rows(help_bindings(), self.user_keymap)))
+        self.push_screen(HelpScreen(binding_rows(help_bindings(self.BINDINGS), self.user_keymap)))
 
     # -- leaving -------------------------------------------------------------------------------
 
@@ -393,18 +392,3 @@ class DifyConsole(App[Any]):
 
         name = self.workspace.name if self.workspace.source not in ("demo", "environment") else None
         self.push_screen(ImportConsoleScreen(self.config_path, name), imported)
-
-
-def help_bindings() -> list[Binding]:
-    """Every binding with an id, once: the app's, the panes' (beside the run keys they share with
-    the app list) and the prompt's."""
-    from difytui.tui.widgets.pane import PANE_BINDINGS, STOP
-
-    ordered = [b for b in DifyConsole.BINDINGS if isinstance(b, Binding)]
-    after_stop = next(i for i, b in enumerate(ordered) if b.id == STOP.id) + 1
-    ordered[after_stop:after_stop] = PANE_BINDINGS
-    bindings: dict[str, Binding] = {}
-    for binding in [*ordered, *Prompt.BINDINGS]:
-        if binding.id and binding.id not in bindings:
-            bindings[binding.id] = binding
-    return list(bindings.values())
