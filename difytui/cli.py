@@ -10,7 +10,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +33,33 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from difytui import paths
+#: Commands whose modules import httpx and tomlkit. Unless the command line names one (or asks for
+#: help, which lists them), the parser holds a bare stub for each, so the console, ``--version``,
+#: ``apps`` and ``invoke`` never pay for those imports. A stub is never what parses: its name is absent.
+_HEAVY_COMMANDS = ("login", "logout", "workspace")
 
+
+def _wants_all(argv: Sequence[str]) -> bool:
+    # "-h"/"--h…" also catches argparse's abbreviations of --help.
+    return any(arg in _HEAVY_COMMANDS or arg.startswith(("-h", "--h")) for arg in argv)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the command line, one with only what that line can use."""
+    full = argv is None or _wants_all(argv)
+    epilog = None
+    if full:  # the epilog shows only in --help; paths imports platformdirs
+        from difytui import paths
+
+        epilog = (
+            f"Config: --config PATH, else $DIFYTUI_CONFIG, else {paths.default_config_path()}. "
+            "State (conversations, last inputs): " + str(paths.state_db_path())
+        )
     parser = argparse.ArgumentParser(
         prog="difytui",
         description="A terminal console for the apps of a Dify workspace. "
         "With no command it opens the console; `apps` and `invoke` are for scripts.",
-        epilog=f"Config: --config PATH, else $DIFYTUI_CONFIG, else {paths.default_config_path()}. "
-        "State (conversations, last inputs): " + str(paths.state_db_path()),
+        epilog=epilog,
     )
     _global_options(parser, suppress=False)
     from difytui import __version__
@@ -81,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
     )
+    if not full:
+        for name in _HEAVY_COMMANDS:
+            commands.add_parser(name)
+        return parser
     from difytui import cli_account
 
     cli_account.add_parsers(commands, _global_options)
@@ -91,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     if args.command is None:
         from difytui.tui import run
 

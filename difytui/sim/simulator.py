@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ class Simulator:
         host: str = "127.0.0.1",
         state_path: str | Path | None = None,
         openapi: bool = True,
+        sock: socket.socket | None = None,
     ) -> None:
         self.token_delay = token_delay
         self.ping_interval = ping_interval
@@ -52,6 +54,8 @@ class Simulator:
         self.chunk_seed = chunk_seed
         self.host = host
         self.port = port
+        #: a listening socket to serve on instead of binding host:port (the demo binds it early)
+        self._sock = sock
         #: app id → API key, hidden helper apps (``bench-stream``) included.
         self.api_keys: dict[str, str] = {app_id: api_key_for(app_id) for app_id in ALL_APPS}
         #: every request received, in order (see :class:`~difytui.sim.server.Request`).
@@ -147,8 +151,14 @@ class Simulator:
     async def _main(self) -> None:
         self._stopping = asyncio.Event()
         self._server = Server(self, self._api, self._dispatch)
-        server = await asyncio.start_server(self._server.connection, self.host, self.port, limit=1024 * 1024)
-        self.port = server.sockets[0].getsockname()[1]
+        if self._sock is not None:
+            server = await asyncio.start_server(self._server.connection, sock=self._sock, limit=1024 * 1024)
+            self.host, self.port = self._sock.getsockname()[:2]
+        else:
+            server = await asyncio.start_server(
+                self._server.connection, self.host, self.port, limit=1024 * 1024
+            )
+            self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         await self._stopping.wait()
         server.close()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,28 +22,40 @@ from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
 import difytui
-from difytui.tui import messages as m
-from difytui.tui import runner
 from difytui.tui.commands import DifyCommands
 from difytui.tui.models import AppItem, PaneContext
 from difytui.tui.safe_text import clean, one_line
 from difytui.tui.screens.help import HelpScreen, binding_rows, help_bindings
 from difytui.tui.store_writer import StoreWriter
 from difytui.tui.widgets.app_list import AppList
-from difytui.tui.widgets.chat_pane import ChatPane
-from difytui.tui.widgets.completion_pane import CompletionPane
-from difytui.tui.widgets.pane import AppPane
-from difytui.tui.widgets.workflow_pane import WorkflowPane
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify
     from difytui.config import Workspace
     from difytui.store import Store
+    from difytui.tui import messages as m
+    from difytui.tui.widgets.pane import AppPane
 
 #: How long leaving the console waits for Dify's answers to its stop requests.
 STOP_TIMEOUT = 3.0
 
-PANES: dict[str, type[AppPane]] = {"chat": ChatPane, "workflow": WorkflowPane, "completion": CompletionPane}
+
+def pane_class(interface: str | None) -> type[AppPane] | None:
+    """The pane for an interface. Imported on first use: the panes pull in Markdown, markdown_it
+    and pygments, which the first frame does not need (tests/test_import_hygiene.py)."""
+    if interface == "chat":
+        from difytui.tui.widgets.chat_pane import ChatPane
+
+        return ChatPane
+    if interface == "workflow":
+        from difytui.tui.widgets.workflow_pane import WorkflowPane
+
+        return WorkflowPane
+    if interface == "completion":
+        from difytui.tui.widgets.completion_pane import CompletionPane
+
+        return CompletionPane
+    return None
 
 
 def styles_dir() -> Path:
@@ -55,7 +69,9 @@ def styles_dir() -> Path:
 
 class DifyConsole(App[Any]):
     TITLE = "difytui"
-    CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "app.tcss", styles_dir() / "import.tcss"]
+    #: The first frame's rules only; LATE_STYLES (the panes', the import screens') are read after it.
+    CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "shell.tcss"]
+    LATE_STYLES: ClassVar[tuple[str, ...]] = ("app.tcss", "import.tcss")
     COMMANDS = App.COMMANDS | {DifyCommands}
     ENABLE_COMMAND_PALETTE = True
 
@@ -83,11 +99,13 @@ class DifyConsole(App[Any]):
         config_path: Path | None = None,
     ) -> None:
         super().__init__()
-        from difytui.client import AsyncDify
         from difytui.store import Store, workspace_key
 
         self.workspace = workspace
-        self.client = client if client is not None else AsyncDify(workspace=workspace)
+        # Built after the first frame, off the loop (see client): importing httpx and loading the
+        # CA bundle for its SSL context take ~80 ms.
+        self._client: AsyncDify | None = client
+        self._client_lock = threading.Lock()
         # A store handed in belongs to the caller (tests reuse one across restarts): only close ours.
         self._owns_store = store is None
         self.store = store if store is not None else Store()
@@ -112,7 +130,7 @@ class DifyConsole(App[Any]):
                 yield AppList(self._initial_apps(), id="apps")
             with ContentSwitcher(id="panes", initial="welcome"):
                 yield Static(self._welcome(), id="welcome", markup=False)
-        yield Footer()
+        # The Footer comes after the first frame (on_ready): its keys only show once mounted anyway.
 
     def _welcome(self) -> Text:
         text = Text()
@@ -134,16 +152,47 @@ class DifyConsole(App[Any]):
             if not entry.deleted
         ]
 
+    @property
+    def client(self) -> AsyncDify:
+        """The Dify client; normally built in a thread right after the first frame (_build_client)."""
+        return self._client if self._client is not None else self._build_client()
+
+    def _build_client(self) -> AsyncDify:
+        with self._client_lock:  # the thread and an early user action must not build two
+            if self._client is None:
+                from difytui.client import AsyncDify
+
+                self._client = AsyncDify(workspace=self.workspace)
+            return self._client
+
     def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         self.query_one("#app-options").focus()
-        self.refresh_apps()
 
     def on_ready(self) -> None:
         # Startup objects (modules, styles, the widget tree) live as long as the app: keep the
-        # cyclic collector from scanning them again and again (gc.freeze).
+        # cyclic collector from scanning them again and again (gc.freeze). run() kept it off until
+        # this first frame.
         gc.freeze()
+        gc.enable()
+        # Only the first frame sits on the start-up path: it shows the cached app list, the server's
+        # comes after (building the client, and the demo simulator's start, happen on this request).
+        self.refresh_apps()
+        self.mount(Footer())
+        self.call_after_refresh(self.load_late_styles)
+
+    def load_late_styles(self) -> None:
+        """Read the sheets the first frame did without; called after it, and before anything that
+        needs them (a pane, a modal) in case that comes first. Parsing them took ~10 ms of start-up."""
+        paths = [os.path.abspath(styles_dir() / name) for name in self.LATE_STYLES]  # as read() keys them
+        missing = [path for path in paths if not self.stylesheet.has_source(path)]
+        if not missing:
+            return
+        for path in missing:
+            self.stylesheet.read(path)
+        self.stylesheet.reparse()
+        self.stylesheet.update(self)
 
     def stream_started(self) -> None:
         """A run began streaming. Full (generation 2) collections scan every tracked object and
@@ -171,7 +220,8 @@ class DifyConsole(App[Any]):
             self._gc_thresholds = None
         self._streams = 0
         gc.unfreeze()
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
         self.store_writer.close()
         if self._owns_store:
             self.store.close()
@@ -187,6 +237,8 @@ class DifyConsole(App[Any]):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
+        from difytui.tui import runner
+
         text = runner.describe_error(error)[0] if error is not None else "unknown error"
         name = one_line(event.worker.name or event.worker.group or "a background task")
         self.notify(f"{name} failed: {text}", severity="error", markup=False, timeout=8)
@@ -207,15 +259,21 @@ class DifyConsole(App[Any]):
     def refresh_apps(self) -> None:
         self.app_list.set_status("refreshing…")
         self.run_worker(
-            runner.refresh_apps(self.client, self.post_message),
+            self._refresh_apps(),
             name="app list refresh",
             group="apps",
             exclusive=True,
             exit_on_error=False,
         )
 
-    @on(m.AppsRefreshed)
-    def _apps_refreshed(self, message: m.AppsRefreshed) -> None:
+    async def _refresh_apps(self) -> None:
+        client = self._client or await asyncio.to_thread(self._build_client)
+        from difytui.tui import runner  # with the messages: not needed for the first frame
+
+        await runner.refresh_apps(client, self.post_message)
+
+    # Handlers by name, not @on(m.…): the messages module need not load before the first frame.
+    def on_apps_refreshed(self, message: m.AppsRefreshed) -> None:
         current = self.app_list.apps
         items: list[AppItem] = []
         failures = []
@@ -234,8 +292,7 @@ class DifyConsole(App[Any]):
         else:
             self.app_list.set_status(f"{len(items)} apps")
 
-    @on(m.AppsRefreshFailed)
-    def _apps_failed(self, message: m.AppsRefreshFailed) -> None:
+    def on_apps_refresh_failed(self, message: m.AppsRefreshFailed) -> None:
         self.app_list.set_status(f"cannot refresh: {message.message}")
 
     @on(AppList.Chosen)
@@ -249,15 +306,16 @@ class DifyConsole(App[Any]):
         switcher = self.query_one("#panes", ContentSwitcher)
         pane = self.panes.get(app_id)
         if pane is None:
-            pane_class = PANES.get(item.interface or "")
-            if pane_class is None:
+            cls = pane_class(item.interface)
+            if cls is None:
                 reason = item.error or "its mode is not known yet (the app list is still loading)"
                 self.notify(
                     f"Cannot open {one_line(item.name)}: {clean(reason)}", severity="error", markup=False
                 )
                 return
+            self.load_late_styles()
             ctx = PaneContext(self.client, self.store, self.ws_key, self.store_writer)
-            pane = pane_class(item, ctx, id=f"pane-{len(self.panes)}")
+            pane = cls(item, ctx, id=f"pane-{len(self.panes)}")
             pane.want_focus = True
             self.panes[app_id] = pane
             switcher.mount(pane)
@@ -268,6 +326,10 @@ class DifyConsole(App[Any]):
 
     @property
     def current_pane(self) -> AppPane | None:
+        if not self.panes:  # also spares importing the panes' modules before one is opened
+            return None
+        from difytui.tui.widgets.pane import AppPane
+
         switcher = self.query_one("#panes", ContentSwitcher)
         widget = switcher.visible_content
         return widget if isinstance(widget, AppPane) else None
@@ -391,4 +453,5 @@ class DifyConsole(App[Any]):
             self.push_screen(ImportResultScreen(outcome), lambda ok: reopen(ok, outcome))
 
         name = self.workspace.name if self.workspace.source not in ("demo", "environment") else None
+        self.load_late_styles()
         self.push_screen(ImportConsoleScreen(self.config_path, name), imported)
