@@ -51,7 +51,7 @@ class Call:
 
     method: str
     path: str
-    app_id: str
+    app_id: str | None  # None: a request about no single app (the account API's app list)
     json: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
     upload: Path | None = None

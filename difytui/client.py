@@ -42,7 +42,7 @@ from difytui._http import (
     task_id_of,
     terminal_events,
 )
-from difytui.backends import AccountBackend, ServiceBackend
+from difytui.backends import AccountBackend, Backend, ServiceBackend
 from difytui.errors import (
     AmbiguousAppError,
     AppNotFoundError,
@@ -116,7 +116,7 @@ class _Core:
         ):
             raise DifyError(f"deadline must be a number of seconds greater than 0, not {self.deadline!r}")
         self._info: dict[str, dict[str, Any]] = {}
-        self._backend: ServiceBackend | AccountBackend
+        self._backend: Backend
         if workspace.kind == "account":
             from difytui.secrets import Secret
 

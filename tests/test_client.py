@@ -102,13 +102,14 @@ def test_stop_ends_a_chatflow_with_workflow_finished_stopped_and_no_message_end(
     sim.token_delay = 0.02
     api = make_api()
     seen: list[dict] = []
+    stopped: list = []  # the stop is sent once, after the LLM's first token (the engine runs)
     stream = api.client.app.chat.invoke("trip-planner", "a long plan please", CHATFLOW_INPUTS)
 
     def consume():
         for event in stream:
             seen.append(event)
-            if event["event"] == "message" and len(seen) == 5:
-                api.client.app.stop("trip-planner", event["task_id"])
+            if event.get("from_variable_selector") == ["llm", "text"] and not stopped:
+                stopped.append(api.client.app.stop("trip-planner", event["task_id"]))
 
     if api.kind == "sync":
         consume()
@@ -117,7 +118,8 @@ def test_stop_ends_a_chatflow_with_workflow_finished_stopped_and_no_message_end(
         async def aconsume():
             async for event in stream:
                 seen.append(event)
-                if event["event"] == "message" and len(seen) == 5:
+                if event.get("from_variable_selector") == ["llm", "text"] and not stopped:
+                    stopped.append(True)
                     assert await api.client.app.stop("trip-planner", event["task_id"]) == {
                         "result": "success"
                     }

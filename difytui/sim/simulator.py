@@ -274,7 +274,9 @@ class Simulator:
         then answer as usual), ``cut`` /
         ``malformed`` / ``eof`` / ``error`` (after = number of data events sent first; streams only;
         ``error`` sends a generation error event with code, message, status, then ends the stream;
-        ``pause`` sends human_input_required + workflow_paused, then ends it, as Dify's relay does).
+        ``pause`` sends human_input_required + workflow_paused, then ends it, as Dify's relay does;
+        ``hold`` stops sending until the run is stopped, or ``seconds`` (30) pass, then goes on: a stop
+        sent after the ``after``-th event then lands at that point, however loaded the machine).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
