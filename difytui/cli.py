@@ -121,6 +121,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _warned_non_finite
+    _warned_non_finite = False  # one warning per command, also when main() runs twice in a process
     args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     if args.command is None:
         from difytui.tui import run
