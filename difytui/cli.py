@@ -25,6 +25,7 @@ from difytui.errors import (
     DifyProtocolError,
     RunInterrupted,
 )
+from difytui.models import run_status
 from difytui.text import article, printable
 
 
@@ -400,7 +401,7 @@ def _report_result(last: dict, args: argparse.Namespace) -> int:
         _say(f"difytui: the run failed ({last.get('status', '')}{code}): {last.get('message', '')}")
         return EXIT_ERROR
     data = last.get("data") if isinstance(last.get("data"), dict) else {}
-    status = data.get("status")
+    status = run_status(data)
     if status in ("failed", "stopped"):
         _say(f"difytui: the run {status}: {data.get('error') or 'no details'}")
         return EXIT_ERROR

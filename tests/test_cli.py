@@ -289,3 +289,30 @@ def test_a_read_timeout_mid_stream_stops_the_run_before_exiting_1(capsys, tmp_pa
     assert code == 1 and "timed out" in err and "Traceback" not in err
     task_id = json.loads(out[0])["task_id"]
     assert sim.stopped_tasks == [task_id] and f"stopping task {task_id}" in err
+
+
+def test_a_run_stopped_early_elsewhere_reads_as_stopped_not_failed(capsys, config, sim):
+    # Stopped (as from Dify's web app) while held before any node ran: Dify 1.14.2 then ends the
+    # stream `failed` / "Aborted: User requested stop", though the run was stopped, not broken.
+    import threading
+
+    import httpx
+
+    sim.add_fault("/v1/workflows/run", "hold", after=2)
+
+    def stop_once_running() -> None:
+        while not sim.running_tasks:  # recorded state: the run is in flight
+            threading.Event().wait(0.01)
+        task_id = next(iter(sim.running_tasks))
+        headers = {"Authorization": f"Bearer {sim.api_keys['report-builder']}"}
+        httpx.post(f"{sim.base_url}/workflows/tasks/{task_id}/stop", json={"user": "cli"}, headers=headers)
+
+    stopper = threading.Thread(target=stop_once_running)
+    stopper.start()
+    code, out, err = run(capsys, "--config", config, "invoke", "report-builder", "-i", "topic=x")
+    stopper.join()
+    finished = json.loads(out[-1])
+    assert finished["data"]["status"] == "failed"  # printed exactly as Dify sent it
+    assert code == 1
+    assert "the run stopped: Aborted: User requested stop" in err
+    assert "failed" not in err

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from difytui.errors import DifyAPIError, DifyError
+from difytui.models import run_status
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
 from difytui.tui.safe_text import one_line
@@ -41,20 +42,6 @@ GRAPH_EVENTS = frozenset(
         "agent_log",
     }
 )
-
-
-#: Dify 1.14.2 ends the stream of a run stopped early (while its engine is still starting) with
-#: ``workflow_finished`` ``status: failed`` and this error; its record says ``stopped``. So does the
-#: console: the user stopped it (Escape, or Stop in Dify's web app), it did not fail.
-EARLY_STOP_ERROR = "Aborted: User requested stop"
-
-
-def run_status(data: dict[str, Any]) -> str:
-    """``workflow_finished.data.status``, an early stop read as ``stopped``."""
-    status = str(data.get("status"))
-    if status == "failed" and str(data.get("error") or "").strip() == EARLY_STOP_ERROR:
-        return "stopped"
-    return status
 
 
 def describe_error(error: BaseException) -> tuple[str, str, int | None]:
