@@ -23,6 +23,8 @@ _EXPORTS = {
     "DifyAPIError": "difytui.errors",
     "DifyConnectionError": "difytui.errors",
     "DifyProtocolError": "difytui.errors",
+    "DifyDeadlineError": "difytui.errors",
+    "RunInterrupted": "difytui.errors",
     "AppNotFoundError": "difytui.errors",
     "AmbiguousAppError": "difytui.errors",
     "ConfigError": "difytui.errors",
@@ -37,8 +39,10 @@ __all__ = [
     "Dify",
     "DifyAPIError",
     "DifyConnectionError",
+    "DifyDeadlineError",
     "DifyError",
     "DifyProtocolError",
+    "RunInterrupted",
 ]
 
 if TYPE_CHECKING:
@@ -49,8 +53,10 @@ if TYPE_CHECKING:
         ConfigError,
         DifyAPIError,
         DifyConnectionError,
+        DifyDeadlineError,
         DifyError,
         DifyProtocolError,
+        RunInterrupted,
     )
     from difytui.models import AppInfo
 

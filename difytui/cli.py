@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,15 @@ from typing import Any
 
 from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from difytui.cliutil import say as _say
-from difytui.errors import AppNotFoundError, ConfigError, DifyError
+from difytui.errors import (
+    AppNotFoundError,
+    ConfigError,
+    DifyDeadlineError,
+    DifyError,
+    DifyProtocolError,
+    RunInterrupted,
+)
+from difytui.models import run_status
 from difytui.text import article, printable
 
 
@@ -113,6 +122,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _warned_non_finite
+    _warned_non_finite = False  # one warning per command, also when main() runs twice in a process
     args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     if args.command is None:
         from difytui.tui import run
@@ -147,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except DifyError as error:
         _say(f"difytui: {error}")
+        if error.stopped_task and not isinstance(error, DifyDeadlineError):  # a deadline says so itself
+            _say(f"difytui: stopped task {error.stopped_task} on the server")
         return EXIT_ERROR
     except KeyboardInterrupt:
         _say("difytui: interrupted")
@@ -160,14 +173,50 @@ def main(argv: list[str] | None = None) -> int:
 
 
 #: json.dumps escapes C0 controls but, with ensure_ascii=False, not DEL and the C1 range (which some
-#: terminals obey like ESC): escape those too, so server text cannot drive the terminal.
-_C1 = re.compile(r"[\x7f-\x9f]")
+#: terminals obey like ESC), nor lone surrogates (legal in JSON text, but no encoding can write them):
+#: escape those too, so server text cannot drive the terminal and every line can be written.
+_UNSAFE = re.compile(r"[\x7f-\x9f\ud800-\udfff]")
+_warned_non_finite = False
 
 
 def _emit(obj: Any, *, indent: int | None = None) -> None:
-    text = _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False, indent=indent))
-    sys.stdout.write(text + "\n")
+    """Write ``obj`` as strict JSON (RFC 8259) on stdout.
+
+    NaN and ±Infinity (Python's json reads them) are not JSON: they are written as ``null``, as
+    JavaScript's JSON.stringify does, with one warning on stderr.
+    """
+    global _warned_non_finite
+    try:
+        try:
+            text = _json_line(obj, indent)
+        except ValueError:
+            text = _json_line(_finite(obj), indent)
+            if not _warned_non_finite:
+                _warned_non_finite = True
+                _say("difytui: warning: the server sent NaN or Infinity, not JSON values: printed as null")
+        try:
+            sys.stdout.write(text + "\n")
+        except UnicodeEncodeError:  # stdout is not UTF-8 (PYTHONIOENCODING=ascii…): escape all non-ASCII
+            sys.stdout.write(_json_line(_finite(obj), indent, ascii_only=True) + "\n")
+    except RecursionError:
+        raise DifyProtocolError("the server sent JSON nested too deeply to print") from None
     sys.stdout.flush()
+
+
+def _json_line(obj: Any, indent: int | None, *, ascii_only: bool = False) -> str:
+    text = json.dumps(obj, ensure_ascii=ascii_only, indent=indent, allow_nan=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN and ±Infinity replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 # -- apps --------------------------------------------------------------------------------------
@@ -258,10 +307,19 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
         _say(f"difytui: {dropped}")
     wanted = [] if dropped else args.file
     files = [str(Path(p).expanduser()) if "://" not in p else p for p in wanted] or None
-    if interface == "chat":
-        call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
-    else:
-        call = getattr(dify.app, interface).invoke(args.app, inputs, mode_arg, files)
+    try:
+        if interface == "chat":
+            call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
+        else:
+            call = getattr(dify.app, interface).invoke(args.app, inputs, mode_arg, files)
+    except RunInterrupted as interrupt:  # Ctrl+C in --blocking: the library has stopped the run
+        if interrupt.stopped:
+            _say(f"difytui: interrupted; stopped task {interrupt.task_id}")
+        elif interrupt.task_id:
+            _say(f"difytui: interrupted; could not stop task {interrupt.task_id}")
+        else:
+            _say("difytui: interrupted before Dify named the task; it may still finish on the server")
+        return EXIT_INTERRUPTED
     recording = cli_inputs.Recording(memory, inputs)  # so that a follow-up can reuse the inputs
     if args.blocking:
         recording.seen(call)
@@ -272,13 +330,15 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
 
 
 def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
+    from difytui._http import task_id_of
+
     task_id = None
     warned = False
     last: dict = {}
     try:
         for event in events:
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
-            task_id = task_id or event.get("task_id")
+            task_id = task_id or task_id_of(event)
             last = event
             _emit(event)
             if not warned:
@@ -291,6 +351,14 @@ def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
             _say("difytui: interrupted before Dify named the task; it may still finish on the server")
         _stop(dify, args.app, task_id)
         return EXIT_INTERRUPTED
+    except DifyError as error:
+        # A read timeout, a cut, a bad event…: nobody will read the rest, so the run must not go on.
+        events.close()
+        _say(f"difytui: {error}")
+        if task_id and not error.stopped_task:
+            _say(f"difytui: stopping task {task_id} on the server")
+            _stop(dify, args.app, task_id)
+        return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (`| head -1`): nobody wants the rest, so stop the run quietly.
         events.close()
@@ -333,7 +401,7 @@ def _report_result(last: dict, args: argparse.Namespace) -> int:
         _say(f"difytui: the run failed ({last.get('status', '')}{code}): {last.get('message', '')}")
         return EXIT_ERROR
     data = last.get("data") if isinstance(last.get("data"), dict) else {}
-    status = data.get("status")
+    status = run_status(data)
     if status in ("failed", "stopped"):
         _say(f"difytui: the run {status}: {data.get('error') or 'no details'}")
         return EXIT_ERROR

@@ -129,15 +129,7 @@ def test_cli_login_writes_an_account_workspace_and_keeps_the_token_private(
     sim = fast_device
     config = tmp_path / "config.toml"
     config.write_text('# my settings\n[keymap]\n"app.run" = "ctrl+r"\n')
-    def approve_once_asked() -> None:  # the user approves once the CLI has shown a code
-        for _ in range(1000):
-            try:
-                sim.approve_device()
-                return
-            except LookupError:  # no code requested yet
-                time.sleep(0.01)
-
-    approver = threading.Thread(target=approve_once_asked)
+    approver = threading.Thread(target=sim.approve_device_when_issued)
     approver.start()
     with caplog.at_level(logging.DEBUG):
         code = main(["login", "--server", sim.console_url, "--no-browser", "--config", str(config)])

@@ -240,6 +240,13 @@ class Simulator:
         """Approve a pending device login (None: the newest); returns its user code."""
         return self._resolve_device(user_code, approve=True)
 
+    def approve_device_when_issued(self, timeout: float = 60.0) -> str:
+        """Wait until a client has asked for a device code, then approve the newest one (a browser
+        user acting once the code is shown, without guessing how long the client takes)."""
+        if not self._devices.issued.wait(timeout):
+            raise LookupError("no device login was started")
+        return self.approve_device()
+
     def deny_device(self, user_code: str | None = None) -> str:
         return self._resolve_device(user_code, approve=False)
 

@@ -16,20 +16,23 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
 import difytui
 from difytui.tui.commands import DifyCommands
+from difytui.tui.models import AppItem, PaneContext
 from difytui.tui.safe_text import clean, one_line
-from difytui.tui.screens.help import HelpScreen, binding_rows
+from difytui.tui.screens.help import HelpScreen, binding_rows, help_bindings
 from difytui.tui.store_writer import StoreWriter
-from difytui.tui.widgets.app_list import AppItem, AppList
+from difytui.tui.widgets.app_list import AppList
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify
+    from difytui.config import Workspace
+    from difytui.store import Store
     from difytui.tui import messages as m
     from difytui.tui.widgets.pane import AppPane
 
@@ -64,13 +67,6 @@ def styles_dir() -> Path:
     return package / "styles"
 
 
-def workspace_key(workspace: Any) -> str:
-    """State-store key (:func:`difytui.store.workspace_key`): the console and the CLI share rows."""
-    from difytui.store import workspace_key
-
-    return workspace_key(workspace)
-
-
 class DifyConsole(App[Any]):
     TITLE = "difytui"
     #: The first frame's rules only; LATE_STYLES (the panes', the import screens') are read after it.
@@ -79,12 +75,11 @@ class DifyConsole(App[Any]):
     COMMANDS = App.COMMANDS | {DifyCommands}
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS: ClassVar[list[Any]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter apps", key_display="/", id="apps.filter"),
+        # The panes bind these ids too (and chat.new, log.raw): here they serve the app list.
         Binding("ctrl+r", "run", "Run/send", id="app.run"),
         Binding("escape", "stop", "Stop / back", id="app.stop"),
-        Binding("ctrl+n", "new_conversation", "New chat", id="chat.new"),
-        Binding("ctrl+t", "toggle_raw", "Raw events", id="log.raw"),
         # priority: TextArea binds ctrl+y to redo.
         Binding("ctrl+y", "copy_answer", "Copy answer", id="answer.copy", priority=True),
         Binding("pageup", "log_page(-1)", "Scroll up", id="log.page_up", show=False),
@@ -95,16 +90,16 @@ class DifyConsole(App[Any]):
 
     def __init__(
         self,
-        workspace: Any,
+        workspace: Workspace,
         *,
-        client: Any = None,
-        store: Any = None,
+        client: AsyncDify | None = None,
+        store: Store | None = None,
         keymap: dict[str, str] | None = None,
         workspaces: list[str] | None = None,
         config_path: Path | None = None,
     ) -> None:
         super().__init__()
-        from difytui.store import Store
+        from difytui.store import Store, workspace_key
 
         self.workspace = workspace
         # Built after the first frame, off the loop (see client): importing httpx and loading the
@@ -318,8 +313,6 @@ class DifyConsole(App[Any]):
                     f"Cannot open {one_line(item.name)}: {clean(reason)}", severity="error", markup=False
                 )
                 return
-            from difytui.tui.widgets.pane import PaneContext
-
             self.load_late_styles()
             ctx = PaneContext(self.client, self.store, self.ws_key, self.store_writer)
             pane = cls(item, ctx, id=f"pane-{len(self.panes)}")
@@ -347,16 +340,17 @@ class DifyConsole(App[Any]):
         self.query_one("#app-filter").focus()
 
     def action_run(self) -> None:
-        pane = self.current_pane
-        if pane is None or self.app_list.has_focus_within:
-            app_id = self.app_list.highlighted_app
-            if app_id and (pane is None or pane.item.id != app_id):
-                self.open_app(app_id)
-                return
-        if pane is None:
+        """ctrl+r from the app list (a pane binds its own): open the highlighted app, or run it
+        when it is the one on screen (its form may have failed to load: running retries it)."""
+        app_id = self.app_list.highlighted_app
+        if app_id is None:
             self.notify("Open an app first (Enter on the list).", severity="warning")
             return
-        pane.action_run()
+        pane = self.panes.get(app_id)
+        if pane is not None and pane is self.current_pane:
+            pane.action_run()
+        else:
+            self.open_app(app_id)
 
     def action_log_page(self, direction: int) -> None:
         pane = self.current_pane
@@ -369,17 +363,27 @@ class DifyConsole(App[Any]):
                 log.scroll_page_up()
 
     def action_stop(self) -> None:
+        """Escape outside a pane, or on a pane with no run to stop: back to the app list."""
         if self.screen is not self.screen_stack[0]:
-            return  # a modal without its own Escape binding: nothing here to stop or focus
-        pane = self.current_pane
-        if pane is not None and pane.action_stop():
-            return
-        # Nothing to stop: Escape backs out to the app list (where / and typing filter it).
+            return  # a modal without its own Escape binding: nothing here to focus
         self.query_one("#app-options").focus()
 
-    def action_new_conversation(self) -> None:
+    # The palette's entries for the panes' keys: they act on the pane on screen.
+
+    def run_current_pane(self) -> None:
         pane = self.current_pane
-        if pane is None or not pane.new_conversation():
+        if pane is not None:
+            pane.action_run()
+        else:
+            self.action_run()
+
+    def action_new_conversation(self) -> None:
+        from difytui.tui.widgets.chat_pane import ChatPane
+
+        pane = self.current_pane
+        if isinstance(pane, ChatPane):
+            pane.action_new_conversation()
+        else:
             self.notify("New conversation works in chat apps.", severity="warning")
 
     def action_toggle_raw(self) -> None:
@@ -387,8 +391,7 @@ class DifyConsole(App[Any]):
         if pane is None:
             self.notify("Open an app first.", severity="warning")
             return
-        shown = pane.toggle_raw()
-        self.notify("Raw events shown." if shown else "Raw events hidden.", timeout=2)
+        pane.action_toggle_raw()
 
     def action_copy_answer(self) -> None:
         pane = self.current_pane
@@ -400,8 +403,10 @@ class DifyConsole(App[Any]):
         self.notify(f"Copied the last answer ({len(text)} characters).", timeout=3)
 
     def action_copy_conversation(self) -> None:
+        from difytui.tui.widgets.chat_pane import ChatPane
+
         pane = self.current_pane
-        conversation = getattr(pane, "conversation_id", None)
+        conversation = pane.conversation_id if isinstance(pane, ChatPane) else None
         if not conversation:
             self.notify("No conversation yet.", severity="warning")
             return
@@ -412,11 +417,7 @@ class DifyConsole(App[Any]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        from difytui.tui.widgets.prompt import Prompt
-
-        bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
-        bindings += [b for b in Prompt.BINDINGS if b.id not in {a.id for a in bindings}]
-        self.push_screen(HelpScreen(binding_rows(bindings, self.user_keymap)))
+        self.push_screen(HelpScreen(binding_rows(help_bindings(self.BINDINGS), self.user_keymap)))
 
     # -- leaving -------------------------------------------------------------------------------
 

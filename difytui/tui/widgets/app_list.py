@@ -6,46 +6,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from difytui.models import INTERFACE_BY_MODE, MODE_LABELS
+from difytui.models import MODE_LABELS
+from difytui.tui.models import AppItem
 from difytui.tui.safe_text import one_line
 
 GROUPS = (("chat", "Chat"), ("workflow", "Workflow"), ("completion", "Completion"))
-
-
-@dataclass
-class AppItem:
-    """What the sidebar knows about an app (from the cache first, then from /info)."""
-
-    id: str
-    name: str
-    mode: str = ""
-    description: str = ""
-    error: str | None = None
-
-    @property
-    def interface(self) -> str | None:
-        return INTERFACE_BY_MODE.get(self.mode)
-
-    @classmethod
-    def from_any(cls, value: Any) -> AppItem:
-        get = value.get if isinstance(value, dict) else lambda k, d=None: getattr(value, k, d)
-        return cls(
-            id=str(get("id", "")),
-            name=str(get("name", "") or get("id", "")),
-            mode=str(get("mode", "") or ""),
-            description=str(get("description", "") or ""),
-            error=get("error", None),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "mode": self.mode, "description": self.description}
 
 
 BADGE_STYLES = {
@@ -191,7 +163,7 @@ class AppList(Vertical):
             # The filter did its job: show every app again (the opened one stays highlighted).
             event.input.value = ""
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         # Up/Down in the filter box move the highlight, so typing + Enter is enough to open an app.
         filter_box = self.query_one("#app-filter", Input)
         options = self.query_one(AppOptions)
