@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,15 @@ import pytest
 
 from difytui.client import AsyncDify, AsyncEventStream, Dify, EventStream
 from difytui.sim import Simulator
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl+C behaves as in a terminal, also when pytest runs as a background job (``pytest &``,
+    a CI step): the shell then starts it with SIGINT ignored, Python keeps it ignored, and so do
+    the CLI processes the tests start, so a Ctrl+C test saw no KeyboardInterrupt (the CLI ran to
+    its end and exited 0 instead of 130)."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
