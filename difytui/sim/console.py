@@ -99,12 +99,7 @@ class Console:
             denied = self._check_session(req)
             if denied is not None:
                 return denied
-        try:
-            return getattr(self, name)(req, **params)
-        except ValueError as exc:
-            return wire.invalid_param(str(exc))
-        except Exception:  # a simulator bug must still answer, as Flask would
-            return wire.internal_error()
+        return wire.flask_errors(lambda: getattr(self, name)(req, **params))
 
     @staticmethod
     def _cookies(req: Request) -> dict[str, str]:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import wire
-from .api import Api, Stream
-from .runs import Pause, Raw, Run, events_for
+from .api import Api
+from .events import events_for
+from .runs import Pause, Raw, Run, Stream
 
 if TYPE_CHECKING:
     from .simulator import Simulator

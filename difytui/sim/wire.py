@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 SERVER_VERSION = "1.14.2"
 
@@ -134,6 +137,17 @@ def internal_error() -> Response:
     )
 
 
+def flask_errors(answer: Callable[[], _T]) -> _T | Response:
+    """Run a handler the way Flask + Dify answer its exceptions: a ValueError is a 400
+    ``invalid_param`` with its text, anything else a 500 (a simulator bug must still answer)."""
+    try:
+        return answer()
+    except ValueError as exc:
+        return invalid_param(str(exc))
+    except Exception:
+        return internal_error()
+
+
 # flask-restx appends route suggestions (difflib over all rules) to every 404 message; these are
 # the suggestions Dify 1.14.2 produces for the URIs where the simulator raises a 404.
 _DID_YOU_MEAN = {
@@ -171,7 +185,7 @@ def match_route(
     *,
     not_allowed: Any = None,
     answer_options: bool = True,
-) -> tuple[str, Any, dict[str, str]] | Response | None:
+) -> tuple[Any, Any, dict[str, str]] | Response | None:
     """Flask-style routing shared by the three APIs: ``(handler, route data, path params)`` for the
     first matching route; the answer itself for OPTIONS or a method the path does not take (405);
     None for an unknown path (the caller answers with Flask's HTML 404)."""
