@@ -322,3 +322,18 @@ def test_conversation_rules(sim):
     assert no_inputs.json()["message"].startswith(
         "1 validation error for ChatRequestPayload\ninputs\n  Field required"
     )
+
+
+def test_connection_serves_the_next_request_after_an_error_stream_ends(sim):
+    # A path-B error stream ends once error_silence has passed. A keep-alive client then sends its
+    # next request on the same connection: it must be read whole and answered.
+    sim.error_silence = 0.01
+    conn, resp = _raw_post(
+        sim, "trip-planner", "/chat-messages", {**CITY, "inputs": {}, "response_mode": "streaming"}
+    )
+    assert b'"event":"error"' in resp.read()
+    for _ in range(3):
+        conn.request("GET", "/v1/info", headers={"Authorization": f"Bearer {sim.api_keys['trip-planner']}"})
+        again = conn.getresponse()
+        assert again.status == 200 and json.loads(again.read())["name"]
+    conn.close()

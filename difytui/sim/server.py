@@ -232,6 +232,10 @@ class Server:
         try:
             await asyncio.wait_for(asyncio.shield(eof), self.sim.error_silence)
         except asyncio.TimeoutError:
+            # The watch must be gone before the stream ends: a reader still waiting would take the
+            # first byte of the client's next request, or make reading it fail (one waiter only).
+            eof.cancel()
+            await asyncio.wait({eof})
             await self._send(writer, b"0\r\n\r\n")
             return True
         finally:
