@@ -46,7 +46,7 @@ _ROUTES = [
 ROUTES = [(re.compile(re.escape(PREFIX) + pattern + r"\Z"), methods) for pattern, methods in _ROUTES]
 
 
-def _json(obj: Any, status: int = 200, **headers: Any) -> wire.Response:
+def _json(obj: Any, status: int = 200, /, **headers: str | list[str]) -> wire.Response:
     return wire.Response(status, wire.resource_json(obj), wire.JSON, headers)
 
 

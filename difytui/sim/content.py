@@ -14,7 +14,7 @@ _PIECE = re.compile(r"\s*\S+|\s+")
 
 def tokens(text: str, size: int = 4) -> list[str]:
     """Split text into LLM-like deltas of a few characters (words, long words cut in pieces)."""
-    out = []
+    out: list[str] = []
     for word in _PIECE.findall(text):
         out.extend(word[i : i + size] for i in range(0, len(word), size))
     return out

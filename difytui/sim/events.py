@@ -29,13 +29,13 @@ def _stream_answer(
             return
         run.answer += tok
         if event == "agent_message":
-            yield run.env(event, id=run.message.id, answer=tok)
+            yield run.env(event, id=run.msg.id, answer=tok)
         else:
-            yield run.env(event, id=run.message.id, answer=tok, from_variable_selector=selector)
+            yield run.env(event, id=run.msg.id, answer=tok, from_variable_selector=selector)
 
 
 def chat_events(run: Run) -> Iterator[Item]:
-    turn = len(run.conversation.messages)
+    turn = len(run.conv.messages)
     text = content.support_answer(run.query, run.inputs, turn)
     yield from _stream_answer(run, text)
     run.finish_message()
@@ -69,7 +69,7 @@ def agent_events(run: Run) -> Iterator[Item]:
         record = {
             "id": tid,
             "chain_id": None,
-            "message_id": run.message.id,
+            "message_id": run.msg.id,
             "position": position,
             "thought": text,
             "tool": tool,
@@ -83,7 +83,7 @@ def agent_events(run: Run) -> Iterator[Item]:
         return run.env("agent_thought", **fields)
 
     def finish() -> dict:
-        run.message.agent_thoughts = thoughts
+        run.msg.agent_thoughts = thoughts
         run.finish_message()
         return run.message_end()
 
@@ -113,7 +113,7 @@ def agent_events(run: Run) -> Iterator[Item]:
 
 
 def chatflow_events(run: Run) -> Iterator[Item]:
-    turn = len(run.conversation.messages)
+    turn = len(run.conv.messages)
     text = content.trip_answer(run.query, run.inputs, turn)
     # The Answer node's template opens with start inputs ("# {{city}} in {{season}}"), then the
     # LLM's text: Dify streams the first part at once, before any node event (run_chat_turn1).
@@ -279,7 +279,7 @@ def bench_events(run: Run) -> Iterator[Item]:
     """N identical pre-encoded message events in large batches, so the server is not the limit."""
     n = run.inputs.get("events")
     n = 50000 if n is None else max(0, int(n))
-    frame = sse_frame(run.env("message", id=run.message.id, answer="tok ", from_variable_selector=None))
+    frame = sse_frame(run.env("message", id=run.msg.id, answer="tok ", from_variable_selector=None))
     batch = 1000
     sent = 0
     while sent < n and not run.stopped:

@@ -177,7 +177,8 @@ class OpenApi:
             return wire.not_found_html()
         if isinstance(found, wire.Response):
             return found
-        handler, auth, args = found
+        handler, auth, params = found
+        args: dict[str, object] = dict(params)  # path params, and the token on bearer routes
         try:
             if auth == "bearer":
                 args["token"] = self._authenticate(req)

@@ -16,7 +16,7 @@ HEADERS = {
 }
 
 
-def json_response(obj: Any, status: int = 200, **headers: str) -> wire.Response:
+def json_response(obj: Any, status: int = 200, **headers: str | list[str]) -> wire.Response:
     return wire.Response(status, wire.resource_json(obj), wire.JSON, headers)
 
 

@@ -121,6 +121,26 @@ class Run:
             )
             state.workflow_runs[self.workflow_run.id] = self.workflow_run
 
+    # The records a mode keeps, for code that only runs in those modes (a miss is a simulator bug).
+
+    @property
+    def wf_run(self) -> WorkflowRun:
+        """The workflow-run record (workflow and chatflow runs)."""
+        assert self.workflow_run is not None, self.mode
+        return self.workflow_run
+
+    @property
+    def msg(self) -> Message:
+        """The message in history (chat-family and completion runs)."""
+        assert self.message is not None, self.mode
+        return self.message
+
+    @property
+    def conv(self) -> Conversation:
+        """The conversation (chat-family runs)."""
+        assert self.conversation is not None, self.mode
+        return self.conversation
+
     @property
     def path_b(self) -> bool:
         """Workflow-based apps stream through Dify's Celery relay (ping first, open after error)."""
@@ -140,15 +160,16 @@ class Run:
     # --- envelopes ------------------------------------------------------------------------------
 
     def env(self, event: str, **fields: Any) -> dict:
+        head: dict[str, Any]
         if self.mode == "workflow":
-            head = {"event": event, "workflow_run_id": self.workflow_run.id}
+            head = {"event": event, "workflow_run_id": self.wf_run.id}
         elif self.mode == "completion":
-            head = {"event": event, "message_id": self.message.id, "created_at": self.created_at}
+            head = {"event": event, "message_id": self.msg.id, "created_at": self.created_at}
         else:
             head = {
                 "event": event,
-                "conversation_id": self.conversation.id,
-                "message_id": self.message.id,
+                "conversation_id": self.conv.id,
+                "message_id": self.msg.id,
                 "created_at": self.created_at,
             }
         head["task_id"] = self.task_id
@@ -156,7 +177,7 @@ class Run:
         return head
 
     def wf_env(self, event: str, data: dict) -> dict:
-        return self.env(event, workflow_run_id=self.workflow_run.id, data=data)
+        return self.env(event, workflow_run_id=self.wf_run.id, data=data)
 
     def sys_inputs(self) -> dict:
         wf = self.app["workflow_id"]
@@ -166,7 +187,7 @@ class Run:
         sys["sys.files"] = self.files
         sys["sys.user_id"] = self.user
         if self.mode == "advanced-chat":
-            sys["sys.dialogue_count"] = len(self.conversation.messages)
+            sys["sys.dialogue_count"] = len(self.conv.messages)
         sys["sys.app_id"] = self.app["uuid"]
         sys["sys.workflow_id"] = wf
         sys["sys.workflow_run_id"] = "__RUN__"
@@ -174,7 +195,7 @@ class Run:
 
     # --- node helpers ---------------------------------------------------------------------------
 
-    def node_started(self, node_id: str, node_type: str, title: str, iteration=None) -> dict:
+    def node_started(self, node_id: str, node_type: str, title: str, iteration: str | None = None) -> dict:
         self._index += 1
         if node_type != "start":
             self.engine_started = True
@@ -196,7 +217,7 @@ class Run:
         }
         return self.wf_env("node_started", data)
 
-    def node_finished(self, started: dict, inputs, outputs, metadata=None) -> dict:
+    def node_finished(self, started: dict, inputs: dict, outputs: dict, metadata: dict | None = None) -> dict:
         s = started["data"]
         data = {
             "id": s["id"],
@@ -224,7 +245,7 @@ class Run:
         return self.wf_env("node_finished", data)
 
     def workflow_started(self) -> dict:
-        wr = self.workflow_run
+        wr = self.wf_run
         wr.inputs["sys.workflow_run_id"] = wr.id
         data = {
             "id": wr.id,
@@ -236,7 +257,7 @@ class Run:
         return self.wf_env("workflow_started", data)
 
     def workflow_finished(self, outputs: dict) -> dict:
-        wr = self.workflow_run
+        wr = self.wf_run
         if self.stopped:
             error = ABORTED_ERROR if self.stopped_early else STOPPED_ERROR
             wr.status, wr.outputs, wr.error = "stopped", {}, error
@@ -266,7 +287,7 @@ class Run:
 
     def _run_summary(self) -> dict:
         """The leading fields a finished workflow run reports, in Dify's order (stream and blocking)."""
-        wr = self.workflow_run
+        wr = self.wf_run
         return {
             "id": wr.id,
             "workflow_id": self.app["workflow_id"],
@@ -289,31 +310,31 @@ class Run:
             self.conversation.updated_at = now()
 
     def metadata(self) -> dict:
-        meta = {"annotation_reply": None, "retriever_resources": [], "usage": self.usage}
+        meta: dict[str, Any] = {"annotation_reply": None, "retriever_resources": [], "usage": self.usage}
         if self.app["parameters"]["retriever_resource"]["enabled"] and self.answer:
-            meta["retriever_resources"] = [dict(content.CITATION, message_id=self.message.id)]
+            meta["retriever_resources"] = [dict(content.CITATION, message_id=self.msg.id)]
         return meta
 
-    def message_end(self, files=None) -> dict:
+    def message_end(self, files: list | None = None) -> dict:
         self.finished = True
-        return self.env("message_end", id=self.message.id, metadata=self.metadata(), files=files)
+        return self.env("message_end", id=self.msg.id, metadata=self.metadata(), files=files)
 
     def blocking_body(self) -> dict:
         if self.mode == "workflow":
-            wr = self.workflow_run
+            wr = self.wf_run
             return {
                 "task_id": self.task_id,
                 "workflow_run_id": wr.id,
                 "data": {**self._run_summary(), "created_at": wr.created_at, "finished_at": wr.finished_at},
             }
-        body = {
+        body: dict[str, Any] = {
             "event": "message",
             "task_id": self.task_id,
-            "id": self.message.id,
-            "message_id": self.message.id,
+            "id": self.msg.id,
+            "message_id": self.msg.id,
         }
         if self.mode != "completion":
-            body["conversation_id"] = self.conversation.id
+            body["conversation_id"] = self.conv.id
         body.update(
             mode=self.mode,
             answer=self.answer,

@@ -118,6 +118,7 @@ class Server:
 
     async def connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         task = asyncio.current_task()
+        assert task is not None  # asyncio runs each connection in its own task
         self.connections.add(task)
         sock = writer.get_extra_info("socket")
         if sock is not None:
@@ -221,6 +222,7 @@ class Server:
         await self._send(writer, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         if stream.error is not None:
             return await self._error_then_silence(reader, writer, stream.error)
+        assert stream.run is not None  # a Stream holds a run or an error
         return await self._pump(writer, stream.run, fault)
 
     async def _error_then_silence(self, reader, writer, message: str) -> bool:
@@ -256,7 +258,7 @@ class Server:
         pinger = asyncio.ensure_future(self._pinger(emit))
         events = events_for(run)
         sent = 0
-        after = fault.get("after", 0) if fault else None
+        after = fault.get("after", 0) if fault else 0
         try:
             for item in events:
                 if isinstance(item, Pause):
@@ -330,6 +332,7 @@ class Server:
         if seconds <= 0 or run.stopped:
             await asyncio.sleep(0)
             return
+        assert run.stop_event is not None  # attached by _pump before the first pause
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(run.stop_event.wait(), seconds)
 
@@ -363,7 +366,7 @@ def _pause_events(run: Run) -> list[dict]:
         "expiration_time": run.created_at + 3600,
     }
     paused = {
-        "workflow_run_id": run.workflow_run.id,
+        "workflow_run_id": run.wf_run.id,
         "paused_nodes": ["human"],
         "outputs": {},
         "reasons": [{"TYPE": "human_input_required", **form}],

@@ -105,11 +105,12 @@ class Simulator:
         return self
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
+        loop, thread, stopping = self._loop, self._thread, self._stopping
         if loop is None or thread is None:
             return
         with contextlib.suppress(RuntimeError):  # loop already closed
-            loop.call_soon_threadsafe(self._stopping.set)
+            if stopping is not None:  # set by the server's loop before start() returns
+                loop.call_soon_threadsafe(stopping.set)
         thread.join(5)
         self._thread = None
         self._save_state()

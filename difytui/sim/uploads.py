@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from . import wire
 from .state import State, now
@@ -95,9 +95,10 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[list[_FilePart], d
     if not msg.is_multipart():
         return [], {}
     for part in msg.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        filename = part.get_param("filename", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
+        # Form-data parameters are plain strings and a leaf part's decoded payload is bytes.
+        name = cast(str, part.get_param("name", header="content-disposition"))
+        filename = cast("str | None", part.get_param("filename", header="content-disposition"))
+        payload = cast("bytes | None", part.get_payload(decode=True)) or b""
         if filename is None:
             fields[name] = payload.decode("utf-8", "replace")
             continue

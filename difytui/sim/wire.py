@@ -108,7 +108,7 @@ def blocking(obj: Any) -> Response:
     return Response(200, blocking_json(obj), JSON_UTF8)
 
 
-def error(status: int, code: str, message: str, **headers: str) -> Response:
+def error(status: int, code: str, message: str, **headers: str | list[str]) -> Response:
     return Response(
         status, resource_json({"code": code, "message": message, "status": status}), JSON, headers
     )
