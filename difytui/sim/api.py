@@ -132,8 +132,6 @@ class Api:
 
     def dispatch(self, req: Request) -> wire.Response | Stream:
         found = wire.match_route(ROUTES, req)
-        if found is None:
-            return wire.not_found_html()
         if isinstance(found, wire.Response):
             return found
         handler, user_src, params = found

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from . import wire
 from .api_context import Ctx, not_chat
-from .state import Message
+from .state import Conversation, Message
 from .validation import pydantic_error
 
 if TYPE_CHECKING:
@@ -35,22 +35,26 @@ def conversations(api: Api, ctx: Ctx) -> wire.Response:
     return wire.ok({"limit": limit, "has_more": len(convs) > limit, "data": [c.to_dict() for c in page]})
 
 
-def delete_conversation(api: Api, ctx: Ctx) -> wire.Response:
+def _path_conversation(api: Api, ctx: Ctx) -> Conversation | wire.Response:
+    """The caller's conversation named in the path, or the answer that ends the request."""
     if (bad := not_chat(ctx)) is not None:
         return bad
     conv = api.state.conversation(ctx.app_id, ctx.user, ctx.params["cid"])
-    if conv is None:
-        return wire.not_found("Conversation Not Exists.", "/v1/conversations")
+    return conv if conv is not None else wire.not_found("Conversation Not Exists.", "/v1/conversations")
+
+
+def delete_conversation(api: Api, ctx: Ctx) -> wire.Response:
+    conv = _path_conversation(api, ctx)
+    if isinstance(conv, wire.Response):
+        return conv
     del api.state.conversations[conv.id]
     return wire.Response(204, b"", None)
 
 
 def rename_conversation(api: Api, ctx: Ctx) -> wire.Response:
-    if (bad := not_chat(ctx)) is not None:
-        return bad
-    conv = api.state.conversation(ctx.app_id, ctx.user, ctx.params["cid"])
-    if conv is None:
-        return wire.not_found("Conversation Not Exists.", "/v1/conversations")
+    conv = _path_conversation(api, ctx)
+    if isinstance(conv, wire.Response):
+        return conv
     name = ctx.body.get("name")
     if ctx.body.get("auto_generate"):
         name = conv.messages[0].query[:40] if conv.messages else None

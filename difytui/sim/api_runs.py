@@ -13,10 +13,27 @@ from . import wire
 from .api_context import Ctx, not_chat, wrong_mode
 from .events import events_for
 from .runs import Run, Stream, new_run
+from .state import Conversation
 from .validation import is_uuid, parse_payload, prepare_files, prepare_inputs
 
 if TYPE_CHECKING:
     from .api import Api
+
+
+def _run(
+    api: Api, ctx: Ctx, inputs: dict, files: list, query: str = "", conv: Conversation | None = None
+) -> Run:
+    """A run of the key's app for the caller, with the history its mode keeps."""
+    return new_run(
+        api.state,
+        app_id=ctx.app_id,
+        app=ctx.app,
+        user=ctx.user,
+        inputs=inputs,
+        files=files,
+        query=query,
+        conversation=conv,
+    )
 
 
 def _answer(run: Run, streaming: bool) -> wire.Response | Stream:
@@ -53,17 +70,7 @@ def chat(api: Api, ctx: Ctx) -> wire.Response | Stream:
         if path_b:
             return Stream(error=str(exc))
         raise
-    run = new_run(
-        api.state,
-        app_id=ctx.app_id,
-        app=app,
-        user=ctx.user,
-        inputs=inputs,
-        files=files,
-        query=query,
-        conversation=conv,
-    )
-    return _answer(run, streaming)
+    return _answer(_run(api, ctx, inputs, files, query, conv), streaming)
 
 
 def completion(api: Api, ctx: Ctx) -> wire.Response | Stream:
@@ -73,15 +80,7 @@ def completion(api: Api, ctx: Ctx) -> wire.Response | Stream:
     p = parse_payload("CompletionRequestPayload", ctx.body)
     inputs = prepare_inputs(app, p["inputs"], api.state.uploads, strict=False)
     files = prepare_files(app, p["files"], api.state.uploads, strict=False)
-    run = new_run(
-        api.state,
-        app_id=ctx.app_id,
-        app=app,
-        user=ctx.user,
-        inputs=inputs,
-        files=files,
-        query=p["query"] or "",
-    )
+    run = _run(api, ctx, inputs, files, p["query"] or "")
     return _answer(run, p["response_mode"] == "streaming")
 
 
@@ -104,8 +103,7 @@ def workflow_run(api: Api, ctx: Ctx) -> wire.Response | Stream:
         if streaming:
             return Stream(error=str(exc))
         raise
-    run = new_run(api.state, app_id=ctx.app_id, app=app, user=ctx.user, inputs=inputs, files=files)
-    return _answer(run, streaming)
+    return _answer(_run(api, ctx, inputs, files), streaming)
 
 
 # --- workflow records ---------------------------------------------------------------------------

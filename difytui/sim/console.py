@@ -90,8 +90,6 @@ class Console:
 
     def dispatch(self, req: Request) -> wire.Response:
         found = wire.match_route(ROUTES, req)
-        if found is None:
-            return wire.not_found_html()
         if isinstance(found, wire.Response):
             return found
         name, needs_session, params = found

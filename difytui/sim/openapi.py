@@ -173,8 +173,6 @@ class OpenApi:
             answer_options=False,
             not_allowed=lambda: finish(error(405, "method_not_allowed", "The method is not allowed.")),
         )
-        if found is None:
-            return wire.not_found_html()
         if isinstance(found, wire.Response):
             return found
         handler, auth, params = found

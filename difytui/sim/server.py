@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from . import wire
 from .api import Api
 from .events import events_for
+from .faults import STREAM_FAULTS, error_event, fault_response, pause_events
 from .runs import Pause, Raw, Run, Stream
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 200 * 1024 * 1024
-STREAM_FAULTS = ("cut", "malformed", "eof", "error", "pause", "hold")
 
 
 @dataclass
@@ -154,7 +154,7 @@ class Server:
             fault = self.sim._peek_fault(req.path)
         if fault is not None and fault["kind"] == "status":
             self.sim._consume_fault(fault)
-            await self._write_response(writer, _fault_response(fault))
+            await self._write_response(writer, fault_response(fault))
             return True
         result = self.dispatch(req)
         if isinstance(result, wire.Response):
@@ -315,9 +315,9 @@ class Server:
             if kind == "malformed":
                 await self._send_chunk(writer, b"data: <not json>\n\n")
             if kind == "error":
-                await self._send_chunk(writer, wire.sse_frame(_error_event(run, fault)))
+                await self._send_chunk(writer, wire.sse_frame(error_event(run, fault)))
             if kind == "pause":  # a Human Input node: the relay ends the stream after workflow_paused
-                for event in _pause_events(run):
+                for event in pause_events(run):
                     await self._send_chunk(writer, wire.sse_frame(event))
             await self._send(writer, b"0\r\n\r\n")
         return kind != "malformed"
@@ -337,67 +337,8 @@ class Server:
             await asyncio.wait_for(run.stop_event.wait(), seconds)
 
 
-def _error_event(run: Run, fault: dict) -> dict:
-    """A generation error as the in-process path (chat, agent, completion) streams it: with a code."""
-    envelope: dict[str, Any] = {"event": "error"}
-    if run.conversation is not None:
-        envelope["conversation_id"] = run.conversation.id
-    if run.message is not None:
-        envelope["message_id"] = run.message.id
-    envelope["created_at"] = run.created_at
-    envelope["code"] = fault.get("code", "completion_request_error")
-    envelope["message"] = fault.get("message", "[openai] Rate Limit Error")
-    envelope["status"] = fault.get("status", 400)
-    return envelope
-
-
-def _pause_events(run: Run) -> list[dict]:
-    """``human_input_required`` then ``workflow_paused``, as a workflow or chatflow pausing on a form."""
-    form = {
-        "form_id": "f0000000-0000-4000-8000-000000000001",
-        "node_id": "human",
-        "node_title": "Review",
-        "form_content": "Please review the draft.",
-        "inputs": [],
-        "actions": [{"id": "approve", "title": "Approve", "button_style": "primary"}],
-        "display_in_ui": True,
-        "form_token": "form-token-1",
-        "resolved_default_values": {},
-        "expiration_time": run.created_at + 3600,
-    }
-    paused = {
-        "workflow_run_id": run.wf_run.id,
-        "paused_nodes": ["human"],
-        "outputs": {},
-        "reasons": [{"TYPE": "human_input_required", **form}],
-        "status": "paused",
-        "created_at": run.created_at,
-        "elapsed_time": run.elapsed(),
-        "total_tokens": 0,
-        "total_steps": 2,
-    }
-    return [run.wf_env("human_input_required", form), run.wf_env("workflow_paused", paused)]
-
-
 def _abandon(run: Run, events) -> None:
     """The client is gone (or a fault ended the stream): finish the run silently for history."""
     run.stop()
     for _ in events:
         pass
-
-
-def _fault_response(fault: dict) -> wire.Response:
-    body = fault.get("body", b"")
-    if isinstance(body, str):
-        body = body.encode()
-    ctype = fault.get("content_type")
-    if ctype is None:
-        ctype = wire.JSON if body[:1] in (b"{", b"[") else wire.HTML
-    # A proxy's error page carries none of Dify's headers (unless the test asks for them).
-    return wire.Response(
-        int(fault.get("status", 502)),
-        body,
-        ctype,
-        dict(fault.get("headers", {})),
-        bare=not fault.get("dify_headers", False),
-    )

@@ -16,10 +16,11 @@ from .apps import ALL_APPS, DEMO_APPS, api_key_for
 from .console import PREFIX as CONSOLE_PREFIX
 from .console import Console
 from .device_flow import DeviceFlow
+from .faults import STREAM_FAULTS
 from .openapi import PREFIX as OPENAPI_PREFIX
 from .openapi import OpenApi
 from .runs import Run
-from .server import STREAM_FAULTS, Request, Server
+from .server import Request, Server
 from .state import State
 from .workspace import CONSOLE_ONLY_APPS, Directory
 

@@ -185,10 +185,10 @@ def match_route(
     *,
     not_allowed: Any = None,
     answer_options: bool = True,
-) -> tuple[Any, Any, dict[str, str]] | Response | None:
+) -> tuple[Any, Any, dict[str, str]] | Response:
     """Flask-style routing shared by the three APIs: ``(handler, route data, path params)`` for the
-    first matching route; the answer itself for OPTIONS or a method the path does not take (405);
-    None for an unknown path (the caller answers with Flask's HTML 404)."""
+    first matching route; else the answer itself: for OPTIONS, a method the path does not take
+    (405), or an unknown path (Flask's HTML 404)."""
     for pattern, methods in routes:
         found = pattern.match(req.path)
         if found is None:
@@ -200,4 +200,4 @@ def match_route(
             return (not_allowed or method_not_allowed)()
         name, data = methods[method]
         return name, data, found.groupdict()
-    return None
+    return not_found_html()
