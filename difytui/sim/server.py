@@ -262,7 +262,8 @@ class Server:
         try:
             for item in events:
                 if isinstance(item, Pause):
-                    await self._pause(run, item.factor * self.sim.token_delay)
+                    if not _hold_due(fault, sent, after):
+                        await self._pause(run, item.factor * self.sim.token_delay)
                     continue
                 if fault is not None and sent >= after:
                     if fault["kind"] != "hold":
@@ -277,7 +278,7 @@ class Server:
                     data, n = wire.sse_frame(item), 1
                 await emit(data)
                 sent += n
-                if not isinstance(item, Raw):
+                if not isinstance(item, Raw) and not _hold_due(fault, sent, after):
                     await self._pause(run, self.sim.token_delay)
             pinger.cancel()
             async with lock:
@@ -335,6 +336,13 @@ class Server:
         assert run.stop_event is not None  # attached by _pump before the first pause
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(run.stop_event.wait(), seconds)
+
+
+def _hold_due(fault: dict | None, sent: int, after: int) -> bool:
+    """A hold fault is due: the next event is drawn and held at once. No pause comes first, where
+    a stop sent on the last event could land before the hold, so the held point would depend on
+    the machine's speed."""
+    return fault is not None and fault["kind"] == "hold" and sent >= after
 
 
 def _abandon(run: Run, events) -> None:
