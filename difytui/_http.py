@@ -338,3 +338,32 @@ def _block_data(block: str) -> str | None:
 
 def stream_ended_early(url: str) -> DifyConnectionError:
     return DifyConnectionError(f"the server closed the stream from {url} before the run finished", url=url)
+
+
+def fresh_limits() -> httpx.Limits:
+    # Runs, uploads and stops (never retried) each get a new connection. A keep-alive connection the
+    # server closed right after its last answer fails the next request on it with "connection reset"
+    # (82 in 500 sync runs against a loopback server that closes after each response; 0 in 500 on
+    # fresh connections). Retrying instead is unsafe: that failure looks exactly like a server that
+    # read the request, started the run and died. Reads keep their pool: they are retried.
+    return httpx.Limits(max_keepalive_connections=0)
+
+
+def is_the_stream(call: Call, response: httpx.Response) -> bool:
+    """Whether ``response`` is the event stream ``call`` asked for. False: its body is the answer (an
+    error, or a blocking run answered in full); a success that is neither raises (unread: it may be
+    endless)."""
+    status = response.status_code
+    if not call.stream or status >= 400:
+        return False
+    if 200 <= status < 300 and is_event_stream(response):
+        return True
+    if call.blocking and 200 <= status < 300 and is_json(response):
+        return False  # the server (or a proxy) answered in blocking mode anyway: that is the result
+    raise not_a_stream(response)
+
+
+def answer(response: httpx.Response, body: bytes, auth_hint: str) -> dict[str, Any]:
+    if response.status_code >= 400:
+        raise api_error(response, body, hint_401=auth_hint)
+    return decode_json(response, body)

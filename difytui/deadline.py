@@ -1,0 +1,51 @@
+"""The run deadline in the blocking client: a watchdog that ends a read blocked past it."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from typing import Any
+
+import httpx
+
+
+class Watchdog:
+    """Ends a read blocked past the deadline: a timer thread shuts the socket down. A read timeout
+    cannot: httpx applies it to each read, so endless pings or a byte a second never trip it.
+
+    Before the response exists (a head that drips), the socket is the one httpcore reports through
+    the request's ``trace`` extension when it connects: runs always go out on a new connection.
+    """
+
+    def __init__(self, deadline: float, response: httpx.Response | None = None) -> None:
+        self.deadline = deadline
+        self.fired = False
+        self._response = response
+        self._connected: Any = None
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, name: str, info: dict[str, Any]) -> None:
+        if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self._connected = info.get("return_value")
+
+    def due(self) -> bool:
+        return self.fired or time.monotonic() >= self.deadline
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        self.fired = True
+        if self._response is not None:
+            stream = self._response.extensions.get("network_stream")
+        else:
+            stream = self._connected
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                # socket.socket's own shutdown, also under TLS: it wakes the blocked read at once.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
