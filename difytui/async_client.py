@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from difytui._http import (
     Call,
+    Flow,
     Parallel,
     Sleep,
     answer,
@@ -21,7 +22,7 @@ from difytui.errors import (
     DifyDeadlineError,
     DifyError,
 )
-from difytui.flows import ClientCore, Flow, given_up
+from difytui.flows import ClientCore, RunOutcome, given_up
 from difytui.models import AppInfo
 from difytui.streams import AsyncEventStream
 
@@ -29,11 +30,31 @@ from difytui.streams import AsyncEventStream
 PARALLEL_READS = 8
 
 
+if TYPE_CHECKING:
+    from difytui.config import AppEntry, Workspace
+    from difytui.secrets import Secret
+
+T = TypeVar("T")
+
+
 class AsyncDify(ClientCore):
     """Asyncio client: ``await`` blocking calls; ``async for`` over streaming ones."""
 
-    def __init__(self, *args: Any, transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        base_url: str | None = None,
+        apps: Mapping[str, str | Secret | AppEntry] | None = None,
+        user: str | None = None,
+        *,
+        workspace: Workspace | None = None,
+        timeout: float | None = None,
+        token: str | Secret | None = None,
+        deadline: float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(
+            base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline
+        )
         self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
         self._transport = transport
         self._http = httpx.AsyncClient(timeout=self.timeout, transport=transport, verify=self._ssl)
@@ -66,20 +87,21 @@ class AsyncDify(ClientCore):
             )
         return self._fresh
 
-    async def _run_blocking(self, make_flow: Callable[[], Flow]) -> Any:
+    async def _run_blocking(self, make_flow: Callable[[], Flow[T]]) -> T:
         return await self._drive(make_flow())
 
-    def _run_stream(self, make_flow: Callable[[], Flow], app_id: str) -> AsyncEventStream:
+    def _run_stream(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> AsyncEventStream:
         return AsyncEventStream(self, make_flow, app_id)
 
-    async def _run_folded(self, make_flow: Callable[[], Flow], app_id: str) -> dict[str, Any]:
+    async def _run_folded(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> dict[str, Any]:
         """A blocking run: streamed, folded into the blocking body; stopped on the server if given up
         (cancelled, timed out, past its deadline…)."""
         stream = AsyncEventStream(self, make_flow, app_id)
         try:
             await stream.open()
-            if not isinstance(stream.response, httpx.Response):
+            if stream.answer is not None:
                 return stream.answer  # a blocking request, answered as such
+            assert stream.response is not None  # open() sets the answer or the response
             folder = self._folder(stream.mode, stream.response)
             async for event in stream:
                 folder.add(event)
@@ -102,27 +124,28 @@ class AsyncDify(ClientCore):
             return False
         return True
 
-    async def _drive(self, flow: Flow, deadline: float | None = None) -> Any:
+    async def _drive(self, flow: Flow[T], deadline: float | None = None) -> T:
         result: Any = None
         error: BaseException | None = None
         while True:
             try:
                 step = flow.throw(error) if error else flow.send(result)
             except StopIteration as done:
-                return done.value
+                value: T = done.value
+                return value
             result, error = None, None
             try:
                 if isinstance(step, Sleep):
                     await asyncio.sleep(step.seconds)
                 elif isinstance(step, Parallel):
-                    outcomes = (self._outcome(flow, deadline) for flow in step.flows)
+                    outcomes = (self._outcome(sub, deadline) for sub in step.flows)
                     result = await asyncio.gather(*outcomes)
                 else:
                     result = await self._execute(step, deadline)
             except DifyError as exc:
                 error = exc
 
-    async def _outcome(self, flow: Flow, deadline: float | None) -> Any:
+    async def _outcome(self, flow: Flow[T], deadline: float | None) -> T | DifyError:
         async with self._parallel:  # a workspace of 100 apps must not open 100 connections at once
             try:
                 return await self._drive(flow, deadline)
@@ -133,7 +156,7 @@ class AsyncDify(ClientCore):
         # Resolving a key may run api_key_cmd (up to 30 s) or ask the OS keyring: not on the event loop.
         return await asyncio.to_thread(self._backend.token, app_id)
 
-    async def _execute(self, call: Call, deadline: float | None) -> Any:
+    async def _execute(self, call: Call, deadline: float | None) -> httpx.Response | dict[str, Any]:
         """One request: its JSON answer, or (a streamed run) the open event stream."""
         token = await self._token(call.app_id)
         url = self.base_url + call.path

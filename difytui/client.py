@@ -8,9 +8,10 @@ other is not. This module is the public home of the names.
 
 from __future__ import annotations
 
+from difytui._http import Flow
 from difytui.app_api import AppAPI, ChatAPI, CompletionAPI, WorkflowAPI
 from difytui.async_client import PARALLEL_READS, AsyncDify
-from difytui.flows import STOP_TIMEOUT, Flow, ResponseMode
+from difytui.flows import STOP_TIMEOUT, ResponseMode
 from difytui.streams import AsyncEventStream, EventStream
 from difytui.sync_client import Dify
 

@@ -6,9 +6,12 @@ import contextlib
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    import httpcore  # httpx's transport: the type of the connection's stream
 
 
 class Watchdog:
@@ -23,7 +26,7 @@ class Watchdog:
         self.deadline = deadline
         self.fired = False
         self._response = response
-        self._connected: Any = None
+        self._connected: httpcore.NetworkStream | None = None
         self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
         self._timer.daemon = True
         self._timer.start()
@@ -41,7 +44,7 @@ class Watchdog:
     def _fire(self) -> None:
         self.fired = True
         if self._response is not None:
-            stream = self._response.extensions.get("network_stream")
+            stream: httpcore.NetworkStream | None = self._response.extensions.get("network_stream")
         else:
             stream = self._connected
         sock = stream.get_extra_info("socket") if stream is not None else None

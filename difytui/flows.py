@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
 from difytui import __version__
 from difytui._http import (
     Call,
+    Flow,
     Parallel,
     Sleep,
     connection_error,
@@ -39,8 +40,16 @@ from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
 from difytui.text import article
 
+if TYPE_CHECKING:
+    from difytui.config import AppEntry, Workspace
+    from difytui.secrets import Secret
+
 ResponseMode = Literal["streaming", "blocking"]
-Flow = Generator[Any, Any, Any]
+C = TypeVar("C", bound="ClientCore")
+#: What a run flow returns: the open event stream (or a blocking run's JSON answer), and the app's mode.
+RunOutcome = tuple["httpx.Response | dict[str, Any]", str]
+#: A file to send: a path, a URL, or a Dify file mapping.
+FileRef = str | Path | Mapping[str, Any]
 
 
 #: Seconds a stop call may take at most: Dify answers at once, and a stop often runs on the way out.
@@ -56,12 +65,12 @@ class ClientCore:
     def __init__(
         self,
         base_url: str | None = None,
-        apps: Mapping[str, Any] | None = None,
+        apps: Mapping[str, str | Secret | AppEntry] | None = None,
         user: str | None = None,
         *,
-        workspace: Any = None,
+        workspace: Workspace | None = None,
         timeout: float | None = None,
-        token: Any = None,
+        token: str | Secret | None = None,
         deadline: float | None = None,
     ) -> None:
         from difytui.config import AppEntry, Workspace, default_user
@@ -107,7 +116,9 @@ class ClientCore:
         self.app = AppAPI(self)
 
     @classmethod
-    def from_config(cls, path: str | Path | None = None, workspace: str | None = None, **kwargs: Any):
+    def from_config(
+        cls: type[C], path: str | Path | None = None, workspace: str | None = None, **kwargs: Any
+    ) -> C:
         """A client for ``workspace`` (default: the config's default) of the config file or environment."""
         from difytui.config import load_config
 
@@ -155,7 +166,7 @@ class ClientCore:
         self,
         call: Call,
         token: str,
-        upload: Any = None,
+        upload: IO[bytes] | bytes | None = None,
         deadline: float | None = None,
         trace: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> httpx.Request:
@@ -182,13 +193,14 @@ class ClientCore:
             params=params or None,
             json=call.json,
             data=call.form if upload is not None else None,
-            files={"file": (call.upload.name, upload)} if upload is not None else None,
+            files={"file": (call.upload.name, upload)} if upload is not None and call.upload else None,
             extensions=extensions or None,
         )
 
     # -- flows: generators yielding Call/Sleep, receiving results ------------------------
 
-    def _call_flow(self, call: Call) -> Flow:
+    def _call_flow(self, call: Call) -> Flow[Any]:
+        """One request; its result is the JSON answer, or a streamed run's open response."""
         """One request; on an account workspace a 500 is checked for an expired login."""
         try:
             return (yield call)
@@ -196,26 +208,27 @@ class ClientCore:
             yield from self._backend.check_token_flow(self, error)
             raise
 
-    def _read_flow(self, call: Call) -> Flow:
+    def _read_flow(self, call: Call) -> Flow[dict[str, Any]]:
         """A read, retried with backoff on connection errors, 429 (Retry-After) and 502/503/504."""
         call.idempotent = True
         attempt = 0
         while True:
             attempt += 1
             try:
-                return (yield from self._call_flow(call))
+                answer: dict[str, Any] = yield from self._call_flow(call)  # reads never stream
+                return answer
             except DifyError as error:
                 delay = retry_delay(error, attempt)
                 if delay is None:
                     raise
                 yield Sleep(delay)
 
-    def _info_flow(self, app_id: str) -> Flow:
+    def _info_flow(self, app_id: str) -> Flow[dict[str, Any]]:
         if app_id not in self._info:
             self._info[app_id] = yield from self._backend.info_flow(self, app_id)
         return self._info[app_id]
 
-    def _interface_flow(self, app_id: str, interface: Interface) -> Flow:
+    def _interface_flow(self, app_id: str, interface: Interface) -> Flow[dict[str, Any]]:
         """The app's /info, after checking that ``interface`` is the one that serves its mode."""
         info = yield from self._info_flow(app_id)
         mode = str(info.get("mode", ""))
@@ -229,10 +242,12 @@ class ClientCore:
             )
         return info
 
-    def _apps_flow(self) -> Flow:
+    def _apps_flow(self) -> Flow[list[AppInfo]]:
         app_ids = yield from self._backend.app_ids_flow(self)
-        outcomes = yield Parallel([self._info_flow(app_id) for app_id in app_ids])
-        apps = []
+        outcomes: list[dict[str, Any] | DifyError] = yield Parallel(
+            [self._info_flow(app_id) for app_id in app_ids]
+        )
+        apps: list[AppInfo] = []
         for app_id, outcome in zip(app_ids, outcomes, strict=True):
             if isinstance(outcome, DifyConnectionError):
                 raise outcome  # the server is unreachable: say it once, not once per app
@@ -251,7 +266,7 @@ class ClientCore:
             )
         return apps
 
-    def _resolve_flow(self, ref: str) -> Flow:
+    def _resolve_flow(self, ref: str) -> Flow[str]:
         """The id of the app ``ref`` names: an app id, else a unique app name (exact, then ignoring case).
 
         Names are looked up only when ``ref`` is no id, so an id costs what it always did (on an
@@ -263,7 +278,9 @@ class ClientCore:
         except AppNotFoundError as error:
             not_found = error
         apps = [app for app in (yield from self._apps_flow()) if app.error is None]
-        for same in (lambda name: name == ref, lambda name: name.casefold() == ref.casefold()):
+        exact: Callable[[str], bool] = lambda name: name == ref  # noqa: E731
+        folded: Callable[[str], bool] = lambda name: name.casefold() == ref.casefold()  # noqa: E731
+        for same in (exact, folded):
             named = [app for app in apps if same(app.name)]
             if len(named) == 1:
                 return named[0].id
@@ -271,12 +288,12 @@ class ClientCore:
                 raise AmbiguousAppError(ref, self.workspace.name, [(app.id, app.name) for app in named])
         raise not_found
 
-    def _upload_flow(self, app_id: str, path: Path) -> Flow:
+    def _upload_flow(self, app_id: str, path: Path) -> Flow[dict[str, Any]]:
         from difytui.forms import file_type_of
 
         if not path.is_file():
             raise DifyError(f"cannot upload {path}: no such file")
-        uploaded = yield from self._call_flow(self._backend.upload_call(app_id, path))
+        uploaded: dict[str, Any] = yield from self._call_flow(self._backend.upload_call(app_id, path))
         if not uploaded.get("id"):
             raise DifyProtocolError(f"the upload of {path.name} was answered without a file id")
         return {
@@ -285,7 +302,7 @@ class ClientCore:
             "upload_file_id": uploaded["id"],
         }
 
-    def _file_flow(self, app_id: str, item: Any) -> Flow:
+    def _file_flow(self, app_id: str, item: object) -> Flow[dict[str, Any]]:
         """One entry of ``files`` or a file input → Dify's file mapping (uploading local paths)."""
         from difytui.forms import file_type_of, is_url
 
@@ -299,13 +316,13 @@ class ClientCore:
             f"cannot send {type(item).__name__} as a file: give a path, a URL or a Dify file dict"
         )
 
-    def _files_flow(self, app_id: str, items: Any) -> Flow:
-        mappings = []
+    def _files_flow(self, app_id: str, items: Iterable[object]) -> Flow[list[dict[str, Any]]]:
+        mappings: list[dict[str, Any]] = []
         for item in items:
             mappings.append((yield from self._file_flow(app_id, item)))
         return mappings
 
-    def _inputs_flow(self, app_id: str, inputs: Mapping[str, Any]) -> Flow:
+    def _inputs_flow(self, app_id: str, inputs: Mapping[str, Any]) -> Flow[dict[str, Any]]:
         """``inputs`` with every ``Path`` value (or list of them) uploaded and replaced by its mapping."""
         prepared: dict[str, Any] = {}
         for name, value in inputs.items():
@@ -321,9 +338,9 @@ class ClientCore:
         interface: Interface,
         app_id: str,
         body: dict[str, Any],
-        files: list[Any] | None,
+        files: Sequence[FileRef] | None,
         response_mode: ResponseMode,
-    ) -> Flow:
+    ) -> Flow[RunOutcome]:
         """A whole run: mode check, uploads, then the request. Returns (result or response, app mode).
 
         A streamed run returns the open response (the driver's stream type reads it); on an account
@@ -339,26 +356,27 @@ class ClientCore:
         streaming = response_mode == "streaming" or mode not in _NO_BLOCKING
         call = self._backend.run_call(interface, app_id, body, streaming)
         call.blocking = response_mode == "blocking"
-        outcome = yield from self._call_flow(call)
+        outcome: httpx.Response | dict[str, Any] = yield from self._call_flow(call)
         if isinstance(outcome, dict) and not outcome:
             raise DifyProtocolError(f"{self.base_url + call.path} answered the run with an empty JSON object")
         return outcome, mode
 
-    def _stop_flow(self, app_id: str, task_id: str) -> Flow:
+    def _stop_flow(self, app_id: str, task_id: str) -> Flow[dict[str, Any]]:
         info = yield from self._info_flow(app_id)
         interface = INTERFACE_BY_MODE.get(str(info.get("mode")), "chat")
         call = self._backend.stop_call(interface, app_id, task_id)
         call.timeout = min(STOP_TIMEOUT, self.timeout.read or STOP_TIMEOUT)
-        return (yield from self._call_flow(call))
+        answer: dict[str, Any] = yield from self._call_flow(call)
+        return answer
 
     def _folder(self, mode: str, response: httpx.Response) -> Folder:
         # The Service API's fold gives exactly its blocking body's keys; the account API has none to match.
         return Folder(mode, url=str(response.request.url), exact=not self._backend.always_streams)
 
-    def _parameters_flow(self, app_id: str) -> Flow:
+    def _parameters_flow(self, app_id: str) -> Flow[dict[str, Any]]:
         return (yield from self._backend.parameters_flow(self, app_id))
 
-    def _history_flow(self, app_id: str, what: str, params: dict[str, Any]) -> Flow:
+    def _history_flow(self, app_id: str, what: str, params: dict[str, Any]) -> Flow[dict[str, Any]]:
         path = self._backend.history_path(what)
         yield from self._backend.known_flow(self, app_id)
         return (yield from self._read_flow(Call("GET", path, app_id, params=params)))

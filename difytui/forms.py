@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from .errors import DifyError
@@ -231,7 +231,7 @@ def file_type_of(path_or_name: str | os.PathLike[str]) -> str:
     return _TYPE_BY_EXTENSION.get(_extension(path_or_name), "custom")
 
 
-def is_url(value: Any) -> bool:
+def is_url(value: object) -> TypeGuard[str]:
     """An http(s) URL (a remote file), as opposed to a local path."""
     return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
@@ -29,8 +29,9 @@ from difytui.errors import (
 )
 
 if TYPE_CHECKING:
+    from difytui._http import Flow
     from difytui.async_client import AsyncDify
-    from difytui.flows import Flow
+    from difytui.flows import RunOutcome
 
 
 class EventStream:
@@ -75,7 +76,7 @@ class EventStream:
         self._events.close()
         self.response.close()
 
-    def _iterate(self) -> Iterator[dict[str, Any]]:
+    def _iterate(self) -> Generator[dict[str, Any], None, None]:
         response = self.response
         url = str(response.request.url)
         parser = SSEParser()
@@ -115,19 +116,19 @@ class EventStream:
 class AsyncEventStream:
     """Async twin of ``EventStream``: ``async for event in stream``; ``await stream`` opens it early."""
 
-    def __init__(self, client: AsyncDify, make_flow: Callable[[], Flow], app_id: str) -> None:
+    def __init__(self, client: AsyncDify, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> None:
         self._client = client
         self._make_flow = make_flow
         self._app_id = app_id
         self.response: httpx.Response | None = None
         #: a blocking run's answer, when Dify was asked for one (agent apps): see AsyncDify._run_folded
-        self.answer: Any = None
+        self.answer: dict[str, Any] | None = None
         self.mode = ""
         self.task_id: str | None = None
         self._terminals: frozenset[str] = frozenset()
         self._deadline: float | None = None
         self._expired = False
-        self._events: AsyncIterator[dict[str, Any]] | None = None
+        self._events: AsyncGenerator[dict[str, Any], None] | None = None
 
     async def open(self) -> AsyncEventStream:
         if self.response is None and self.answer is None:
@@ -140,7 +141,7 @@ class AsyncEventStream:
             self._terminals = terminal_events(self.mode)
         return self
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, None, AsyncEventStream]:
         return self.open().__await__()
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
@@ -160,7 +161,7 @@ class AsyncEventStream:
         if self.response is not None:
             await self.response.aclose()
 
-    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+    async def _iterate(self) -> AsyncGenerator[dict[str, Any], None]:
         await self.open()
         response = self.response
         assert response is not None

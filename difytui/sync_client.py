@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from difytui._http import (
     Call,
+    Flow,
     Parallel,
     Sleep,
     answer,
@@ -21,16 +22,35 @@ from difytui.errors import (
     DifyDeadlineError,
     DifyError,
 )
-from difytui.flows import ClientCore, Flow, given_up
+from difytui.flows import ClientCore, RunOutcome, given_up
 from difytui.models import AppInfo
 from difytui.streams import EventStream
+
+if TYPE_CHECKING:
+    from difytui.config import AppEntry, Workspace
+    from difytui.secrets import Secret
+
+T = TypeVar("T")
 
 
 class Dify(ClientCore):
     """Blocking client. Streaming calls return an ``EventStream`` (an iterator of event dicts)."""
 
-    def __init__(self, *args: Any, transport: httpx.BaseTransport | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        base_url: str | None = None,
+        apps: Mapping[str, str | Secret | AppEntry] | None = None,
+        user: str | None = None,
+        *,
+        workspace: Workspace | None = None,
+        timeout: float | None = None,
+        token: str | Secret | None = None,
+        deadline: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(
+            base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline
+        )
         self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
         self._transport = transport
         self._http = httpx.Client(timeout=self.timeout, transport=transport, verify=self._ssl)
@@ -60,12 +80,13 @@ class Dify(ClientCore):
             )
         return self._fresh
 
-    def _run_blocking(self, make_flow: Callable[[], Flow]) -> Any:
+    def _run_blocking(self, make_flow: Callable[[], Flow[T]]) -> T:
         return self._drive(make_flow())
 
-    def _run_stream(self, make_flow: Callable[[], Flow], app_id: str) -> EventStream:
+    def _run_stream(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> EventStream:
         deadline = self._deadline_at()
         response, mode = self._drive(make_flow(), deadline)
+        assert isinstance(response, httpx.Response)  # a streamed call's result is its open stream
         return self._event_stream(response, mode, deadline, app_id)
 
     def _event_stream(
@@ -79,7 +100,7 @@ class Dify(ClientCore):
             stop=lambda task_id: self._stop_quietly(app_id, task_id),
         )
 
-    def _run_folded(self, make_flow: Callable[[], Flow], app_id: str) -> dict[str, Any]:
+    def _run_folded(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> dict[str, Any]:
         """A blocking run: streamed, folded into the blocking body; stopped on the server if given up."""
         stream: EventStream | None = None
         try:
@@ -113,32 +134,33 @@ class Dify(ClientCore):
             return False
         return True
 
-    def _drive(self, flow: Flow, deadline: float | None = None) -> Any:
+    def _drive(self, flow: Flow[T], deadline: float | None = None) -> T:
         result: Any = None
         error: BaseException | None = None
         while True:
             try:
                 step = flow.throw(error) if error else flow.send(result)
             except StopIteration as done:
-                return done.value
+                value: T = done.value
+                return value
             result, error = None, None
             try:
                 if isinstance(step, Sleep):
                     time.sleep(step.seconds)
                 elif isinstance(step, Parallel):
-                    result = [self._outcome(flow, deadline) for flow in step.flows]
+                    result = [self._outcome(sub, deadline) for sub in step.flows]
                 else:
                     result = self._execute(step, deadline)
             except DifyError as exc:
                 error = exc
 
-    def _outcome(self, flow: Flow, deadline: float | None) -> Any:
+    def _outcome(self, flow: Flow[T], deadline: float | None) -> T | DifyError:
         try:
             return self._drive(flow, deadline)
         except DifyError as exc:
             return exc
 
-    def _execute(self, call: Call, deadline: float | None) -> Any:
+    def _execute(self, call: Call, deadline: float | None) -> httpx.Response | dict[str, Any]:
         """One request: its JSON answer, or (a streamed run) the open event stream."""
         token = self._backend.token(call.app_id)
         url = self.base_url + call.path
