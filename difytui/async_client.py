@@ -18,6 +18,7 @@ from difytui._http import (
     fresh_limits,
     is_the_stream,
 )
+from difytui.app_api import AppAPI
 from difytui.errors import (
     DifyDeadlineError,
     DifyError,
@@ -55,6 +56,7 @@ class AsyncDify(ClientCore):
         super().__init__(
             base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline
         )
+        self.app: AppAPI[AsyncDify] = AppAPI(self)
         self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
         self._transport = transport
         self._http = httpx.AsyncClient(timeout=self.timeout, transport=transport, verify=self._ssl)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -24,7 +24,6 @@ from difytui._http import (
     connection_error,
     retry_delay,
 )
-from difytui.app_api import AppAPI
 from difytui.backends import AccountBackend, Backend, ServiceBackend
 from difytui.errors import (
     AmbiguousAppError,
@@ -43,9 +42,11 @@ from difytui.text import article
 if TYPE_CHECKING:
     from difytui.config import AppEntry, Workspace
     from difytui.secrets import Secret
+    from difytui.streams import AsyncEventStream, EventStream
 
 ResponseMode = Literal["streaming", "blocking"]
 C = TypeVar("C", bound="ClientCore")
+T = TypeVar("T")
 #: What a run flow returns: the open event stream (or a blocking run's JSON answer), and the app's mode.
 RunOutcome = tuple["httpx.Response | dict[str, Any]", str]
 #: A file to send: a path, a URL, or a Dify file mapping.
@@ -113,7 +114,6 @@ class ClientCore:
             self._backend = AccountBackend(workspace, self.user, secret)
         else:
             self._backend = ServiceBackend(workspace, self.user)
-        self.app = AppAPI(self)
 
     @classmethod
     def from_config(
@@ -131,6 +131,22 @@ class ClientCore:
     def has_history(self) -> bool:
         """Whether conversations and messages can be listed (not on account workspaces)."""
         return self._backend.has_history
+
+    # -- what each driver provides (Dify: the result; AsyncDify: a coroutine of it) ----------
+
+    def _run_blocking(self, make_flow: Callable[[], Flow[T]]) -> T | Coroutine[Any, Any, T]:
+        raise NotImplementedError
+
+    def _run_stream(
+        self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str
+    ) -> EventStream | AsyncEventStream:
+        raise NotImplementedError
+
+    def _run_folded(
+        self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str
+    ) -> dict[str, Any] | Coroutine[Any, Any, dict[str, Any]]:
+        """A blocking run: streamed, folded into the blocking body; stopped on the server if given up."""
+        raise NotImplementedError
 
     # -- plumbing shared by both drivers -------------------------------------------------
 

@@ -17,6 +17,7 @@ from difytui._http import (
     fresh_limits,
     is_the_stream,
 )
+from difytui.app_api import AppAPI
 from difytui.deadline import Watchdog
 from difytui.errors import (
     DifyDeadlineError,
@@ -51,6 +52,7 @@ class Dify(ClientCore):
         super().__init__(
             base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline
         )
+        self.app: AppAPI[Dify] = AppAPI(self)
         self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
         self._transport = transport
         self._http = httpx.Client(timeout=self.timeout, transport=transport, verify=self._ssl)
