@@ -1,8 +1,10 @@
-"""The run deadline in the blocking client: a watchdog that ends a read blocked past it."""
+"""The run deadline: its check, request timeouts cut to it, and the blocking client's watchdog that
+ends a read blocked past it."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import socket
 import threading
 import time
@@ -10,8 +12,36 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from difytui.errors import DifyError
+
 if TYPE_CHECKING:
     import httpcore  # httpx's transport: the type of the connection's stream
+
+
+def checked_deadline(value: object) -> float | None:
+    """``value`` as a run deadline (seconds > 0, or None: no deadline); else DifyError."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise DifyError(f"deadline must be a number of seconds greater than 0, not {value!r}")
+    return value
+
+
+def cut_to(timeout: httpx.Timeout, deadline: float) -> httpx.Timeout:
+    """``timeout`` with each phase cut to what is left before ``deadline`` (a time.monotonic())."""
+    left = max(deadline - time.monotonic(), 0.001)
+
+    def cut(value: float | None) -> float:
+        return left if value is None else min(value, left)
+
+    return httpx.Timeout(
+        connect=cut(timeout.connect), read=cut(timeout.read), write=cut(timeout.write), pool=cut(timeout.pool)
+    )
 
 
 class Watchdog:

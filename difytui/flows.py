@@ -7,7 +7,6 @@ perform the steps. Where the apps live is the backend's business (:mod:`difytui.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -25,6 +24,7 @@ from difytui._http import (
     retry_delay,
 )
 from difytui.backends import AccountBackend, Backend, ServiceBackend
+from difytui.deadline import checked_deadline, cut_to
 from difytui.errors import (
     AmbiguousAppError,
     AppNotFoundError,
@@ -97,14 +97,7 @@ class ClientCore:
         self.timeout = httpx.Timeout(connect=10.0, read=timeout or workspace.timeout, write=30.0, pool=10.0)
         #: Seconds a whole run (invoke call) may take, or None (unlimited, the default): when it
         #: passes, the run is stopped on the server and DifyDeadlineError is raised.
-        self.deadline: float | None = deadline if deadline is not None else workspace.deadline
-        if self.deadline is not None and (
-            isinstance(self.deadline, bool)
-            or not isinstance(self.deadline, (int, float))
-            or not math.isfinite(self.deadline)
-            or self.deadline <= 0
-        ):
-            raise DifyError(f"deadline must be a number of seconds greater than 0, not {self.deadline!r}")
+        self.deadline = checked_deadline(deadline if deadline is not None else workspace.deadline)
         self._info: dict[str, dict[str, Any]] = {}
         self._backend: Backend
         if workspace.kind == "account":
@@ -159,14 +152,7 @@ class ClientCore:
         base = self.timeout if call.timeout is None else httpx.Timeout(call.timeout)
         if deadline is None:
             return None if call.timeout is None else base
-        left = max(deadline - time.monotonic(), 0.001)
-
-        def cut(value: float | None) -> float:
-            return left if value is None else min(value, left)
-
-        return httpx.Timeout(
-            connect=cut(base.connect), read=cut(base.read), write=cut(base.write), pool=cut(base.pool)
-        )
+        return cut_to(base, deadline)
 
     def _failure(self, exc: httpx.HTTPError, url: str, deadline: float | None) -> DifyError:
         """What a request's httpx error means: the deadline passing (its timeouts are cut to it)."""
