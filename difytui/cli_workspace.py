@@ -21,7 +21,9 @@ from difytui.importer import Choices, ImportPlan, ImportResult, ImportUsageError
 from difytui.text import printable
 
 
-def add_parser(subparsers: Any, global_options: Callable[..., None]) -> None:
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], global_options: Callable[..., None]
+) -> None:
     """``workspace import``; ``global_options(parser, suppress=True)`` adds --config/--workspace."""
     workspace = subparsers.add_parser("workspace", help="import a workspace's apps from the Dify console")
     global_options(workspace, suppress=True)

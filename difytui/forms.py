@@ -89,11 +89,11 @@ class Field:
 # Parsing
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _strings(value: Any) -> tuple[str, ...]:
+def _strings(value: object) -> tuple[str, ...]:
     if not isinstance(value, (list, tuple)):
         return ()
     return tuple(str(v) for v in value if v is not None)
@@ -236,7 +236,7 @@ def is_url(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
 
 
-def _is_file_value(value: Any) -> bool:
+def _is_file_value(value: object) -> bool:
     return isinstance(value, (Mapping, PurePath)) or is_url(value)
 
 
@@ -281,7 +281,7 @@ def _check_file(field: Field, value: Any) -> str | None:
 # Validation
 
 
-def _number_error(field: Field, value: Any) -> str | None:
+def _number_error(field: Field, value: object) -> str | None:
     if isinstance(value, (int, float)):
         return None
     message = f"{field.variable} in input form must be a valid number"
@@ -444,7 +444,7 @@ def restore(fields: Iterable[Field], recorded: Mapping[str, Any]) -> dict[str, A
     return values
 
 
-def as_text(field: Field, value: Any) -> str:
+def as_text(field: Field, value: object) -> str:
     """The inverse of :func:`coerce` for pre-filling a text box (e.g. from remembered inputs)."""
     if value is None:
         return ""
