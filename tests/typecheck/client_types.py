@@ -25,6 +25,7 @@ def sync_client(dify: Dify, mode: ResponseMode) -> None:
     assert_type(dify.app.completion.invoke("a", {}, response_mode="blocking"), JSON)
     assert_type(dify.app.workflow.invoke("a", {}, mode), EventStream | JSON)
     assert_type(dify.apps()[0].id, str)
+    assert_type(Dify.from_config(), Dify)
 
 
 async def async_client(dify: AsyncDify) -> None:
@@ -32,6 +33,7 @@ async def async_client(dify: AsyncDify) -> None:
     _ = assert_type(pending, Coroutine[Any, Any, JSON])
     assert_type(await pending, JSON)
     assert_type(await dify.app.resolve("Trip Planner"), str)
+    assert_type(AsyncDify.from_config(deadline=60), AsyncDify)
     assert_type(dify.app.chat.invoke("a", "hi"), AsyncEventStream)
     assert_type(await dify.app.workflow.invoke("a", {}, response_mode="blocking"), JSON)
     async for event in dify.app.completion.invoke("a", {}):
