@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from .errors import DifyError
@@ -89,11 +89,11 @@ class Field:
 # Parsing
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _strings(value: Any) -> tuple[str, ...]:
+def _strings(value: object) -> tuple[str, ...]:
     if not isinstance(value, (list, tuple)):
         return ()
     return tuple(str(v) for v in value if v is not None)
@@ -231,12 +231,12 @@ def file_type_of(path_or_name: str | os.PathLike[str]) -> str:
     return _TYPE_BY_EXTENSION.get(_extension(path_or_name), "custom")
 
 
-def is_url(value: Any) -> bool:
+def is_url(value: object) -> TypeGuard[str]:
     """An http(s) URL (a remote file), as opposed to a local path."""
     return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
 
 
-def _is_file_value(value: Any) -> bool:
+def _is_file_value(value: object) -> bool:
     return isinstance(value, (Mapping, PurePath)) or is_url(value)
 
 
@@ -281,7 +281,7 @@ def _check_file(field: Field, value: Any) -> str | None:
 # Validation
 
 
-def _number_error(field: Field, value: Any) -> str | None:
+def _number_error(field: Field, value: object) -> str | None:
     if isinstance(value, (int, float)):
         return None
     message = f"{field.variable} in input form must be a valid number"
@@ -444,7 +444,7 @@ def restore(fields: Iterable[Field], recorded: Mapping[str, Any]) -> dict[str, A
     return values
 
 
-def as_text(field: Field, value: Any) -> str:
+def as_text(field: Field, value: object) -> str:
     """The inverse of :func:`coerce` for pre-filling a text box (e.g. from remembered inputs)."""
     if value is None:
         return ""

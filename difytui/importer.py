@@ -104,7 +104,7 @@ def login(console_url: str, email: str, password: str | Secret, **session_kwargs
     return session
 
 
-def pick_workspace(workspaces: list[dict], wanted: str | None = None) -> dict | None:
+def pick_workspace(workspaces: list[dict[str, Any]], wanted: str | None = None) -> dict[str, Any] | None:
     """The workspace named or identified by ``wanted``, the only one, or None (the user must choose).
 
     Raises :class:`ImportUsageError` when ``wanted`` matches nothing or there is no workspace."""
@@ -120,7 +120,7 @@ def pick_workspace(workspaces: list[dict], wanted: str | None = None) -> dict | 
     return workspaces[0] if len(workspaces) == 1 else None
 
 
-def use_workspace(session: ConsoleSession, workspace: dict) -> None:
+def use_workspace(session: ConsoleSession, workspace: dict[str, Any]) -> None:
     """Make ``workspace`` the session's current one (apps and keys are listed for the current one).
 
     Prefer :func:`in_workspace`, which also switches back; after this, call
@@ -130,7 +130,7 @@ def use_workspace(session: ConsoleSession, workspace: dict) -> None:
 
 
 @contextlib.contextmanager
-def in_workspace(session: ConsoleSession, workspace: dict) -> Iterator[None]:
+def in_workspace(session: ConsoleSession, workspace: dict[str, Any]) -> Iterator[None]:
     """Switch the account to ``workspace`` for the block, then back to the workspace that was current,
     on errors and Ctrl+C too. Keep the block short: while it runs, the account's other sessions (the
     web console) see the switched workspace.
@@ -257,7 +257,7 @@ class ImportPlan:
 
 
 def config_workspace_name(
-    doc: Mapping[str, Any], wanted: str | None, console_url: str, workspace: dict
+    doc: Mapping[str, Any], wanted: str | None, console_url: str, workspace: dict[str, Any]
 ) -> str:
     """The config workspace to write: ``wanted``, the one imported from this Dify workspace before,
     or a new slug of Dify's workspace name."""
@@ -282,7 +282,7 @@ def build_plan(
     session: ConsoleSession,
     *,
     email: str,
-    workspace: dict,
+    workspace: dict[str, Any],
     config_path: Path,
     config_workspace: str | None = None,
 ) -> ImportPlan:
