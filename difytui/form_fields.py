@@ -7,7 +7,7 @@ text → typed values :mod:`difytui.form_values`'s and file inputs :mod:`difytui
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,18 +89,22 @@ def _schema(value: Any) -> Any:
     return value
 
 
+def _items(parameters: Mapping[str, Any] | list[Any]) -> Iterator[tuple[Any, Any]]:
+    """``(control, spec)`` of each ``{control: spec}`` item of the form; other items are skipped."""
+    items = parameters if isinstance(parameters, list) else parameters.get("user_input_form")
+    for item in items or ():
+        if isinstance(item, Mapping) and len(item) == 1:
+            yield next(iter(item.items()))
+
+
 def parse_form(parameters: Mapping[str, Any] | list[Any]) -> list[Field]:
     """``/parameters`` (or its ``user_input_form`` list) → fields, in form order.
 
     Every inner key is optional; items that are not ``{control: {...}}`` with a known control and a
     ``variable`` are skipped (a newer Dify may add controls this version cannot render).
     """
-    items = parameters if isinstance(parameters, list) else parameters.get("user_input_form")
     fields: list[Field] = []
-    for item in items or ():
-        if not isinstance(item, Mapping) or len(item) != 1:
-            continue
-        control, spec = next(iter(item.items()))
+    for control, spec in _items(parameters):
         if control not in CONTROLS or not isinstance(spec, Mapping):
             continue
         variable = spec.get("variable")
@@ -132,14 +136,11 @@ def parse_form(parameters: Mapping[str, Any] | list[Any]) -> list[Field]:
 def form_variables(parameters: Mapping[str, Any] | list[Any]) -> list[str]:
     """Every variable on the form, in order, also those of controls :func:`parse_form` skips (a
     newer Dify's): what Dify accepts as an input name."""
-    items = parameters if isinstance(parameters, list) else parameters.get("user_input_form")
     names: list[str] = []
-    for item in items or ():
-        if isinstance(item, Mapping) and len(item) == 1:
-            spec = next(iter(item.values()))
-            variable = spec.get("variable") if isinstance(spec, Mapping) else None
-            if isinstance(variable, str) and variable and variable not in names:
-                names.append(variable)
+    for _, spec in _items(parameters):
+        variable = spec.get("variable") if isinstance(spec, Mapping) else None
+        if isinstance(variable, str) and variable and variable not in names:
+            names.append(variable)
     return names
 
 
