@@ -243,7 +243,6 @@ class AppPane(Vertical):
         self.active = run
         self.last_request = request
         self._streaming(True)
-        self.set_class(True, "-running")
         self.raw.note(f"run {run.run_id} of {request.app_id}")
         await self.before_run(run)
         if self.active is not run:
@@ -340,7 +339,6 @@ class AppPane(Vertical):
             return
         self.active = None
         self._streaming(False)
-        self.set_class(False, "-running")
         status = message.status
         if run.answer is not None:
             if status == "succeeded":
@@ -374,7 +372,6 @@ class AppPane(Vertical):
     async def fail_run(self, run: ActiveRun, text: str, code: str = "", first: float | None = None) -> None:
         self.active = None
         self._streaming(False)
-        self.set_class(False, "-running")
         if run.answer is not None:
             await run.answer.finish("failed")
             self.last_answer = run.answer.text or self.last_answer
@@ -442,7 +439,6 @@ class AppPane(Vertical):
         await asyncio.gather(*requests)
 
     async def _mark_stopped(self, run: ActiveRun, note: str) -> None:
-        self.set_class(False, "-running")
         if run.answer is not None:
             await run.answer.finish("stopped")
             self.last_answer = run.answer.text or self.last_answer
