@@ -3,9 +3,9 @@
 Text streams into a *live* ``Markdown`` widget (``Markdown.append``). Textual re-measures every block
 of a Markdown widget when it grows, so once the live piece holds ``SEAL_BLOCKS`` blocks and the text
 reaches a break where a new piece renders as the whole document would (:mod:`.breaks`), the piece
-is *sealed*: its height is pinned and it is never touched again, and a new live piece continues.
-When the answer ends only the live piece gets one full ``update()`` (fences highlighted, tables
-laid out): the sealed pieces are already final, so the end costs the same at any length.
+is *sealed*: it is never touched again, and a new live piece continues.
+When the answer ends, the rest of the text is appended and the live piece is sealed too: pieces
+are never rendered again, so the end costs the same at any length.
 
 Sealed pieces far from the viewport are dropped and stand as text behind a blank spacer of their
 height (:meth:`AnswerView.refresh_window`); they are rendered again when they come back near the
@@ -40,8 +40,9 @@ class Piece:
 
     text: str
     widget: Markdown | None = None
-    height: int = 0  # lines on screen at ``width`` (0: not measured yet)
-    width: int = 0
+    #: lines on screen when it was last rendered (after a resize, kept as text, it keeps this
+    #: height until it is rendered again: the spacers are then off by the difference)
+    height: int = 0
     refs: int = 0  # how many link definitions it was rendered with
     bottom_margin: int = 0  # its last block's bottom margin (the next piece's top one collapses into it)
 
@@ -59,6 +60,12 @@ class AnswerView(Vertical):
     #: out the answer, so 150 tokens/s must not mean 150 appends/s.
     FLUSH_INTERVAL = 1 / 20
     SEAL_BLOCKS = 16
+    #: Blocks per ``Markdown.append`` when a backlog is drained: each is one parse and mount, so
+    #: no single step of the loop grows with the backlog.
+    APPEND_BLOCKS = 4
+    #: Characters that may wait while a flush runs; beyond that ``write`` waits for it (as
+    #: ``MarkdownStream.write`` does), so the text never runs far ahead of the screen.
+    BACKLOG = 2000
 
     def __init__(self, label: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -68,14 +75,15 @@ class AnswerView(Vertical):
         self._live: Markdown | None = None
         self._live_parts: list[str] = []
         self._pending: list[str] = []
+        self._pending_size = 0
         self._lock = asyncio.Lock()
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
         self._breaks = BreakScanner()
         self._refs: list[str] = []
         self._window_wanted = False
-        self._width = 0
         self._label = label
+        self._width = 0
         self._above = Spacer(classes="answer-spacer")
         self._below = Spacer(classes="answer-spacer")
         self.status_line = Static(Text("…"), classes="answer-status -streaming", markup=False)
@@ -122,6 +130,10 @@ class AnswerView(Vertical):
         if not fragment or self.finished:
             return
         self._pending.append(fragment)
+        self._pending_size += len(fragment)
+        if self._lock.locked() and self._pending_size > self.BACKLOG:
+            await self._flush()  # wait for the flush in progress, then take the backlog
+            return
         if self._flush_timer is not None:
             return  # a flush is due: it takes this text too
         wait = self._last_flush + self.FLUSH_INTERVAL - time.monotonic()
@@ -147,14 +159,22 @@ class AnswerView(Vertical):
             return
         text = "".join(self._pending)
         self._pending.clear()
+        self._pending_size = 0
         self.display = True  # a hidden preview (workflow text_chunk) shows once text arrives
+        # Text between two breaks is at least one block: append a few blocks at a time, and seal
+        # the live piece at the first break once it holds SEAL_BLOCKS.
         start = 0
-        for split in self._breaks.feed(text):
-            await self._append(text[start:split])
-            start = split
-            if self._live is not None and len(self._live.children) >= self.SEAL_BLOCKS:
-                await self._seal()
-        await self._append(text[start:])
+        batch = 0
+        with self.app.batch_update():  # a backlog is drawn once, not after every append
+            for split in self._breaks.feed(text):
+                batch += 1
+                live = len(self._live.children) if self._live is not None else 0
+                if batch >= self.APPEND_BLOCKS or live + batch >= self.SEAL_BLOCKS:
+                    await self._append(text[start:split])
+                    start, batch = split, 0
+                    if self._live is not None and len(self._live.children) >= self.SEAL_BLOCKS:
+                        await self._seal()
+            await self._append(text[start:])
 
     async def _append(self, text: str) -> None:
         if not text:
@@ -166,18 +186,20 @@ class AnswerView(Vertical):
         await self._live.append(text)
         self._trim_top(self._live, len(self._pieces))
 
-    async def _seal(self, final: bool = False) -> None:
-        """Stop writing to the live piece (after one full render if ``final``) and keep it."""
+    async def _seal(self) -> None:
+        """Stop writing to the live piece and keep it as it is: ``Markdown.append`` leaves the
+        same blocks as a full ``update()`` of its text would (tests/tui/test_streaming.py checks
+        it), so nothing is rendered twice."""
         live = self._live
         if live is None:
             return
         piece = Piece("".join(self._live_parts), live)
         self._live, self._live_parts = None, []
         self._refs += link_definitions(piece.text)
-        if final or self._refs:
+        if self._refs:  # a link definition seen so far may apply to this piece
             await live.update(self._source(piece))
             self._trim_top(live, len(self._pieces))
-        live.add_class("-sealed")
+        # (No CSS class marks it: adding one would restyle all its blocks, ~1 s for 16 of them.)
         blocks = live.query_children(MarkdownBlock)
         piece.bottom_margin = blocks.last().styles.margin.bottom if blocks else 0
         self._pieces.append(piece)
@@ -185,13 +207,12 @@ class AnswerView(Vertical):
         if self._hi == n - 1:  # the rendered run reaches the end: the piece joins it
             self._hi = n
             self.move_child(self._below, after=live)
+            self._pin(piece)
         else:  # the user reads further up: the rendered run ends before it
-            piece.height = live.outer_size.height or live.virtual_size.height or piece.text.count("\n") + 1
-            piece.width = self._width
+            self._measure(piece)
             piece.widget = None
             await live.remove()
             self._spacers()
-        self.call_after_refresh(self._pin, piece)
 
     def _source(self, piece: Piece) -> str:
         piece.refs = len(self._refs)
@@ -216,21 +237,31 @@ class AnswerView(Vertical):
         first.styles.margin = (top, margin.right, margin.bottom, margin.left)
 
     def _pin(self, piece: Piece) -> None:
-        """Fix a sealed piece's height: Textual then stops arranging its blocks on every frame."""
-        widget = piece.widget
-        if widget is not None and widget.is_attached and widget.size.height:
-            piece.height = widget.outer_size.height
-            piece.width = self._width
-            widget.styles.height = piece.height
+        """Fix a rendered piece's height to what it measures: an auto height would make Textual
+        arrange all its blocks again (twice, nested in the answer) on every frame."""
+        self._measure(piece)
+        if piece.widget is not None and piece.height:
+            piece.widget.styles.height = piece.height
 
     def on_resize(self, event: Resize) -> None:
-        # The answer grows taller all the time; only a new width changes how pieces wrap.
+        # Only a new width changes how pieces wrap (pieces kept as text are measured when they
+        # are rendered again; until then the spacers are off by the difference).
         if event.size.width != self._width:
             self._width = event.size.width
             for piece in self._pieces:
                 if piece.widget is not None:
                     piece.widget.styles.height = "auto"
-                    self.call_after_refresh(self._pin, piece)
+                    self._pin(piece)
+
+    def _measure(self, piece: Piece) -> None:
+        """Record how many lines the piece's widget takes at the current width (asked of the
+        layout directly: the last frame may predate its last blocks)."""
+        widget = piece.widget
+        if widget is None or not self.size.width:
+            return
+        gutter = widget.styles.gutter
+        width = max(1, self.size.width - gutter.width)
+        piece.height = widget.get_content_height(self.size, self.app.size, width) + gutter.height
 
     def _cancel_flush(self) -> None:
         if self._flush_timer is not None:
@@ -255,11 +286,11 @@ class AnswerView(Vertical):
             self._spacers()
             await self._drain()
             if self.finished:
-                await self._seal(final=True)
+                await self._seal()
         self._after_lock()
 
     async def finish(self, status: str = "done", note: str = "") -> None:
-        """Close the stream and render the last piece in full; ``status`` marks how it ended."""
+        """Append what is left and seal the last piece; ``status`` marks how it ended."""
         if self.finished:
             return
         self.finished = True
@@ -267,7 +298,7 @@ class AnswerView(Vertical):
         self._cancel_flush()
         async with self._lock:
             await self._drain()
-            await self._seal(final=True)
+            await self._seal()
             if self._refs:
                 await self._render_references()
         if status == "done":
@@ -287,7 +318,7 @@ class AnswerView(Vertical):
                 piece.widget.styles.height = "auto"
                 await piece.widget.update(self._source(piece))
                 self._trim_top(piece.widget, index)
-                self.call_after_refresh(self._pin, piece)
+                self._pin(piece)
 
     # -- the window of rendered pieces -----------------------------------------------------------
 
@@ -309,9 +340,6 @@ class AnswerView(Vertical):
         n = len(self._pieces)
         if not self.is_attached or not n:
             return None
-        for piece in self._pieces[self._lo : self._hi]:
-            if piece.widget is not None and not piece.height:
-                return None  # not laid out yet: measured once it is (_pin)
         view = _visible_span(self)
         if view is None:  # off screen (or its pane is hidden): keep only the text
             return (n, n)
@@ -346,6 +374,7 @@ class AnswerView(Vertical):
         drop = [p for i, p in enumerate(self._pieces) if p.widget is not None and not lo <= i < hi]
         for piece in drop:
             assert piece.widget is not None
+            self._measure(piece)
             await piece.widget.remove()
             piece.widget = None
         self._lo, self._hi = lo, hi
@@ -354,15 +383,12 @@ class AnswerView(Vertical):
         for index in range(lo, hi):
             piece = self._pieces[index]
             if piece.widget is None:
-                widget = Markdown(classes="answer-piece -sealed")
-                if piece.width == self._width and piece.height:
-                    widget.styles.height = piece.height  # the same lines as before: no re-measure
+                widget = Markdown(classes="answer-piece")
                 await self.mount(widget, after=anchor)
                 await widget.update(self._source(piece))
                 piece.widget = widget
                 self._trim_top(widget, index)
-                if not (piece.width == self._width and piece.height):
-                    self.call_after_refresh(self._pin, piece)
+                self._pin(piece)
             anchor = piece.widget
 
     def _spacers(self) -> None:

@@ -51,7 +51,9 @@ class BreakScanner:
             segment = text[start:stop]
             if len(self._head) < HEAD:
                 self._head += segment[: HEAD - len(self._head)]
-            if not (self.fence or self.comment or self._opens_comment) and self._head.lstrip(" ").startswith("<!--"):
+            if not (self.fence or self.comment or self._opens_comment) and self._head.lstrip(" ").startswith(
+                "<!--"
+            ):
                 self._opens_comment = True
                 opening = segment.find("<!--")
                 if "-->" in segment[opening + 4 if opening != -1 else 0 :]:
