@@ -82,6 +82,7 @@ class AnswerView(Vertical):
         self._breaks = BreakScanner()
         self._refs: list[str] = []
         self._window_wanted = False
+        self._moves = 0  # window moves scheduled and not done
         self._label = label
         self._width = 0
         self._above = Spacer(classes="answer-spacer")
@@ -329,12 +330,20 @@ class AnswerView(Vertical):
             return
         wanted = self._wanted_window()
         if wanted is not None and wanted != (self._lo, self._hi):
+            self._moves += 1
             self.run_worker(self._move_window(), group="answer-window", exit_on_error=False)
 
     def _after_lock(self) -> None:
+        """The answer grew or moved: earlier answers may have left the screen too (anchored
+        scrolling does not always report a new scroll offset), so the log asks them all."""
         if self._window_wanted or self._pieces:
             self._window_wanted = False
-            self.call_after_refresh(self.refresh_window)
+            parent = self.parent
+            viewport_moved = getattr(parent, "viewport_moved", None)
+            if viewport_moved is not None:
+                viewport_moved()
+            else:
+                self.call_after_refresh(self.refresh_window)
 
     def _wanted_window(self) -> tuple[int, int] | None:
         n = len(self._pieces)
@@ -361,11 +370,19 @@ class AnswerView(Vertical):
         label = self.children[0] if self._label and self.children else None
         return label.outer_size.height if isinstance(label, Static) and label.display else 0
 
+    @property
+    def settled(self) -> bool:
+        """Nothing is being rendered or moved (tests wait for it)."""
+        return not self._lock.locked() and not self._moves and self._flush_timer is None
+
     async def _move_window(self) -> None:
-        async with self._lock:
-            wanted = self._wanted_window()
-            if wanted is not None and wanted != (self._lo, self._hi):
-                await self._set_window(*wanted)
+        try:
+            async with self._lock:
+                wanted = self._wanted_window()
+                if wanted is not None and wanted != (self._lo, self._hi):
+                    await self._set_window(*wanted)
+        finally:
+            self._moves -= 1
         if self._window_wanted:
             self._window_wanted = False
             self.call_after_refresh(self.refresh_window)

@@ -25,9 +25,12 @@ class ResponseLog(VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.anchor()
-        self.watch(self, "scroll_y", self._viewport_moved, init=False)
 
-    def _viewport_moved(self) -> None:
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.viewport_moved()
+
+    def viewport_moved(self) -> None:
         """Answers render only the pieces near the viewport: tell them once the frame is drawn."""
         if not self._windows_due:
             self._windows_due = True
@@ -40,10 +43,10 @@ class ResponseLog(VerticalScroll, can_focus=False):
                 child.refresh_window()
 
     def on_resize(self) -> None:
-        self._viewport_moved()
+        self.viewport_moved()
 
     def on_show(self) -> None:
-        self._viewport_moved()
+        self.viewport_moved()
 
     async def add(self, *widgets: Any) -> None:
         await self.mount_all(widgets)
