@@ -380,9 +380,10 @@ def main() -> int:
         print(f"paced lag p99 per run: {results['paced_lag_p99_ms']} ms (goal < 16)")
     if "memory" in results:
         mem = results["memory"]
+        ours, plain = mem["console"], mem["plain"]
         print(
-            f"peak RSS after {mem['console']['text_mb']} MB of answers: console {mem['console']['peak_rss_mb']} MB, "
-            f"plain {mem['plain']['peak_rss_mb']} MB (goal < 250)"
+            f"peak RSS after {ours['text_mb']} MB of answers: console {ours['peak_rss_mb']} MB, "
+            f"plain {plain['peak_rss_mb']} MB (goal < 250)"
         )
     print("goals met" if ok else "goals NOT met")
     return 0 if ok else 1
