@@ -23,11 +23,15 @@ _EXPORTS = {
     "DifyAPIError": "difytui.errors",
     "DifyConnectionError": "difytui.errors",
     "DifyProtocolError": "difytui.errors",
+    "DifyDeadlineError": "difytui.errors",
+    "RunInterrupted": "difytui.errors",
     "AppNotFoundError": "difytui.errors",
+    "AmbiguousAppError": "difytui.errors",
     "ConfigError": "difytui.errors",
 }
 
 __all__ = [
+    "AmbiguousAppError",
     "AppInfo",
     "AppNotFoundError",
     "AsyncDify",
@@ -35,19 +39,24 @@ __all__ = [
     "Dify",
     "DifyAPIError",
     "DifyConnectionError",
+    "DifyDeadlineError",
     "DifyError",
     "DifyProtocolError",
+    "RunInterrupted",
 ]
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify, Dify
     from difytui.errors import (
+        AmbiguousAppError,
         AppNotFoundError,
         ConfigError,
         DifyAPIError,
         DifyConnectionError,
+        DifyDeadlineError,
         DifyError,
         DifyProtocolError,
+        RunInterrupted,
     )
     from difytui.models import AppInfo
 

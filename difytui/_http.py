@@ -5,6 +5,7 @@ Nothing here performs I/O, so the sync and async clients run exactly the same lo
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from difytui.errors import DifyAPIError, DifyConnectionError, DifyProtocolError
+from difytui.errors import DifyAPIError, DifyConnectionError, DifyError, DifyProtocolError
 
 #: Reads are retried this many times in all (first try included).
 READ_ATTEMPTS = 3
@@ -32,20 +33,38 @@ def terminal_events(mode: str) -> frozenset[str]:
     return _MESSAGE_TERMINALS
 
 
+def is_terminal(event: dict[str, Any], terminals: frozenset[str]) -> bool:
+    """Whether ``event`` ends the stream; any JSON value is safe as its ``event`` (a list is not hashable)."""
+    kind = event.get("event")
+    return isinstance(kind, str) and kind in terminals
+
+
+def task_id_of(event: dict[str, Any]) -> str | None:
+    """The event's ``task_id`` when it is one (a non-empty string): what a stop call needs."""
+    task_id = event.get("task_id")
+    return task_id if isinstance(task_id, str) and task_id else None
+
+
 @dataclass
 class Call:
     """One HTTP request a flow wants made (for the app whose key authorises it)."""
 
     method: str
     path: str
-    app_id: str
+    app_id: str | None  # None: a request about no single app (the account API's app list)
     json: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
     upload: Path | None = None
     form: dict[str, str] = field(default_factory=dict)
     stream: bool = False
-    #: Safe to repeat (reads): retried on connection errors, 429 and 502/503/504.
+    #: Safe to repeat (reads): retried on connection errors, 429 and 502/503/504. Calls that are not
+    #: go out on a fresh connection: one that is never retried must not meet a stale keep-alive socket.
     idempotent: bool = False
+    #: Seconds for each phase of this request, instead of the client's timeouts (stop calls: short).
+    timeout: float | None = None
+    #: A blocking run (streamed under the hood): a JSON answer instead of the stream is the result,
+    #: as a server that answered in blocking mode anyway means it.
+    blocking: bool = False
 
 
 @dataclass
@@ -81,7 +100,7 @@ def api_error(response: httpx.Response, body: bytes, *, hint_401: str = "") -> D
     code, message = "", ""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
         data = None
     if isinstance(data, dict) and ("message" in data or "code" in data):
         code = str(data.get("code") or "")
@@ -102,8 +121,11 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def connection_error(exc: Exception, url: str, *, streaming: bool = False) -> DifyConnectionError:
+def connection_error(exc: Exception, url: str, *, streaming: bool = False) -> DifyError:
     """Name what went wrong and where, in words, from an httpx exception."""
+    if isinstance(exc, httpx.DecodingError):
+        # The body arrived, but its Content-Encoding (gzip, deflate…) does not decode: not a network cut.
+        return DifyProtocolError(f"the response from {url} could not be decompressed: {exc}")
     if isinstance(exc, httpx.LocalProtocolError):
         # Its text quotes the offending header, which may be the Authorization header: never show it.
         return DifyConnectionError(f"could not send the request to {url}: a header is malformed", url=url)
@@ -137,17 +159,54 @@ def retry_delay(error: Exception, attempt: int) -> float | None:
     return None
 
 
+def status_label(response: httpx.Response) -> str:
+    """``"301 Moved Permanently"``, or just the number when the server gave no reason."""
+    return f"{response.status_code} {response.reason_phrase}".strip()
+
+
+def not_final(response: httpx.Response) -> DifyAPIError | None:
+    """The error for a status that is neither success nor error (3xx, 1xx), saying where a redirect
+    points: difytui never follows one (it would resend the key), so the base_url must be fixed."""
+    status = response.status_code
+    if 200 <= status < 300 or status >= 400:
+        return None
+    url = str(response.request.url)
+    where = response.headers.get("location")
+    label = status_label(response)
+    if where:
+        message = f"{url} answered {label}, a redirect to {where}"
+    else:
+        message = f"{url} answered {label}, which is no answer to this request"
+    return DifyAPIError(status, "", message, url=url, hint="check base_url" if where else "")
+
+
 def decode_json(response: httpx.Response, body: bytes) -> dict[str, Any]:
     """A success body: Dify always answers with a JSON object; anything else is a protocol error.
 
     Valid JSON of another shape is described, not quoted (a body may carry a key); a page that is
     not JSON at all (a proxy's HTML) is quoted briefly, since that is what tells the user what it is.
+    A redirect, or a success with an empty body (204, Content-Length: 0), is no answer at all.
     """
+    redirect = not_final(response)
+    if redirect is not None:
+        raise redirect
+    status = response.status_code
+    if not body:
+        if status >= 400:
+            return {}
+        raise DifyProtocolError(
+            f"{response.request.url} answered {status_label(response)} with an empty body, "
+            "not the JSON object Dify sends"
+        )
     try:
-        data = json.loads(body) if body else {}
+        data = json.loads(body)
+    except RecursionError:
+        raise DifyProtocolError(
+            f"{response.request.url} answered {status} with JSON nested too deeply to read"
+        ) from None
     except ValueError:
         raise DifyProtocolError(
-            f"{response.request.url} answered {response.status_code} with a body that is not JSON: "
+            f"{response.request.url} answered {status} with a body that is not JSON: "
             f"{excerpt(body.decode('utf-8', 'replace'))!r}"
         ) from None
     if not isinstance(data, dict):
@@ -162,6 +221,8 @@ def decode_event(data: str, url: str) -> dict[str, Any]:
     """One SSE ``data`` payload → the event dict, exactly as Dify sent it."""
     try:
         event = json.loads(data)
+    except RecursionError:
+        raise DifyProtocolError(f"malformed event from {url}: JSON nested too deeply to read") from None
     except ValueError:
         raise DifyProtocolError(f"malformed event from {url}: {excerpt(data)!r}") from None
     if not isinstance(event, dict):
@@ -169,9 +230,110 @@ def decode_event(data: str, url: str) -> dict[str, Any]:
     return event
 
 
-def not_a_stream(response: httpx.Response) -> DifyProtocolError:
-    ctype = response.headers.get("content-type", "") or "no content type"
-    return DifyProtocolError(f"{response.request.url} did not answer with an event stream ({ctype})")
+def media_type(response: httpx.Response) -> str:
+    """The Content-Type without parameters, lower-cased: media types are case-insensitive (RFC 9110)."""
+    return response.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
+def is_event_stream(response: httpx.Response) -> bool:
+    return media_type(response) == "text/event-stream"
+
+
+def is_json(response: httpx.Response) -> bool:
+    kind = media_type(response)
+    return kind == "application/json" or kind.endswith("+json")
+
+
+def not_a_stream(response: httpx.Response) -> DifyError:
+    redirect = not_final(response)
+    if redirect is not None:
+        return redirect
+    ctype = excerpt(response.headers.get("content-type", ""), 60) or "none"
+    return DifyProtocolError(
+        f"{response.request.url} answered {status_label(response)} without an event stream "
+        f"(content type: {ctype})"
+    )
+
+
+class SSEParser:
+    """Server-sent events from raw body chunks → the ``data`` of each event, per the SSE standard.
+
+    The stream is UTF-8 whatever the charset label says (SSE allows nothing else), a leading BOM is
+    dropped, lines end in CRLF, LF or CR, and a block without ``data`` (``retry:``, ``id:``, a
+    keep-alive, an extra blank line) dispatches nothing. Pings (``event: ping``) are left out.
+    A block not ended by a blank line when the body ends is incomplete and is not dispatched.
+    """
+
+    def __init__(self) -> None:
+        # utf-8-sig drops one leading BOM, even split across chunks; invalid bytes become U+FFFD as
+        # the standard's decoder does.
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")("replace")
+        self._parts: list[str] = []
+        self._ends_in_lf = False
+        self._held_cr = False
+
+    def feed(self, chunk: bytes | None) -> list[str]:
+        """The events completed by ``chunk``; None marks the end of the body."""
+        if chunk is None:
+            return self._finish()
+        text = self._decoder.decode(chunk)
+        if self._held_cr:
+            text = "\r" + text
+            self._held_cr = False
+        if "\r" in text:
+            if text.endswith("\r"):  # maybe the first half of a CRLF: decide with the next chunk
+                text, self._held_cr = text[:-1], True
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return self._blocks(text)
+
+    def _finish(self) -> list[str]:
+        """At the end of the body: a CR held back (it might have been half a CRLF) ends its line."""
+        if not self._held_cr:
+            return []
+        self._held_cr = False
+        return self._blocks("\n")
+
+    def _blocks(self, text: str) -> list[str]:
+        if not text:
+            return []
+        if "\n\n" not in text and not (self._ends_in_lf and text[0] == "\n"):
+            self._parts.append(text)
+            self._ends_in_lf = text[-1] == "\n"
+            return []
+        if self._parts:
+            self._parts.append(text)
+            text = "".join(self._parts)
+        blocks = text.split("\n\n")
+        rest = blocks.pop()
+        self._parts = [rest] if rest else []
+        self._ends_in_lf = rest.endswith("\n")
+        found = []
+        for block in blocks:
+            data = _block_data(block)
+            if data is not None:
+                found.append(data)
+        return found
+
+
+def _block_data(block: str) -> str | None:
+    """The ``data`` of one event block (lines without blank ones), or None if it dispatches nothing."""
+    if block.startswith("data:") and "\n" not in block:  # the common case: one data line
+        return block[6:] if block[5:6] == " " else block[5:]
+    data: list[str] = []
+    kind = ""
+    for line in block.split("\n"):
+        if not line or line[0] == ":":
+            continue
+        name, colon, value = line.partition(":")
+        if colon and value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            kind = value
+    if not data or kind == "ping":
+        return None
+    return "\n".join(data)
 
 
 def stream_ended_early(url: str) -> DifyConnectionError:

@@ -9,10 +9,12 @@ the CLI, the TUI — works the same on either kind of workspace.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from difytui._http import Call
 from difytui.errors import AppNotFoundError, DifyAPIError, DifyError
+from difytui.models import Interface
 from difytui.secrets import token_problem
 
 if TYPE_CHECKING:
@@ -32,6 +34,54 @@ _STOP_PATHS = {
 ACCOUNT_PAGE_SIZE = 100
 
 
+class Backend(Protocol):
+    """What the client asks of a workspace's backend. Flows are generators the client drives:
+    they yield ``Call``s (made through ``core``) and return their result."""
+
+    #: Runs are streamed even when blocking was asked for (the client folds the events).
+    always_streams: bool
+    #: Conversations and messages can be listed.
+    has_history: bool
+    #: Requests carry the ``user`` field (the Service API's end-user id).
+    sends_user: bool
+    #: Advice added to a 401 (check the key, or log in again).
+    auth_hint: str
+
+    def token(self, app_id: str | None) -> str:
+        """The bearer token for a request about ``app_id`` (None: not about one app)."""
+        ...
+
+    def app_ids_flow(self, core: _Core) -> Flow:
+        """The workspace's app ids."""
+        ...
+
+    def known_flow(self, core: _Core, app_id: str) -> Flow:
+        """Raise ``AppNotFoundError`` unless ``app_id`` is one of the workspace's apps."""
+        ...
+
+    def info_flow(self, core: _Core, app_id: str) -> Flow:
+        """The app's /info (name, description, tags, mode, author_name)."""
+        ...
+
+    def parameters_flow(self, core: _Core, app_id: str) -> Flow:
+        """The app's /parameters (its form, opening statement…)."""
+        ...
+
+    def run_call(self, interface: Interface, app_id: str, body: dict[str, Any], streaming: bool) -> Call: ...
+
+    def stop_call(self, interface: Interface, app_id: str, task_id: str) -> Call: ...
+
+    def upload_call(self, app_id: str, path: Path) -> Call: ...
+
+    def history_path(self, what: str) -> str:
+        """The path listing ``what`` (conversations, messages); raises where there is no history."""
+        ...
+
+    def check_token_flow(self, core: _Core, error: DifyAPIError) -> Flow:
+        """After ``error``: raise a clearer one when the cause is an expired or revoked login."""
+        ...
+
+
 class ServiceBackend:
     """Per-app Service API keys; the apps are the config's."""
 
@@ -45,21 +95,20 @@ class ServiceBackend:
         self.workspace = workspace
         self.user = user
 
-    def token(self, app_id: str) -> str:
-        entry = self.workspace.apps.get(app_id)
+    def token(self, app_id: str | None) -> str:
+        entry = self.workspace.apps.get(app_id) if app_id is not None else None
         if entry is None:
-            raise AppNotFoundError(app_id, self.workspace.name, list(self.workspace.apps))
+            raise AppNotFoundError(app_id or "", self.workspace.name, list(self.workspace.apps))
         return entry.key().reveal()
 
     def app_ids_flow(self, core: _Core) -> Flow:
+        yield from ()  # a flow, though it needs no request
         return [app_id for app_id, entry in self.workspace.apps.items() if not entry.deleted]
-        yield  # a flow, though it needs no request
 
     def known_flow(self, core: _Core, app_id: str) -> Flow:
+        yield from ()
         if app_id not in self.workspace.apps:
             raise AppNotFoundError(app_id, self.workspace.name, list(self.workspace.apps))
-        return None
-        yield
 
     def info_flow(self, core: _Core, app_id: str) -> Flow:
         yield from self.known_flow(core, app_id)
@@ -69,22 +118,21 @@ class ServiceBackend:
         yield from self.known_flow(core, app_id)
         return (yield from core._read_flow(Call("GET", "/parameters", app_id)))
 
-    def run_call(self, interface: str, app_id: str, body: dict[str, Any], streaming: bool) -> Call:
+    def run_call(self, interface: Interface, app_id: str, body: dict[str, Any], streaming: bool) -> Call:
         body = {**body, "response_mode": "streaming" if streaming else "blocking", "user": self.user}
         return Call("POST", _RUN_PATHS[interface], app_id, json=body, stream=streaming)
 
-    def stop_call(self, interface: str, app_id: str, task_id: str) -> Call:
+    def stop_call(self, interface: Interface, app_id: str, task_id: str) -> Call:
         return Call("POST", _STOP_PATHS[interface].format(task_id=task_id), app_id, json={"user": self.user})
 
-    def upload_call(self, app_id: str, path: Any) -> Call:
+    def upload_call(self, app_id: str, path: Path) -> Call:
         return Call("POST", "/files/upload", app_id, upload=path, form={"user": self.user})
 
     def history_path(self, what: str) -> str:
         return f"/{what}"
 
     def check_token_flow(self, core: _Core, error: DifyAPIError) -> Flow:
-        return None
-        yield
+        yield from ()  # a key is not a login: nothing to check
 
 
 class AccountBackend:
@@ -164,13 +212,13 @@ class AccountBackend:
         parameters = described.get("parameters")
         return parameters if isinstance(parameters, dict) else {}
 
-    def run_call(self, interface: str, app_id: str, body: dict[str, Any], streaming: bool) -> Call:
+    def run_call(self, interface: Interface, app_id: str, body: dict[str, Any], streaming: bool) -> Call:
         return Call("POST", f"/apps/{app_id}/run", app_id, json=body, stream=True)
 
-    def stop_call(self, interface: str, app_id: str, task_id: str) -> Call:
+    def stop_call(self, interface: Interface, app_id: str, task_id: str) -> Call:
         return Call("POST", f"/apps/{app_id}/tasks/{task_id}/stop", app_id)
 
-    def upload_call(self, app_id: str, path: Any) -> Call:
+    def upload_call(self, app_id: str, path: Path) -> Call:
         return Call("POST", f"/apps/{app_id}/files/upload", app_id, upload=path)
 
     def history_path(self, what: str) -> str:

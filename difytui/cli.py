@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from difytui.cliutil import say as _say
-from difytui.errors import AppNotFoundError, ConfigError, DifyError
-from difytui.text import printable
+from difytui.errors import (
+    AppNotFoundError,
+    ConfigError,
+    DifyDeadlineError,
+    DifyError,
+    DifyProtocolError,
+    RunInterrupted,
+)
+from difytui.models import run_status
+from difytui.text import article, printable
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -33,15 +42,33 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from difytui import paths
+#: Commands whose modules import httpx and tomlkit. Unless the command line names one (or asks for
+#: help, which lists them), the parser holds a bare stub for each, so the console, ``--version``,
+#: ``apps`` and ``invoke`` never pay for those imports. A stub is never what parses: its name is absent.
+_HEAVY_COMMANDS = ("login", "logout", "workspace")
 
+
+def _wants_all(argv: Sequence[str]) -> bool:
+    # "-h"/"--h…" also catches argparse's abbreviations of --help.
+    return any(arg in _HEAVY_COMMANDS or arg.startswith(("-h", "--h")) for arg in argv)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the command line, one with only what that line can use."""
+    full = argv is None or _wants_all(argv)
+    epilog = None
+    if full:  # the epilog shows only in --help; paths imports platformdirs
+        from difytui import paths
+
+        epilog = (
+            f"Config: --config PATH, else $DIFYTUI_CONFIG, else {paths.default_config_path()}. "
+            "State (conversations, last inputs): " + str(paths.state_db_path())
+        )
     parser = argparse.ArgumentParser(
         prog="difytui",
         description="A terminal console for the apps of a Dify workspace. "
         "With no command it opens the console; `apps` and `invoke` are for scripts.",
-        epilog=f"Config: --config PATH, else $DIFYTUI_CONFIG, else {paths.default_config_path()}. "
-        "State (conversations, last inputs): " + str(paths.state_db_path()),
+        epilog=epilog,
     )
     _global_options(parser, suppress=False)
     from difytui import __version__
@@ -60,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "messages for humans go to stderr.",
     )
     _global_options(invoke, suppress=True)
-    invoke.add_argument("app", metavar="APP", help="app id (see `difytui apps`)")
+    invoke.add_argument("app", metavar="APP", help="app id, or a name only one app has (see `difytui apps`)")
     invoke.add_argument("--query", "-q", help="the message (chat apps)")
     invoke.add_argument(
         "--input",
@@ -71,11 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="an input variable (repeatable); typed by the app's form",
     )
     invoke.add_argument("--inputs-json", metavar="JSON", help="inputs as a JSON object")
-    invoke.add_argument("--conversation", "-c", metavar="ID", help="continue this conversation (chat apps)")
+    invoke.add_argument(
+        "--conversation",
+        "-c",
+        metavar="ID",
+        help="continue this conversation (chat apps); its recorded inputs are reused",
+    )
     invoke.add_argument("--blocking", action="store_true", help="wait and print the whole result")
     invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
     )
+    if not full:
+        for name in _HEAVY_COMMANDS:
+            commands.add_parser(name)
+        return parser
     from difytui import cli_account
 
     cli_account.add_parsers(commands, _global_options)
@@ -86,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    global _warned_non_finite
+    _warned_non_finite = False  # one warning per command, also when main() runs twice in a process
+    args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     if args.command is None:
         from difytui.tui import run
 
@@ -120,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except DifyError as error:
         _say(f"difytui: {error}")
+        if error.stopped_task and not isinstance(error, DifyDeadlineError):  # a deadline says so itself
+            _say(f"difytui: stopped task {error.stopped_task} on the server")
         return EXIT_ERROR
     except KeyboardInterrupt:
         _say("difytui: interrupted")
@@ -133,14 +173,50 @@ def main(argv: list[str] | None = None) -> int:
 
 
 #: json.dumps escapes C0 controls but, with ensure_ascii=False, not DEL and the C1 range (which some
-#: terminals obey like ESC): escape those too, so server text cannot drive the terminal.
-_C1 = re.compile(r"[\x7f-\x9f]")
+#: terminals obey like ESC), nor lone surrogates (legal in JSON text, but no encoding can write them):
+#: escape those too, so server text cannot drive the terminal and every line can be written.
+_UNSAFE = re.compile(r"[\x7f-\x9f\ud800-\udfff]")
+_warned_non_finite = False
 
 
 def _emit(obj: Any, *, indent: int | None = None) -> None:
-    text = _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False, indent=indent))
-    sys.stdout.write(text + "\n")
+    """Write ``obj`` as strict JSON (RFC 8259) on stdout.
+
+    NaN and ±Infinity (Python's json reads them) are not JSON: they are written as ``null``, as
+    JavaScript's JSON.stringify does, with one warning on stderr.
+    """
+    global _warned_non_finite
+    try:
+        try:
+            text = _json_line(obj, indent)
+        except ValueError:
+            text = _json_line(_finite(obj), indent)
+            if not _warned_non_finite:
+                _warned_non_finite = True
+                _say("difytui: warning: the server sent NaN or Infinity, not JSON values: printed as null")
+        try:
+            sys.stdout.write(text + "\n")
+        except UnicodeEncodeError:  # stdout is not UTF-8 (PYTHONIOENCODING=ascii…): escape all non-ASCII
+            sys.stdout.write(_json_line(_finite(obj), indent, ascii_only=True) + "\n")
+    except RecursionError:
+        raise DifyProtocolError("the server sent JSON nested too deeply to print") from None
     sys.stdout.flush()
+
+
+def _json_line(obj: Any, indent: int | None, *, ascii_only: bool = False) -> str:
+    text = json.dumps(obj, ensure_ascii=ascii_only, indent=indent, allow_nan=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN and ±Infinity replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 # -- apps --------------------------------------------------------------------------------------
@@ -177,9 +253,11 @@ def _apps(dify: Any, *, json_output: bool) -> int:
 
 
 def _invoke(dify: Any, args: argparse.Namespace) -> int:
-    from difytui.forms import FormError, coerce, parse_form, validate
+    from difytui import cli_inputs
+    from difytui.forms import FormError, parse_form, validate
     from difytui.models import INTERFACE_BY_MODE
 
+    args.app = dify.app.resolve(args.app)  # an id, or a name only one app has
     mode = str(dify.app.info(args.app).get("mode", ""))
     interface = INTERFACE_BY_MODE.get(mode)
     if interface is None:
@@ -189,69 +267,78 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
         _say(f"difytui: {args.app} is a chat app: give the message with --query")
         return EXIT_USAGE
     if interface != "chat" and (args.query or args.conversation):
-        _say(f"difytui: {args.app} is a {interface} app: it takes inputs, not --query/--conversation")
+        _say(f"difytui: {args.app} is {article(interface)} app: it takes inputs, not --query/--conversation")
         return EXIT_USAGE
 
-    fields = parse_form(dify.app.parameters(args.app))
+    parameters = dify.app.parameters(args.app)
+    fields = parse_form(parameters)
+    memory = cli_inputs.ConversationInputs(dify.workspace, args.app) if interface == "chat" else None
+    recorded = memory.recorded(args.conversation) if memory and args.conversation else None
     try:
-        inputs = _inputs(args, fields, coerce)
+        given = cli_inputs.given_inputs(fields, args.inputs_json, args.input, recorded)
     except (ValueError, FormError) as error:
         _say(f"difytui: {error}")
         return EXIT_USAGE
+    inputs = given.values
+    warning = cli_inputs.unknown_inputs_warning(args.app, parameters, given.named)
+    if warning:
+        _say(f"difytui: {warning}")
+    if given.reused:
+        _say(
+            f"difytui: using the inputs recorded for conversation {args.conversation}: "
+            f"{', '.join(given.reused)} (-i KEY=VALUE changes one)"
+        )
     problems = validate(fields, inputs)
     if problems:
         for message in problems.values():
             _say(f"difytui: input error: {message}")
+        missing = any(f.required and inputs.get(f.variable) is None for f in fields if f.variable in problems)
+        if args.conversation and recorded is None and missing:
+            _say(f"difytui: {cli_inputs.missing_inputs_hint(args.conversation)}")
         return EXIT_USAGE
 
     mode_arg = "blocking" if args.blocking else "streaming"
-    missing = [path for path in args.file if "://" not in path and not Path(path).expanduser().is_file()]
-    if missing:
-        _say(f"difytui: --file {missing[0]}: no such file")
+    missing_files = [p for p in args.file if "://" not in p and not Path(p).expanduser().is_file()]
+    if missing_files:
+        _say(f"difytui: --file {missing_files[0]}: no such file")
         return EXIT_USAGE
-    files = [str(Path(p).expanduser()) if "://" not in p else p for p in args.file] or None
-    if interface == "chat":
-        call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
-    else:
-        call = getattr(dify.app, interface).invoke(args.app, inputs, mode_arg, files)
+    dropped = cli_inputs.dropped_files_warning(args.app, parameters, mode, args.file)
+    if dropped:
+        _say(f"difytui: {dropped}")
+    wanted = [] if dropped else args.file
+    files = [str(Path(p).expanduser()) if "://" not in p else p for p in wanted] or None
+    try:
+        if interface == "chat":
+            call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
+        else:
+            call = getattr(dify.app, interface).invoke(args.app, inputs, mode_arg, files)
+    except RunInterrupted as interrupt:  # Ctrl+C in --blocking: the library has stopped the run
+        if interrupt.stopped:
+            _say(f"difytui: interrupted; stopped task {interrupt.task_id}")
+        elif interrupt.task_id:
+            _say(f"difytui: interrupted; could not stop task {interrupt.task_id}")
+        else:
+            _say("difytui: interrupted before Dify named the task; it may still finish on the server")
+        return EXIT_INTERRUPTED
+    recording = cli_inputs.Recording(memory, inputs)  # so that a follow-up can reuse the inputs
     if args.blocking:
+        recording.seen(call)
         _emit(call, indent=2)
         _warn_new_conversation(args.conversation, call.get("conversation_id"))
         return _report_result(call, args)
-    return _stream(dify, args, call)
-
-
-def _inputs(args: argparse.Namespace, fields: list, coerce: Any) -> dict[str, Any]:
-    """The form's defaults (as Dify's web form pre-fills them), then --inputs-json, then each --input."""
-    from difytui.forms import defaults
-
-    inputs: dict[str, Any] = defaults(fields)
-    if args.inputs_json:
-        try:
-            given = json.loads(args.inputs_json)
-        except ValueError as error:
-            raise ValueError(f"--inputs-json is not valid JSON: {error}") from None
-        if not isinstance(given, dict):
-            raise ValueError("--inputs-json must be a JSON object")
-        inputs.update(given)
-    raw: dict[str, str] = {}
-    for item in args.input:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--input takes KEY=VALUE, not {item!r}")
-        raw[key] = value
-    inputs.update(coerce(fields, raw))
-    return inputs
+    return _stream(dify, args, recording.watch(call))
 
 
 def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
+    from difytui._http import task_id_of
+
     task_id = None
     warned = False
     last: dict = {}
     try:
         for event in events:
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
-            task_id = task_id or event.get("task_id")
+            task_id = task_id or task_id_of(event)
             last = event
             _emit(event)
             if not warned:
@@ -264,6 +351,14 @@ def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
             _say("difytui: interrupted before Dify named the task; it may still finish on the server")
         _stop(dify, args.app, task_id)
         return EXIT_INTERRUPTED
+    except DifyError as error:
+        # A read timeout, a cut, a bad event…: nobody will read the rest, so the run must not go on.
+        events.close()
+        _say(f"difytui: {error}")
+        if task_id and not error.stopped_task:
+            _say(f"difytui: stopping task {task_id} on the server")
+            _stop(dify, args.app, task_id)
+        return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (`| head -1`): nobody wants the rest, so stop the run quietly.
         events.close()
@@ -306,7 +401,7 @@ def _report_result(last: dict, args: argparse.Namespace) -> int:
         _say(f"difytui: the run failed ({last.get('status', '')}{code}): {last.get('message', '')}")
         return EXIT_ERROR
     data = last.get("data") if isinstance(last.get("data"), dict) else {}
-    status = data.get("status")
+    status = run_status(data)
     if status in ("failed", "stopped"):
         _say(f"difytui: the run {status}: {data.get('error') or 'no details'}")
         return EXIT_ERROR

@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         _say("difytui: input ended before the import was confirmed")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        # The session was logged out on the way here (importer.login and run's finally).
+        # The session was logged out and the account switched back to its workspace on the way
+        # here (importer.login, importer.in_workspace and run's finally).
         if job is not None and job.at_prompt:
             print(file=sys.stderr)  # end the prompt's line
         _say(f"difytui: interrupted; {job.interrupted() if job else 'nothing was written'}")
@@ -172,18 +173,20 @@ class _Import:
             del password
             try:
                 workspace = self.choose_workspace(session.workspaces(), saved.get("workspace_id"))
-                importer.use_workspace(session, workspace)
-                plan = importer.build_plan(
-                    session,
-                    email=email,
-                    workspace=workspace,
-                    config_path=self.config_path,
-                    config_workspace=args.workspace,
-                )
+                # Switched only while Dify is read or changed, not while the user answers questions.
+                with importer.in_workspace(session, workspace):
+                    plan = importer.build_plan(
+                        session,
+                        email=email,
+                        workspace=workspace,
+                        config_path=self.config_path,
+                        config_workspace=args.workspace,
+                    )
                 self.show(plan)
                 choices = self.choices(plan)
                 self.stage = "dify"
-                result = self.result = importer.execute(session, plan, choices)
+                with importer.in_workspace(session, workspace):
+                    result = self.result = importer.execute(session, plan, choices)
             finally:
                 session.logout()
         if not result.update.apps and config_writer.workspace_settings(doc, plan.config_workspace) is None:

@@ -41,7 +41,7 @@ ENV_WORKSPACE = "env"
 
 _TOP_KEYS = ("default_workspace", "keymap", "workspaces")
 _WORKSPACE_KEYS = (
-    "kind", "base_url", "user", "timeout", "apps",
+    "kind", "base_url", "user", "timeout", "apps", "deadline",
     # written by `difytui workspace import` so that a re-import finds the same console and workspace
     "console_url", "console_email", "workspace_id",
     # kind = "account": the server whose /openapi/v1 lists and runs the apps (`difytui login`)
@@ -150,6 +150,8 @@ class Workspace:
     user: str
     apps: dict[str, AppEntry]
     timeout: float = DEFAULT_TIMEOUT
+    #: seconds a whole run may take (then it is stopped on the server); None: no limit
+    deadline: float | None = None
     source: str = ""  # config file path, or "environment"
     kind: str = "keys"  # "keys": one Service API key per app; "account": an /openapi/v1 login
     server: str = ""  # kind "account": the Dify server (its /openapi/v1 serves the apps)
@@ -359,18 +361,8 @@ class _Builder:
             raise self.fail(f"workspace {name!r} has no base_url", *at)
         base_url = self.url(self.string(raw["base_url"], *at, "base_url").strip(), *at, "base_url")
         user = self.string(raw["user"], *at, "user").strip() if "user" in raw else default_user()
-        timeout = DEFAULT_TIMEOUT
-        if "timeout" in raw:
-            value = raw["timeout"]
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise self.fail(
-                    f"timeout must be a number of seconds (got {_type_name(value)})",
-                    *at,
-                    "timeout",
-                )
-            if not math.isfinite(value) or value <= 0:
-                raise self.fail("timeout must be a finite number of seconds greater than 0", *at, "timeout")
-            timeout = float(value)
+        timeout = self.seconds(raw["timeout"], *at, "timeout") if "timeout" in raw else DEFAULT_TIMEOUT
+        deadline = self.seconds(raw["deadline"], *at, "deadline") if "deadline" in raw else None
         apps_raw = self.table(raw.get("apps", {}), *at, "apps")
         apps = {
             app_id: self.app(app_id, self.table(app_raw, *at, "apps", app_id), *at)
@@ -382,10 +374,19 @@ class _Builder:
             user=user,
             apps=apps,
             timeout=timeout,
+            deadline=deadline,
             source=self.where,
             kind=kind,
             **extras,
         )
+
+    def seconds(self, value: Any, *key_path: str) -> float:
+        name = key_path[-1]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"{name} must be a number of seconds (got {_type_name(value)})", *key_path)
+        if not math.isfinite(value) or value <= 0:
+            raise self.fail(f"{name} must be a finite number of seconds greater than 0", *key_path)
+        return float(value)
 
     def url(self, value: str, *key_path: str) -> str:
         if not re.match(r"https?://[^/\s]", value, re.IGNORECASE):

@@ -98,6 +98,11 @@ class ConsoleSession:
         self.api_url = self.console_url + "/console/api"
         self.server_version: str = ""
         self._bearer: Secret | None = None  # servers ≤ 1.9.1 only
+        #: the account's current workspace as last listed (before any switch of ours)
+        self._listed_current: str | None = None
+        #: the workspace to switch the account back to: the switch is account-wide in Dify, so the
+        #: web console and every other session would otherwise stay in the one we picked
+        self._switched_from: str | None = None
         self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
 
     def __repr__(self) -> str:
@@ -206,7 +211,11 @@ class ConsoleSession:
         return self._send("POST", "/login", json=payload)
 
     def logout(self) -> None:
-        """End the session on the server (best effort: the cookies die with the client anyway)."""
+        """End the session on the server (best effort: the cookies die with the client anyway).
+
+        A workspace switch still in place is undone first (also best effort)."""
+        with contextlib.suppress(DifyError):
+            self.restore_workspace()
         with contextlib.suppress(DifyError):
             self._call("POST", "/logout")
         self._http.cookies.clear()
@@ -222,10 +231,36 @@ class ConsoleSession:
     def workspaces(self) -> list[dict[str, Any]]:
         """``[{"id", "name", "current", …}]``: the account's workspaces."""
         items = self._list("GET", "/workspaces", "workspaces")
-        return [_with_id(w) for w in items if isinstance(w, dict) and _id(w)]
+        workspaces = [_with_id(w) for w in items if isinstance(w, dict) and _id(w)]
+        if self._switched_from is None:
+            self._listed_current = next((w["id"] for w in workspaces if w.get("current")), None)
+        return workspaces
 
     def switch_workspace(self, workspace_id: str) -> None:
+        """Make ``workspace_id`` the account's current workspace (Dify has no per-request workspace
+        on the console API). :meth:`restore_workspace` (or :meth:`logout`) switches back."""
+        if self._switched_from is None:
+            if self._listed_current is None:
+                self.workspaces()
+            home = self._listed_current
+            if home == workspace_id:
+                return
+            # Recorded before the call: a Ctrl+C during it may still have switched the account.
+            self._switched_from = home
         self._call("POST", "/workspaces/switch", json={"tenant_id": workspace_id})
+
+    def restore_workspace(self) -> None:
+        """Switch the account back to the workspace that was current before :meth:`switch_workspace`."""
+        home = self._switched_from
+        if home is None:
+            return
+        self._call("POST", "/workspaces/switch", json={"tenant_id": home})
+        self._switched_from = None
+
+    @property
+    def switched(self) -> bool:
+        """Whether the account may still be in a workspace this session switched it to."""
+        return self._switched_from is not None
 
     def apps(self) -> list[dict[str, Any]]:
         """Every app of the current workspace (all pages, newest first as Dify orders them)."""

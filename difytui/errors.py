@@ -10,6 +10,9 @@ from __future__ import annotations
 class DifyError(Exception):
     """Base class of every difytui error."""
 
+    #: The task that difytui stopped on the server because of this error (a run given up), if any.
+    stopped_task: str | None = None
+
 
 class ConfigError(DifyError):
     """The configuration file or environment is unusable.
@@ -36,6 +39,22 @@ class AppNotFoundError(DifyError):
         self.known = list(known)
         have = ", ".join(sorted(known)) if known else "no apps"
         super().__init__(f"app {app_id!r} is not in workspace {workspace!r} (it has: {have})")
+
+
+class AmbiguousAppError(AppNotFoundError):
+    """An app name that several apps of the workspace have: no single app goes by it.
+
+    ``candidates`` are ``(app id, name)`` pairs; the message names each, so the id can be used.
+    """
+
+    def __init__(self, name: str, workspace: str, candidates: list[tuple[str, str]]) -> None:
+        self.app_id = name
+        self.workspace = workspace
+        self.known = [app_id for app_id, _ in candidates]
+        self.candidates = list(candidates)
+        listed = ", ".join(f"{app_id} ({app_name})" for app_id, app_name in candidates)
+        message = f"{len(candidates)} apps in workspace {workspace!r} are named {name!r}: {listed}"
+        DifyError.__init__(self, message + "; give the app id")
 
 
 class DifyAPIError(DifyError):
@@ -68,3 +87,33 @@ class DifyConnectionError(DifyError):
 
 class DifyProtocolError(DifyError):
     """The server sent something that is not Dify's protocol (e.g. an event that is not JSON)."""
+
+
+class DifyDeadlineError(DifyError):
+    """A run outlasted its deadline (``deadline`` in the config or the client's constructor).
+
+    difytui stopped it on the server when Dify had named its task (``stopped_task``).
+    """
+
+    def __init__(self, seconds: float, url: str, task_id: str | None, stopped: bool) -> None:
+        self.seconds = seconds
+        self.url = url
+        self.task_id = task_id
+        if stopped:
+            self.stopped_task = task_id
+            outcome = f"it was stopped on the server (task {task_id})"
+        elif task_id:
+            outcome = f"stopping task {task_id} on the server failed"
+        else:
+            outcome = "Dify had not named its task yet, so it could not be stopped"
+        super().__init__(f"the run at {url} did not finish within its {seconds:g} s deadline; {outcome}")
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl+C during a blocking run: raised instead of the plain ``KeyboardInterrupt``, after difytui
+    stopped the run on the server (``stopped``) when Dify had named its task (``task_id``)."""
+
+    def __init__(self, task_id: str | None, stopped: bool) -> None:
+        self.task_id = task_id
+        self.stopped = stopped
+        super().__init__()

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import DifyError
+from .text import article
 
 __all__ = [
     "CONTROLS",
@@ -29,7 +30,11 @@ __all__ = [
     "coerce",
     "defaults",
     "file_type_of",
+    "file_upload_enabled",
+    "form_variables",
     "parse_form",
+    "restore",
+    "unknown_inputs",
     "validate",
 ]
 
@@ -116,7 +121,7 @@ def _schema(value: Any) -> Any:
     return value
 
 
-def parse_form(parameters: Mapping[str, Any] | list) -> list[Field]:
+def parse_form(parameters: Mapping[str, Any] | list[Any]) -> list[Field]:
     """``/parameters`` (or its ``user_input_form`` list) → fields, in form order.
 
     Every inner key is optional; items that are not ``{control: {...}}`` with a known control and a
@@ -154,6 +159,42 @@ def parse_form(parameters: Mapping[str, Any] | list) -> list[Field]:
             )
         )
     return fields
+
+
+def form_variables(parameters: Mapping[str, Any] | list[Any]) -> list[str]:
+    """Every variable on the form, in order, also those of controls :func:`parse_form` skips (a
+    newer Dify's): what Dify accepts as an input name."""
+    items = parameters if isinstance(parameters, list) else parameters.get("user_input_form")
+    names: list[str] = []
+    for item in items or ():
+        if isinstance(item, Mapping) and len(item) == 1:
+            spec = next(iter(item.values()))
+            variable = spec.get("variable") if isinstance(spec, Mapping) else None
+            if isinstance(variable, str) and variable and variable not in names:
+                names.append(variable)
+    return names
+
+
+def unknown_inputs(parameters: Mapping[str, Any] | list[Any], names: Iterable[str]) -> list[str]:
+    """The ``names`` that are not inputs of the form (Dify drops them without a word)."""
+    known = set(form_variables(parameters))
+    return [name for name in names if name not in known]
+
+
+def file_upload_enabled(parameters: Mapping[str, Any], mode: str) -> bool:
+    """Whether the app keeps the run's ``files`` (``/parameters`` ``file_upload``).
+
+    Chat-family and completion apps drop them unless the feature is on: ``{"enabled": true, …}``,
+    or ``{"image": {"enabled": true}}`` in the legacy shape; ``{}`` and ``{"enabled": false}`` mean
+    off. Workflow apps keep them either way, as ``sys.files``.
+    """
+    if mode == "workflow":
+        return True
+    upload = parameters.get("file_upload")
+    if not isinstance(upload, Mapping):
+        return False
+    image = upload.get("image")
+    return bool(upload.get("enabled")) or (isinstance(image, Mapping) and bool(image.get("enabled")))
 
 
 def defaults(fields: Iterable[Field]) -> dict[str, Any]:
@@ -218,7 +259,7 @@ def _check_file(field: Field, value: Any) -> str | None:
     allowed = field.allowed_file_types
     type_ok = not allowed or kind in allowed
     if not type_ok and "custom" not in allowed:
-        return f"{var}: {name} is a {kind} file; allowed file types: {', '.join(allowed)}"
+        return f"{var}: {name} is {article(kind)} file; allowed file types: {', '.join(allowed)}"
     # Files of no listed type fall into the "custom" bucket, where the extension list decides
     # (an empty list allows nothing, as in Dify).
     whitelist = {_normalize_ext(e) for e in field.allowed_file_extensions}
@@ -358,7 +399,7 @@ def _coerce_one(field: Field, text: str) -> Any:
     if control == "json_object":
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise FormError(
                 field.variable, f"{field.variable} is not valid JSON: {exc.msg} (at {exc.pos})"
             ) from None
@@ -382,6 +423,24 @@ def coerce(fields: Iterable[Field], raw: Mapping[str, str]) -> dict[str, Any]:
         value = _coerce_one(field, str(text))
         if value is not None:
             values[name] = value
+    return values
+
+
+def restore(fields: Iterable[Field], recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """Recorded inputs (as the state store keeps them: JSON) → values to send again.
+
+    Only the form's own inputs come back; a file kept as a path string is a ``Path`` again, so the
+    client uploads it anew (Dify's upload ids are not recorded)."""
+    values: dict[str, Any] = {}
+    for field in fields:  # in form order
+        name, value = field.variable, recorded.get(field.variable)
+        if field.read_only or value is None:
+            continue
+        if field.control in _FILES and isinstance(value, str):
+            value = _to_file(value)
+        elif field.control in _FILES and isinstance(value, list):
+            value = [_to_file(v) if isinstance(v, str) else v for v in value]
+        values[name] = value
     return values
 
 

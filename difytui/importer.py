@@ -3,7 +3,9 @@
 The steps, each usable on its own by a UI:
 
 1. :func:`login` — a :class:`ConsoleSession` logged in; :func:`pick_workspace` chooses among the
-   account's workspaces (or says the user must), :func:`use_workspace` switches to it.
+   account's workspaces (or says the user must); steps 2 and 3 run ``with in_workspace(…)``, which
+   switches the account to it and back again afterwards (Dify's switch is account-wide: the web
+   console and every other session would otherwise land there too).
 2. :func:`build_plan` — every app of the workspace with its interface, its existing keys, whether
    its API is enabled, and the config id it has (matched by ``app_uuid``) or would get.
 3. :func:`execute` — for the apps the user picked: reuse a key, or create one (only when
@@ -25,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -48,6 +50,7 @@ __all__ = [
     "default_config_path",
     "env_file_path",
     "execute",
+    "in_workspace",
     "login",
     "pick_workspace",
     "save",
@@ -118,9 +121,35 @@ def pick_workspace(workspaces: list[dict], wanted: str | None = None) -> dict | 
 
 
 def use_workspace(session: ConsoleSession, workspace: dict) -> None:
-    """Make ``workspace`` the session's current one (apps and keys are listed for the current one)."""
+    """Make ``workspace`` the session's current one (apps and keys are listed for the current one).
+
+    Prefer :func:`in_workspace`, which also switches back; after this, call
+    ``session.restore_workspace()`` (or ``session.logout()``, which does it)."""
     if not workspace.get("current"):
         session.switch_workspace(_workspace_id(workspace))
+
+
+@contextlib.contextmanager
+def in_workspace(session: ConsoleSession, workspace: dict) -> Iterator[None]:
+    """Switch the account to ``workspace`` for the block, then back to the workspace that was current,
+    on errors and Ctrl+C too. Keep the block short: while it runs, the account's other sessions (the
+    web console) see the switched workspace.
+
+    A failed switch back is raised when the block succeeded; after a failed block its error is the
+    one reported (``session.logout()`` tries the switch back once more)."""
+    use_workspace(session, workspace)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(DifyError):
+            session.restore_workspace()
+        raise
+    try:
+        session.restore_workspace()
+    except DifyError as error:
+        raise DifyError(
+            f"could not switch the Dify account back to its previous workspace: {error}"
+        ) from None
 
 
 def _workspace_id(workspace: Mapping[str, Any]) -> str:

@@ -49,3 +49,17 @@ INTERFACE_TITLES: tuple[tuple[Interface, str], ...] = (
     ("workflow", "Workflow"),
     ("completion", "Completion"),
 )
+
+
+#: Dify 1.14.2 ends the stream of a run stopped early (while its engine is still starting) with
+#: ``workflow_finished`` ``status: failed`` and this error; its record says ``stopped``. The CLI
+#: and the console say so too: the user stopped it (Escape, or Stop in Dify's web app), it did not fail.
+EARLY_STOP_ERROR = "Aborted: User requested stop"
+
+
+def run_status(data: dict[str, object]) -> str:
+    """``workflow_finished.data.status``, an early stop read as ``stopped``."""
+    status = str(data.get("status"))
+    if status == "failed" and str(data.get("error") or "").strip() == EARLY_STOP_ERROR:
+        return "stopped"
+    return status

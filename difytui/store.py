@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from . import paths
 from .secrets import Secret
 
-__all__ = ["SCHEMA_VERSION", "Store"]
+__all__ = ["SCHEMA_VERSION", "Store", "workspace_key"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,8 +51,27 @@ _MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # The inputs of a conversation's latest turn: Dify wants them again on every follow-up.
+    """
+    CREATE TABLE conversation_inputs (
+        ws TEXT NOT NULL,
+        app_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (ws, app_id, conversation_id)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+def workspace_key(workspace: Any) -> str:
+    """The rows' workspace key: conversations belong to one Dify user on one server.
+
+    The demo's simulator gets a new port each time but keeps its conversations: one key for it."""
+    server = "demo" if getattr(workspace, "source", "") == "demo" else workspace.base_url
+    return f"{server}|{workspace.user}"
 
 
 def _plain(value: Any) -> Any:
@@ -159,6 +178,47 @@ class Store:
             lambda conn: conn.execute(
                 "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)",
                 (ws, app_id, data, time.time()),
+            ),
+        )
+
+    # -- inputs per conversation --------------------------------------------------------------
+
+    def conversation_inputs(self, ws: str, app_id: str, conversation_id: str) -> dict[str, Any] | None:
+        """The inputs last sent in the conversation, or None when none were recorded.
+
+        The CLI records them per conversation; the console keeps one set per app (:meth:`inputs`)
+        beside its current conversation (:meth:`conversation`), so for that conversation those are
+        its inputs too. The newer record wins.
+        """
+
+        def read(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            found = conn.execute(
+                "SELECT data, updated_at FROM conversation_inputs"
+                " WHERE ws = ? AND app_id = ? AND conversation_id = ?",
+                (ws, app_id, conversation_id),
+            ).fetchall()
+            found += conn.execute(
+                "SELECT i.data, i.updated_at FROM inputs i JOIN conversations c"
+                " ON c.ws = i.ws AND c.app_id = i.app_id"
+                " WHERE i.ws = ? AND i.app_id = ? AND c.conversation_id = ?",
+                (ws, app_id, conversation_id),
+            ).fetchall()
+            if not found:
+                return None
+            data = json.loads(max(found, key=lambda row: row[1])[0])
+            return data if isinstance(data, dict) and data else None
+
+        return self._safely(None, read)
+
+    def set_conversation_inputs(
+        self, ws: str, app_id: str, conversation_id: str, inputs: dict[str, Any]
+    ) -> None:
+        data = json.dumps(_plain(dict(inputs)), ensure_ascii=False)
+        self._safely(
+            None,
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO conversation_inputs VALUES (?, ?, ?, ?, ?)",
+                (ws, app_id, conversation_id, data, time.time()),
             ),
         )
 

@@ -1,4 +1,4 @@
-"""Make server text safe to print: it is data, never terminal control."""
+"""Text helpers: make server text safe to print (it is data, never terminal control); articles."""
 
 from __future__ import annotations
 
@@ -21,3 +21,8 @@ def printable(text: object) -> str:
     """``text`` with escape sequences and control characters shown, not obeyed (ESC becomes ``␛``)."""
     text = text if isinstance(text, str) else ("" if text is None else str(text))
     return _CONTROL.sub(_visible, text)
+
+
+def article(word: str) -> str:
+    """``word`` with "a" or "an" before it, by its first letter ("an audio", "a workflow")."""
+    return f"{'an' if word[:1].lower() in 'aeiou' and word[:1] else 'a'} {word}"

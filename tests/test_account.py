@@ -129,7 +129,7 @@ def test_cli_login_writes_an_account_workspace_and_keeps_the_token_private(
     sim = fast_device
     config = tmp_path / "config.toml"
     config.write_text('# my settings\n[keymap]\n"app.run" = "ctrl+r"\n')
-    approver = threading.Timer(0.2, sim.approve_device)
+    approver = threading.Thread(target=sim.approve_device_when_issued)
     approver.start()
     with caplog.at_level(logging.DEBUG):
         code = main(["login", "--server", sim.console_url, "--no-browser", "--config", str(config)])

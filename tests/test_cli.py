@@ -255,3 +255,64 @@ def test_a_missing_file_is_a_usage_error_before_any_run(capsys, config, sim):
     )
     assert code == 2 and "/no/x.png: no such file" in err
     assert not [r for r in sim.requests if r.path == "/v1/chat-messages"]
+
+
+def test_ctrl_c_during_a_blocking_run_stops_it_on_the_server_and_exits_130(capsys, config, sim, monkeypatch):
+    import signal
+
+    from difytui import fold
+
+    sim.token_delay = 0.05
+    real_add = fold.Folder.add
+
+    def add_then_interrupt(self, event):
+        real_add(self, event)
+        if self.task_id:  # Ctrl+C once Dify has named the task
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(fold.Folder, "add", add_then_interrupt)
+    argv = ("--config", config, "invoke", "report-builder", "-i", "topic=x", "--blocking")
+    code, out, err = run(capsys, *argv)
+    assert code == 130 and out == [], err
+    assert len(sim.stopped_tasks) == 1 and f"interrupted; stopped task {sim.stopped_tasks[0]}" in err
+
+
+def test_a_read_timeout_mid_stream_stops_the_run_before_exiting_1(capsys, tmp_path, sim):
+    path = tmp_path / "config.toml"
+    key = sim.apps_config()["support-bot"]
+    path.write_text(
+        f'[workspaces.t]\nbase_url = "{sim.base_url}"\ntimeout = 0.5\n[workspaces.t.apps.support-bot]\n'
+        f'api_key = "{key}"\n'
+    )
+    sim.token_delay = 3.0  # the first event comes at once, the next one after the read timeout
+    code, out, err = run(capsys, "--config", str(path), "invoke", "support-bot", "-q", "hi")
+    assert code == 1 and "timed out" in err and "Traceback" not in err
+    task_id = json.loads(out[0])["task_id"]
+    assert sim.stopped_tasks == [task_id] and f"stopping task {task_id}" in err
+
+
+def test_a_run_stopped_early_elsewhere_reads_as_stopped_not_failed(capsys, config, sim):
+    # Stopped (as from Dify's web app) while held before any node ran: Dify 1.14.2 then ends the
+    # stream `failed` / "Aborted: User requested stop", though the run was stopped, not broken.
+    import threading
+
+    import httpx
+
+    sim.add_fault("/v1/workflows/run", "hold", after=2)
+
+    def stop_once_running() -> None:
+        while not sim.running_tasks:  # recorded state: the run is in flight
+            threading.Event().wait(0.01)
+        task_id = next(iter(sim.running_tasks))
+        headers = {"Authorization": f"Bearer {sim.api_keys['report-builder']}"}
+        httpx.post(f"{sim.base_url}/workflows/tasks/{task_id}/stop", json={"user": "cli"}, headers=headers)
+
+    stopper = threading.Thread(target=stop_once_running)
+    stopper.start()
+    code, out, err = run(capsys, "--config", config, "invoke", "report-builder", "-i", "topic=x")
+    stopper.join()
+    finished = json.loads(out[-1])
+    assert finished["data"]["status"] == "failed"  # printed exactly as Dify sent it
+    assert code == 1
+    assert "the run stopped: Aborted: User requested stop" in err
+    assert "failed" not in err

@@ -102,13 +102,14 @@ def test_stop_ends_a_chatflow_with_workflow_finished_stopped_and_no_message_end(
     sim.token_delay = 0.02
     api = make_api()
     seen: list[dict] = []
+    stopped: list = []  # the stop is sent once, after the LLM's first token (the engine runs)
     stream = api.client.app.chat.invoke("trip-planner", "a long plan please", CHATFLOW_INPUTS)
 
     def consume():
         for event in stream:
             seen.append(event)
-            if event["event"] == "message" and len(seen) == 5:
-                api.client.app.stop("trip-planner", event["task_id"])
+            if event.get("from_variable_selector") == ["llm", "text"] and not stopped:
+                stopped.append(api.client.app.stop("trip-planner", event["task_id"]))
 
     if api.kind == "sync":
         consume()
@@ -117,7 +118,8 @@ def test_stop_ends_a_chatflow_with_workflow_finished_stopped_and_no_message_end(
         async def aconsume():
             async for event in stream:
                 seen.append(event)
-                if event["event"] == "message" and len(seen) == 5:
+                if event.get("from_variable_selector") == ["llm", "text"] and not stopped:
+                    stopped.append(True)
                     assert await api.client.app.stop("trip-planner", event["task_id"]) == {
                         "result": "success"
                     }
@@ -442,3 +444,82 @@ def test_the_app_list_asks_every_apps_info_at_once_with_asyncdify(make_api, sim)
         assert spread < 0.8  # all five asked at once (one after the other takes 1.6 s or more)
     else:
         assert spread >= 4 * 0.4 * 0.9  # the blocking client asks one after the other
+
+
+# -- blocking runs stream under the hood, so there is always a task id to stop (issue 7) -------------
+
+
+def _real_blocking_body(sim, app_id: str, path: str, body: dict) -> dict:
+    """What the server answers a real blocking request (the sim's bodies follow Dify 1.14.2's captures)."""
+    import httpx
+
+    payload = {**body, "response_mode": "blocking", "user": "tester"}
+    headers = {"Authorization": f"Bearer {sim.api_keys[app_id]}"}
+    return httpx.post(sim.base_url + path, json=payload, headers=headers, timeout=30).json()
+
+
+@pytest.mark.parametrize(
+    ("interface", "app_id", "path", "args"),
+    [
+        ("chat", "support-bot", "/chat-messages", {"query": "hi", "inputs": {"product": "difytui"}}),
+        ("chat", "trip-planner", "/chat-messages", {"query": "hi", "inputs": CHATFLOW_INPUTS}),
+        ("completion", "copywriter", "/completion-messages", {"inputs": COMPLETION_INPUTS}),
+        ("workflow", "report-builder", "/workflows/run", {"inputs": WORKFLOW_INPUTS}),
+    ],
+)
+def test_a_blocking_run_streams_and_folds_into_the_blocking_body(api, sim, interface, app_id, path, args):
+    real = _real_blocking_body(sim, app_id, path, args)
+    if interface == "chat":
+        got = api("app.chat.invoke", app_id, args["query"], args["inputs"], response_mode="blocking")
+    else:
+        got = api(f"app.{interface}.invoke", app_id, args["inputs"], response_mode="blocking")
+    assert runs(sim, "/v1" + path)[-1].json["response_mode"] == "streaming"
+    assert list(got) == list(real)  # the same keys, in Dify's order
+    for nested in ("data", "metadata"):
+        if nested in real:
+            assert list(got[nested]) == list(real[nested])
+    if interface == "workflow":
+        assert got["data"]["outputs"] == real["data"]["outputs"] and got["data"]["status"] == "succeeded"
+    else:
+        assert got["answer"] == real["answer"] and got["mode"] == real["mode"]
+
+
+def test_agent_apps_still_refuse_blocking_as_dify_does(api):
+    with pytest.raises(DifyAPIError) as caught:
+        api("app.chat.invoke", "travel-agent", "hi", {"days": 2}, response_mode="blocking")
+    assert caught.value.status == 400 and "does not support blocking mode" in caught.value.message
+
+
+def test_a_blocking_run_that_times_out_is_stopped_on_the_server(sim, make_api):
+    sim.token_delay = 3.0  # the first event comes at once, the next one after the read timeout
+    api = make_api(timeout=0.5)
+    with pytest.raises(DifyConnectionError, match="timed out") as caught:
+        api("app.chat.invoke", "support-bot", "hi", {"product": "difytui"}, response_mode="blocking")
+    assert caught.value.stopped_task and sim.stopped_tasks == [caught.value.stopped_task]
+
+
+def test_ctrl_c_in_a_blocking_run_stops_it_on_the_server(sim, make_api, monkeypatch):
+    import asyncio
+    import signal
+
+    from difytui import RunInterrupted, fold
+
+    sim.token_delay = 0.05
+    api = make_api()
+    real_add = fold.Folder.add
+
+    def add_then_interrupt(self, event):
+        real_add(self, event)
+        if self.task_id:  # Ctrl+C once Dify has named the task
+            if api.kind == "sync":
+                signal.raise_signal(signal.SIGINT)
+            else:
+                asyncio.current_task().cancel()  # asyncio.run turns Ctrl+C into this
+
+    monkeypatch.setattr(fold.Folder, "add", add_then_interrupt)
+    expected = RunInterrupted if api.kind == "sync" else asyncio.CancelledError
+    with pytest.raises(expected) as caught:
+        api("app.workflow.invoke", "report-builder", WORKFLOW_INPUTS, response_mode="blocking")
+    assert len(sim.stopped_tasks) == 1
+    if api.kind == "sync":
+        assert caught.value.task_id == sim.stopped_tasks[0] and caught.value.stopped

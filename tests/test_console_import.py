@@ -635,7 +635,10 @@ def _odd_console(answers: dict[tuple[str, str], object]) -> ConsoleSession:
         ),
         (
             "switch_workspace",
-            {("POST", "/workspaces/switch"): {"result": "failed", "code": "forbidden"}},
+            {
+                ("GET", "/workspaces"): {"workspaces": [{"id": "w0", "current": True}]},
+                ("POST", "/workspaces/switch"): {"result": "failed", "code": "forbidden"},
+            },
             ConsoleAPIError,
             "forbidden",
         ),
@@ -670,3 +673,175 @@ def test_odd_items_are_skipped_or_named_and_the_plan_still_builds(tmp_path):
     assert [key.token.reveal() for key in plan.apps[0].keys] == ["app-abc"]
     with pytest.raises(DifyProtocolError, match="workspace without an id"):
         importer.use_workspace(session, {"name": "no id"})
+
+
+# --- the account's current workspace is the same after an import as before ------------------------
+# Dify's workspace switch is account-wide: left switched, the web console and every other session of
+# the account would land in the imported workspace.
+
+
+def _switches(sim) -> list[str]:
+    return [r.json["tenant_id"] for r in sim.console_requests if r.path == "/console/api/workspaces/switch"]
+
+
+def _staging(sim) -> str:
+    return next(w.id for w in sim.directory.workspaces if w.name == "Staging")
+
+
+def test_importing_another_workspace_switches_back_afterwards(sim, config, capsys, monkeypatch):
+    home = sim.directory.current_workspace_id
+    code = run_import(sim, config, "--dify-workspace", "Staging", "--all", "--yes", monkeypatch=monkeypatch)
+    assert code == 0, capsys.readouterr().err
+    assert sim.directory.current_workspace_id == home
+    # Switched for the listing and for the key creation, back after each (not during the questions).
+    assert _switches(sim) == [_staging(sim), home, _staging(sim), home]
+    ws = load_config(config).workspace("staging")
+    assert set(ws.apps) == {"trip-planner-staging", "support-bot-staging"}
+    assert ws.workspace_id == _staging(sim)
+
+
+def test_an_error_mid_import_switches_back(sim, config, capsys, monkeypatch):
+    home = sim.directory.current_workspace_id
+    app = uuid_of(sim, "staging-support")
+    sim.add_fault(f"/console/api/apps/{app}/api-keys", "status", status=500, body='{"message": "boom"}')
+    code = run_import(sim, config, "--dify-workspace", "Staging", "--all", monkeypatch=monkeypatch)
+    assert code == 1
+    assert "boom" in _one_line(capsys.readouterr().err)
+    assert sim.directory.current_workspace_id == home
+    assert _switches(sim) == [_staging(sim), home]
+    assert sim.console_requests[-1].path == "/console/api/logout"
+
+
+@pytest.mark.parametrize("where", ["api_keys", "create_api_key"])
+def test_ctrl_c_mid_import_switches_back(sim, config, capsys, monkeypatch, where):
+    home = sim.directory.current_workspace_id
+    monkeypatch.setattr(ConsoleSession, where, _interrupt)
+    code = run_import(sim, config, "--dify-workspace", "Staging", "--all", "--yes", monkeypatch=monkeypatch)
+    assert code == 130
+    assert "interrupted" in _one_line(capsys.readouterr().err)
+    assert sim.directory.current_workspace_id == home
+    assert _switches(sim)[-1] == home
+    assert sim.console_requests[-1].path == "/console/api/logout"
+    assert config.read_text(encoding="utf-8") == HAND_WRITTEN
+
+
+def test_ctrl_c_during_the_switch_itself_still_switches_back(sim, config, capsys, monkeypatch):
+    # The switch request reached Dify, the answer did not: the account may be switched.
+    real = ConsoleSession._call
+
+    def call(self, method, path, **kwargs):
+        body = real(self, method, path, **kwargs)
+        if path == "/workspaces/switch" and kwargs["json"]["tenant_id"] == _staging(sim):
+            raise KeyboardInterrupt
+        return body
+
+    monkeypatch.setattr(ConsoleSession, "_call", call)
+    home = sim.directory.current_workspace_id
+    assert run_import(sim, config, "--dify-workspace", "Staging", "--all", monkeypatch=monkeypatch) == 130
+    assert sim.directory.current_workspace_id == home
+
+
+def test_importing_the_current_workspace_switches_nothing(sim, config, capsys, monkeypatch):
+    assert run_import(sim, config, "--dify-workspace", DEMO, "--all", monkeypatch=monkeypatch) == 0
+    assert _switches(sim) == []
+
+
+async def test_tui_import_of_another_workspace_switches_back(sim, tmp_path):
+    from textual.app import App
+    from textual.widgets import Button, Checkbox, Input, Select, SelectionList
+
+    from difytui.tui.app import styles_dir
+    from difytui.tui.screens.import_console import ImportConsoleScreen
+
+    home = sim.directory.current_workspace_id
+    results: list = []
+
+    class Host(App):
+        CSS_PATH = styles_dir() / "import.tcss"
+
+        def on_mount(self) -> None:
+            self.push_screen(ImportConsoleScreen(tmp_path / "config.toml", None), results.append)
+
+    app = Host()
+    async with app.run_test(size=(120, 45)) as pilot:
+        screen = app.screen
+
+        async def until(predicate, what):
+            for _ in range(500):
+                if predicate():
+                    return
+                await pilot.pause(0.02)
+            raise AssertionError(f"timed out: {what}: {screen.query_one('#import-status').render()}")
+
+        screen.query_one("#import-url", Input).value = sim.console_url
+        screen.query_one("#import-email", Input).value = sim.account_email
+        screen.query_one("#import-password", Input).value = sim.account_password
+        screen.query_one("#import-go", Button).press()
+        await until(lambda: not screen.query_one("#import-workspace").has_class("hidden"), "workspaces")
+        screen.query_one("#import-workspace", Select).value = _staging(sim)
+        await pilot.pause()
+        screen.query_one("#import-go", Button).press()
+        await until(lambda: screen.plan is not None, "app list")
+        # While the user ticks apps, the account is back in its own workspace.
+        assert sim.directory.current_workspace_id == home
+        assert _switches(sim) == [_staging(sim), home]
+        screen.query_one("#import-apps", SelectionList).select(uuid_of(sim, "staging-support"))
+        screen.query_one("#import-create", Checkbox).value = True
+        await pilot.pause()
+        screen.query_one("#import-go", Button).press()
+        await until(lambda: results, "import")
+    assert results[0] is not None and results[0].workspace == "staging"
+    assert [uuid for uuid, _ in sim.created_keys] == [uuid_of(sim, "staging-support")]
+    assert sim.directory.current_workspace_id == home
+    assert _switches(sim) == [_staging(sim), home, _staging(sim), home]
+
+
+async def test_tui_import_cancelled_mid_listing_switches_back_and_logs_out(sim, tmp_path):
+    import threading
+
+    from textual.app import App
+    from textual.widgets import Button, Input, Select
+
+    from difytui.tui.app import styles_dir
+    from difytui.tui.screens.import_console import ImportConsoleScreen
+
+    home = sim.directory.current_workspace_id
+    results: list = []
+
+    class Host(App):
+        CSS_PATH = styles_dir() / "import.tcss"
+
+        def on_mount(self) -> None:
+            self.push_screen(ImportConsoleScreen(tmp_path / "config.toml", None), results.append)
+
+    app = Host()
+    async with app.run_test(size=(120, 45)) as pilot:
+        screen = app.screen
+
+        async def until(predicate, what):
+            for _ in range(500):
+                if predicate():
+                    return
+                await pilot.pause(0.02)
+            raise AssertionError(f"timed out: {what}")
+
+        screen.query_one("#import-url", Input).value = sim.console_url
+        screen.query_one("#import-email", Input).value = sim.account_email
+        screen.query_one("#import-password", Input).value = sim.account_password
+        screen.query_one("#import-go", Button).press()
+        await until(lambda: not screen.query_one("#import-workspace").has_class("hidden"), "workspaces")
+        screen.query_one("#import-workspace", Select).value = _staging(sim)
+        await pilot.pause()
+        # The app listing is slow: Escape lands while the step runs, in the switched workspace.
+        sim.add_fault("/console/api/apps", "delay", seconds=0.5)
+        screen.query_one("#import-go", Button).press()
+        await until(lambda: any(r.path == "/console/api/apps" for r in sim.requests), "the listing")
+        assert sim.directory.current_workspace_id == _staging(sim)
+        await pilot.press("escape")
+        await until(lambda: results, "cancel")
+    assert results == [None]
+    # The step finishes, switches back; then the session is logged out (off the UI thread).
+    for thread in [t for t in threading.enumerate() if t.name == "difytui-import-logout"]:
+        thread.join(10)
+    assert sim.console_requests[-1].path == "/console/api/logout"
+    assert sim.directory.current_workspace_id == home

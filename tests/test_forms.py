@@ -13,7 +13,11 @@ from difytui.forms import (
     coerce,
     defaults,
     file_type_of,
+    file_upload_enabled,
+    form_variables,
     parse_form,
+    restore,
+    unknown_inputs,
     validate,
 )
 
@@ -429,3 +433,52 @@ def test_as_text(fields):
     assert as_text(f["n"], None) == ""
     raw = {"n": as_text(f["n"], 3), "meta": as_text(f["meta"], {"a": [1]})}
     assert coerce(fields, raw) == {"n": 3, "meta": {"a": [1]}}
+
+
+# --- what Dify would drop -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file_upload", "mode", "kept"),
+    [({}, "workflow", True),  # captured wf_parameters: workflows keep files as sys.files anyway
+     ({"enabled": False}, "advanced-chat", False),  # captured describe_chat
+     ({}, "advanced-chat", False),
+     ({"image": {"enabled": False, "number_limits": 3}}, "chat", False),  # easy-UI default
+     ({"image": {"enabled": True, "number_limits": 3}}, "chat", True),  # legacy shape
+     ({"enabled": True, "allowed_file_types": ["document"], "image": {"enabled": False}}, "completion", True),
+     (None, "agent-chat", False)],
+)  # fmt: skip
+def test_file_upload_enabled(file_upload, mode, kept):
+    assert file_upload_enabled({"file_upload": file_upload}, mode) is kept
+    assert file_upload_enabled(captured_body("wf_parameters.http"), "workflow")
+    assert not file_upload_enabled(captured_body("chat_parameters.http"), "advanced-chat")
+
+
+def test_form_variables_include_controls_this_version_cannot_parse():
+    form = [*WORKFLOW_FORM, {"date-picker": {"variable": "when", "label": "When"}}, {"bad": "x"}]
+    names = form_variables({"user_input_form": form})
+    assert names[:2] == ["name", "brief"] and names[-1] == "when"
+    assert unknown_inputs({"user_input_form": form}, ["when", "name", "bogus"]) == ["bogus"]
+    assert form_variables(captured_body("chat_parameters.http")) == ["city"]
+
+
+def test_restore_gives_recorded_inputs_back_in_form_order_with_files_as_paths(fields):
+    recorded = {"imgs": ["/tmp/a.png", "https://example.com/b.png"], "name": "x", "doc": "/tmp/r.pdf",
+                "gone": 1, "n": None}  # fmt: skip
+    values = restore(fields, recorded)
+    assert list(values) == ["name", "doc", "imgs"]
+    assert values["doc"] == Path("/tmp/r.pdf") and values["imgs"][0] == Path("/tmp/a.png")
+    assert values["imgs"][1]["transfer_method"] == "remote_url"
+
+
+def test_file_type_messages_use_an_before_a_vowel(tmp_path):
+    song = tmp_path / "song.mp3"
+    song.write_bytes(b"ID3")
+    field = Field("f", "F", "file", allowed_file_types=("document",))
+    assert "song.mp3 is an audio file" in validate([field], {"f": song})["f"]
+    picture = tmp_path / "p.png"
+    picture.write_bytes(b"x")
+    assert "p.png is an image file" in validate([field], {"f": picture})["f"]
+    clip = tmp_path / "c.mp4"
+    clip.write_bytes(b"x")
+    assert "c.mp4 is a video file" in validate([field], {"f": clip})["f"]

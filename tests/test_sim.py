@@ -158,6 +158,7 @@ def test_stream_validation_error_then_silence(sim):
 def test_stop_chatflow_ends_with_stopped_workflow_finished(sim):
     sim.token_delay = 0.01
     events: list[dict] = []
+    stopped = False
     with (
         _client(sim, "trip-planner") as c,
         c.stream("POST", "/chat-messages", json={**CITY, "response_mode": "streaming"}) as r,
@@ -165,7 +166,9 @@ def test_stop_chatflow_ends_with_stopped_workflow_finished(sim):
         for line in r.iter_lines():
             if line.startswith("data: "):
                 events.append(json.loads(line[6:]))
-                if len(events) == 6:
+                # Once the LLM streams, the engine runs: the stop ends the run "stopped".
+                if events[-1].get("from_variable_selector") == ["llm", "text"] and not stopped:
+                    stopped = True
                     stop = c.post(f"/chat-messages/{events[0]['task_id']}/stop", json={"user": "u1"})
                     assert stop.json() == {"result": "success"}
     assert events[-1]["event"] == "workflow_finished"
@@ -289,6 +292,7 @@ def test_concurrent_streams_and_conversations(sim):
 
 def test_stopped_chat_ends_with_message_end_and_keeps_partial_answer(sim):
     sim.token_delay = 0.01
+    sim.add_fault("/v1/chat-messages", "hold", after=3)  # the stop lands after the third event
     payload = {"inputs": {"product": "difytui"}, "query": "hi", "user": "u1", "response_mode": "streaming"}
     events: list[dict] = []
     with _client(sim, "support-bot") as c:

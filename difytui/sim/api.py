@@ -102,6 +102,8 @@ class Api:
         self.api_enabled: Callable[[str], bool] = lambda app_id: True
         #: task_id → Run for streams in flight (the server removes them when they end).
         self.running: dict[str, Run] = {}
+        #: task_id → run whose client left: it goes on, as in Dify, and a stop call still reaches it
+        self.detached: dict[str, Run] = {}
         #: task ids whose stop request reached a running task.
         self.stopped_tasks: list[str] = []
 
@@ -301,13 +303,17 @@ class Api:
     # --- stop -----------------------------------------------------------------------------------
 
     def _stop(self, ctx: Ctx, check_user: bool):
-        run = self.running.get(ctx.params["task_id"])
+        run = self.live_run(ctx.params["task_id"])
         live = run is not None and run.app_id == ctx.app_id and not run.finished
         # Chatflow stops also go through the graph engine, which has no user check.
         if live and (not check_user or run.user == ctx.user or run.mode == "advanced-chat"):
             run.stop()
             self.stopped_tasks.append(run.task_id)
         return wire.ok({"result": "success"})
+
+    def live_run(self, task_id: str) -> Run | None:
+        """The task's run while it streams, or goes on after its client left."""
+        return self.running.get(task_id) or self.detached.get(task_id)
 
     def stop_chat(self, ctx: Ctx):
         if ctx.app["mode"] not in CHAT_MODES:

@@ -99,6 +99,11 @@ def section_draft(title: str, audience: str, include_code: bool) -> str:
 
 
 def report_text(inputs: dict, drafts: list[str]) -> str:
+    return report_head(inputs) + "\n".join(drafts)
+
+
+def report_head(inputs: dict) -> str:
+    """The report's start: only start inputs, so Dify streams it before any node runs."""
     head = f"# Report: {inputs.get('topic')}\n\n"
     notes = inputs.get("notes")
     if notes:
@@ -109,7 +114,7 @@ def report_text(inputs: dict, drafts: list[str]) -> str:
     files = inputs.get("attachments")
     if files:
         head += f"_Attachments: {_show(files)}_\n\n"
-    return head + "\n".join(drafts)
+    return head
 
 
 def copy_answer(query: str, inputs: dict) -> str:

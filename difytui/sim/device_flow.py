@@ -57,6 +57,7 @@ class DeviceFlow:
         self.tokens: dict[str, AccountToken] = {}
         self._n = 0
         self._lock = threading.Lock()
+        self.issued = threading.Event()  # set by every new code: tests approve once it exists
 
     def _digest(self, kind: str) -> bytes:
         self._n += 1  # deterministic: the same sequence of calls gives the same codes and tokens
@@ -71,6 +72,7 @@ class DeviceFlow:
             user_code = "".join(letters[:4]) + "-" + "".join(letters[4:])
             code = DeviceCode(device_code, user_code, client_id, label, time.monotonic() + EXPIRES_IN)
             self.codes[device_code] = code
+            self.issued.set()
             return code
 
     def poll(self, device_code: str) -> tuple[str, dict | None]:

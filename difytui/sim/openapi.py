@@ -405,12 +405,14 @@ class OpenApi:
             files=files,
             conversation=conv,
             message=message,
+            # Runs here belong to the account: workflow_finished names it (run_chat_turn1).
+            created_by={k: self.dir.account[k] for k in ("id", "name", "email")},
         )
         return Stream(run=run, headers=HEADERS)
 
     def stop(self, req: Request, token: AccountToken, app: str, task_id: str) -> wire.Response:
         record = self._app(app)
-        run = self.api.running.get(task_id)
+        run = self.api.live_run(task_id)
         if run is not None and run.app_id == record.slug and not run.finished:
             run.stop()
             self.api.stopped_tasks.append(run.task_id)

@@ -34,6 +34,12 @@ class Raw:
 
 
 STOPPED_ERROR = "Stopped by user."
+#: A stop that reaches the graph engine while it is still starting ends the *stream* as a failure
+#: with this error (Dify 1.14.2); the run's record still says "stopped".
+ABORTED_ERROR = "Aborted: User requested stop"
+#: Simulated work between the Start node and the next one: the engine starting up. A stop landing
+#: before the next node starts is an "early" stop (about 0.3 s in with the demo's pacing).
+ENGINE_START = 5
 
 _CITATION = {
     "position": 1,
@@ -98,6 +104,7 @@ class Run:
         files: list | None = None,
         conversation: Conversation | None = None,
         message: Message | None = None,
+        created_by: dict | None = None,
     ) -> None:
         self.state = state
         self.app_id = app_id
@@ -114,6 +121,13 @@ class Run:
         self.answer = ""
         self.stopped = False
         self.finished = False
+        #: the stop landed before the engine started its first node after Start (see ENGINE_START)
+        self.stopped_early = False
+        #: a node other than Start has started: a stop now ends the stream "stopped"
+        self.engine_started = False
+        #: workflow_finished.created_by: the end user on /v1, the account ({id, name, email}) on
+        #: the account API
+        self.created_by = created_by
         self.stop_event: Any = None  # asyncio.Event, attached by the server on its loop
         self.workflow_run: WorkflowRun | None = None
         self.usage: dict | None = None
@@ -133,6 +147,8 @@ class Run:
         return self.mode in ("workflow", "advanced-chat")
 
     def stop(self) -> None:
+        if not self.stopped:
+            self.stopped_early = not self.engine_started
         self.stopped = True
         if self.stop_event is not None:
             self.stop_event.set()
@@ -180,12 +196,15 @@ class Run:
 
     def node_started(self, node_id: str, node_type: str, title: str, iteration=None) -> dict:
         self._index += 1
+        if node_type != "start":
+            self.engine_started = True
         data = {
             "id": self.state.ids.new("node-exec"),
             "node_id": node_id,
             "node_type": node_type,
             "title": title,
-            "index": self._index,
+            # Dify 1.14.2 sends 1 for every node, inside iterations too: not a step counter.
+            "index": 1,
             "predecessor_node_id": None,
             "inputs": None,
             "inputs_truncated": False,
@@ -214,7 +233,7 @@ class Run:
             "outputs_truncated": False,
             "status": "succeeded",
             "error": None,
-            "elapsed_time": round(0.0123 + 0.0007 * s["index"], 6),
+            "elapsed_time": round(0.0123 + 0.0007 * self._index, 6),
             "execution_metadata": metadata,
             "created_at": s["created_at"],
             "finished_at": now(),
@@ -239,16 +258,24 @@ class Run:
     def workflow_finished(self, outputs: dict) -> dict:
         wr = self.workflow_run
         if self.stopped:
-            wr.status, wr.outputs, wr.error = "stopped", {}, STOPPED_ERROR
+            error = ABORTED_ERROR if self.stopped_early else STOPPED_ERROR
+            wr.status, wr.outputs, wr.error = "stopped", {}, error
         else:
             wr.status, wr.outputs, wr.error = "succeeded", outputs, None
         wr.total_steps = self._index
         wr.total_tokens = (self.usage or {}).get("total_tokens", 0)
         wr.finished_at = now()
         wr.elapsed_time = self.elapsed()
+        data = self._run_summary()
+        if self.stopped_early:
+            data["status"] = "failed"  # the stream only: the record (wr.status) says "stopped"
+        created_by = self.created_by or {
+            "id": self.state.end_user_id(self.app_id, self.user),
+            "user": self.user,
+        }
         data = {
-            **self._run_summary(),
-            "created_by": {"id": self.state.end_user_id(self.app_id, self.user), "user": self.user},
+            **data,
+            "created_by": created_by,
             "created_at": wr.created_at,
             "finished_at": wr.finished_at,
             "exceptions_count": 0,
@@ -409,30 +436,35 @@ def agent_events(run: Run) -> Iterator[Any]:
 def chatflow_events(run: Run) -> Iterator[Any]:
     turn = len(run.conversation.messages)
     text = content.trip_answer(run.query, run.inputs, turn)
+    # The Answer node's template opens with start inputs ("# {{city}} in {{season}}"), then the
+    # LLM's text: Dify streams the first part at once, before any node event (run_chat_turn1).
+    heading, _, body = text.partition("\n\n")
+    heading += "\n\n"
     outputs: dict = {}
     yield run.workflow_started()
-    steps = [("start", "start", "Start"), ("llm", "llm", "Plan the trip"), ("answer", "answer", "")]
-    for node_id, node_type, title in steps:
-        if run.stopped:
-            break
-        started = run.node_started(node_id, node_type, title or "Answer")
+    yield from _stream_answer(run, heading, selector=["answer", "answer"])
+    if not run.stopped:
+        started = run.node_started("start", "start", "Start")
         yield started
-        if node_type == "start":
-            yield run.node_finished(started, dict(run.inputs), dict(run.inputs))
-        elif node_type == "llm":
-            yield Pause(8)
-            yield from _stream_answer(run, text, selector=["llm", "text"])
-            if run.stopped:
-                break
+        yield run.node_finished(started, dict(run.inputs), dict(run.inputs))
+        yield Pause(ENGINE_START)
+    if not run.stopped:
+        started = run.node_started("llm", "llm", "Plan the trip")
+        yield started
+        yield Pause(8)
+        yield from _stream_answer(run, body, selector=["llm", "text"])
+        if not run.stopped:
             yield run.node_finished(
                 started,
                 {"query": run.query},
-                {"text": run.answer, "finish_reason": "stop"},
+                {"text": body, "finish_reason": "stop"},
                 {"total_tokens": 42, "total_price": "0.0000840", "currency": "USD"},
             )
-        else:
-            outputs = {"answer": run.answer, "files": []}
-            yield run.node_finished(started, {}, outputs)
+    if not run.stopped:
+        started = run.node_started("answer", "answer", "Answer")
+        yield started
+        outputs = {"answer": run.answer, "files": []}
+        yield run.node_finished(started, {}, outputs)
     run.finish_message()
     if not run.stopped:
         # The relay stops at workflow_finished, so a stopped chatflow never delivers message_end.
@@ -450,10 +482,24 @@ def workflow_events(run: Run) -> Iterator[Any]:
     def stopped_end():
         return run.workflow_finished({})
 
+    def chunks(text: str, selector: list[str]) -> Iterator[dict]:
+        for tok in content.tokens(text, 6):
+            if run.stopped:
+                return
+            run.answer += tok
+            yield run.wf_env("text_chunk", {"text": tok, "from_variable_selector": selector})
+
+    # The End node's template opens with start inputs: Dify streams that part before any node
+    # event (wf_slow_streaming_stopped: text_chunk, then node_started of Start).
+    head = content.report_head(inputs)
+    yield from chunks(head, ["end", "report"])
+    if run.stopped:
+        yield stopped_end()
+        return
     started = run.node_started("start", "start", "Start")
     yield started
     yield run.node_finished(started, dict(inputs), dict(inputs))
-    yield Pause(3)
+    yield Pause(ENGINE_START)
     if run.stopped:
         yield stopped_end()
         return
@@ -533,12 +579,10 @@ def workflow_events(run: Run) -> Iterator[Any]:
     report = content.report_text(inputs, drafts)
     started = run.node_started("end", "end", "End")
     yield started
-    for tok in content.tokens(report, 6):
-        if run.stopped:
-            yield stopped_end()
-            return
-        run.answer += tok
-        yield run.wf_env("text_chunk", {"text": tok, "from_variable_selector": ["template", "output"]})
+    yield from chunks(report[len(head) :], ["template", "output"])
+    if run.stopped:
+        yield stopped_end()
+        return
     summary = {
         "topic": inputs.get("topic"),
         "audience": audience,

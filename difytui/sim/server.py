@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 200 * 1024 * 1024
-STREAM_FAULTS = ("cut", "malformed", "eof", "error", "pause")
+STREAM_FAULTS = ("cut", "malformed", "eof", "error", "pause", "hold")
 
 
 @dataclass
@@ -258,7 +258,12 @@ class Server:
                     await self._pause(run, item.factor * self.sim.token_delay)
                     continue
                 if fault is not None and sent >= after:
-                    return await self._apply_fault(writer, fault, run, events, lock)
+                    if fault["kind"] != "hold":
+                        return await self._apply_fault(writer, fault, run, events, lock)
+                    # Hold the run at this point until it is stopped, so a test's stop lands
+                    # exactly here, however slow the machine.
+                    await self._pause(run, fault.get("seconds", 30.0))
+                    fault = None
                 if isinstance(item, Raw):
                     data, n = item.data, item.count
                 else:
@@ -272,11 +277,26 @@ class Server:
                 await self._send(writer, b"0\r\n\r\n")
             return True
         except (_Disconnected, ConnectionError):
-            _abandon(run, events)
+            pinger.cancel()
+            self.api.running.pop(run.task_id, None)
+            await self._detached(run, events)
             return False
         finally:
             pinger.cancel()
             self.api.running.pop(run.task_id, None)
+
+    async def _detached(self, run: Run, events) -> None:
+        """The client left. As in Dify, that does not stop the run: it goes on at its pace (for
+        history) until it ends or a stop call reaches it, whichever comes first."""
+        self.api.detached[run.task_id] = run
+        try:
+            for item in events:
+                if isinstance(item, Pause):
+                    await self._pause(run, item.factor * self.sim.token_delay)
+                elif not isinstance(item, Raw):
+                    await self._pause(run, self.sim.token_delay)
+        finally:
+            self.api.detached.pop(run.task_id, None)
 
     async def _apply_fault(self, writer, fault, run, events, lock) -> bool:
         _abandon(run, events)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ class Simulator:
         host: str = "127.0.0.1",
         state_path: str | Path | None = None,
         openapi: bool = True,
+        sock: socket.socket | None = None,
     ) -> None:
         self.token_delay = token_delay
         self.ping_interval = ping_interval
@@ -52,6 +54,8 @@ class Simulator:
         self.chunk_seed = chunk_seed
         self.host = host
         self.port = port
+        #: a listening socket to serve on instead of binding host:port (the demo binds it early)
+        self._sock = sock
         #: app id → API key, hidden helper apps (``bench-stream``) included.
         self.api_keys: dict[str, str] = {app_id: api_key_for(app_id) for app_id in ALL_APPS}
         #: every request received, in order (see :class:`~difytui.sim.server.Request`).
@@ -147,8 +151,14 @@ class Simulator:
     async def _main(self) -> None:
         self._stopping = asyncio.Event()
         self._server = Server(self, self._api, self._dispatch)
-        server = await asyncio.start_server(self._server.connection, self.host, self.port, limit=1024 * 1024)
-        self.port = server.sockets[0].getsockname()[1]
+        if self._sock is not None:
+            server = await asyncio.start_server(self._server.connection, sock=self._sock, limit=1024 * 1024)
+            self.host, self.port = self._sock.getsockname()[:2]
+        else:
+            server = await asyncio.start_server(
+                self._server.connection, self.host, self.port, limit=1024 * 1024
+            )
+            self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         await self._stopping.wait()
         server.close()
@@ -230,6 +240,13 @@ class Simulator:
         """Approve a pending device login (None: the newest); returns its user code."""
         return self._resolve_device(user_code, approve=True)
 
+    def approve_device_when_issued(self, timeout: float = 60.0) -> str:
+        """Wait until a client has asked for a device code, then approve the newest one (a browser
+        user acting once the code is shown, without guessing how long the client takes)."""
+        if not self._devices.issued.wait(timeout):
+            raise LookupError("no device login was started")
+        return self.approve_device()
+
     def deny_device(self, user_code: str | None = None) -> str:
         return self._resolve_device(user_code, approve=False)
 
@@ -264,7 +281,9 @@ class Simulator:
         then answer as usual), ``cut`` /
         ``malformed`` / ``eof`` / ``error`` (after = number of data events sent first; streams only;
         ``error`` sends a generation error event with code, message, status, then ends the stream;
-        ``pause`` sends human_input_required + workflow_paused, then ends it, as Dify's relay does).
+        ``pause`` sends human_input_required + workflow_paused, then ends it, as Dify's relay does;
+        ``hold`` stops sending until the run is stopped, or ``seconds`` (30) pass, then goes on: a stop
+        sent after the ``after``-th event then lands at that point, however loaded the machine).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")

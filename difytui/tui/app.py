@@ -8,35 +8,54 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
+import threading
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
 import difytui
-from difytui.tui import messages as m
-from difytui.tui import runner
 from difytui.tui.commands import DifyCommands
+from difytui.tui.models import AppItem, PaneContext
 from difytui.tui.safe_text import clean, one_line
-from difytui.tui.screens.help import HelpScreen, binding_rows
+from difytui.tui.screens.help import HelpScreen, binding_rows, help_bindings
 from difytui.tui.store_writer import StoreWriter
-from difytui.tui.widgets.app_list import AppItem, AppList
-from difytui.tui.widgets.chat_pane import ChatPane
-from difytui.tui.widgets.completion_pane import CompletionPane
-from difytui.tui.widgets.pane import AppPane, PaneContext
-from difytui.tui.widgets.prompt import Prompt
-from difytui.tui.widgets.workflow_pane import WorkflowPane
+from difytui.tui.widgets.app_list import AppList
+
+if TYPE_CHECKING:
+    from difytui.client import AsyncDify
+    from difytui.config import Workspace
+    from difytui.store import Store
+    from difytui.tui import messages as m
+    from difytui.tui.widgets.pane import AppPane
 
 #: How long leaving the console waits for Dify's answers to its stop requests.
 STOP_TIMEOUT = 3.0
 
-PANES: dict[str, type[AppPane]] = {"chat": ChatPane, "workflow": WorkflowPane, "completion": CompletionPane}
+
+def pane_class(interface: str | None) -> type[AppPane] | None:
+    """The pane for an interface. Imported on first use: the panes pull in Markdown, markdown_it
+    and pygments, which the first frame does not need (tests/test_import_hygiene.py)."""
+    if interface == "chat":
+        from difytui.tui.widgets.chat_pane import ChatPane
+
+        return ChatPane
+    if interface == "workflow":
+        from difytui.tui.widgets.workflow_pane import WorkflowPane
+
+        return WorkflowPane
+    if interface == "completion":
+        from difytui.tui.widgets.completion_pane import CompletionPane
+
+        return CompletionPane
+    return None
 
 
 def styles_dir() -> Path:
@@ -48,23 +67,19 @@ def styles_dir() -> Path:
     return package / "styles"
 
 
-def workspace_key(workspace: Any) -> str:
-    """State-store key: conversations belong to one Dify user on one server."""
-    return f"{workspace.base_url}|{workspace.user}"
-
-
 class DifyConsole(App[Any]):
     TITLE = "difytui"
-    CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "app.tcss", styles_dir() / "import.tcss"]
+    #: The first frame's rules only; LATE_STYLES (the panes', the import screens') are read after it.
+    CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "shell.tcss"]
+    LATE_STYLES: ClassVar[tuple[str, ...]] = ("app.tcss", "import.tcss")
     COMMANDS = App.COMMANDS | {DifyCommands}
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS: ClassVar[list[Any]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter apps", key_display="/", id="apps.filter"),
+        # The panes bind these ids too (and chat.new, log.raw): here they serve the app list.
         Binding("ctrl+r", "run", "Run/send", id="app.run"),
         Binding("escape", "stop", "Stop / back", id="app.stop"),
-        Binding("ctrl+n", "new_conversation", "New chat", id="chat.new"),
-        Binding("ctrl+t", "toggle_raw", "Raw events", id="log.raw"),
         # priority: TextArea binds ctrl+y to redo.
         Binding("ctrl+y", "copy_answer", "Copy answer", id="answer.copy", priority=True),
         Binding("pageup", "log_page(-1)", "Scroll up", id="log.page_up", show=False),
@@ -75,20 +90,22 @@ class DifyConsole(App[Any]):
 
     def __init__(
         self,
-        workspace: Any,
+        workspace: Workspace,
         *,
-        client: Any = None,
-        store: Any = None,
+        client: AsyncDify | None = None,
+        store: Store | None = None,
         keymap: dict[str, str] | None = None,
         workspaces: list[str] | None = None,
         config_path: Path | None = None,
     ) -> None:
         super().__init__()
-        from difytui.client import AsyncDify
-        from difytui.store import Store
+        from difytui.store import Store, workspace_key
 
         self.workspace = workspace
-        self.client = client if client is not None else AsyncDify(workspace=workspace)
+        # Built after the first frame, off the loop (see client): importing httpx and loading the
+        # CA bundle for its SSL context take ~80 ms.
+        self._client: AsyncDify | None = client
+        self._client_lock = threading.Lock()
         # A store handed in belongs to the caller (tests reuse one across restarts): only close ours.
         self._owns_store = store is None
         self.store = store if store is not None else Store()
@@ -113,7 +130,7 @@ class DifyConsole(App[Any]):
                 yield AppList(self._initial_apps(), id="apps")
             with ContentSwitcher(id="panes", initial="welcome"):
                 yield Static(self._welcome(), id="welcome", markup=False)
-        yield Footer()
+        # The Footer comes after the first frame (on_ready): its keys only show once mounted anyway.
 
     def _welcome(self) -> Text:
         text = Text()
@@ -135,16 +152,47 @@ class DifyConsole(App[Any]):
             if not entry.deleted
         ]
 
+    @property
+    def client(self) -> AsyncDify:
+        """The Dify client; normally built in a thread right after the first frame (_build_client)."""
+        return self._client if self._client is not None else self._build_client()
+
+    def _build_client(self) -> AsyncDify:
+        with self._client_lock:  # the thread and an early user action must not build two
+            if self._client is None:
+                from difytui.client import AsyncDify
+
+                self._client = AsyncDify(workspace=self.workspace)
+            return self._client
+
     def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         self.query_one("#app-options").focus()
-        self.refresh_apps()
 
     def on_ready(self) -> None:
         # Startup objects (modules, styles, the widget tree) live as long as the app: keep the
-        # cyclic collector from scanning them again and again (gc.freeze).
+        # cyclic collector from scanning them again and again (gc.freeze). run() kept it off until
+        # this first frame.
         gc.freeze()
+        gc.enable()
+        # Only the first frame sits on the start-up path: it shows the cached app list, the server's
+        # comes after (building the client, and the demo simulator's start, happen on this request).
+        self.refresh_apps()
+        self.mount(Footer())
+        self.call_after_refresh(self.load_late_styles)
+
+    def load_late_styles(self) -> None:
+        """Read the sheets the first frame did without; called after it, and before anything that
+        needs them (a pane, a modal) in case that comes first. Parsing them took ~10 ms of start-up."""
+        paths = [os.path.abspath(styles_dir() / name) for name in self.LATE_STYLES]  # as read() keys them
+        missing = [path for path in paths if not self.stylesheet.has_source(path)]
+        if not missing:
+            return
+        for path in missing:
+            self.stylesheet.read(path)
+        self.stylesheet.reparse()
+        self.stylesheet.update(self)
 
     def stream_started(self) -> None:
         """A run began streaming. Full (generation 2) collections scan every tracked object and
@@ -177,7 +225,8 @@ class DifyConsole(App[Any]):
             self._gc_thresholds = None
         self._streams = 0
         gc.unfreeze()
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
         self.store_writer.close()
         if self._owns_store:
             self.store.close()
@@ -193,6 +242,8 @@ class DifyConsole(App[Any]):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
+        from difytui.tui import runner
+
         text = runner.describe_error(error)[0] if error is not None else "unknown error"
         name = one_line(event.worker.name or event.worker.group or "a background task")
         self.notify(f"{name} failed: {text}", severity="error", markup=False, timeout=8)
@@ -213,15 +264,21 @@ class DifyConsole(App[Any]):
     def refresh_apps(self) -> None:
         self.app_list.set_status("refreshing…")
         self.run_worker(
-            runner.refresh_apps(self.client, self.post_message),
+            self._refresh_apps(),
             name="app list refresh",
             group="apps",
             exclusive=True,
             exit_on_error=False,
         )
 
-    @on(m.AppsRefreshed)
-    def _apps_refreshed(self, message: m.AppsRefreshed) -> None:
+    async def _refresh_apps(self) -> None:
+        client = self._client or await asyncio.to_thread(self._build_client)
+        from difytui.tui import runner  # with the messages: not needed for the first frame
+
+        await runner.refresh_apps(client, self.post_message)
+
+    # Handlers by name, not @on(m.…): the messages module need not load before the first frame.
+    def on_apps_refreshed(self, message: m.AppsRefreshed) -> None:
         current = self.app_list.apps
         items: list[AppItem] = []
         failures = []
@@ -240,8 +297,7 @@ class DifyConsole(App[Any]):
         else:
             self.app_list.set_status(f"{len(items)} apps")
 
-    @on(m.AppsRefreshFailed)
-    def _apps_failed(self, message: m.AppsRefreshFailed) -> None:
+    def on_apps_refresh_failed(self, message: m.AppsRefreshFailed) -> None:
         self.app_list.set_status(f"cannot refresh: {message.message}")
 
     @on(AppList.Chosen)
@@ -255,15 +311,16 @@ class DifyConsole(App[Any]):
         switcher = self.query_one("#panes", ContentSwitcher)
         pane = self.panes.get(app_id)
         if pane is None:
-            pane_class = PANES.get(item.interface or "")
-            if pane_class is None:
+            cls = pane_class(item.interface)
+            if cls is None:
                 reason = item.error or "its mode is not known yet (the app list is still loading)"
                 self.notify(
                     f"Cannot open {one_line(item.name)}: {clean(reason)}", severity="error", markup=False
                 )
                 return
+            self.load_late_styles()
             ctx = PaneContext(self.client, self.store, self.ws_key, self.store_writer)
-            pane = pane_class(item, ctx, id=f"pane-{len(self.panes)}")
+            pane = cls(item, ctx, id=f"pane-{len(self.panes)}")
             pane.want_focus = True
             self.panes[app_id] = pane
             switcher.mount(pane)
@@ -274,6 +331,10 @@ class DifyConsole(App[Any]):
 
     @property
     def current_pane(self) -> AppPane | None:
+        if not self.panes:  # also spares importing the panes' modules before one is opened
+            return None
+        from difytui.tui.widgets.pane import AppPane
+
         switcher = self.query_one("#panes", ContentSwitcher)
         widget = switcher.visible_content
         return widget if isinstance(widget, AppPane) else None
@@ -284,16 +345,17 @@ class DifyConsole(App[Any]):
         self.query_one("#app-filter").focus()
 
     def action_run(self) -> None:
-        pane = self.current_pane
-        if pane is None or self.app_list.has_focus_within:
-            app_id = self.app_list.highlighted_app
-            if app_id and (pane is None or pane.item.id != app_id):
-                self.open_app(app_id)
-                return
-        if pane is None:
+        """ctrl+r from the app list (a pane binds its own): open the highlighted app, or run it
+        when it is the one on screen (its form may have failed to load: running retries it)."""
+        app_id = self.app_list.highlighted_app
+        if app_id is None:
             self.notify("Open an app first (Enter on the list).", severity="warning")
             return
-        pane.action_run()
+        pane = self.panes.get(app_id)
+        if pane is not None and pane is self.current_pane:
+            pane.action_run()
+        else:
+            self.open_app(app_id)
 
     def action_log_page(self, direction: int) -> None:
         pane = self.current_pane
@@ -306,17 +368,27 @@ class DifyConsole(App[Any]):
                 log.scroll_page_up()
 
     def action_stop(self) -> None:
+        """Escape outside a pane, or on a pane with no run to stop: back to the app list."""
         if self.screen is not self.screen_stack[0]:
-            return  # a modal without its own Escape binding: nothing here to stop or focus
-        pane = self.current_pane
-        if pane is not None and pane.action_stop():
-            return
-        # Nothing to stop: Escape backs out to the app list (where / and typing filter it).
+            return  # a modal without its own Escape binding: nothing here to focus
         self.query_one("#app-options").focus()
 
-    def action_new_conversation(self) -> None:
+    # The palette's entries for the panes' keys: they act on the pane on screen.
+
+    def run_current_pane(self) -> None:
         pane = self.current_pane
-        if pane is None or not pane.new_conversation():
+        if pane is not None:
+            pane.action_run()
+        else:
+            self.action_run()
+
+    def action_new_conversation(self) -> None:
+        from difytui.tui.widgets.chat_pane import ChatPane
+
+        pane = self.current_pane
+        if isinstance(pane, ChatPane):
+            pane.action_new_conversation()
+        else:
             self.notify("New conversation works in chat apps.", severity="warning")
 
     def action_toggle_raw(self) -> None:
@@ -324,8 +396,7 @@ class DifyConsole(App[Any]):
         if pane is None:
             self.notify("Open an app first.", severity="warning")
             return
-        shown = pane.toggle_raw()
-        self.notify("Raw events shown." if shown else "Raw events hidden.", timeout=2)
+        pane.action_toggle_raw()
 
     def action_copy_answer(self) -> None:
         pane = self.current_pane
@@ -337,8 +408,10 @@ class DifyConsole(App[Any]):
         self.notify(f"Copied the last answer ({len(text)} characters).", timeout=3)
 
     def action_copy_conversation(self) -> None:
+        from difytui.tui.widgets.chat_pane import ChatPane
+
         pane = self.current_pane
-        conversation = getattr(pane, "conversation_id", None)
+        conversation = pane.conversation_id if isinstance(pane, ChatPane) else None
         if not conversation:
             self.notify("No conversation yet.", severity="warning")
             return
@@ -349,9 +422,7 @@ class DifyConsole(App[Any]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
-        bindings += [b for b in Prompt.BINDINGS if b.id not in {a.id for a in bindings}]
-        self.push_screen(HelpScreen(binding_rows(bindings, self.user_keymap)))
+        self.push_screen(HelpScreen(binding_rows(help_bindings(self.BINDINGS), self.user_keymap)))
 
     # -- leaving -------------------------------------------------------------------------------
 
@@ -387,4 +458,5 @@ class DifyConsole(App[Any]):
             self.push_screen(ImportResultScreen(outcome), lambda ok: reopen(ok, outcome))
 
         name = self.workspace.name if self.workspace.source not in ("demo", "environment") else None
+        self.load_late_styles()
         self.push_screen(ImportConsoleScreen(self.config_path, name), imported)

@@ -22,7 +22,7 @@ class DifyCommands(Provider):
         yield "Toggle raw events", app.action_toggle_raw, "Show every event as JSON (ctrl+t)"
         yield "Copy last answer", app.action_copy_answer, "Copy to the clipboard (ctrl+y)"
         yield "Copy conversation id", app.action_copy_conversation, "The current chat's conversation id"
-        yield "Run / send", app.action_run, "Run the app or send the message (ctrl+r)"
+        yield "Run / send", app.run_current_pane, "Run the app or send the message (ctrl+r)"
         yield "Refresh app list", app.refresh_apps, "Ask Dify for each app's name and mode again"
         yield "Help: keys", app.action_help, "All bindings with their ids (F1)"
         yield (

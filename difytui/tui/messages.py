@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 from textual.message import Message
 
+from difytui.models import AppInfo
+
 
 @dataclass
 class RunMessage(Message):
@@ -131,7 +133,7 @@ class HistoryLoaded(Message):
 
 @dataclass
 class AppsRefreshed(Message):
-    apps: list[Any]
+    apps: list[AppInfo]
 
 
 @dataclass

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
 
 from difytui.errors import DifyAPIError, DifyError
+from difytui.models import run_status
 from difytui.tui import messages as m
+from difytui.tui.models import RunRequest
 from difytui.tui.safe_text import one_line
 
-Post = Callable[[Any], Any]
+if TYPE_CHECKING:
+    from difytui.client import AsyncDify, AsyncEventStream
+
+#: How a worker reports: ``post_message`` of the widget that started it.
+Post = Callable[[Message], object]
 
 ANSWER_EVENTS = frozenset({"message", "agent_message"})
 GRAPH_EVENTS = frozenset(
@@ -37,18 +44,6 @@ GRAPH_EVENTS = frozenset(
 )
 
 
-@dataclass
-class RunRequest:
-    """Everything needed to (re)send one run; kept by the pane so a failed run can be retried."""
-
-    app_id: str
-    interface: str  # chat | workflow | completion
-    inputs: dict[str, Any]
-    query: str = ""
-    conversation_id: str | None = None
-    files: list[Any] = field(default_factory=list)
-
-
 def describe_error(error: BaseException) -> tuple[str, str, int | None]:
     """(readable message, Dify code, HTTP status) for a notice."""
     if isinstance(error, DifyAPIError):
@@ -61,7 +56,7 @@ def describe_error(error: BaseException) -> tuple[str, str, int | None]:
     return f"unexpected error ({type(error).__name__}): {one_line(str(error))}", "", None
 
 
-def _invoke(client: Any, request: RunRequest) -> Any:
+def _invoke(client: AsyncDify, request: RunRequest) -> AsyncEventStream:
     app = client.app
     if request.interface == "chat":
         return app.chat.invoke(
@@ -84,7 +79,7 @@ def _error_event_message(event: dict[str, Any]) -> tuple[str, str, int | None]:
     return (f"{label}: {text}" if label else text), code, status
 
 
-async def stream_run(client: Any, request: RunRequest, run_id: int, post: Post) -> None:
+async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: Post) -> None:
     """Run ``request`` as a stream, posting one typed message per event, then RunFinished/RunFailed.
 
     Cancellation (Escape) closes the stream before it propagates; the pane calls the stop endpoint.
@@ -138,7 +133,7 @@ async def stream_run(client: Any, request: RunRequest, run_id: int, post: Post) 
                 elif kind in ("workflow_finished", "workflow_paused"):
                     data = event.get("data") or {}
                     finished = {
-                        "status": "paused" if kind == "workflow_paused" else str(data.get("status")),
+                        "status": "paused" if kind == "workflow_paused" else run_status(data),
                         "error": data.get("error"),
                         "outputs": data.get("outputs"),
                         "elapsed_time": data.get("elapsed_time"),
@@ -172,7 +167,7 @@ async def stream_run(client: Any, request: RunRequest, run_id: int, post: Post) 
     )
 
 
-async def stop_task(client: Any, app_id: str, task_id: str, post: Post) -> None:
+async def stop_task(client: AsyncDify, app_id: str, task_id: str, post: Post) -> None:
     """Ask Dify to stop ``task_id`` (after the pane closed the stream)."""
     try:
         await client.app.stop(app_id, task_id)
@@ -182,7 +177,7 @@ async def stop_task(client: Any, app_id: str, task_id: str, post: Post) -> None:
     post(m.StopDone(task_id))
 
 
-async def load_parameters(client: Any, app_id: str, post: Post) -> None:
+async def load_parameters(client: AsyncDify, app_id: str, post: Post) -> None:
     try:
         parameters = await client.app.parameters(app_id)
     except Exception as error:
@@ -191,9 +186,9 @@ async def load_parameters(client: Any, app_id: str, post: Post) -> None:
     post(m.ParametersLoaded(app_id, parameters if isinstance(parameters, dict) else {}))
 
 
-async def load_history(client: Any, app_id: str, conversation_id: str, post: Post) -> None:
+async def load_history(client: AsyncDify, app_id: str, conversation_id: str, post: Post) -> None:
     """The last turns of a continued conversation; failures are quiet (the id is still shown)."""
-    if not getattr(client, "has_history", True):
+    if not client.has_history:
         note = "earlier turns are not shown: Dify's account API has no conversation history"
         post(m.HistoryLoaded(conversation_id, [], unavailable=note))
         return
@@ -206,7 +201,7 @@ async def load_history(client: Any, app_id: str, conversation_id: str, post: Pos
         post(m.HistoryLoaded(conversation_id, [i for i in items if isinstance(i, dict)]))
 
 
-async def refresh_apps(client: Any, post: Post) -> None:
+async def refresh_apps(client: AsyncDify, post: Post) -> None:
     try:
         apps = list(await client.apps())
     except Exception as error:

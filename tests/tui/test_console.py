@@ -7,8 +7,8 @@ import socket
 
 from textual.widgets import Markdown, Select
 
-from difytui.store import Store
-from difytui.tui.app import DifyConsole, workspace_key
+from difytui.store import Store, workspace_key
+from difytui.tui.app import DifyConsole
 from difytui.tui.widgets.chat_pane import ChatPane
 from difytui.tui.widgets.completion_pane import CompletionPane
 from difytui.tui.widgets.response_log import AnswerView, Notice

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from difytui.store import Store
-from difytui.tui.app import DifyConsole, workspace_key
+from difytui.store import Store, workspace_key
+from difytui.tui.app import DifyConsole
 from difytui.tui.safe_text import clean, json_text, literal, one_line
 from difytui.tui.widgets.response_log import AnswerView, Notice
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from difytui.tui import runner
-from difytui.tui.widgets import pane as pane_module
+from difytui.tui import run_controller, runner
 
 from .conftest import apps_loaded, console, open_app, run_done, type_text
 
@@ -30,7 +29,7 @@ class FakeTime:
 def fake_clock(monkeypatch):
     clock = FakeTime()
     monkeypatch.setattr(runner, "time", clock)
-    monkeypatch.setattr(pane_module, "time", clock)
+    monkeypatch.setattr(run_controller, "time", clock)
 
 
 async def settle(pilot) -> None:

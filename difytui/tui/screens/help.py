@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -20,6 +21,22 @@ EXTRA_KEYS = [
 
 
 _KEY_NAMES = {"slash": "/", "question_mark": "?"}
+
+
+def help_bindings(app_bindings: Iterable[BindingType]) -> list[Binding]:
+    """Every binding with an id, once: the app's, the panes' (beside the run keys they share with
+    the app list) and the prompt's."""
+    from difytui.tui.widgets.pane import PANE_BINDINGS, STOP
+    from difytui.tui.widgets.prompt import Prompt
+
+    ordered = [b for b in app_bindings if isinstance(b, Binding)]
+    after_stop = next((i + 1 for i, b in enumerate(ordered) if b.id == STOP.id), len(ordered))
+    ordered[after_stop:after_stop] = PANE_BINDINGS
+    bindings: dict[str, Binding] = {}
+    for binding in [*ordered, *Prompt.BINDINGS]:
+        if isinstance(binding, Binding) and binding.id and binding.id not in bindings:
+            bindings[binding.id] = binding
+    return list(bindings.values())
 
 
 def binding_rows(bindings: list[Binding], keymap: dict[str, str]) -> list[tuple[str, str, str]]:

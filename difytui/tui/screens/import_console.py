@@ -16,6 +16,8 @@ a markup string.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +82,8 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
         self.email = ""
         self.plan: ImportPlan | None = None
         self.choices: Choices | None = None
+        #: held by every step that uses the session, so closing it waits for the step
+        self._session_lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
         try:
@@ -211,20 +215,22 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
             if workspace is None:
                 self.status("Choose a workspace.", error=True)
                 return
-        workspace = self.workspace = workspace or self.workspace
+        self.workspace = workspace or self.workspace
+        chosen = self.workspace
         session, email = self.session, self.email
-        assert session is not None
-        self.busy(f"Listing the apps of {workspace.get('name')}…")
+        assert session is not None and chosen is not None
+        self.busy(f"Listing the apps of {chosen.get('name')}…")
 
         def job() -> Message:
-            importer.use_workspace(session, workspace)
-            plan = importer.build_plan(
-                session,
-                email=email,
-                workspace=workspace,
-                config_path=self.config_path,
-                config_workspace=self.workspace_name,
-            )
+            # Switched back before the user looks at the list: the switch is account-wide.
+            with self._session_lock, importer.in_workspace(session, chosen):
+                plan = importer.build_plan(
+                    session,
+                    email=email,
+                    workspace=chosen,
+                    config_path=self.config_path,
+                    config_workspace=self.workspace_name,
+                )
             return self._Planned(plan)
 
         self._work(job)
@@ -269,10 +275,15 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
         )
         self.busy("Importing…")
 
+        workspace = self.workspace
+        assert workspace is not None
+
         def job() -> Message:
-            result = importer.execute(session, plan, choices)
-            importer.save(result, self.config_path, choices)
-            session.logout()
+            with self._session_lock:
+                with importer.in_workspace(session, workspace):
+                    result = importer.execute(session, plan, choices)
+                importer.save(result, self.config_path, choices)
+                session.logout()
             return self._Done(result)
 
         self._work(job)
@@ -305,9 +316,21 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
     # --- leaving --------------------------------------------------------------------------------
 
     def _close_session(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
+        """Log out and close, off the UI thread, after any step still using the session.
+
+        A plain thread, not a worker: it must finish (switching the account back to its workspace
+        if a step was cut short) even when the screen or the app is going away."""
+        session, self.session = self.session, None
+        if session is None:
+            return
+
+        def end() -> None:
+            with self._session_lock, contextlib.suppress(Exception):
+                if session.has_session:
+                    session.logout()  # also switches the account back, if a step left it switched
+                session.close()
+
+        threading.Thread(target=end, name="difytui-import-logout").start()
 
     def action_cancel(self) -> None:
         self._close_session()

@@ -6,46 +6,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from difytui.models import INTERFACE_BY_MODE, MODE_LABELS
+from difytui.models import MODE_LABELS
+from difytui.tui.models import AppItem
 from difytui.tui.safe_text import one_line
 
 GROUPS = (("chat", "Chat"), ("workflow", "Workflow"), ("completion", "Completion"))
-
-
-@dataclass
-class AppItem:
-    """What the sidebar knows about an app (from the cache first, then from /info)."""
-
-    id: str
-    name: str
-    mode: str = ""
-    description: str = ""
-    error: str | None = None
-
-    @property
-    def interface(self) -> str | None:
-        return INTERFACE_BY_MODE.get(self.mode)
-
-    @classmethod
-    def from_any(cls, value: Any) -> AppItem:
-        get = value.get if isinstance(value, dict) else lambda k, d=None: getattr(value, k, d)
-        return cls(
-            id=str(get("id", "")),
-            name=str(get("name", "") or get("id", "")),
-            mode=str(get("mode", "") or ""),
-            description=str(get("description", "") or ""),
-            error=get("error", None),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "mode": self.mode, "description": self.description}
 
 
 BADGE_STYLES = {
@@ -81,6 +53,7 @@ class AppList(Vertical):
         super().__init__(**kwargs)
         self.apps: dict[str, AppItem] = {a.id: a for a in apps}
         self.order: list[str] = [a.id for a in apps]
+        self._needle = ""  # the filter the list was last built for
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter apps", id="app-filter", compact=True)
@@ -109,6 +82,19 @@ class AppList(Vertical):
         hay = f"{item.id} {item.name} {item.mode} {badge(item.mode)} {item.description}".lower()
         return all(word in hay for word in needle.split())
 
+    @staticmethod
+    def _rank(item: AppItem, needle: str) -> int:
+        """How well ``item`` answers the filter: 0 its id or name is it, 1 starts with it, 2 contains
+        it, 3 only the other words match (mode, description), so Enter opens the closest app."""
+        keys = (item.id.lower(), item.name.lower())
+        if needle in keys:
+            return 0
+        if any(key.startswith(needle) for key in keys):
+            return 1
+        if any(needle in key for key in keys):
+            return 2
+        return 3
+
     def _prompt(self, item: AppItem) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(one_line(item.name) or item.id)
@@ -130,19 +116,30 @@ class AppList(Vertical):
             item = self.apps[app_id]
             if self._matches(item, needle):
                 groups.get(item.interface or "other", groups["other"]).append(item)
+        best: tuple[int, str] | None = None
         for key, title in (*GROUPS, ("other", "Unavailable")):
             members = groups[key]
             if not members:
                 continue
+            if needle:  # closest matches first within the group (sorted() keeps the order of ties)
+                members = sorted(members, key=lambda item: self._rank(item, needle))
+                rank = self._rank(members[0], needle)
+                if best is None or rank < best[0]:
+                    best = (rank, members[0].id)
             items.append(Option(Text(title, style="bold"), id=f"group:{key}", disabled=True))
             items.extend(Option(self._prompt(item), id=item.id) for item in members)
         options.clear_options()
         options.add_options(items)
         if not any(not o.disabled for o in items):
             options.add_option(Option(Text("no app matches", style="italic"), disabled=True))
+            self._needle = needle
             return
-        ids = [o.id for o in items if not o.disabled]
-        target = highlighted if highlighted in ids else ids[0]
+        ids = [o.id for o in items if not o.disabled and o.id is not None]
+        if best is not None and needle != self._needle:
+            target = best[1]  # a new filter: highlight its closest match, for Enter to open
+        else:
+            target = highlighted if highlighted is not None and highlighted in ids else ids[0]
+        self._needle = needle
         options.highlighted = options.get_option_index(target)
 
     @property
@@ -166,7 +163,7 @@ class AppList(Vertical):
             # The filter did its job: show every app again (the opened one stays highlighted).
             event.input.value = ""
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         # Up/Down in the filter box move the highlight, so typing + Enter is enough to open an app.
         filter_box = self.query_one("#app-filter", Input)
         options = self.query_one(AppOptions)

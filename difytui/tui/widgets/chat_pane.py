@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widget import Widget
@@ -14,9 +15,10 @@ from textual.widgets import Button, Markdown, Static
 
 from difytui.tui import messages as m
 from difytui.tui import runner
-from difytui.tui.runner import RunRequest
+from difytui.tui.models import RunRequest
+from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, one_line
-from difytui.tui.widgets.pane import ActiveRun, AppPane
+from difytui.tui.widgets.pane import NEW_CHAT, RAW, AppPane
 from difytui.tui.widgets.prompt import Prompt
 from difytui.tui.widgets.response_log import AnswerView, UserTurn
 from difytui.tui.widgets.timeline import NodeTimeline
@@ -31,6 +33,7 @@ class SuggestedQuestion(Button, can_focus=False):
 
 
 class ChatPane(AppPane):
+    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, RAW]
     interface = "chat"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -118,7 +121,7 @@ class ChatPane(AppPane):
         event.stop()
         if not isinstance(event.button, SuggestedQuestion):
             return
-        if self.active is not None:
+        if self.runs.running:
             self.notify("A run is in progress: Escape stops it.", severity="warning")
             return
         # Sent as it is: whatever the user is drafting in the prompt stays there.
@@ -171,30 +174,26 @@ class ChatPane(AppPane):
         else:
             self._show_conversation()
 
+    async def _mount_above_answer(self, run: ActiveRun, widget: Widget) -> None:
+        if run.answer is not None:
+            await self.log_view.mount(widget, before=run.answer)
+        else:
+            await self.log_view.add(widget)
+
     async def node_event(self, run: ActiveRun, event: dict[str, Any]) -> None:
-        timeline = run.extra.get("timeline")
-        if timeline is None:
-            timeline = NodeTimeline(classes="chat-timeline")
-            run.extra["timeline"] = timeline
-            if run.answer is not None:
-                await self.log_view.mount(timeline, before=run.answer)
-            else:
-                await self.log_view.add(timeline)
-        timeline.apply(event)
+        if run.timeline is None:
+            run.timeline = NodeTimeline(classes="chat-timeline")
+            await self._mount_above_answer(run, run.timeline)
+        run.timeline.apply(event)
 
     async def agent_thought(self, run: ActiveRun, event: dict[str, Any]) -> None:
-        thoughts: dict[str, dict[str, Any]] = run.extra.setdefault("thoughts", {})
-        thoughts[str(event.get("id"))] = event  # the same thought is re-sent as it fills in
-        view = run.extra.get("thought_view")
+        run.thoughts[str(event.get("id"))] = event  # the same thought is re-sent as it fills in
+        view = run.thought_view
         if view is None:
-            view = Static("", classes="thoughts", markup=False)
-            run.extra["thought_view"] = view
-            if run.answer is not None:
-                await self.log_view.mount(view, before=run.answer)
-            else:
-                await self.log_view.add(view)
+            view = run.thought_view = Static("", classes="thoughts", markup=False)
+            await self._mount_above_answer(run, view)
         text = Text()
-        for thought in sorted(thoughts.values(), key=lambda t: t.get("position") or 0):
+        for thought in sorted(run.thoughts.values(), key=lambda t: t.get("position") or 0):
             tool = one_line(thought.get("tool"))
             if not tool:
                 continue
@@ -211,19 +210,12 @@ class ChatPane(AppPane):
         view.update(text)
         view.display = bool(text.plain)
 
-    async def run_ended(self, run: ActiveRun, message: m.RunFinished) -> None:
-        timeline = run.extra.get("timeline")
-        if timeline is not None:
-            timeline.finish(message.status)
-
-    async def run_stopped(self, run: ActiveRun) -> None:
-        timeline = run.extra.get("timeline")
-        if timeline is not None:
-            timeline.finish("stopped")
-
-    async def run_aborted(self, run: ActiveRun) -> None:
-        # Never lose what the user typed: put the message back unless they already typed a new one.
-        if not self.prompt.text.strip():
+    async def run_closed(self, run: ActiveRun, status: str, finished: m.RunFinished | None) -> None:
+        if run.timeline is not None:
+            run.timeline.finish(status)
+        # Failed or stopped before Dify ended it: never lose what the user typed. Put the message
+        # back unless they already typed a new one.
+        if finished is None and not self.prompt.text.strip():
             self.prompt.text = run.request.query
             self.prompt.move_cursor(self.prompt.document.end)
 
@@ -234,14 +226,14 @@ class ChatPane(AppPane):
             )
         return "Your message is back in the prompt: Enter or ctrl+r sends it again."
 
-    def new_conversation(self) -> bool:
-        if self.active is not None:
+    def action_new_conversation(self) -> None:
+        """ctrl+n: forget the conversation id (stopping a run in progress); the next message starts one."""
+        if self.runs.running:
             self.action_stop()
         self.conversation_id = None
         self._sent_turns = 0
         self.ctx.writer.set_conversation(self.ctx.ws_key, self.item.id, None)
         self.call_later(self._reset_log)
-        return True
 
     async def _reset_log(self) -> None:
         await self.log_view.remove_children()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from difytui.tui.widgets.pane import ActiveRun
+from difytui.tui.run_controller import ActiveRun
 from difytui.tui.widgets.response_log import AnswerView
-from difytui.tui.widgets.workflow_pane import RunPane
+from difytui.tui.widgets.run_pane import RunPane
 
 
 class CompletionPane(RunPane):

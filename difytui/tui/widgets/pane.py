@@ -1,19 +1,20 @@
-"""What every app pane shares: header, form, log pane, stats, raw events, the run lifecycle.
+"""What every app pane shares: header, form, log pane, stats, raw events, and its run keys.
 
-The pane starts workers (from :mod:`difytui.tui.runner`) and reacts to the messages they post;
-it never calls the client itself. Subclasses add the interface-specific parts.
+The pane starts workers (from :mod:`difytui.tui.runner`) and shows what the messages they post
+say; its :class:`RunController` decides what a message means for the run (current, late, stopped).
+The pane never calls the client itself. Subclasses add the interface-specific parts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widget import Widget
@@ -21,60 +22,35 @@ from textual.widgets import Collapsible, Static
 from textual.worker import Worker, WorkerState
 
 from difytui.forms import Field, defaults, parse_form
+from difytui.models import Interface
 from difytui.tui import messages as m
 from difytui.tui import runner
-from difytui.tui.runner import RunRequest
+from difytui.tui.models import AppItem, PaneContext, RunRequest
+from difytui.tui.run_controller import ActiveRun, RunController
 from difytui.tui.safe_text import clean, one_line
-from difytui.tui.widgets.app_list import AppItem, badge_text
+from difytui.tui.widgets.app_list import badge_text
 from difytui.tui.widgets.form import FormView
 from difytui.tui.widgets.raw_events import RawEvents
-from difytui.tui.widgets.response_log import AnswerView, Notice, ResponseLog
+from difytui.tui.widgets.response_log import Notice, ResponseLog
 from difytui.tui.widgets.stats import StatsLine
 
-
-@dataclass
-class PaneContext:
-    """What a pane needs from the app: the client (handed to workers), state store and its key.
-
-    ``writer`` takes the store's writes off the UI thread (:class:`StoreWriter`); it has the
-    store's set_* methods, so the store itself stands in when none is given.
-    """
-
-    client: Any
-    store: Any
-    ws_key: str
-    writer: Any = None
-
-    def __post_init__(self) -> None:
-        if self.writer is None:
-            self.writer = self.store
-
-
-#: Escape before Dify's first event: without a task id the stop endpoint cannot be called.
-ABANDONED = (
-    "Stopped. The request was abandoned before Dify named its task; Dify may still finish it. "
-    "Press ctrl+r to run again."
-)
-
-
-@dataclass
-class ActiveRun:
-    run_id: int
-    request: RunRequest
-    worker: Worker | None = None
-    answer: AnswerView | None = None
-    started_at: float = field(default_factory=lambda: time.monotonic())
-    first_event_at: float | None = None
-    task_id: str | None = None
-    conversation_id: str | None = None
-    ids_seen: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+# The run keys live on the pane, so the pane that has focus gets them. Their ids are the ones
+# users know from F1 and remap in [keymap]. Escape on an idle pane falls through to the app's
+# binding of the same id, which backs out to the app list.
+RUN = Binding("ctrl+r", "run", "Run/send", id="app.run")
+STOP = Binding("escape", "stop", "Stop / back", id="app.stop")
+NEW_CHAT = Binding("ctrl+n", "new_conversation", "New chat", id="chat.new")
+RAW = Binding("ctrl+t", "toggle_raw", "Raw events", id="log.raw")
+#: Every key any pane binds (for F1).
+PANE_BINDINGS = (RUN, STOP, NEW_CHAT, RAW)
 
 
 class AppPane(Vertical):
     """Base class of the chat, workflow and completion panes."""
 
-    interface: ClassVar[str] = ""
+    # Subclasses add theirs (Textual merges BINDINGS along the class hierarchy).
+    BINDINGS: ClassVar[list[BindingType]] = [RUN, STOP]
+    interface: ClassVar[Interface]
 
     def __init__(self, item: AppItem, ctx: PaneContext, **kwargs: Any) -> None:
         super().__init__(classes=f"app-pane -{self.interface}", **kwargs)
@@ -83,14 +59,10 @@ class AppPane(Vertical):
         self.parameters: dict[str, Any] = {}
         self.fields: list[Field] | None = None
         self.form: FormView | None = None
-        self.active: ActiveRun | None = None
-        self.last_request: RunRequest | None = None
+        self.runs = RunController(self._send_stop, self._streaming)
         self.last_answer: str = ""
         self.want_focus = False
-        self._run_seq = 0
         self._params_error: str | None = None
-        #: runs stopped before their task id arrived: stopped as soon as it does (run_id → run)
-        self._pending_stops: dict[int, ActiveRun] = {}
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -130,8 +102,9 @@ class AppPane(Vertical):
         return self.query_one("#stats", StatsLine)
 
     @property
-    def running(self) -> bool:
-        return self.active is not None
+    def active(self) -> ActiveRun | None:
+        """The run in progress, if any."""
+        return self.runs.active
 
     def on_mount(self) -> None:
         self.stats.display = False
@@ -215,37 +188,54 @@ class AppPane(Vertical):
     def remember_inputs(self, values: dict[str, Any]) -> None:
         """Store the inputs for next time and fold the form away (its title keeps a summary)."""
         self.ctx.writer.set_inputs(self.ctx.ws_key, self.item.id, values)
-        self.query_one("#inputs", Collapsible).collapsed = True
+        inputs = self.query_one("#inputs", Collapsible)
+        if inputs.has_focus_within:
+            # A hidden field loses focus to nothing, and the pane's keys (Escape!) with it.
+            control = self.main_control()
+            if control is not None:
+                control.focus()
+        inputs.collapsed = True
         if self.form is not None:
             summary = self.form.summary(values)
             title = "Inputs" + (f": {summary}" if summary else "")
-            self.query_one("#inputs", Collapsible).title = Content(title)
+            inputs.title = Content(title)
 
-    # -- runs -------------------------------------------------------------------------------------
+    # -- keys -------------------------------------------------------------------------------------
 
     def action_run(self) -> None:
         """ctrl+r: validate and send (subclasses build the request)."""
-        if self.active is not None:
+        if self.runs.running:
             self.notify("A run is in progress: Escape stops it.", severity="warning")
             return
         request = self.build_request()
         if request is not None:
             self.call_later(self.start_run, request)
 
+    def action_stop(self) -> None:
+        """Escape: close the stream, ask Dify to stop the task, keep what arrived.
+
+        On an idle pane the key goes on to the app (back to the app list)."""
+        stopped = self.runs.stop()
+        if stopped is None:
+            raise SkipAction()
+        self.call_later(self._mark_stopped, stopped.run, stopped.note)
+
+    def action_toggle_raw(self) -> None:
+        self.raw.display = not self.raw.display
+        self.notify("Raw events shown." if self.raw.display else "Raw events hidden.", timeout=2)
+
+    # -- runs -------------------------------------------------------------------------------------
+
     def build_request(self) -> RunRequest | None:
         raise NotImplementedError
 
     async def start_run(self, request: RunRequest) -> None:
-        if self.active is not None:
+        run = self.runs.begin(request)
+        if run is None:
             return
-        self._run_seq += 1
-        run = ActiveRun(self._run_seq, request)
-        self.active = run
-        self.last_request = request
-        self._streaming(True)
         self.raw.note(f"run {run.run_id} of {request.app_id}")
         await self.before_run(run)
-        if self.active is not run:
+        if not self.runs.is_active(run):
             return  # Escape arrived while before_run was mounting: the run is already stopped
         # Not exclusive: a run stopped before Dify named its task keeps reading until it does.
         run.worker = self.run_worker(
@@ -264,38 +254,30 @@ class AppPane(Vertical):
         if hook is not None:
             hook()
 
-    def _current(self, message: m.RunMessage) -> ActiveRun | None:
-        run = self.active
-        return run if run is not None and run.run_id == message.run_id else None
-
-    def _record(self, message: m.StreamEvent) -> ActiveRun | None:
-        self.raw.record(message.event)
-        run = self._current(message)
-        if run is not None and run.first_event_at is None:
-            run.first_event_at = message.received_at
-        return run
+    def _send_stop(self, task_id: str) -> None:
+        """Ask Dify to stop ``task_id`` in the background (the controller closed its stream)."""
+        self.run_worker(
+            runner.stop_task(self.ctx.client, self.item.id, task_id, self.post_message),
+            name="stop request",
+            group="stop",
+            exit_on_error=False,
+        )
 
     @on(m.RunIds)
     def _run_ids(self, message: m.RunIds) -> None:
-        run = self._record(message)
-        if run is None:
-            pending = self._pending_stops.get(message.run_id)
-            if pending is not None and message.task_id:
-                del self._pending_stops[message.run_id]
-                pending.task_id = message.task_id
-                self._send_stop(pending)
-                self.call_later(self.notice, f"Asked Dify to stop task {message.task_id}.", "warning")
-            return
-        run.task_id = message.task_id or run.task_id
-        if message.conversation_id and message.conversation_id != run.conversation_id:
-            first = not run.ids_seen or run.conversation_id is None
-            run.conversation_id = message.conversation_id
-            if first:
-                self.conversation_seen(run, message.conversation_id)
-        run.ids_seen = True
+        self._record(message)
+        ids = self.runs.ids(message.run_id, message.task_id, message.conversation_id)
+        if ids.stop_sent:
+            self.call_later(self.notice, f"Asked Dify to stop task {ids.stop_sent}.", "warning")
+        if ids.run is not None and ids.first_conversation:
+            self.conversation_seen(ids.run, ids.first_conversation)
 
     def conversation_seen(self, run: ActiveRun, conversation_id: str) -> None:
         """Hook (chat): the first conversation id of a run."""
+
+    def _record(self, message: m.StreamEvent) -> ActiveRun | None:
+        self.raw.record(message.event)
+        return self.runs.event(message.run_id, message.received_at)
 
     @on(m.AnswerDelta)
     async def _answer_delta(self, message: m.AnswerDelta) -> None:
@@ -333,12 +315,9 @@ class AppPane(Vertical):
 
     @on(m.RunFinished)
     async def _run_finished(self, message: m.RunFinished) -> None:
-        run = self._current(message)
+        run, _stopping = self.runs.end(message.run_id)
         if run is None:
-            self._pending_stops.pop(message.run_id, None)  # it ended by itself: nothing to stop
             return
-        self.active = None
-        self._streaming(False)
         status = message.status
         if run.answer is not None:
             if status == "succeeded":
@@ -350,105 +329,50 @@ class AppPane(Vertical):
             else:
                 await run.answer.finish(status, message.error or "")
             self.last_answer = run.answer.text or self.last_answer
-        await self.run_ended(run, message)
+        await self.run_closed(run, status, message)
         if status == "failed":
             await self.notice(f"The run failed: {message.error or 'no details'}", "error")
         elif status == "paused":
             await self.notice("The run paused for human input; answer it in Dify's web app.", "warning")
-        self._show_stats(run, message.finished_at, message.first_event_at, message.usage, status)
+        self.stats.show_run(run, status, message.finished_at, message.first_event_at, message.usage)
 
-    async def run_ended(self, run: ActiveRun, message: m.RunFinished) -> None:
-        """Hook: outputs, timeline completion…"""
+    async def run_closed(self, run: ActiveRun, status: str, finished: m.RunFinished | None) -> None:
+        """Hook: the run is over. ``finished`` is Dify's end of the stream (outputs, usage); None
+        when it did not get that far: it failed on our side or was stopped (``status``)."""
 
     @on(m.RunFailed)
     async def _run_failed(self, message: m.RunFailed) -> None:
-        run = self._current(message)
-        if run is None:
-            if self._pending_stops.pop(message.run_id, None) is not None:
-                await self.notice(f"The stopped request ended before Dify named its task: {message.message}")
-            return
-        await self.fail_run(run, message.message, message.code, message.first_event_at)
+        run, stopping = self.runs.end(message.run_id)
+        if run is not None:
+            await self.fail_run(run, message.message, message.code, message.first_event_at)
+        elif stopping:
+            await self.notice(f"The stopped request ended before Dify named its task: {message.message}")
 
     async def fail_run(self, run: ActiveRun, text: str, code: str = "", first: float | None = None) -> None:
-        self.active = None
-        self._streaming(False)
+        """Show a run that failed on our side (the controller has already ended it)."""
         if run.answer is not None:
             await run.answer.finish("failed")
             self.last_answer = run.answer.text or self.last_answer
-        await self.run_aborted(run)
+        await self.run_closed(run, "failed", None)
         hint = self.retry_hint(run, code)
         await self.notice(f"✗ {text}" + (f"\n  {hint}" if hint else ""), "error")
-        self._show_stats(run, time.monotonic(), first, {}, "failed")
+        self.stats.show_run(run, "failed", self.runs.now(), first)
 
     def retry_hint(self, run: ActiveRun, code: str) -> str:
         return "Press ctrl+r to retry."
-
-    async def run_aborted(self, run: ActiveRun) -> None:
-        """Hook: the run failed or was stopped (chat puts the message back into the prompt)."""
-
-    def action_stop(self) -> bool:
-        """Escape: close the stream, ask Dify to stop the task, keep what arrived. False if idle."""
-        run = self.active
-        if run is None:
-            return False
-        self.active = None
-        self._streaming(False)
-        if run.worker is None:  # Escape while before_run mounted: start_run will not send it
-            note = "Stopped before the request was sent. Press ctrl+r to run again."
-        elif run.task_id:
-            self._send_stop(run)
-            note = f"Stopped. Asked Dify to stop task {run.task_id}. Press ctrl+r to run again."
-        elif not run.worker.is_finished:
-            # Dify names the task in its first event. Keep the stream open (its text is no longer
-            # shown) and call the stop endpoint as soon as the id arrives (_run_ids).
-            self._pending_stops[run.run_id] = run
-            note = "Stopping as soon as Dify names the task… Press ctrl+r to run again."
-        else:
-            note = ABANDONED
-        self.call_later(self._mark_stopped, run, note)
-        return True
-
-    def _send_stop(self, run: ActiveRun) -> None:
-        """Close the run's stream and ask Dify to stop its task (in the background)."""
-        if run.worker is not None:
-            run.worker.cancel()
-        if run.task_id:
-            self.run_worker(
-                runner.stop_task(self.ctx.client, self.item.id, run.task_id, self.post_message),
-                name="stop request",
-                group="stop",
-                exit_on_error=False,
-            )
-
-    async def stop_for_exit(self) -> None:
-        """The console is closing: stop what Escape would stop, and wait for Dify's answers.
-
-        Runs still waiting for a task id are abandoned (the console cannot wait for them)."""
-        runs = list(self._pending_stops.values())
-        self._pending_stops.clear()
-        if self.active is not None:
-            runs.append(self.active)
-            self.active = None
-            self._streaming(False)
-        requests = []
-        for run in runs:
-            if run.worker is not None:
-                run.worker.cancel()
-            if run.task_id:
-                requests.append(runner.stop_task(self.ctx.client, self.item.id, run.task_id, _ignore))
-        await asyncio.gather(*requests)
 
     async def _mark_stopped(self, run: ActiveRun, note: str) -> None:
         if run.answer is not None:
             await run.answer.finish("stopped")
             self.last_answer = run.answer.text or self.last_answer
-        await self.run_stopped(run)
-        await self.run_aborted(run)
+        await self.run_closed(run, "stopped", None)
         await self.notice(note, "warning")
-        self._show_stats(run, time.monotonic(), run.first_event_at, {}, "stopped")
+        self.stats.show_run(run, "stopped", self.runs.now())
 
-    async def run_stopped(self, run: ActiveRun) -> None:
-        """Hook: e.g. the timeline marks running nodes as stopped."""
+    async def stop_for_exit(self) -> None:
+        """The console is closing: stop what Escape would stop, and wait for Dify's answers."""
+        tasks = self.runs.stop_all()
+        await asyncio.gather(*(runner.stop_task(self.ctx.client, self.item.id, t, _ignore) for t in tasks))
 
     @on(m.StopDone)
     async def _stop_done(self, message: m.StopDone) -> None:
@@ -463,13 +387,10 @@ class AppPane(Vertical):
         event.stop()  # handled here: the app's safety net would say it a second time
         error = event.worker.error
         text, code, _status = runner.describe_error(error) if error else ("unknown error", "", None)
-        run = self.active
-        if event.worker.group == "run" and run is not None and run.worker is event.worker:
+        run = self.runs.worker_failed(event.worker)
+        if run is not None:
             await self.fail_run(run, text, code, run.first_event_at)
             return
-        for run_id, pending in list(self._pending_stops.items()):
-            if pending.worker is event.worker:
-                del self._pending_stops[run_id]
         await self.notice(f"✗ {text}", "error")
 
     # -- shared bits ----------------------------------------------------------------------------
@@ -479,35 +400,6 @@ class AppPane(Vertical):
         await self.log_view.add(widget)
         return widget
 
-    def conversation_id_for_stats(self, run: ActiveRun) -> str | None:
-        return run.conversation_id
 
-    def _show_stats(
-        self,
-        run: ActiveRun,
-        finished_at: float,
-        first: float | None,
-        usage: dict[str, Any],
-        status: str,
-    ) -> None:
-        first = first if first is not None else run.first_event_at
-        self.stats.show_stats(
-            status=status,
-            first_event=(first - run.started_at) if first is not None else None,
-            total=finished_at - run.started_at,
-            usage=usage,
-            conversation_id=self.conversation_id_for_stats(run),
-            task_id=run.task_id,
-        )
-
-    def toggle_raw(self) -> bool:
-        self.raw.display = not self.raw.display
-        return bool(self.raw.display)
-
-    def new_conversation(self) -> bool:
-        """Only chat panes have conversations."""
-        return False
-
-
-def _ignore(_message: Any) -> None:
+def _ignore(_message: object) -> None:
     """``post`` for stop requests sent while the console closes: nobody is left to tell."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Static
 
 from difytui.tui.safe_text import one_line
+
+if TYPE_CHECKING:
+    from difytui.tui.run_controller import ActiveRun
 
 
 def _number(value: Any) -> float | None:
@@ -61,3 +64,22 @@ class StatsLine(Static):
     def show_stats(self, **values: Any) -> None:
         self.update(stats_text(**values))
         self.display = True
+
+    def show_run(
+        self,
+        run: ActiveRun,
+        status: str,
+        finished_at: float,
+        first_event_at: float | None = None,
+        usage: dict[str, Any] | None = None,
+    ) -> None:
+        """The figures of a run that ended (times relative to its start)."""
+        first = first_event_at if first_event_at is not None else run.first_event_at
+        self.show_stats(
+            status=status,
+            first_event=(first - run.started_at) if first is not None else None,
+            total=finished_at - run.started_at,
+            usage=usage or {},
+            conversation_id=run.conversation_id,
+            task_id=run.task_id,
+        )

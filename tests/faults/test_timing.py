@@ -1,0 +1,194 @@
+"""Stalls, drips and resets. Stalls meet a client with a short read timeout; the never-ending
+answers (a ping forever, a byte at a time) meet the optional overall run deadline. Resets come
+after the client consumed a known number of events (the server waits for the test's signal), so
+what arrived is known exactly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from difytui.errors import DifyConnectionError
+
+from .harness import Runner, judge_blocking, judge_error, judge_stream, run_streamed
+from .server import Drip, FaultServer, Gate, KeepAlive, Repeat, Reset, Stall, response
+from .wire import CHAT_BLOCKING_BODY, CHATFLOW, F, S, T, block, expected, head
+
+SSE = block(S) + block(T) + block(F)
+ANSWER_WIRE = response(CHAT_BLOCKING_BODY)
+HEAD = ANSWER_WIRE[: len(ANSWER_WIRE) - len(CHAT_BLOCKING_BODY)]
+HALF_ANSWER = ANSWER_WIRE[: len(ANSWER_WIRE) - len(CHAT_BLOCKING_BODY) // 2]
+#: The overall run deadline given to the clients that meet never-ending answers (seconds): far
+#: above the time the server takes to send the first event, even on a loaded machine.
+DEADLINE = 1.0
+
+
+def timed_out(outcome) -> list[str]:
+    problems = judge_error(outcome)
+    if outcome.error is not None and not isinstance(outcome.error, DifyConnectionError):
+        problems.append(f"a stall should be a DifyConnectionError, got {outcome.error!r:.120}")
+    return problems
+
+
+# -- stalls (read timeout) -----------------------------------------------------------------------
+
+STALLS = {
+    "before-head": ([Stall()], b"", None),
+    "mid-head": ([head()[:20], Stall()], b"", None),
+    "after-head": ([head(), Stall()], b"", []),
+    "mid-block": ([head(), block(S), block(T)[:25], Stall()], block(S), [S]),
+    "between-events": ([head(), block(S), block(T), Stall()], block(S) + block(T), [S, T]),
+    "after-ping": ([head(), b"event: ping\n\n", Stall()], b"", []),
+}
+
+
+@pytest.mark.parametrize("name", list(STALLS))
+def test_stream_stall_times_out_after_delivering_what_arrived(short_runner, name):
+    script, body, _events = STALLS[name]
+    short_runner.server.serve(*script)
+    outcome = short_runner.stream("wf")
+    problems = judge_stream(outcome, expected(body, "workflow"), "workflow") + timed_out(outcome)
+    assert not problems, (problems, outcome.describe())
+    assert short_runner.server.wait(lambda: ("hung-up", "stall") in short_runner.server.notes)
+
+
+def test_stall_after_the_last_event_is_a_clean_end(short_runner):
+    """The client stops reading at the run's last event: a server that then keeps the connection
+    open (Dify does, after an `error` event) must not turn the run into a timeout."""
+    problems = run_streamed(short_runner, "wf", [head(), SSE, Stall()], SSE)
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("script", [[Stall()], [HALF_ANSWER, Stall()]], ids=["before-head", "mid-body"])
+def test_blocking_stall_times_out(short_runner, script):
+    short_runner.server.serve(*script)
+    outcome = short_runner.blocking("chat")
+    assert not timed_out(outcome), outcome.describe()
+
+
+# -- drips -----------------------------------------------------------------------------------------
+
+
+def test_dripped_stream_delivers_every_event(runner):
+    """The real chatflow stream, one byte per write: framing must not depend on packet bounds."""
+    problems = run_streamed(runner, "chat", [Drip(CHATFLOW.wire)], CHATFLOW.body)
+    assert not problems, problems
+
+
+def test_dripped_blocking_answer_arrives_whole(runner):
+    runner.server.serve(Drip(ANSWER_WIRE))
+    assert not judge_blocking(runner.blocking("chat"), json.loads(CHAT_BLOCKING_BODY))
+
+
+# -- the overall deadline: answers that never end --------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["sync", "async"])
+def deadline_runner(request: pytest.FixtureRequest, server: FaultServer) -> Iterator[Runner]:
+    made = Runner(request.param, server, timeout=10.0, deadline=DEADLINE)
+    yield made
+    made.close()
+
+
+NEVER_ENDING = {
+    "ping-forever": [head(), block(S), Repeat(b"event: ping\n\n", 0.02)],
+    "byte-at-a-time": [head(), block(S), Drip(block(T) * 400, 0.01)],
+    "comment-forever": [head(), block(S), Repeat(b": keep-alive\n\n", 0.02)],
+}
+
+
+@pytest.mark.parametrize("name", list(NEVER_ENDING))
+def test_never_ending_stream_meets_the_deadline_and_is_stopped(deadline_runner, name):
+    server = deadline_runner.server
+    server.serve(*NEVER_ENDING[name])
+    outcome = deadline_runner.stream("wf")
+    assert not judge_error(outcome, events=[S]), outcome.describe()
+    # The run is stopped on the server (it has the task id from the first event), and the client
+    # hung up instead of reading on.
+    stop_path = "/workflows/tasks/t-1/stop"
+    assert server.wait(lambda: any(r.path.endswith(stop_path) for r in server.stops())), server.requests
+    assert server.wait(lambda: any(note[0] == "hung-up" for note in server.notes)), server.notes
+
+
+@pytest.mark.parametrize("call", ["blocking", "streaming"])
+def test_a_dripping_head_meets_the_deadline(deadline_runner, call):
+    """A byte every 0.1 s: the head alone takes 9 s, so the deadline (1 s) passes while it drips;
+    the client must hang up then, not once the head is complete (each byte resets a read timeout)."""
+    server = deadline_runner.server
+    wire, head_size = (ANSWER_WIRE, len(HEAD)) if call == "blocking" else (head() + SSE, len(head()))
+    server.serve(Drip(wire, 0.1))
+    outcome = deadline_runner.blocking("chat") if call == "blocking" else deadline_runner.stream("wf")
+    assert not judge_error(outcome, events=[]), outcome.describe()
+    assert server.wait(lambda: any(note[0] == "hung-up" for note in server.notes)), server.notes
+    sent = int(next(note[1] for note in server.notes if note[0] == "hung-up").split()[2])
+    assert sent < head_size, f"read {sent} bytes (the head is {head_size}) after the deadline"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_run_inside_the_deadline_is_untouched(server, kind):
+    roomy = Runner(kind, server, timeout=10.0, deadline=60.0)
+    try:
+        problems = run_streamed(roomy, "wf", [head(), SSE], SSE)
+        assert not problems, problems
+        server.serve(Drip(ANSWER_WIRE))
+        assert not judge_blocking(roomy.blocking("chat"), json.loads(CHAT_BLOCKING_BODY))
+        assert not server.stops()
+    finally:
+        roomy.close()
+
+
+# -- resets ----------------------------------------------------------------------------------------
+
+BLOCKS = [block(S), block(T), block(F)]
+
+
+@pytest.mark.parametrize("consumed", [0, 1, 2])
+def test_reset_after_events_delivers_them_then_raises(runner, consumed):
+    body = b"".join(BLOCKS[:consumed])
+    problems = run_streamed(runner, "wf", [head(), body, Gate(), Reset()], body, gate_after=consumed)
+    assert not problems, problems
+
+
+def test_reset_mid_block_delivers_the_events_before_it(runner):
+    body = block(S) + block(T)[:30]
+    problems = run_streamed(runner, "wf", [head(), body, Gate(), Reset()], body, gate_after=1)
+    assert not problems, problems
+
+
+def test_reset_after_the_last_event_is_a_clean_end(runner):
+    problems = run_streamed(runner, "wf", [head(), SSE, Gate(), Reset()], SSE, gate_after=3)
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("script", [[Reset()], [head()[:30], Reset()]], ids=["before-head", "mid-head"])
+def test_stream_reset_before_the_head_completes(runner, script):
+    runner.server.serve(*script)
+    assert not judge_error(runner.stream("wf"), events=[])
+
+
+@pytest.mark.parametrize("script", [[Reset()], [HALF_ANSWER, Reset()]], ids=["before-head", "mid-body"])
+def test_blocking_reset(runner, script):
+    runner.server.serve(*script)
+    assert not judge_error(runner.blocking("chat"))
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("second", ["blocking", "streaming"])
+def test_a_kept_alive_connection_the_server_dropped_does_not_fail_the_next_run(server, kind, second):
+    """Issue 8 item 10: the server closed an idle kept-alive connection; the next run must not
+    fail with 'connection reset' (retry it on a fresh connection, or don't reuse idle ones)."""
+    fresh = Runner(kind, server, timeout=10.0)
+    try:
+        server.serve(response(CHAT_BLOCKING_BODY, close=False), KeepAlive(reset_next=True))
+        answer = json.loads(CHAT_BLOCKING_BODY)
+        assert not judge_blocking(fresh.blocking("chat"), answer)
+        if second == "blocking":
+            problems = judge_blocking(fresh.blocking("chat"), answer)
+        else:
+            server.serve(head(), SSE)  # the same app: its /info is cached, so the run reuses the connection
+            problems = judge_stream(fresh.stream("chat"), expected(SSE, "advanced-chat"), "advanced-chat")
+        assert not problems, (problems, server.notes)
+    finally:
+        fresh.close()
