@@ -13,7 +13,7 @@ Figures per case:
 - lag p99 (paced case): the ticker's 99th percentile (goal < 16 ms);
 - peak RSS (``--memory``): a child process per variant streams 20 answers of 500 KB into one chat.
 
-    python benchmarks/tui_stream.py             # 4k paced, 20k burst, a 20-message chat (~2 min)
+    python benchmarks/tui_stream.py             # 4k paced, 20k burst, a 20-message chat (minutes)
     python benchmarks/tui_stream.py --big       # also 50k tokens
     python benchmarks/tui_stream.py --memory    # only the memory case (two child processes)
     python benchmarks/tui_stream.py --quick     # smaller sizes, a sanity run
@@ -333,6 +333,18 @@ def memory(messages: int, size: int) -> dict[str, Any]:
     return out
 
 
+def show(r: dict[str, Any], quiet: bool) -> dict[str, Any]:
+    """Print a row as soon as it is measured (the whole run takes minutes)."""
+    if not quiet:
+        print(
+            f"{r['case']:<44} block {r['block_ms']:>7} ms (plain {r['plain_block_ms']:>7})  "
+            f"stall {r['stall_ms']:>7} ms (plain {r['plain_stall_ms']:>7}, {r['stall_ratio']}x)"
+            f"{'' if r['text_intact'] else '  TEXT DIFFERS'}",
+            flush=True,
+        )
+    return r
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a sanity run)")
@@ -354,28 +366,22 @@ def main() -> int:
         results["memory"] = mem = memory(messages, size)
         ok = mem["console"]["peak_rss_mb"] < 250
     else:
-        paced_n, burst_n, chat_n = (1500, 5000, (6, 1000)) if args.quick else (4000, 20000, (20, 4000))
+        paced_n, burst_n, chat_n = (1500, 5000, (6, 1000)) if args.quick else (4000, 20000, (20, 1000))
         lags = []
         rows = []
         for _ in range(args.runs):
             paced, ours = single(f"paced {paced_n} tokens at 150/s", paced_n, 150.0)
-            rows.append(paced)
+            rows.append(show(paced, args.json))
             lags.append(round(percentile(ours.lag, 0.99) * 1000, 2))
-        rows.append(single(f"burst {burst_n} tokens", burst_n, None)[0])
+        rows.append(show(single(f"burst {burst_n} tokens", burst_n, None)[0], args.json))
         if args.big:
-            rows.append(single("burst 50000 tokens", 50000, None)[0])
-        rows += chat(*chat_n)
+            rows.append(show(single("burst 50000 tokens", 50000, None)[0], args.json))
+        rows += [show(r, args.json) for r in chat(*chat_n)]
         results = {"rows": rows, "paced_lag_p99_ms": lags}
         ok = all(r["goal"] and r["text_intact"] for r in rows) and all(lag < 16 for lag in lags)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0 if ok else 1
-    for r in results.get("rows", []):
-        print(
-            f"{r['case']:<44} block {r['block_ms']:>7} ms (plain {r['plain_block_ms']:>7})  "
-            f"stall {r['stall_ms']:>7} ms (plain {r['plain_stall_ms']:>7}, {r['stall_ratio']}x)"
-            f"{'' if r['text_intact'] else '  TEXT DIFFERS'}"
-        )
     if "paced_lag_p99_ms" in results:
         print(f"paced lag p99 per run: {results['paced_lag_p99_ms']} ms (goal < 16)")
     if "memory" in results:
