@@ -197,7 +197,7 @@ class AnswerView(Vertical):
         piece = Piece("".join(self._live_parts), live)
         self._live, self._live_parts = None, []
         self._refs += link_definitions(piece.text)
-        if self._refs:  # a link definition seen so far may apply to this piece
+        if self._refs and "[" in piece.text:  # a link definition seen so far may apply to it
             await live.update(self._source(piece))
             self._trim_top(live, len(self._pieces))
         # (No CSS class marks it: adding one would restyle all its blocks, ~1 s for 16 of them.)
