@@ -13,7 +13,7 @@ from textual.widgets import Markdown
 
 from difytui.tui.app import styles_dir
 from difytui.tui.widgets.answer_view import AnswerView
-from difytui.tui.widgets.breaks import BreakScanner
+from difytui.tui.widgets.breaks import BreakScanner, link_definitions
 from difytui.tui.widgets.response_log import ResponseLog
 
 WORDS = [
@@ -183,3 +183,27 @@ async def test_answers_far_off_screen_keep_their_text_not_their_widgets():
         assert all(p.widget.source == p.text for p in first.pieces if p.widget is not None)
         assert first.text == text
         assert "Section 1" in screen_text(app)
+
+
+def test_breaks_keep_lists_fences_comments_and_indented_text_whole():
+    text = (
+        "Intro.\n\n"
+        "- a\n\n- b (one loose list)\n\n"
+        "1. one\n\n2. two\n\n   still two\n\n"
+        "```\ncode\n\nmore code\n```\n\n"
+        "    indented\n\n    code\n\n"
+        "<!-- a comment\n\nacross a blank line -->\n\n"
+        "[ref]: https://example.com\n\n"
+        "End."
+    )
+    expected = ["```", "<!--", "[ref]", "End."]  # never before a list item or an indented line
+    for step in (1, 3, len(text)):  # however the text is cut into tokens
+        scanner, found, offset = BreakScanner(), [], 0
+        for start in range(0, len(text), step):
+            chunk = text[start : start + step]
+            found += [offset + split for split in scanner.feed(chunk)]
+            offset += len(chunk)
+        assert [text[split:].split("\n")[0][: len(e)] for split, e in zip(found, expected)] == expected
+        assert len(found) == len(expected)
+    # A definition applies to every piece: the pieces are rendered with the ones seen so far.
+    assert link_definitions(text) == ["[ref]: https://example.com"]
