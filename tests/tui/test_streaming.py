@@ -203,7 +203,9 @@ def test_breaks_keep_lists_fences_comments_and_indented_text_whole():
             chunk = text[start : start + step]
             found += [offset + split for split in scanner.feed(chunk)]
             offset += len(chunk)
-        assert [text[split:].split("\n")[0][: len(e)] for split, e in zip(found, expected)] == expected
         assert len(found) == len(expected)
+        assert [
+            text[split:].split("\n")[0][: len(e)] for split, e in zip(found, expected, strict=True)
+        ] == expected
     # A definition applies to every piece: the pieces are rendered with the ones seen so far.
     assert link_definitions(text) == ["[ref]: https://example.com"]
