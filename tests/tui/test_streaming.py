@@ -93,7 +93,7 @@ async def test_a_long_markdown_answer_streams_ten_times_without_an_error_or_a_st
     tokens = markdown_tokens(4000)
     text = "".join(tokens)
     app = LogApp()
-    async with app.run_test(size=(100, 40)) as pilot:
+    async with app.run_test(size=(80, 16)) as pilot:  # a small screen: fewer pieces on it
         log = app.query_one(ResponseLog)
         for _ in range(10):
             answer = AnswerView()

@@ -63,8 +63,8 @@ class AnswerView(Vertical):
     #: Blocks per ``Markdown.append`` when a backlog is drained: each is one parse and mount, so
     #: no single step of the loop grows with the backlog.
     APPEND_BLOCKS = 4
-    #: Characters that may wait while a flush runs; beyond that ``write`` waits for it (as
-    #: ``MarkdownStream.write`` does), so the text never runs far ahead of the screen.
+    #: Characters that may wait for the next flush; beyond that ``write`` flushes and waits for
+    #: it, so the text never runs far ahead of the screen.
     BACKLOG = 2000
 
     def __init__(self, label: str = "", **kwargs: Any) -> None:
@@ -132,8 +132,10 @@ class AnswerView(Vertical):
             return
         self._pending.append(fragment)
         self._pending_size += len(fragment)
-        if self._lock.locked() and self._pending_size > self.BACKLOG:
-            await self._flush()  # wait for the flush in progress, then take the backlog
+        if self._pending_size > self.BACKLOG:
+            # Text arrives faster than the timer fires (a burst of queued messages never yields
+            # to it): render the backlog now, after any flush in progress.
+            await self._flush()
             return
         if self._flush_timer is not None:
             return  # a flush is due: it takes this text too
