@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -79,7 +80,15 @@ class Parallel:
     """A flow asking its driver to run sub-flows, concurrently where it can; the result is one
     outcome per sub-flow, in order: its value, or the DifyError that ended it."""
 
-    flows: list[Any]
+    flows: list[Flow[Any]]
+
+
+T = TypeVar("T")
+#: What a flow yields: a request to make, a pause, or sub-flows to run.
+Step = Call | Sleep | Parallel
+#: A sans-io request flow returning a ``T``: it yields ``Step``s and is sent each one's result (a
+#: ``Call``'s JSON answer or open stream; a ``Parallel``'s outcomes; None after a ``Sleep``).
+Flow = Generator[Step, Any, T]
 
 
 def excerpt(text: str, limit: int = 160) -> str:
@@ -147,12 +156,12 @@ def retry_delay(error: Exception, attempt: int) -> float | None:
     """Seconds to wait before retrying a read after ``error`` (attempt counts from 1), or None."""
     if attempt >= READ_ATTEMPTS:
         return None
-    backoff = 0.25 * 2 ** (attempt - 1)
+    backoff = 0.25 * 2.0 ** (attempt - 1)
     if isinstance(error, DifyConnectionError):
         # A timeout already cost the whole timeout: repeating it only makes a dead server slower to report.
         return None if error.timed_out else backoff
     if isinstance(error, DifyAPIError) and error.status in RETRY_STATUSES:
-        after = getattr(error, "retry_after", None)
+        after = error.retry_after
         if after is None:
             return backoff
         return after if after <= MAX_RETRY_AFTER else None
@@ -232,7 +241,8 @@ def decode_event(data: str, url: str) -> dict[str, Any]:
 
 def media_type(response: httpx.Response) -> str:
     """The Content-Type without parameters, lower-cased: media types are case-insensitive (RFC 9110)."""
-    return response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.partition(";")[0].strip().lower()
 
 
 def is_event_stream(response: httpx.Response) -> bool:
@@ -338,3 +348,32 @@ def _block_data(block: str) -> str | None:
 
 def stream_ended_early(url: str) -> DifyConnectionError:
     return DifyConnectionError(f"the server closed the stream from {url} before the run finished", url=url)
+
+
+def fresh_limits() -> httpx.Limits:
+    # Runs, uploads and stops (never retried) each get a new connection. A keep-alive connection the
+    # server closed right after its last answer fails the next request on it with "connection reset"
+    # (82 in 500 sync runs against a loopback server that closes after each response; 0 in 500 on
+    # fresh connections). Retrying instead is unsafe: that failure looks exactly like a server that
+    # read the request, started the run and died. Reads keep their pool: they are retried.
+    return httpx.Limits(max_keepalive_connections=0)
+
+
+def is_the_stream(call: Call, response: httpx.Response) -> bool:
+    """Whether ``response`` is the event stream ``call`` asked for. False: its body is the answer (an
+    error, or a blocking run answered in full); a success that is neither raises (unread: it may be
+    endless)."""
+    status = response.status_code
+    if not call.stream or status >= 400:
+        return False
+    if 200 <= status < 300 and is_event_stream(response):
+        return True
+    if call.blocking and 200 <= status < 300 and is_json(response):
+        return False  # the server (or a proxy) answered in blocking mode anyway: that is the result
+    raise not_a_stream(response)
+
+
+def answer(response: httpx.Response, body: bytes, auth_hint: str) -> dict[str, Any]:
+    if response.status_code >= 400:
+        raise api_error(response, body, hint_401=auth_hint)
+    return decode_json(response, body)

@@ -11,9 +11,9 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from difytui.cliutil import say as _say
@@ -27,6 +27,11 @@ from difytui.errors import (
 )
 from difytui.models import run_status
 from difytui.text import article, printable
+
+if TYPE_CHECKING:
+    from difytui.cli_inputs import Watched
+    from difytui.flows import ResponseMode
+    from difytui.sync_client import Dify
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -179,7 +184,7 @@ _UNSAFE = re.compile(r"[\x7f-\x9f\ud800-\udfff]")
 _warned_non_finite = False
 
 
-def _emit(obj: Any, *, indent: int | None = None) -> None:
+def _emit(obj: object, *, indent: int | None = None) -> None:
     """Write ``obj`` as strict JSON (RFC 8259) on stdout.
 
     NaN and ±Infinity (Python's json reads them) are not JSON: they are written as ``null``, as
@@ -203,12 +208,12 @@ def _emit(obj: Any, *, indent: int | None = None) -> None:
     sys.stdout.flush()
 
 
-def _json_line(obj: Any, indent: int | None, *, ascii_only: bool = False) -> str:
+def _json_line(obj: object, indent: int | None, *, ascii_only: bool = False) -> str:
     text = json.dumps(obj, ensure_ascii=ascii_only, indent=indent, allow_nan=False)
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def _finite(value: Any) -> Any:
+def _finite(value: object) -> object:
     """``value`` with every NaN and ±Infinity replaced by None."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -222,7 +227,7 @@ def _finite(value: Any) -> Any:
 # -- apps --------------------------------------------------------------------------------------
 
 
-def _apps(dify: Any, *, json_output: bool) -> int:
+def _apps(dify: Dify, *, json_output: bool) -> int:
     apps = dify.apps()
     if json_output:
         _emit([app.to_dict() for app in apps], indent=2)
@@ -252,7 +257,7 @@ def _apps(dify: Any, *, json_output: bool) -> int:
 # -- invoke ------------------------------------------------------------------------------------
 
 
-def _invoke(dify: Any, args: argparse.Namespace) -> int:
+def _invoke(dify: Dify, args: argparse.Namespace) -> int:
     from difytui import cli_inputs
     from difytui.forms import FormError, parse_form, validate
     from difytui.models import INTERFACE_BY_MODE
@@ -297,7 +302,7 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
             _say(f"difytui: {cli_inputs.missing_inputs_hint(args.conversation)}")
         return EXIT_USAGE
 
-    mode_arg = "blocking" if args.blocking else "streaming"
+    mode_arg: ResponseMode = "blocking" if args.blocking else "streaming"
     missing_files = [p for p in args.file if "://" not in p and not Path(p).expanduser().is_file()]
     if missing_files:
         _say(f"difytui: --file {missing_files[0]}: no such file")
@@ -311,7 +316,8 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
         if interface == "chat":
             call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
         else:
-            call = getattr(dify.app, interface).invoke(args.app, inputs, mode_arg, files)
+            api = dify.app.workflow if interface == "workflow" else dify.app.completion
+            call = api.invoke(args.app, inputs, mode_arg, files)
     except RunInterrupted as interrupt:  # Ctrl+C in --blocking: the library has stopped the run
         if interrupt.stopped:
             _say(f"difytui: interrupted; stopped task {interrupt.task_id}")
@@ -321,7 +327,7 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
             _say("difytui: interrupted before Dify named the task; it may still finish on the server")
         return EXIT_INTERRUPTED
     recording = cli_inputs.Recording(memory, inputs)  # so that a follow-up can reuse the inputs
-    if args.blocking:
+    if isinstance(call, dict):  # --blocking: the folded result
         recording.seen(call)
         _emit(call, indent=2)
         _warn_new_conversation(args.conversation, call.get("conversation_id"))
@@ -329,12 +335,12 @@ def _invoke(dify: Any, args: argparse.Namespace) -> int:
     return _stream(dify, args, recording.watch(call))
 
 
-def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
+def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
     from difytui._http import task_id_of
 
     task_id = None
     warned = False
-    last: dict = {}
+    last: dict[str, Any] = {}
     try:
         for event in events:
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
@@ -368,7 +374,7 @@ def _stream(dify: Any, args: argparse.Namespace, events: Iterable[dict]) -> int:
     return _report_result(last, args)
 
 
-def _stop(dify: Any, app_id: str, task_id: str | None, *, quiet: bool = False) -> None:
+def _stop(dify: Dify, app_id: str, task_id: str | None, *, quiet: bool = False) -> None:
     if not task_id:
         return
     try:
@@ -394,13 +400,15 @@ def _warn_new_conversation(sent: str | None, got: str | None) -> bool:
     return True
 
 
-def _report_result(last: dict, args: argparse.Namespace) -> int:
+def _report_result(last: dict[str, Any], args: argparse.Namespace) -> int:
     """Exit status from the final event (streaming) or the result (blocking); hints on stderr."""
     if last.get("event") == "error":
         code = f" {last['code']}" if last.get("code") else ""
         _say(f"difytui: the run failed ({last.get('status', '')}{code}): {last.get('message', '')}")
         return EXIT_ERROR
-    data = last.get("data") if isinstance(last.get("data"), dict) else {}
+    data = last.get("data")
+    if not isinstance(data, dict):
+        data = {}
     status = run_status(data)
     if status in ("failed", "stopped"):
         _say(f"difytui: the run {status}: {data.get('error') or 'no details'}")

@@ -17,11 +17,13 @@ from difytui import config_writer, importer
 from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from difytui.cliutil import say as _say
 from difytui.errors import ConfigError, DifyError
-from difytui.importer import Choices, ImportPlan, ImportResult, ImportUsageError, PlannedApp
+from difytui.importer import Choices, ImportPlan, ImportResult, ImportUsageError, KeyDestination, PlannedApp
 from difytui.text import printable
 
 
-def add_parser(subparsers: Any, global_options: Callable[..., None]) -> None:
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], global_options: Callable[..., None]
+) -> None:
     """``workspace import``; ``global_options(parser, suppress=True)`` adds --config/--workspace."""
     workspace = subparsers.add_parser("workspace", help="import a workspace's apps from the Dify console")
     global_options(workspace, suppress=True)
@@ -159,7 +161,7 @@ class _Import:
         if getattr(args, "demo", False):
             raise ImportUsageError("--demo has no Dify console to import from")
         # Fail before the password is asked when the config (or the env file) cannot be written.
-        keys = args.keys or ("cmd" if args.key_cmd else "config")
+        keys: KeyDestination = _key_destination(args.keys) or ("cmd" if args.key_cmd else "config")
         importer.check_destination(self.config_path, Choices(selected=[], keys=keys))
         doc = config_writer.load_document(self.config_path)
         saved = config_writer.workspace_settings(doc, args.workspace) if args.workspace else None
@@ -197,7 +199,7 @@ class _Import:
         self.report(result)
         return EXIT_OK
 
-    def choose_workspace(self, workspaces: list[dict], saved_id: str | None) -> dict:
+    def choose_workspace(self, workspaces: list[dict[str, Any]], saved_id: str | None) -> dict[str, Any]:
         wanted = self.args.dify_workspace or saved_id
         chosen = importer.pick_workspace(workspaces, wanted)
         if chosen is not None:
@@ -261,7 +263,7 @@ class _Import:
         enable = args.enable_api
         if disabled and not enable and self.tty:
             enable = self.confirm(f"Enable the Service API of {_names(disabled)}?")
-        keys = args.keys or ("cmd" if args.key_cmd else None)
+        keys: KeyDestination | None = _key_destination(args.keys) or ("cmd" if args.key_cmd else None)
         if keys is None:
             keys = self.ask_keys() if self.tty and selected else "config"
         choices = Choices(selected=selected, create_keys=create, enable_api=enable, keys=keys)
@@ -297,15 +299,15 @@ class _Import:
             unique = {app.uuid: app for app in picked}  # keeps the first-picked order
             return [app for app in unique.values() if not app.in_config]
 
-    def ask_keys(self) -> str:
+    def ask_keys(self) -> KeyDestination:
         while True:
             answer = self.ask(
                 "Keep the keys in the config, an env file, or a command? [config/env/cmd] (config): ",
                 "--keys",
             )
-            answer = answer.lower() or "config"
-            if answer in importer.KEY_DESTINATIONS:
-                return answer
+            chosen = _key_destination(answer.lower() or "config")
+            if chosen is not None:
+                return chosen
             _say("please answer config, env or cmd")
 
     def report(self, result: ImportResult, *, written: bool = True) -> None:
@@ -336,3 +338,11 @@ class _Import:
 
 def _names(apps: list[PlannedApp]) -> str:
     return ", ".join(app.id for app in apps)
+
+
+def _key_destination(value: str | None) -> KeyDestination | None:
+    """``value`` as a key destination (config, env, cmd), or None."""
+    for destination in importer.KEY_DESTINATIONS:
+        if value == destination:
+            return destination
+    return None

@@ -53,7 +53,7 @@ class ConsoleAPIError(DifyAPIError):
         self.args = (f"Dify console error {label}: {message}",)
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class ConsoleSession:
         return None
 
     def _send(
-        self, method: str, path: str, *, json: Any = None, params: dict | None = None
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
     ) -> httpx.Response:
         url = self.api_url + path
         headers = {"Accept": "application/json"}
@@ -155,7 +155,7 @@ class ConsoleSession:
                 code = data["custom"]
         return ConsoleAPIError(base.status, code, base.message, url=base.url)
 
-    def _call(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
+    def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         response = self._send(method, path, json=json, params=params)
         if response.status_code >= 400:
             raise self._error(response)
@@ -331,8 +331,9 @@ def _failure_message(body: Any, default: str) -> str:
     """Dify's words for a failed call: ``message``, else a string ``data``."""
     if isinstance(body, dict):
         for key in ("message", "data"):
-            if isinstance(body.get(key), str) and body[key].strip():
-                return body[key].strip()
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
     return default
 
 

@@ -37,7 +37,7 @@ class Folder:
         self.task_id: str | None = None
         self.first: dict[str, Any] = {}
         self.answer: list[str] = []
-        self.metadata: Any = None
+        self.metadata: object = None  # message_end's metadata, as Dify sent it
         self.started: dict[str, Any] = {}
         self.finished: dict[str, Any] | None = None
         self.paused: dict[str, Any] | None = None

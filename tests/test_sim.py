@@ -292,7 +292,7 @@ def test_concurrent_streams_and_conversations(sim):
 
 def test_stopped_chat_ends_with_message_end_and_keeps_partial_answer(sim):
     sim.token_delay = 0.01
-    sim.add_fault("/v1/chat-messages", "hold", after=3)  # the stop lands after the third event
+    sim.add_fault("/v1/chat-messages", "hold", after=3)  # held once the third event is out
     payload = {"inputs": {"product": "difytui"}, "query": "hi", "user": "u1", "response_mode": "streaming"}
     events: list[dict] = []
     with _client(sim, "support-bot") as c:
@@ -303,8 +303,9 @@ def test_stopped_chat_ends_with_message_end_and_keeps_partial_answer(sim):
                     if len(events) == 3:
                         c.post(f"/chat-messages/{events[0]['task_id']}/stop", json={"user": "u1"})
         history = c.get("/messages", params={"user": "u1", "conversation_id": events[0]["conversation_id"]})
-    assert [e["event"] for e in events] == ["message"] * 3 + ["message_end"]
-    assert history.json()["data"][0]["answer"] == "".join(e["answer"] for e in events[:3])
+    # The fourth word was drawn when the hold began: it still arrives, then the stop ends the run.
+    assert [e["event"] for e in events] == ["message"] * 4 + ["message_end"]
+    assert history.json()["data"][0]["answer"] == "".join(e["answer"] for e in events[:4])
 
 
 def test_conversation_rules(sim):
@@ -322,3 +323,18 @@ def test_conversation_rules(sim):
     assert no_inputs.json()["message"].startswith(
         "1 validation error for ChatRequestPayload\ninputs\n  Field required"
     )
+
+
+def test_connection_serves_the_next_request_after_an_error_stream_ends(sim):
+    # A path-B error stream ends once error_silence has passed. A keep-alive client then sends its
+    # next request on the same connection: it must be read whole and answered.
+    sim.error_silence = 0.01
+    conn, resp = _raw_post(
+        sim, "trip-planner", "/chat-messages", {**CITY, "inputs": {}, "response_mode": "streaming"}
+    )
+    assert b'"event":"error"' in resp.read()
+    for _ in range(3):
+        conn.request("GET", "/v1/info", headers={"Authorization": f"Bearer {sim.api_keys['trip-planner']}"})
+        again = conn.getresponse()
+        assert again.status == 200 and json.loads(again.read())["name"]
+    conn.close()

@@ -46,7 +46,7 @@ _ROUTES = [
 ROUTES = [(re.compile(re.escape(PREFIX) + pattern + r"\Z"), methods) for pattern, methods in _ROUTES]
 
 
-def _json(obj: Any, status: int = 200, **headers: Any) -> wire.Response:
+def _json(obj: Any, status: int = 200, /, **headers: str | list[str]) -> wire.Response:
     return wire.Response(status, wire.resource_json(obj), wire.JSON, headers)
 
 
@@ -90,8 +90,6 @@ class Console:
 
     def dispatch(self, req: Request) -> wire.Response:
         found = wire.match_route(ROUTES, req)
-        if found is None:
-            return wire.not_found_html()
         if isinstance(found, wire.Response):
             return found
         name, needs_session, params = found
@@ -99,12 +97,7 @@ class Console:
             denied = self._check_session(req)
             if denied is not None:
                 return denied
-        try:
-            return getattr(self, name)(req, **params)
-        except ValueError as exc:
-            return wire.invalid_param(str(exc))
-        except Exception:  # a simulator bug must still answer, as Flask would
-            return wire.internal_error()
+        return wire.flask_errors(lambda: getattr(self, name)(req, **params))
 
     @staticmethod
     def _cookies(req: Request) -> dict[str, str]:

@@ -14,7 +14,7 @@ _PIECE = re.compile(r"\s*\S+|\s+")
 
 def tokens(text: str, size: int = 4) -> list[str]:
     """Split text into LLM-like deltas of a few characters (words, long words cut in pieces)."""
-    out = []
+    out: list[str] = []
     for word in _PIECE.findall(text):
         out.extend(word[i : i + size] for i in range(0, len(word), size))
     return out
@@ -130,3 +130,27 @@ def copy_answer(query: str, inputs: dict) -> str:
         "- Loved by teams from Paris to 東京\n\n"
         f"_Try {product} today — c'est magnifique!_\n"
     )
+
+
+#: The knowledge-base hit a chat app with citations reports for a non-empty answer.
+CITATION = {
+    "position": 1,
+    "dataset_id": "3f0c2a9e-1b7d-4c55-9e2f-0d1a6c4b8e71",
+    "dataset_name": "difytui docs",
+    "document_id": "8d2e4b1a-6c3f-4a9e-b7d0-2f5e1c8a9b34",
+    "document_name": "README.md",
+    "data_source_type": "upload_file",
+    "segment_id": "5a7c9e1b-3d2f-4b6a-8c0e-9f1d2b4a6c88",
+    "retriever_from": "api",
+    "score": 0.8731,
+    "hit_count": 3,
+    "word_count": 112,
+    "segment_position": 2,
+    "index_node_hash": "b1946ac92492d2347c6235b4d2611184",
+    "content": "difytui --demo starts a local simulator so every screen works without a server.",
+    "page": None,
+    "doc_metadata": None,
+    "title": None,
+    "files": None,
+    "summary": None,
+}

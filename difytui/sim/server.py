@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import wire
-from .api import Api, Stream
-from .runs import Pause, Raw, Run, events_for
+from .api import Api
+from .events import events_for
+from .faults import STREAM_FAULTS, error_event, fault_response, pause_events
+from .runs import Pause, Raw, Run, Stream
 
 if TYPE_CHECKING:
     from .simulator import Simulator
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 200 * 1024 * 1024
-STREAM_FAULTS = ("cut", "malformed", "eof", "error", "pause", "hold")
 
 
 @dataclass
@@ -117,6 +118,7 @@ class Server:
 
     async def connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         task = asyncio.current_task()
+        assert task is not None  # asyncio runs each connection in its own task
         self.connections.add(task)
         sock = writer.get_extra_info("socket")
         if sock is not None:
@@ -152,7 +154,7 @@ class Server:
             fault = self.sim._peek_fault(req.path)
         if fault is not None and fault["kind"] == "status":
             self.sim._consume_fault(fault)
-            await self._write_response(writer, _fault_response(fault))
+            await self._write_response(writer, fault_response(fault))
             return True
         result = self.dispatch(req)
         if isinstance(result, wire.Response):
@@ -220,6 +222,7 @@ class Server:
         await self._send(writer, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         if stream.error is not None:
             return await self._error_then_silence(reader, writer, stream.error)
+        assert stream.run is not None  # a Stream holds a run or an error
         return await self._pump(writer, stream.run, fault)
 
     async def _error_then_silence(self, reader, writer, message: str) -> bool:
@@ -231,6 +234,10 @@ class Server:
         try:
             await asyncio.wait_for(asyncio.shield(eof), self.sim.error_silence)
         except asyncio.TimeoutError:
+            # The watch must be gone before the stream ends: a reader still waiting would take the
+            # first byte of the client's next request, or make reading it fail (one waiter only).
+            eof.cancel()
+            await asyncio.wait({eof})
             await self._send(writer, b"0\r\n\r\n")
             return True
         finally:
@@ -251,11 +258,12 @@ class Server:
         pinger = asyncio.ensure_future(self._pinger(emit))
         events = events_for(run)
         sent = 0
-        after = fault.get("after", 0) if fault else None
+        after = fault.get("after", 0) if fault else 0
         try:
             for item in events:
                 if isinstance(item, Pause):
-                    await self._pause(run, item.factor * self.sim.token_delay)
+                    if not _hold_due(fault, sent, after):
+                        await self._pause(run, item.factor * self.sim.token_delay)
                     continue
                 if fault is not None and sent >= after:
                     if fault["kind"] != "hold":
@@ -270,7 +278,7 @@ class Server:
                     data, n = wire.sse_frame(item), 1
                 await emit(data)
                 sent += n
-                if not isinstance(item, Raw):
+                if not isinstance(item, Raw) and not _hold_due(fault, sent, after):
                     await self._pause(run, self.sim.token_delay)
             pinger.cancel()
             async with lock:
@@ -308,9 +316,9 @@ class Server:
             if kind == "malformed":
                 await self._send_chunk(writer, b"data: <not json>\n\n")
             if kind == "error":
-                await self._send_chunk(writer, wire.sse_frame(_error_event(run, fault)))
+                await self._send_chunk(writer, wire.sse_frame(error_event(run, fault)))
             if kind == "pause":  # a Human Input node: the relay ends the stream after workflow_paused
-                for event in _pause_events(run):
+                for event in pause_events(run):
                     await self._send_chunk(writer, wire.sse_frame(event))
             await self._send(writer, b"0\r\n\r\n")
         return kind != "malformed"
@@ -325,50 +333,16 @@ class Server:
         if seconds <= 0 or run.stopped:
             await asyncio.sleep(0)
             return
+        assert run.stop_event is not None  # attached by _pump before the first pause
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(run.stop_event.wait(), seconds)
 
 
-def _error_event(run: Run, fault: dict) -> dict:
-    """A generation error as the in-process path (chat, agent, completion) streams it: with a code."""
-    envelope: dict[str, Any] = {"event": "error"}
-    if run.conversation is not None:
-        envelope["conversation_id"] = run.conversation.id
-    if run.message is not None:
-        envelope["message_id"] = run.message.id
-    envelope["created_at"] = run.created_at
-    envelope["code"] = fault.get("code", "completion_request_error")
-    envelope["message"] = fault.get("message", "[openai] Rate Limit Error")
-    envelope["status"] = fault.get("status", 400)
-    return envelope
-
-
-def _pause_events(run: Run) -> list[dict]:
-    """``human_input_required`` then ``workflow_paused``, as a workflow or chatflow pausing on a form."""
-    form = {
-        "form_id": "f0000000-0000-4000-8000-000000000001",
-        "node_id": "human",
-        "node_title": "Review",
-        "form_content": "Please review the draft.",
-        "inputs": [],
-        "actions": [{"id": "approve", "title": "Approve", "button_style": "primary"}],
-        "display_in_ui": True,
-        "form_token": "form-token-1",
-        "resolved_default_values": {},
-        "expiration_time": run.created_at + 3600,
-    }
-    paused = {
-        "workflow_run_id": run.workflow_run.id,
-        "paused_nodes": ["human"],
-        "outputs": {},
-        "reasons": [{"TYPE": "human_input_required", **form}],
-        "status": "paused",
-        "created_at": run.created_at,
-        "elapsed_time": run.elapsed(),
-        "total_tokens": 0,
-        "total_steps": 2,
-    }
-    return [run.wf_env("human_input_required", form), run.wf_env("workflow_paused", paused)]
+def _hold_due(fault: dict | None, sent: int, after: int) -> bool:
+    """A hold fault is due: the next event is drawn and held at once. No pause comes first, where
+    a stop sent on the last event could land before the hold, so the held point would depend on
+    the machine's speed."""
+    return fault is not None and fault["kind"] == "hold" and sent >= after
 
 
 def _abandon(run: Run, events) -> None:
@@ -376,20 +350,3 @@ def _abandon(run: Run, events) -> None:
     run.stop()
     for _ in events:
         pass
-
-
-def _fault_response(fault: dict) -> wire.Response:
-    body = fault.get("body", b"")
-    if isinstance(body, str):
-        body = body.encode()
-    ctype = fault.get("content_type")
-    if ctype is None:
-        ctype = wire.JSON if body[:1] in (b"{", b"[") else wire.HTML
-    # A proxy's error page carries none of Dify's headers (unless the test asks for them).
-    return wire.Response(
-        int(fault.get("status", 502)),
-        body,
-        ctype,
-        dict(fault.get("headers", {})),
-        bare=not fault.get("dify_headers", False),
-    )

@@ -16,10 +16,11 @@ from .apps import ALL_APPS, DEMO_APPS, api_key_for
 from .console import PREFIX as CONSOLE_PREFIX
 from .console import Console
 from .device_flow import DeviceFlow
+from .faults import STREAM_FAULTS
 from .openapi import PREFIX as OPENAPI_PREFIX
 from .openapi import OpenApi
 from .runs import Run
-from .server import STREAM_FAULTS, Request, Server
+from .server import Request, Server
 from .state import State
 from .workspace import CONSOLE_ONLY_APPS, Directory
 
@@ -105,11 +106,12 @@ class Simulator:
         return self
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
+        loop, thread, stopping = self._loop, self._thread, self._stopping
         if loop is None or thread is None:
             return
         with contextlib.suppress(RuntimeError):  # loop already closed
-            loop.call_soon_threadsafe(self._stopping.set)
+            if stopping is not None:  # set by the server's loop before start() returns
+                loop.call_soon_threadsafe(stopping.set)
         thread.join(5)
         self._thread = None
         self._save_state()

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 SERVER_VERSION = "1.14.2"
 
@@ -105,7 +108,7 @@ def blocking(obj: Any) -> Response:
     return Response(200, blocking_json(obj), JSON_UTF8)
 
 
-def error(status: int, code: str, message: str, **headers: str) -> Response:
+def error(status: int, code: str, message: str, **headers: str | list[str]) -> Response:
     return Response(
         status, resource_json({"code": code, "message": message, "status": status}), JSON, headers
     )
@@ -132,6 +135,17 @@ def internal_error() -> Response:
         500,
         resource_json({"message": "Internal Server Error", "code": "unknown", "status": 500}),
     )
+
+
+def flask_errors(answer: Callable[[], _T]) -> _T | Response:
+    """Run a handler the way Flask + Dify answer its exceptions: a ValueError is a 400
+    ``invalid_param`` with its text, anything else a 500 (a simulator bug must still answer)."""
+    try:
+        return answer()
+    except ValueError as exc:
+        return invalid_param(str(exc))
+    except Exception:
+        return internal_error()
 
 
 # flask-restx appends route suggestions (difflib over all rules) to every 404 message; these are
@@ -171,10 +185,10 @@ def match_route(
     *,
     not_allowed: Any = None,
     answer_options: bool = True,
-) -> tuple[str, Any, dict[str, str]] | Response | None:
+) -> tuple[Any, Any, dict[str, str]] | Response:
     """Flask-style routing shared by the three APIs: ``(handler, route data, path params)`` for the
-    first matching route; the answer itself for OPTIONS or a method the path does not take (405);
-    None for an unknown path (the caller answers with Flask's HTML 404)."""
+    first matching route; else the answer itself: for OPTIONS, a method the path does not take
+    (405), or an unknown path (Flask's HTML 404)."""
     for pattern, methods in routes:
         found = pattern.match(req.path)
         if found is None:
@@ -186,4 +200,4 @@ def match_route(
             return (not_allowed or method_not_allowed)()
         name, data = methods[method]
         return name, data, found.groupdict()
-    return None
+    return not_found_html()

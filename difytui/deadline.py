@@ -1,0 +1,84 @@
+"""The run deadline: its check, request timeouts cut to it, and the blocking client's watchdog that
+ends a read blocked past it."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from difytui.errors import DifyError
+
+if TYPE_CHECKING:
+    import httpcore  # httpx's transport: the type of the connection's stream
+
+
+def checked_deadline(value: object) -> float | None:
+    """``value`` as a run deadline (seconds > 0, or None: no deadline); else DifyError."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise DifyError(f"deadline must be a number of seconds greater than 0, not {value!r}")
+    return value
+
+
+def cut_to(timeout: httpx.Timeout, deadline: float) -> httpx.Timeout:
+    """``timeout`` with each phase cut to what is left before ``deadline`` (a time.monotonic())."""
+    left = max(deadline - time.monotonic(), 0.001)
+
+    def cut(value: float | None) -> float:
+        return left if value is None else min(value, left)
+
+    return httpx.Timeout(
+        connect=cut(timeout.connect), read=cut(timeout.read), write=cut(timeout.write), pool=cut(timeout.pool)
+    )
+
+
+class Watchdog:
+    """Ends a read blocked past the deadline: a timer thread shuts the socket down. A read timeout
+    cannot: httpx applies it to each read, so endless pings or a byte a second never trip it.
+
+    Before the response exists (a head that drips), the socket is the one httpcore reports through
+    the request's ``trace`` extension when it connects: runs always go out on a new connection.
+    """
+
+    def __init__(self, deadline: float, response: httpx.Response | None = None) -> None:
+        self.deadline = deadline
+        self.fired = False
+        self._response = response
+        self._connected: httpcore.NetworkStream | None = None
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, name: str, info: dict[str, Any]) -> None:
+        if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self._connected = info.get("return_value")
+
+    def due(self) -> bool:
+        return self.fired or time.monotonic() >= self.deadline
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        self.fired = True
+        if self._response is not None:
+            stream: httpcore.NetworkStream | None = self._response.extensions.get("network_stream")
+        else:
+            stream = self._connected
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                # socket.socket's own shutdown, also under TLS: it wakes the blocked read at once.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)

@@ -1,0 +1,228 @@
+"""The event streams of streamed runs: ``EventStream`` (blocking) and ``AsyncEventStream`` (asyncio).
+
+Each reads Dify's SSE body, stops after the mode's last event, and under a deadline ends the read
+where it passes and stops the run on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+
+from difytui._http import (
+    SSEParser,
+    connection_error,
+    decode_event,
+    is_terminal,
+    stream_ended_early,
+    task_id_of,
+    terminal_events,
+)
+from difytui.deadline import Watchdog
+from difytui.errors import (
+    DifyDeadlineError,
+)
+
+if TYPE_CHECKING:
+    from difytui._http import Flow
+    from difytui.async_client import AsyncDify
+    from difytui.flows import RunOutcome
+
+
+class EventStream:
+    """The events of one streamed run, as Dify sent them (pings left out); closes after the last one.
+
+    Iterate it, or use it as a context manager to close it early. ``close()`` is safe to call twice.
+    ``task_id`` is the run's task id (for ``app.stop``) as soon as an event has named it.
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        mode: str,
+        *,
+        deadline: float | None = None,
+        seconds: float | None = None,
+        stop: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.response = response
+        #: the app's mode (chat, advanced-chat, workflow…): it decides which event is the last.
+        self.mode = mode
+        self.task_id: str | None = None
+        self._terminals = terminal_events(mode)
+        self._deadline = deadline
+        self._seconds = seconds
+        self._stop = stop
+        self._events = self._iterate()
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._events)
+
+    def __enter__(self) -> EventStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._events.close()
+        self.response.close()
+
+    def _iterate(self) -> Generator[dict[str, Any], None, None]:
+        response = self.response
+        url = str(response.request.url)
+        parser = SSEParser()
+        terminals = self._terminals
+        watchdog = Watchdog(self._deadline, response) if self._deadline is not None else None
+        try:
+            for chunk in itertools.chain(response.iter_bytes(), (None,)):  # None: the end
+                for data in parser.feed(chunk):
+                    event = decode_event(data, url)
+                    if self.task_id is None:
+                        self.task_id = task_id_of(event)
+                    yield event
+                    if is_terminal(event, terminals):
+                        return
+                if watchdog is not None and watchdog.due():
+                    break
+        except Exception as exc:
+            if watchdog is None or not watchdog.due():
+                if isinstance(exc, httpx.HTTPError):
+                    raise connection_error(exc, url, streaming=True) from None
+                raise
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+            # Closing ourselves matters: after an `error` event Dify keeps the connection silent for 300 s.
+            response.close()
+        if watchdog is not None and watchdog.due():
+            raise self._expired(url)
+        raise stream_ended_early(url)
+
+    def _expired(self, url: str) -> DifyDeadlineError:
+        task_id = self.task_id
+        stopped = bool(task_id and self._stop is not None and self._stop(task_id))
+        return DifyDeadlineError(self._seconds or 0.0, url, task_id, stopped)
+
+
+class AsyncEventStream:
+    """Async twin of ``EventStream``: ``async for event in stream``; ``await stream`` opens it early."""
+
+    def __init__(self, client: AsyncDify, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> None:
+        self._client = client
+        self._make_flow = make_flow
+        self._app_id = app_id
+        self.response: httpx.Response | None = None
+        #: a blocking run's answer, when Dify was asked for one (agent apps): see AsyncDify._run_folded
+        self.answer: dict[str, Any] | None = None
+        self.mode = ""
+        self.task_id: str | None = None
+        self._terminals: frozenset[str] = frozenset()
+        self._deadline: float | None = None
+        self._expired = False
+        self._events: AsyncGenerator[dict[str, Any], None] | None = None
+
+    async def open(self) -> AsyncEventStream:
+        if self.response is None and self.answer is None:
+            self._deadline = self._client._deadline_at()
+            outcome, self.mode = await self._client._drive(self._make_flow(), self._deadline)
+            if isinstance(outcome, httpx.Response):
+                self.response = outcome
+            else:
+                self.answer = outcome
+            self._terminals = terminal_events(self.mode)
+        return self
+
+    def __await__(self) -> Generator[Any, None, AsyncEventStream]:
+        return self.open().__await__()
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        if self._events is None:
+            self._events = self._iterate()
+        return self._events
+
+    async def __aenter__(self) -> AsyncEventStream:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._events is not None:
+            await self._events.aclose()
+        if self.response is not None:
+            await self.response.aclose()
+
+    async def _iterate(self) -> AsyncGenerator[dict[str, Any], None]:
+        await self.open()
+        response = self.response
+        assert response is not None
+        url = str(response.request.url)
+        parser = SSEParser()
+        terminals = self._terminals
+        if self._deadline is None:
+            body = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+        else:
+            body = self._until(response, self._deadline)
+        chunks = _then_end(body)
+        try:
+            async for chunk in chunks:
+                for data in parser.feed(chunk):
+                    event = decode_event(data, url)
+                    if self.task_id is None:
+                        self.task_id = task_id_of(event)
+                    yield event
+                    if is_terminal(event, terminals):
+                        return
+        except httpx.HTTPError as exc:
+            raise connection_error(exc, url, streaming=True) from None
+        finally:
+            await chunks.aclose()
+            await response.aclose()
+        if self._expired:
+            task_id = self.task_id
+            stopped = bool(task_id and await self._client._stop_quietly(self._app_id, task_id))
+            raise DifyDeadlineError(self._client.deadline or 0.0, url, task_id, stopped)
+        raise stream_ended_early(url)
+
+    async def _until(self, response: httpx.Response, deadline: float) -> AsyncGenerator[bytes, None]:
+        """The body's chunks until the deadline (then ``_expired``), however slowly they come."""
+        chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._expired = True
+                    return
+                try:
+                    chunk = await asyncio.wait_for(_next(chunks), left)
+                except asyncio.TimeoutError:
+                    self._expired = True
+                    return
+                except StopAsyncIteration:
+                    return
+                yield chunk
+        finally:
+            await chunks.aclose()
+
+
+async def _then_end(chunks: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes | None, None]:
+    """The chunks, then None for the end of the body (the SSE parser may hold a last line end)."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+        yield None
+    finally:
+        await chunks.aclose()
+
+
+async def _next(chunks: AsyncIterator[bytes]) -> bytes:
+    return await chunks.__anext__()

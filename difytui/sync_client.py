@@ -1,0 +1,213 @@
+"""``Dify``: the blocking client, driving the shared flows with an ``httpx.Client``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from difytui._http import (
+    Call,
+    Flow,
+    Parallel,
+    Sleep,
+    answer,
+    fresh_limits,
+    is_the_stream,
+)
+from difytui.app_api import AppAPI
+from difytui.deadline import Watchdog
+from difytui.errors import (
+    DifyDeadlineError,
+    DifyError,
+)
+from difytui.flows import ClientCore, RunOutcome, given_up
+from difytui.models import AppInfo
+from difytui.streams import EventStream
+
+if TYPE_CHECKING:
+    from difytui.config import AppEntry, Workspace
+    from difytui.secrets import Secret
+
+T = TypeVar("T")
+
+
+class Dify(ClientCore):
+    """Blocking client. Streaming calls return an ``EventStream`` (an iterator of event dicts)."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        apps: Mapping[str, str | Secret | AppEntry] | None = None,
+        user: str | None = None,
+        *,
+        workspace: Workspace | None = None,
+        timeout: float | None = None,
+        token: str | Secret | None = None,
+        deadline: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(
+            base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline
+        )
+        self.app: AppAPI[Dify] = AppAPI(self)
+        self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
+        self._transport = transport
+        self._http = httpx.Client(timeout=self.timeout, transport=transport, verify=self._ssl)
+        self._fresh: httpx.Client | None = None
+
+    def close(self) -> None:
+        self._http.close()
+        if self._fresh is not None:
+            self._fresh.close()
+
+    def __enter__(self) -> Dify:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def apps(self) -> list[AppInfo]:
+        """The workspace's apps (from each app's /info; an app whose /info fails carries ``error``)."""
+        return self._run_blocking(self._apps_flow)
+
+    def _client_for(self, call: Call) -> httpx.Client:
+        if call.idempotent:
+            return self._http
+        if self._fresh is None:
+            self._fresh = httpx.Client(
+                timeout=self.timeout, transport=self._transport, verify=self._ssl, limits=fresh_limits()
+            )
+        return self._fresh
+
+    def _run_blocking(self, make_flow: Callable[[], Flow[T]]) -> T:
+        return self._drive(make_flow())
+
+    def _run_stream(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> EventStream:
+        deadline = self._deadline_at()
+        response, mode = self._drive(make_flow(), deadline)
+        assert isinstance(response, httpx.Response)  # a streamed call's result is its open stream
+        return self._event_stream(response, mode, deadline, app_id)
+
+    def _event_stream(
+        self, response: httpx.Response, mode: str, deadline: float | None, app_id: str
+    ) -> EventStream:
+        return EventStream(
+            response,
+            mode,
+            deadline=deadline,
+            seconds=self.deadline,
+            stop=lambda task_id: self._stop_quietly(app_id, task_id),
+        )
+
+    def _run_folded(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> dict[str, Any]:
+        """A blocking run: streamed, folded into the blocking body; stopped on the server if given up."""
+        stream: EventStream | None = None
+        try:
+            deadline = self._deadline_at()
+            outcome, mode = self._drive(make_flow(), deadline)
+            if not isinstance(outcome, httpx.Response):
+                return outcome  # a blocking request, answered as such
+            stream = self._event_stream(outcome, mode, deadline, app_id)
+            folder = self._folder(mode, outcome)
+            for event in stream:
+                folder.add(event)
+        except BaseException as exc:
+            task_id = None
+            if stream is not None:
+                stream.close()
+                task_id = stream.task_id
+            stopped = False
+            if task_id is not None and not isinstance(exc, DifyDeadlineError):
+                stopped = self._stop_quietly(app_id, task_id)
+            replacement = given_up(exc, task_id, stopped)
+            if replacement is not None:
+                raise replacement from None
+            raise
+        return folder.result()
+
+    def _stop_quietly(self, app_id: str, task_id: str) -> bool:
+        """Stop a run being given up; whether Dify confirmed it (a failure here must not hide the cause)."""
+        try:
+            self._drive(self._stop_flow(app_id, task_id))
+        except DifyError:
+            return False
+        return True
+
+    def _drive(self, flow: Flow[T], deadline: float | None = None) -> T:
+        result: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = flow.throw(error) if error else flow.send(result)
+            except StopIteration as done:
+                value: T = done.value
+                return value
+            result, error = None, None
+            try:
+                if isinstance(step, Sleep):
+                    time.sleep(step.seconds)
+                elif isinstance(step, Parallel):
+                    result = [self._outcome(sub, deadline) for sub in step.flows]
+                else:
+                    result = self._execute(step, deadline)
+            except DifyError as exc:
+                error = exc
+
+    def _outcome(self, flow: Flow[T], deadline: float | None) -> T | DifyError:
+        try:
+            return self._drive(flow, deadline)
+        except DifyError as exc:
+            return exc
+
+    def _execute(self, call: Call, deadline: float | None) -> httpx.Response | dict[str, Any]:
+        """One request: its JSON answer, or (a streamed run) the open event stream."""
+        token = self._backend.token(call.app_id)
+        url = self.base_url + call.path
+        http = self._client_for(call)
+        head = Watchdog(deadline) if deadline is not None else None  # until the head has arrived
+        trace = head.trace if head is not None else None
+        try:
+            if call.upload is not None:
+                with call.upload.open("rb") as handle:
+                    request = self._request(call, token, upload=handle, deadline=deadline, trace=trace)
+                    response = http.send(request, stream=True)
+            else:
+                response = http.send(self._request(call, token, deadline=deadline, trace=trace), stream=True)
+        except OSError as exc:
+            raise DifyError(f"cannot read {call.upload}: {exc.strerror or exc}") from None
+        except httpx.HTTPError as exc:
+            raise self._failure(exc, url, deadline) from None
+        finally:
+            if head is not None:
+                head.cancel()
+        try:
+            if is_the_stream(call, response):
+                return response
+            body = self._read(response, url, deadline)
+        except httpx.HTTPError as exc:
+            response.close()
+            raise self._failure(exc, url, deadline) from None
+        except BaseException:
+            response.close()
+            raise
+        return answer(response, body, self._backend.auth_hint)
+
+    def _read(self, response: httpx.Response, url: str, deadline: float | None) -> bytes:
+        """The whole body; under a deadline, cut where it passes (a drip never trips a read timeout)."""
+        if deadline is None:
+            return response.read()
+        watchdog = Watchdog(deadline, response)
+        try:
+            body = response.read()
+        except httpx.HTTPError:
+            if watchdog.due():
+                raise self._past_deadline(url) from None
+            raise
+        finally:
+            watchdog.cancel()
+        if watchdog.fired:  # the body may have been cut short
+            raise self._past_deadline(url)
+        return body

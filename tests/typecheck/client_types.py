@@ -1,0 +1,40 @@
+"""Checked by mypy (tests/test_client_types.py), never collected or run: what a script's type checker sees."""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import Any
+
+from typing_extensions import assert_type
+
+from difytui import AsyncDify, Dify
+from difytui.client import AsyncEventStream, EventStream, ResponseMode
+
+JSON = dict[str, Any]
+
+
+def sync_client(dify: Dify, mode: ResponseMode) -> None:
+    assert_type(dify.app.info("a"), JSON)
+    assert_type(dify.app.resolve("Trip Planner"), str)
+    assert_type(dify.app.parameters("a"), JSON)
+    assert_type(dify.app.stop("a", "t"), JSON)
+    assert_type(dify.app.messages("a", "c"), JSON)
+    assert_type(dify.app.chat.invoke("a", "hi"), EventStream)
+    assert_type(dify.app.chat.invoke("a", "hi", {}, response_mode="blocking"), JSON)
+    assert_type(dify.app.workflow.invoke("a", {}), EventStream)
+    assert_type(dify.app.completion.invoke("a", {}, response_mode="blocking"), JSON)
+    assert_type(dify.app.workflow.invoke("a", {}, mode), EventStream | JSON)
+    assert_type(dify.apps()[0].id, str)
+    assert_type(Dify.from_config(), Dify)
+
+
+async def async_client(dify: AsyncDify) -> None:
+    pending = dify.app.info("a")
+    _ = assert_type(pending, Coroutine[Any, Any, JSON])
+    assert_type(await pending, JSON)
+    assert_type(await dify.app.resolve("Trip Planner"), str)
+    assert_type(AsyncDify.from_config(deadline=60), AsyncDify)
+    assert_type(dify.app.chat.invoke("a", "hi"), AsyncEventStream)
+    assert_type(await dify.app.workflow.invoke("a", {}, response_mode="blocking"), JSON)
+    async for event in dify.app.completion.invoke("a", {}):
+        assert_type(event, JSON)
