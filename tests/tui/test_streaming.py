@@ -7,6 +7,7 @@ import asyncio
 import io
 from typing import Any
 
+import pytest
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown
@@ -89,6 +90,9 @@ def shown_pieces(answer: AnswerView) -> list[Markdown]:
     return list(answer.query_children(Markdown))
 
 
+# Ten 4k-token answers take about 45 s alone and twice that beside another xdist worker: this is
+# the hang guard for a long test, not a speed limit.
+@pytest.mark.timeout(400)
 async def test_a_long_markdown_answer_streams_ten_times_without_an_error_or_a_stray_piece():
     tokens = markdown_tokens(4000)
     text = "".join(tokens)
