@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 import difytui
 from difytui.tui.commands import DifyCommands
+from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.models import AppItem, PaneContext
 from difytui.tui.safe_text import clean, one_line
 from difytui.tui.screens.help import HelpScreen, binding_rows, help_bindings
@@ -115,8 +116,7 @@ class DifyConsole(App[Any]):
         self._workspaces = list(workspaces or [workspace.name])
         self.config_path = config_path
         self.panes: dict[str, AppPane] = {}
-        self._streams = 0
-        self._gc_thresholds: tuple[int, int, int] | None = None
+        self.gc_policy = GcPolicy(self)
         self.sub_title = workspace.name
 
     # -- layout -------------------------------------------------------------------------------
@@ -195,36 +195,17 @@ class DifyConsole(App[Any]):
         self.stylesheet.update(self)
 
     def stream_started(self) -> None:
-        """A run began streaming. Full (generation 2) collections scan every tracked object and
-        took 20–60 ms here, long enough to stall a stream visibly; like Textual's own
-        PAUSE_GC_ON_SCROLL, postpone them while answers stream. Young generations still run."""
-        self._streams += 1
-        if self._streams == 1 and self._gc_thresholds is None:  # else: not restored yet
-            self._gc_thresholds = gc.get_threshold()
-            gen0, gen1, _gen2 = self._gc_thresholds
-            gc.set_threshold(gen0, gen1, 1_000_000)
+        """A run began streaming: full collections wait (:mod:`.gc_policy`)."""
+        self.gc_policy.stream_started()
 
     def stream_ended(self) -> None:
-        """The pane says so before it renders the answer's end: full collections come back only
-        after that render is drawn, and with no ``gc.collect()`` of their own (one scans every
-        object on the loop; the collector runs its next full pass when its thresholds say)."""
-        self._streams = max(0, self._streams - 1)
-        if self._streams == 0:
-            self.call_after_refresh(self._restore_gc)
-
-    def _restore_gc(self) -> None:
-        if self._streams == 0 and self._gc_thresholds is not None:
-            gc.set_threshold(*self._gc_thresholds)
-            self._gc_thresholds = None
+        """The pane says so before it renders the answer's end."""
+        self.gc_policy.stream_ended()
 
     async def on_unmount(self) -> None:
         # stream_ended() never runs for a run cut short by exit: put the collector back as it was,
         # and unfreeze so the next console (switching workspace) or the caller starts clean.
-        if self._gc_thresholds is not None:
-            gc.set_threshold(*self._gc_thresholds)
-            self._gc_thresholds = None
-        self._streams = 0
-        gc.unfreeze()
+        self.gc_policy.close()
         if self._client is not None:
             await self._client.aclose()
         self.store_writer.close()
