@@ -25,6 +25,7 @@ from typing import Any
 from rich.text import Text
 from textual.containers import Vertical
 from textual.events import Resize
+from textual.geometry import Size
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
@@ -166,18 +167,18 @@ class AnswerView(Vertical):
         self.display = True  # a hidden preview (workflow text_chunk) shows once text arrives
         # Text between two breaks is at least one block: append a few blocks at a time, and seal
         # the live piece at the first break once it holds SEAL_BLOCKS.
+        # (No app.batch_update() around it: held across the awaits, a burst would draw no frame.)
         start = 0
         batch = 0
-        with self.app.batch_update():  # a backlog is drawn once, not after every append
-            for split in self._breaks.feed(text):
-                batch += 1
-                live = len(self._live.children) if self._live is not None else 0
-                if batch >= self.APPEND_BLOCKS or live + batch >= self.SEAL_BLOCKS:
-                    await self._append(text[start:split])
-                    start, batch = split, 0
-                    if self._live is not None and len(self._live.children) >= self.SEAL_BLOCKS:
-                        await self._seal()
-            await self._append(text[start:])
+        for split in self._breaks.feed(text):
+            batch += 1
+            live = len(self._live.children) if self._live is not None else 0
+            if batch >= self.APPEND_BLOCKS or live + batch >= self.SEAL_BLOCKS:
+                await self._append(text[start:split])
+                start, batch = split, 0
+                if self._live is not None and len(self._live.children) >= self.SEAL_BLOCKS:
+                    await self._seal()
+        await self._append(text[start:])
 
     async def _append(self, text: str) -> None:
         if not text:
@@ -260,11 +261,22 @@ class AnswerView(Vertical):
         """Record how many lines the piece's widget takes at the current width (asked of the
         layout directly: the last frame may predate its last blocks)."""
         widget = piece.widget
-        if widget is None or not self.size.width:
+        width = self.size.width or self._expected_width()
+        if widget is None or not width:
             return
+        self._width = self._width or width  # its first Resize at this width measures nothing again
         gutter = widget.styles.gutter
-        width = max(1, self.size.width - gutter.width)
-        piece.height = widget.get_content_height(self.size, self.app.size, width) + gutter.height
+        size = Size(width, self.size.height)
+        piece.height = widget.get_content_height(size, self.app.size, max(1, width - gutter.width))
+        piece.height += gutter.height
+
+    def _expected_width(self) -> int:
+        """The width the log gives the answer, before its first layout (a burst of text can seal
+        many pieces before a frame is drawn; measured 0 lines, they would all stay mounted)."""
+        parent = self.parent
+        if not isinstance(parent, Widget):
+            return 0
+        return max(0, parent.scrollable_content_region.width - self.styles.margin.width)
 
     def _cancel_flush(self) -> None:
         if self._flush_timer is not None:
