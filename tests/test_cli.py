@@ -316,3 +316,18 @@ def test_a_run_stopped_early_elsewhere_reads_as_stopped_not_failed(capsys, confi
     assert code == 1
     assert "the run stopped: Aborted: User requested stop" in err
     assert "failed" not in err
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_app_name_with_a_lone_surrogate_is_listed_escaped(capfd, config, sim, as_json):
+    # "\ud800" is legal JSON but no encoding can write it: print() used to raise mid-listing.
+    sim.add_fault(
+        "/v1/info", "status", status=200, body='{"mode":"workflow","name":"bad \\ud800 name","description":"d"}'
+    )
+    code = main(["--config", config, "apps", *(["--json"] if as_json else [])])
+    out, err = capfd.readouterr()
+    assert code == 0 and "Traceback" not in err
+    if as_json:
+        assert "bad \ud800 name" in {app["name"] for app in json.loads(out)}
+    else:
+        assert "bad \\ud800 name" in out
