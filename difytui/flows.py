@@ -38,6 +38,7 @@ from difytui.errors import (
 from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
 from difytui.text import article
+from difytui.urls import url_problem
 
 if TYPE_CHECKING:
     from difytui.config import AppEntry, Workspace
@@ -58,6 +59,18 @@ STOP_TIMEOUT = 10.0
 #: Modes whose blocking requests Dify refuses (400): sent as asked, so the error stays Dify's own.
 #: Every other blocking run streams under the hood and is folded (a task id to stop at any time).
 _NO_BLOCKING = frozenset({"agent-chat", "agent"})
+
+
+def _check_base_url(url: str) -> None:
+    """One readable DifyError now, not httpx.InvalidURL from the first request."""
+    problem = url_problem(url)
+    if problem is None:
+        try:
+            httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            problem = str(exc)
+    if problem:
+        raise DifyError(f"base_url {url!r} is not a valid URL: {problem}")
 
 
 class ClientCore:
@@ -94,6 +107,7 @@ class ClientCore:
         self.workspace = workspace
         self.user: str = user or workspace.user
         self.base_url: str = workspace.base_url
+        _check_base_url(self.base_url)
         self.timeout = httpx.Timeout(connect=10.0, read=timeout or workspace.timeout, write=30.0, pool=10.0)
         #: Seconds a whole run (invoke call) may take, or None (unlimited, the default): when it
         #: passes, the run is stopped on the server and DifyDeadlineError is raised.

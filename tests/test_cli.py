@@ -321,9 +321,8 @@ def test_a_run_stopped_early_elsewhere_reads_as_stopped_not_failed(capsys, confi
 @pytest.mark.parametrize("as_json", [False, True])
 def test_an_app_name_with_a_lone_surrogate_is_listed_escaped(capfd, config, sim, as_json):
     # "\ud800" is legal JSON but no encoding can write it: print() used to raise mid-listing.
-    sim.add_fault(
-        "/v1/info", "status", status=200, body='{"mode":"workflow","name":"bad \\ud800 name","description":"d"}'
-    )
+    body = '{"mode":"workflow","name":"bad \\ud800 name","description":"d"}'
+    sim.add_fault("/v1/info", "status", status=200, body=body)
     code = main(["--config", config, "apps", *(["--json"] if as_json else [])])
     out, err = capfd.readouterr()
     assert code == 0 and "Traceback" not in err
