@@ -25,7 +25,7 @@ from difytui.errors import (
     DifyProtocolError,
     RunInterrupted,
 )
-from difytui.models import run_status
+from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.text import article, printable
 
 if TYPE_CHECKING:
@@ -341,11 +341,14 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
     task_id = None
     warned = False
     last: dict[str, Any] = {}
+    finished: dict[str, Any] | None = None  # a chatflow's comes before message_end
     try:
         for event in events:
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
             task_id = task_id or task_id_of(event)
             last = event
+            if event.get("event") == "workflow_finished":
+                finished = event
             _emit(event)
             if not warned:
                 warned = _warn_new_conversation(args.conversation, event.get("conversation_id"))
@@ -371,6 +374,9 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         _stop(dify, args.app, task_id, quiet=True)
         _silence_stdout()
         return EXIT_OK
+    if finished is not None and run_status(finished.get("data")) == UNKNOWN_STATUS:
+        _say("difytui: the run's end could not be read: workflow_finished came without a status")
+        return EXIT_ERROR
     return _report_result(last, args)
 
 

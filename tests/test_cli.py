@@ -330,3 +330,19 @@ def test_an_app_name_with_a_lone_surrogate_is_listed_escaped(capfd, config, sim,
         assert "bad \ud800 name" in {app["name"] for app in json.loads(out)}
     else:
         assert "bad \\ud800 name" in out
+
+
+@pytest.mark.parametrize("blocking", [False, True], ids=["streaming", "blocking"])
+@pytest.mark.parametrize("data", ["null", '{"id":"r-1","outputs":{}}'], ids=["data-null", "no-status"])
+def test_a_workflow_finished_without_a_status_is_not_a_success(capsys, config, sim, blocking, data):
+    # A proxy or a broken plugin's stream: the run's end arrived but says nothing about how it went.
+    started = '{"event":"workflow_started","task_id":"t-1","workflow_run_id":"r-1","data":{"id":"r-1"}}'
+    finished = '{"event":"workflow_finished","task_id":"t-1","workflow_run_id":"r-1","data":' + data + "}"
+    body = f"data: {started}\n\ndata: {finished}\n\n"
+    sim.add_fault("/v1/workflows/run", "status", status=200, body=body, content_type="text/event-stream")
+    argv = ["--config", config, "invoke", "report-builder", "-i", "topic=x"]
+    code, out, err = run(capsys, *argv, *(["--blocking"] if blocking else []))
+    assert code == 1 and "Traceback" not in err
+    assert "the run's end could not be read" in err
+    if not blocking:
+        assert [json.loads(line)["event"] for line in out] == ["workflow_started", "workflow_finished"]
