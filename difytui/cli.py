@@ -111,6 +111,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     invoke.add_argument("--blocking", action="store_true", help="wait and print the whole result")
     invoke.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds to wait for each read of the run's answer (default: the workspace's timeout)",
+    )
+    invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
     )
     if not full:
@@ -312,6 +318,11 @@ def _invoke(dify: Dify, args: argparse.Namespace) -> int:
         _say(f"difytui: {dropped}")
     wanted = [] if dropped else args.file
     files = [str(Path(p).expanduser()) if "://" not in p else p for p in wanted] or None
+    if args.timeout is not None:
+        if not args.timeout > 0:
+            _say("difytui: --timeout must be a number of seconds above 0")
+            return EXIT_USAGE
+        dify.set_read_timeout(args.timeout)  # the run's reads only: the app's metadata is already read
     try:
         if interface == "chat":
             call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)

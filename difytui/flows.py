@@ -165,8 +165,14 @@ class ClientCore:
         """The call's own timeouts (a stop's are short), each cut to what is left before the deadline."""
         base = self.timeout if call.timeout is None else httpx.Timeout(call.timeout)
         if deadline is None:
-            return None if call.timeout is None else base
+            return base  # always sent: set_read_timeout() applies to the next request
         return cut_to(base, deadline)
+
+    def set_read_timeout(self, seconds: float) -> None:
+        """Seconds each read of the requests from now on may wait (the constructor's ``timeout``).
+
+        The CLI's ``invoke --timeout`` uses it for the run alone, after the app's metadata was read."""
+        self.timeout = httpx.Timeout(connect=10.0, read=seconds, write=30.0, pool=10.0)
 
     def _failure(self, exc: httpx.HTTPError, url: str, deadline: float | None) -> DifyError:
         """What a request's httpx error means: the deadline passing (its timeouts are cut to it)."""

@@ -277,15 +277,13 @@ def test_ctrl_c_during_a_blocking_run_stops_it_on_the_server_and_exits_130(capsy
     assert len(sim.stopped_tasks) == 1 and f"interrupted; stopped task {sim.stopped_tasks[0]}" in err
 
 
-def test_a_read_timeout_mid_stream_stops_the_run_before_exiting_1(capsys, tmp_path, sim):
-    path = tmp_path / "config.toml"
-    key = sim.apps_config()["support-bot"]
-    path.write_text(
-        f'[workspaces.t]\nbase_url = "{sim.base_url}"\ntimeout = 0.5\n[workspaces.t.apps.support-bot]\n'
-        f'api_key = "{key}"\n'
-    )
-    sim.token_delay = 3.0  # the first event comes at once, the next one after the read timeout
-    code, out, err = run(capsys, "--config", str(path), "invoke", "support-bot", "-q", "hi")
+def test_a_read_timeout_mid_stream_stops_the_run_before_exiting_1(capsys, config, sim):
+    # The run is held after its first event until it is stopped: only that read can time out. The
+    # short timeout is the run's alone (--timeout), so the app's /info and /parameters have the
+    # workspace's ordinary one, however slow the machine.
+    sim.add_fault("/v1/chat-messages", "hold", after=1)
+    argv = ["--config", config, "invoke", "support-bot", "-q", "hi", "--timeout", "0.5"]
+    code, out, err = run(capsys, *argv)
     assert code == 1 and "timed out" in err and "Traceback" not in err
     task_id = json.loads(out[0])["task_id"]
     assert sim.stopped_tasks == [task_id] and f"stopping task {task_id}" in err
@@ -300,17 +298,28 @@ def test_a_run_stopped_early_elsewhere_reads_as_stopped_not_failed(capsys, confi
 
     sim.add_fault("/v1/workflows/run", "hold", after=2)
 
+    import time
+
+    problems: list[str] = []
+
     def stop_once_running() -> None:
+        # A bound, so a run that never starts fails the test instead of hanging it (the held run
+        # goes on after its 30 s hold, so the CLI returns too).
+        give_up = time.monotonic() + 60.0
         while not sim.running_tasks:  # recorded state: the run is in flight
+            if time.monotonic() > give_up:
+                problems.append("the run never showed in the simulator's running tasks")
+                return
             threading.Event().wait(0.01)
         task_id = next(iter(sim.running_tasks))
         headers = {"Authorization": f"Bearer {sim.api_keys['report-builder']}"}
         httpx.post(f"{sim.base_url}/workflows/tasks/{task_id}/stop", json={"user": "cli"}, headers=headers)
 
-    stopper = threading.Thread(target=stop_once_running)
+    stopper = threading.Thread(target=stop_once_running, daemon=True)
     stopper.start()
     code, out, err = run(capsys, "--config", config, "invoke", "report-builder", "-i", "topic=x")
-    stopper.join()
+    stopper.join(timeout=90.0)
+    assert not stopper.is_alive() and not problems, problems or "the stopper thread never finished"
     finished = json.loads(out[-1])
     assert finished["data"]["status"] == "failed"  # printed exactly as Dify sent it
     assert code == 1
