@@ -222,8 +222,9 @@ class ClientCore:
     # -- flows: generators yielding Call/Sleep, receiving results ------------------------
 
     def _call_flow(self, call: Call) -> Flow[Any]:
-        """One request; its result is the JSON answer, or a streamed run's open response."""
-        """One request; on an account workspace a 500 is checked for an expired login."""
+        """One request; its result is the JSON answer, or a streamed run's open response.
+
+        On an account workspace a 500 is checked for an expired login."""
         try:
             return (yield call)
         except DifyAPIError as error:
