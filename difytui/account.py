@@ -181,7 +181,8 @@ class AccountClient:
         raise api_error(response, response.content)
 
     def account(self, token: Secret) -> dict[str, Any]:
-        return self._json("GET", "/account", token=token)
+        account: dict[str, Any] = self._json("GET", "/account", token=token)
+        return account
 
     def workspaces(self, token: Secret) -> list[dict[str, Any]]:
         return self._json("GET", "/workspaces", token=token).get("workspaces") or []

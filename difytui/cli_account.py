@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import webbrowser
+from collections.abc import Callable
 
 from difytui.account import DEFAULT_CLIENT_ID, AccountClient, LoginError
 from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
@@ -13,7 +15,10 @@ from difytui.errors import ConfigError, DifyError
 from difytui.tokens import TokenStore, normalize_server
 
 
-def add_parsers(commands: argparse._SubParsersAction, global_options) -> None:
+def add_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    global_options: Callable[..., None],
+) -> None:
     login = commands.add_parser(
         "login",
         help="log in to a Dify server's account API (device flow) and add its workspace to the config",
@@ -43,7 +48,7 @@ def add_parsers(commands: argparse._SubParsersAction, global_options) -> None:
     logout.add_argument("--server", required=True, metavar="URL", help="the Dify server")
 
 
-def login(args: argparse.Namespace, *, sleep=None) -> int:
+def login(args: argparse.Namespace, *, sleep: Callable[[float], None] | None = None) -> int:
     from difytui.config_writer import (
         WorkspaceUpdate,
         apply_update,
@@ -65,7 +70,7 @@ def login(args: argparse.Namespace, *, sleep=None) -> int:
             opened = webbrowser.open(code.verification_uri)
             _say("(the page was opened in your browser)" if opened else "(open it in a browser)")
         _say("Waiting for approval… (Ctrl+C to cancel)")
-        result = client.poll(code, args.client_id, **({"sleep": sleep} if sleep else {}))
+        result = client.poll(code, args.client_id, sleep=sleep or time.sleep)
     store.save(server, result.token, result.info())
     email = result.account.get("email", "?")
     _say(f"Logged in to {server} as {email}; the token is kept in {store.storage} (never shown).")

@@ -288,7 +288,7 @@ class _Builder:
     def fail(self, message: str, *key_path: str) -> ConfigError:
         return ConfigError(message, self.where, self.loc.line_of(key_path))
 
-    def check_keys(self, table: dict, allowed: tuple[str, ...], *table_path: str) -> None:
+    def check_keys(self, table: dict[str, Any], allowed: tuple[str, ...], *table_path: str) -> None:
         for key in table:
             if key in allowed:
                 continue
@@ -302,7 +302,7 @@ class _Builder:
                 key,
             )
 
-    def table(self, value: Any, *key_path: str) -> dict:
+    def table(self, value: Any, *key_path: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(f"{_dotted(key_path)} must be a table", *key_path)
         return value
@@ -314,7 +314,7 @@ class _Builder:
             raise self.fail(f"{key_path[-1]} must not be empty", *key_path)
         return value
 
-    def build(self, data: dict) -> Config:
+    def build(self, data: dict[str, Any]) -> Config:
         self.check_keys(data, _TOP_KEYS)
         workspaces_raw = self.table(data.get("workspaces", {}), "workspaces")
         if not workspaces_raw:
@@ -343,7 +343,7 @@ class _Builder:
             keymap=keymap,
         )
 
-    def workspace(self, name: str, raw: dict) -> Workspace:
+    def workspace(self, name: str, raw: dict[str, Any]) -> Workspace:
         at = ("workspaces", name)
         self.check_keys(raw, _WORKSPACE_KEYS, *at)
         kind = self.string(raw["kind"], *at, "kind") if "kind" in raw else "keys"
@@ -400,7 +400,7 @@ class _Builder:
             raise self.fail(f"{key_path[-1]} {value!r} is not a valid URL: {problem}", *key_path)
         return value
 
-    def app(self, app_id: str, raw: dict, *ws_path: str) -> AppEntry:
+    def app(self, app_id: str, raw: dict[str, Any], *ws_path: str) -> AppEntry:
         at = (*ws_path, "apps", app_id)
         self.check_keys(raw, _APP_KEYS + _APP_EXTRA_KEYS, *at)
         given = [k for k in _APP_KEYS if k in raw]

@@ -132,7 +132,7 @@ def _set(table: Any, key: str, value: Any) -> None:
     for item_key, item in body or []:
         if item_key is not None and not isinstance(item, (Table, AoT)):
             last = item_key.key
-    if last is not None:
+    if container is not None and last is not None:
         try:
             container._insert_after(last, key, value)
             if isinstance(table, dict):  # tomlkit tables mirror their container in a dict: keep it in step

@@ -6,6 +6,11 @@ Never holds API keys. Rows are keyed by a workspace key chosen by the caller (e.
 State is a convenience, so the store never takes the program down: an unreadable, corrupt, locked
 or too-new database file is logged and replaced by an in-memory database for this session, and a
 failing read or write is logged and ignored.
+
+Reads never wait behind writes: a write can sit in SQLite's busy wait for seconds while another
+process holds the file, and reads come from the UI thread. So a file database has two
+connections, each with its own lock: writes go through one, reads through the other, and WAL
+lets the reader see the last committed state while a write is pending.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
@@ -26,6 +31,11 @@ __all__ = ["SCHEMA_VERSION", "Store", "workspace_key"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+JSONDict = dict[str, Any]
+
+# How long a read may wait for the file. With WAL a reader does not wait for writers at all; this
+# bounds the rare cases that do (crash recovery, a file system where WAL could not be enabled).
+READ_TIMEOUT = 0.25
 
 # Ordered upgrade steps: _MIGRATIONS[n] takes a database from user_version n to n + 1.
 # Append new steps; never edit a released one.
@@ -79,7 +89,7 @@ def workspace_key(workspace: Any) -> str:
 
 def _plain(value: Any) -> Any:
     """JSON-ready copy: paths become strings; a Secret is dropped so no key reaches the disk."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items() if not isinstance(v, Secret)}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value if not isinstance(v, Secret)]
@@ -92,7 +102,8 @@ def _plain(value: Any) -> Any:
 
 class Store:
     def __init__(self, path: Path | str | None = None) -> None:
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the writer connection (and every call in memory mode)
+        self._read_lock = threading.Lock()  # the reader connection: never held across a write
         target = str(path) if path is not None else str(paths.state_db_path())
         self.path = target
         self.problem: str | None = None  # why the file could not be used, if it could not
@@ -102,16 +113,30 @@ class Store:
             self.problem = f"state database {target} unusable ({exc}); using memory for now"
             log.warning("%s", self.problem)
             self._conn = self._open(":memory:")
+        # A memory database has nothing to wait for (and a second connection would be another
+        # database): it reads through the writer's connection.
+        self._reader: sqlite3.Connection | None = None
+        if self.persistent:
+            try:
+                self._reader = self._connect(target, READ_TIMEOUT)
+                self._reader.execute("PRAGMA query_only = ON")
+            except sqlite3.Error as exc:
+                log.warning("state database: no separate reader (%s); reads wait for writes", exc)
+                self._reader = None
 
     @property
     def persistent(self) -> bool:
         return self.problem is None and self.path != ":memory:"
 
+    @staticmethod
+    def _connect(target: str, timeout: float) -> sqlite3.Connection:
+        # isolation_level=None: every statement commits on its own; migrations use explicit BEGIN.
+        return sqlite3.connect(target, timeout=timeout, check_same_thread=False, isolation_level=None)
+
     def _open(self, target: str) -> sqlite3.Connection:
         if target != ":memory:":
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: every statement commits on its own; migrations use explicit BEGIN.
-        conn = sqlite3.connect(target, timeout=5.0, check_same_thread=False, isolation_level=None)
+        conn = self._connect(target, 5.0)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             self._migrate(conn)
@@ -131,12 +156,24 @@ class Store:
             conn.executescript(f"BEGIN; {_MIGRATIONS[step]}; PRAGMA user_version = {step + 1}; COMMIT;")
 
     def _safely(self, default: T, action: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``action`` on the writer connection (writes, one at a time)."""
         with self._lock:
-            try:
-                return action(self._conn)
-            except (sqlite3.Error, ValueError) as exc:
-                log.warning("state database: %s", exc)
-                return default
+            return self._guarded(default, action, self._conn)
+
+    def _read(self, default: T, action: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read-only ``action``; it does not wait for a pending write."""
+        if self._reader is None:
+            return self._safely(default, action)
+        with self._read_lock:
+            return self._guarded(default, action, self._reader)
+
+    @staticmethod
+    def _guarded(default: T, action: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+        try:
+            return action(conn)
+        except (sqlite3.Error, ValueError) as exc:
+            log.warning("state database: %s", exc)
+            return default
 
     # -- conversations ------------------------------------------------------------------------
 
@@ -146,9 +183,9 @@ class Store:
                 "SELECT conversation_id FROM conversations WHERE ws = ? AND app_id = ?",
                 (ws, app_id),
             ).fetchone()
-            return row[0] if row else None
+            return str(row[0]) if row else None
 
-        return self._safely(None, read)
+        return self._read(None, read)
 
     def set_conversation(self, ws: str, app_id: str, conversation_id: str | None) -> None:
         """Remember the app's current conversation; ``None`` (or "") starts a new one next time."""
@@ -166,15 +203,15 @@ class Store:
 
     # -- last inputs --------------------------------------------------------------------------
 
-    def inputs(self, ws: str, app_id: str) -> dict:
-        def read(conn: sqlite3.Connection) -> dict:
+    def inputs(self, ws: str, app_id: str) -> JSONDict:
+        def read(conn: sqlite3.Connection) -> JSONDict:
             row = conn.execute("SELECT data FROM inputs WHERE ws = ? AND app_id = ?", (ws, app_id)).fetchone()
             data = json.loads(row[0]) if row else {}
             return data if isinstance(data, dict) else {}
 
-        return self._safely({}, read)
+        return self._read({}, read)
 
-    def set_inputs(self, ws: str, app_id: str, inputs: dict) -> None:
+    def set_inputs(self, ws: str, app_id: str, inputs: Mapping[str, Any]) -> None:
         data = json.dumps(_plain(dict(inputs)), ensure_ascii=False)
         self._safely(
             None,
@@ -211,7 +248,7 @@ class Store:
             data = json.loads(max(found, key=lambda row: row[1])[0])
             return data if isinstance(data, dict) and data else None
 
-        return self._safely(None, read)
+        return self._read(None, read)
 
     def set_conversation_inputs(
         self, ws: str, app_id: str, conversation_id: str, inputs: dict[str, Any]
@@ -241,15 +278,15 @@ class Store:
 
     # -- cached app list ----------------------------------------------------------------------
 
-    def cached_apps(self, ws: str) -> list[dict]:
-        def read(conn: sqlite3.Connection) -> list[dict]:
+    def cached_apps(self, ws: str) -> list[JSONDict]:
+        def read(conn: sqlite3.Connection) -> list[JSONDict]:
             row = conn.execute("SELECT data FROM app_cache WHERE ws = ?", (ws,)).fetchone()
             data = json.loads(row[0]) if row else []
             return [a for a in data if isinstance(a, dict)] if isinstance(data, list) else []
 
-        return self._safely([], read)
+        return self._read([], read)
 
-    def set_cached_apps(self, ws: str, apps: list[dict]) -> None:
+    def set_cached_apps(self, ws: str, apps: Iterable[Mapping[str, Any]]) -> None:
         data = json.dumps(_plain(list(apps)), ensure_ascii=False)
         self._safely(
             None,
@@ -261,11 +298,18 @@ class Store:
     # -- lifetime -----------------------------------------------------------------------------
 
     def close(self) -> None:
+        with self._read_lock:
+            if self._reader is not None:
+                self._close(self._reader)
         with self._lock:
-            try:
-                self._conn.close()
-            except sqlite3.Error as exc:  # pragma: no cover - close rarely fails
-                log.warning("state database: %s", exc)
+            self._close(self._conn)
+
+    @staticmethod
+    def _close(conn: sqlite3.Connection) -> None:
+        try:
+            conn.close()
+        except sqlite3.Error as exc:  # pragma: no cover - close rarely fails
+            log.warning("state database: %s", exc)
 
     def __enter__(self) -> Store:
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,12 +13,23 @@ from difytui.client import AsyncDify, AsyncEventStream, Dify, EventStream
 from difytui.sim import Simulator
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl+C behaves as in a terminal, also when pytest runs as a background job (``pytest &``,
+    a CI step): the shell then starts it with SIGINT ignored, Python keeps it ignored, and so do
+    the CLI processes the tests start, so a Ctrl+C test saw no KeyboardInterrupt (the CLI ran to
+    its end and exited 0 instead of 130)."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path, monkeypatch):
-    """No test reads or writes the real user's config or data."""
+    """No test reads or writes the real user's config, data or keyring, or another test's: each
+    has its own directories (tests run in random order and in parallel workers)."""
     monkeypatch.setenv("DIFYTUI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DIFYTUI_CONFIG_DIR", str(tmp_path / "config"))
-    for name in ("DIFYTUI_CONFIG", "DIFY_BASE_URL", "DIFY_API_KEY", "DIFY_USER", "DIFY_APP_ID"):
+    monkeypatch.setenv("DIFYTUI_TOKEN_STORAGE", "file")
+    for name in ("DIFYTUI_CONFIG", "DIFY_BASE_URL", "DIFY_API_KEY", "DIFY_USER", "DIFY_APP_ID", "DIFY_TOKEN"):
         monkeypatch.delenv(name, raising=False)
 
 

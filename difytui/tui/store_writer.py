@@ -3,6 +3,8 @@
 SQLite waits up to its busy timeout when another process holds the database, and a message
 handler that waits blocks every keypress and repaint. Writes go to one background thread instead,
 in the order they were asked for (a conversation id set and then cleared must end up cleared).
+Reads stay on the caller's thread: the store reads through its own connection, which does not
+wait for a pending write.
 """
 
 from __future__ import annotations
@@ -10,18 +12,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the store (and sqlite3) loads when the console makes one, not at import
+    from difytui.store import Store
 
 log = logging.getLogger(__name__)
 
 
 class StoreWriter:
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="difytui-state")
         self._closed = False
 
-    def _submit(self, write: Callable[..., Any], *args: Any) -> None:
+    def _submit(self, write: Callable[..., None], *args: Any) -> None:
         if self._closed:  # a late message after shutdown: write in place rather than lose it
             write(*args)
             return

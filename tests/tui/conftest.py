@@ -86,6 +86,19 @@ def slow_sim():
         yield simulator
 
 
+@pytest.fixture
+def stalled_sim():
+    """A simulator whose runs send their first event and then wait for a stop request.
+
+    Stop tests use it so that the stop always reaches a running task: at ``slow_sim``'s pace a run
+    can end on its own before a stop sent from a loaded machine arrives (and, before the simulator
+    kept runs going after a hang-up, the client's disconnect could end it first)."""
+    from difytui.sim import Simulator
+
+    with Simulator(token_delay=3600.0) as simulator:
+        yield simulator
+
+
 def screen_text(app: Any) -> str:
     """The current screen as plain text (what a terminal would show, styles dropped)."""
     import io

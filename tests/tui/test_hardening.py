@@ -195,8 +195,8 @@ def test_scanning_a_long_line_reads_only_new_text():
 # -- 4. leaving stops the runs and restores the collector ----------------------------------------------
 
 
-async def test_switching_workspace_mid_stream_stops_the_run_and_restores_gc(slow_sim):
-    sim = slow_sim
+async def test_switching_workspace_mid_stream_stops_the_run_and_restores_gc(stalled_sim):
+    sim = stalled_sim
     thresholds = gc.get_threshold()
     app = console(sim, workspaces=["demo", "other"])
     async with app.run_test(size=SIZE) as pilot:
@@ -238,8 +238,8 @@ async def test_escape_while_the_run_is_set_up_sends_nothing(sim):
 # -- 6. Escape before Dify names the task ----------------------------------------------------------------
 
 
-async def test_escape_before_the_task_id_stops_the_task_once_it_is_named(slow_sim):
-    sim = slow_sim
+async def test_escape_before_the_task_id_stops_the_task_once_it_is_named(stalled_sim):
+    sim = stalled_sim
     app = console(sim)
     gate = asyncio.Event()
     gate_stream(app, gate)
@@ -341,33 +341,45 @@ async def test_raw_events_keep_the_newest_in_a_bounded_deque(monkeypatch):
 # -- 11. state writes do not block the screen ------------------------------------------------------------
 
 
-class SlowStore(Store):
-    """A state database locked by another process: writes wait (here until released)."""
+class BlockingWrites:
+    """The store's write connection while another process holds the file: a write waits, inside
+    the store's write lock, until the test releases it."""
 
-    def __init__(self) -> None:
-        super().__init__(":memory:")
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.blocked = threading.Event()  # a write is waiting
         self.release = threading.Event()
-        self.written = threading.Event()
+        self.written = threading.Event()  # and it went through
 
-    def set_cached_apps(self, ws: str, apps: list[dict]) -> None:
-        self.release.wait(5)
-        super().set_cached_apps(ws, apps)
-        self.written.set()
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql.lstrip().upper().startswith(("INSERT", "DELETE")):
+            self.blocked.set()
+            self.release.wait(10)  # bounded only so a broken build fails instead of hanging
+            cursor = self.conn.execute(sql, *args)
+            self.written.set()
+            return cursor
+        return self.conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
 
 
-async def test_a_locked_state_database_does_not_stall_the_screen(sim):
-    store = SlowStore()
+async def test_a_locked_state_database_does_not_stall_the_screen(sim, tmp_path):
+    store = Store(tmp_path / "state.sqlite3")
     app = DifyConsole(workspace_for(sim), store=store)
+    store.set_inputs(app.ws_key, "report-builder", {"topic": "remembered topic"})
+    writes = BlockingWrites(store._conn)
+    store._conn = writes
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await apps_loaded(pilot, app)
-            status = app.query_one("#apps-status")
-            await wait_until(pilot, lambda: "5 apps" in str(status.render()), what="status")
-            await pilot.press("slash")  # the UI still answers keys
-            assert app.focused is app.query_one("#app-filter")
-            assert not store.written.is_set()  # the write is still waiting for the lock
-            store.release.set()  # (before closing: the console finishes queued writes on exit)
+            await wait_until(pilot, writes.blocked.is_set, what="the app list write to wait")
+            # Opening an app reads its last inputs on the UI thread while that write waits.
+            pane = await open_app(pilot, app, "report-builder")
+            assert pane.form.collect()[0]["topic"] == "remembered topic"
+            assert not writes.written.is_set()  # the write is still waiting for the file
+            writes.release.set()  # (before closing: the console finishes queued writes on exit)
     finally:
-        store.release.set()
-    assert store.written.is_set()  # and it was finished before the console closed
+        writes.release.set()
+    assert writes.written.is_set()  # and it was finished before the console closed
+    store._conn = writes.conn
     assert store.cached_apps(app.ws_key)
