@@ -199,18 +199,23 @@ class DifyConsole(App[Any]):
         took 20–60 ms here, long enough to stall a stream visibly; like Textual's own
         PAUSE_GC_ON_SCROLL, postpone them while answers stream. Young generations still run."""
         self._streams += 1
-        if self._streams == 1:
+        if self._streams == 1 and self._gc_thresholds is None:  # else: not restored yet
             self._gc_thresholds = gc.get_threshold()
             gen0, gen1, _gen2 = self._gc_thresholds
             gc.set_threshold(gen0, gen1, 1_000_000)
 
     def stream_ended(self) -> None:
+        """The pane says so before it renders the answer's end: full collections come back only
+        after that render is drawn, and with no ``gc.collect()`` of their own (one scans every
+        object on the loop; the collector runs its next full pass when its thresholds say)."""
         self._streams = max(0, self._streams - 1)
+        if self._streams == 0:
+            self.call_after_refresh(self._restore_gc)
+
+    def _restore_gc(self) -> None:
         if self._streams == 0 and self._gc_thresholds is not None:
             gc.set_threshold(*self._gc_thresholds)
             self._gc_thresholds = None
-            # Collect once now, after the final render is on screen, rather than mid-stream.
-            self.call_after_refresh(gc.collect)
 
     async def on_unmount(self) -> None:
         # stream_ended() never runs for a run cut short by exit: put the collector back as it was,

@@ -16,6 +16,7 @@ from difytui.store import Store
 from difytui.tui import runner
 from difytui.tui.app import DifyConsole
 from difytui.tui.widgets import raw_events
+from difytui.tui.widgets.breaks import HEAD, BreakScanner
 from difytui.tui.widgets.chat_pane import SuggestedQuestion
 from difytui.tui.widgets.response_log import AnswerView, Notice
 
@@ -174,7 +175,7 @@ async def test_every_completed_paragraph_is_on_screen_before_the_answer_ends(sim
 
         await wait_until(pilot, lambda: paragraphs[-1] in answer.text, what="all text received")
         await wait_until(pilot, lambda: all(p in shown() for p in paragraphs), what="all paragraphs shown")
-        assert answer.query(".-sealed")  # the test did cross a seal
+        assert answer.pieces  # the test did cross a seal
         assert not answer.finished
         assert gc.get_threshold() != thresholds  # full collections wait while it streams
     # Closing mid-stream (no stream_ended for that run) puts the collector back as it was.
@@ -183,13 +184,13 @@ async def test_every_completed_paragraph_is_on_screen_before_the_answer_ends(sim
 
 
 def test_scanning_a_long_line_reads_only_new_text():
-    answer = AnswerView()
+    scanner = BreakScanner()
     for _ in range(2000):
-        assert answer._scan('{"key": "value", "list": [1, 2, 3]}') is None
-    assert answer._line_head == '{"k'
+        assert scanner.feed('{"key": "value", "list": [1, 2, 3]}') == []
+    assert scanner._head == '{"key": "value",'[:HEAD]
     # The head of the unfinished line still decides: a fence opened across pieces is followed.
     text = "`py\ncode\n\nmore\n```\n\nafter"
-    assert answer._scan("\n  ``") is None and answer._scan(text) == text.index("\n\nafter") + 2
+    assert scanner.feed("\n  ``") == [] and scanner.feed(text) == [text.index("\n\nafter") + 2]
 
 
 # -- 4. leaving stops the runs and restores the collector ----------------------------------------------
