@@ -130,6 +130,14 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+#: How h11 and httpcore word a RemoteProtocolError that is a real early close (a cut), not bad framing.
+_EARLY_CLOSE = (
+    "peer closed connection without sending complete message body",
+    "peer unexpectedly closed connection",
+    "Server disconnected without sending a response",
+)
+
+
 def connection_error(exc: Exception, url: str, *, streaming: bool = False) -> DifyError:
     """Name what went wrong and where, in words, from an httpx exception."""
     if isinstance(exc, httpx.DecodingError):
@@ -138,6 +146,11 @@ def connection_error(exc: Exception, url: str, *, streaming: bool = False) -> Di
     if isinstance(exc, httpx.LocalProtocolError):
         # Its text quotes the offending header, which may be the Authorization header: never show it.
         return DifyConnectionError(f"could not send the request to {url}: a header is malformed", url=url)
+    reason = str(exc).strip()
+    if isinstance(exc, httpx.RemoteProtocolError) and not reason.startswith(_EARLY_CLOSE):
+        # Bytes that are not HTTP (an illegal chunk header, a garbled status line…): the connection
+        # was not cut, the server (or a proxy) answered wrongly.
+        return DifyProtocolError(f"malformed HTTP response from {url}: {reason or 'unreadable framing'}")
     if isinstance(exc, httpx.ConnectError):
         what = f"cannot connect to {url}"
     elif isinstance(exc, httpx.TimeoutException):
@@ -148,7 +161,6 @@ def connection_error(exc: Exception, url: str, *, streaming: bool = False) -> Di
         what = f"the connection to {url} was cut mid-stream"
     else:
         what = f"the connection to {url} failed"
-    reason = str(exc).strip()
     return DifyConnectionError(f"{what}: {reason}" if reason else what, url=url)
 
 

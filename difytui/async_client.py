@@ -174,6 +174,8 @@ class AsyncDify(ClientCore):
             raise self._past_deadline(url) from None
         except OSError as exc:
             raise DifyError(f"cannot read {call.upload}: {exc.strerror or exc}") from None
+        except httpx.InvalidURL as exc:  # not an HTTPError; the constructor's check should catch it first
+            raise DifyError(f"invalid URL {url!r}: {exc}") from None
         except httpx.HTTPError as exc:
             raise self._failure(exc, url, deadline) from None
         try:

@@ -25,7 +25,7 @@ from difytui.errors import (
     DifyProtocolError,
     RunInterrupted,
 )
-from difytui.models import run_status
+from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.text import article, printable
 
 if TYPE_CHECKING:
@@ -110,6 +110,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         help="continue this conversation (chat apps); its recorded inputs are reused",
     )
     invoke.add_argument("--blocking", action="store_true", help="wait and print the whole result")
+    invoke.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds to wait for each read of the run's answer (default: the workspace's timeout)",
+    )
     invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
     )
@@ -312,6 +318,11 @@ def _invoke(dify: Dify, args: argparse.Namespace) -> int:
         _say(f"difytui: {dropped}")
     wanted = [] if dropped else args.file
     files = [str(Path(p).expanduser()) if "://" not in p else p for p in wanted] or None
+    if args.timeout is not None:
+        if not args.timeout > 0:
+            _say("difytui: --timeout must be a number of seconds above 0")
+            return EXIT_USAGE
+        dify.set_read_timeout(args.timeout)  # the run's reads only: the app's metadata is already read
     try:
         if interface == "chat":
             call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
@@ -341,11 +352,14 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
     task_id = None
     warned = False
     last: dict[str, Any] = {}
+    finished: dict[str, Any] | None = None  # a chatflow's comes before message_end
     try:
         for event in events:
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
             task_id = task_id or task_id_of(event)
             last = event
+            if event.get("event") == "workflow_finished":
+                finished = event
             _emit(event)
             if not warned:
                 warned = _warn_new_conversation(args.conversation, event.get("conversation_id"))
@@ -371,6 +385,9 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         _stop(dify, args.app, task_id, quiet=True)
         _silence_stdout()
         return EXIT_OK
+    if finished is not None and run_status(finished.get("data")) == UNKNOWN_STATUS:
+        _say("difytui: the run's end could not be read: workflow_finished came without a status")
+        return EXIT_ERROR
     return _report_result(last, args)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from . import paths
 from .errors import AppNotFoundError, ConfigError
 from .secrets import Secret, token_problem
+from .urls import url_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -234,6 +235,9 @@ def _from_environment(env: Mapping[str, str]) -> Config:
     base_url = env["DIFY_BASE_URL"].strip()
     if not re.match(r"https?://", base_url, re.IGNORECASE):
         raise ConfigError(f"DIFY_BASE_URL must start with http:// or https:// (got {base_url!r})")
+    problem = url_problem(base_url)
+    if problem:
+        raise ConfigError(f"DIFY_BASE_URL {base_url!r} is not a valid URL: {problem}")
     app_id = env.get("DIFY_APP_ID", "").strip() or "default"
     entry = AppEntry.from_key(app_id, env["DIFY_API_KEY"].strip())
     entry.source = "environment (DIFY_API_KEY)"
@@ -391,6 +395,9 @@ class _Builder:
     def url(self, value: str, *key_path: str) -> str:
         if not re.match(r"https?://[^/\s]", value, re.IGNORECASE):
             raise self.fail(f"{key_path[-1]} must be an http:// or https:// URL (got {value!r})", *key_path)
+        problem = url_problem(value)
+        if problem:
+            raise self.fail(f"{key_path[-1]} {value!r} is not a valid URL: {problem}", *key_path)
         return value
 
     def app(self, app_id: str, raw: dict[str, Any], *ws_path: str) -> AppEntry:

@@ -38,6 +38,7 @@ from difytui.errors import (
 from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
 from difytui.text import article
+from difytui.urls import url_problem
 
 if TYPE_CHECKING:
     from difytui.config import AppEntry, Workspace
@@ -58,6 +59,18 @@ STOP_TIMEOUT = 10.0
 #: Modes whose blocking requests Dify refuses (400): sent as asked, so the error stays Dify's own.
 #: Every other blocking run streams under the hood and is folded (a task id to stop at any time).
 _NO_BLOCKING = frozenset({"agent-chat", "agent"})
+
+
+def _check_base_url(url: str) -> None:
+    """One readable DifyError now, not httpx.InvalidURL from the first request."""
+    problem = url_problem(url)
+    if problem is None:
+        try:
+            httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            problem = str(exc)
+    if problem:
+        raise DifyError(f"base_url {url!r} is not a valid URL: {problem}")
 
 
 class ClientCore:
@@ -94,6 +107,7 @@ class ClientCore:
         self.workspace = workspace
         self.user: str = user or workspace.user
         self.base_url: str = workspace.base_url
+        _check_base_url(self.base_url)
         self.timeout = httpx.Timeout(connect=10.0, read=timeout or workspace.timeout, write=30.0, pool=10.0)
         #: Seconds a whole run (invoke call) may take, or None (unlimited, the default): when it
         #: passes, the run is stopped on the server and DifyDeadlineError is raised.
@@ -151,8 +165,14 @@ class ClientCore:
         """The call's own timeouts (a stop's are short), each cut to what is left before the deadline."""
         base = self.timeout if call.timeout is None else httpx.Timeout(call.timeout)
         if deadline is None:
-            return None if call.timeout is None else base
+            return base  # always sent: set_read_timeout() applies to the next request
         return cut_to(base, deadline)
+
+    def set_read_timeout(self, seconds: float) -> None:
+        """Seconds each read of the requests from now on may wait (the constructor's ``timeout``).
+
+        The CLI's ``invoke --timeout`` uses it for the run alone, after the app's metadata was read."""
+        self.timeout = httpx.Timeout(connect=10.0, read=seconds, write=30.0, pool=10.0)
 
     def _failure(self, exc: httpx.HTTPError, url: str, deadline: float | None) -> DifyError:
         """What a request's httpx error means: the deadline passing (its timeouts are cut to it)."""
@@ -202,8 +222,9 @@ class ClientCore:
     # -- flows: generators yielding Call/Sleep, receiving results ------------------------
 
     def _call_flow(self, call: Call) -> Flow[Any]:
-        """One request; its result is the JSON answer, or a streamed run's open response."""
-        """One request; on an account workspace a 500 is checked for an expired login."""
+        """One request; its result is the JSON answer, or a streamed run's open response.
+
+        On an account workspace a 500 is checked for an expired login."""
         try:
             return (yield call)
         except DifyAPIError as error:

@@ -12,6 +12,7 @@ from typing import Any
 
 from difytui._http import task_id_of
 from difytui.errors import DifyAPIError, DifyError, DifyProtocolError
+from difytui.models import UNKNOWN_STATUS, run_status
 
 _FIRST_KEYS = ("task_id", "conversation_id", "message_id", "created_at", "workflow_run_id")
 #: ``data`` of a blocking workflow body (WorkflowAppBlockingResponse); the stream's
@@ -78,6 +79,11 @@ class Folder:
     def result(self) -> dict[str, Any]:
         if self.error is not None:
             raise error_from_event(self.error, self.url)
+        if self.finished is not None and run_status(self.finished.get("data")) == UNKNOWN_STATUS:
+            # Not a success nobody can read: the caller would take ``{"data": {}}`` for one.
+            raise DifyProtocolError(
+                f"the run's end could not be read: {self.url} sent a workflow_finished without a status"
+            )
         if self.mode == "workflow":
             return self._workflow()
         return self._message()

@@ -57,9 +57,18 @@ INTERFACE_TITLES: tuple[tuple[Interface, str], ...] = (
 EARLY_STOP_ERROR = "Aborted: User requested stop"
 
 
-def run_status(data: dict[str, object]) -> str:
-    """``workflow_finished.data.status``, an early stop read as ``stopped``."""
-    status = str(data.get("status"))
+#: :func:`run_status` of a ``workflow_finished`` whose data is missing or has no status: the run's
+#: end is unreadable, never a success.
+UNKNOWN_STATUS = "unknown"
+
+
+def run_status(data: object) -> str:
+    """``workflow_finished.data.status``, an early stop read as ``stopped``; ``unknown`` if absent."""
+    if not isinstance(data, dict):
+        return UNKNOWN_STATUS
+    status = data.get("status")
+    if not isinstance(status, str) or not status.strip():
+        return UNKNOWN_STATUS
     if status == "failed" and str(data.get("error") or "").strip() == EARLY_STOP_ERROR:
         return "stopped"
     return status

@@ -74,6 +74,9 @@ _MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
+#: Conversations whose inputs are kept per workspace (the newest): one row per CLI conversation
+#: would otherwise grow forever.
+CONVERSATION_INPUTS_KEPT = 500
 
 
 def workspace_key(workspace: Any) -> str:
@@ -251,13 +254,27 @@ class Store:
         self, ws: str, app_id: str, conversation_id: str, inputs: dict[str, Any]
     ) -> None:
         data = json.dumps(_plain(dict(inputs)), ensure_ascii=False)
-        self._safely(
-            None,
-            lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO conversation_inputs VALUES (?, ?, ?, ?, ?)",
-                (ws, app_id, conversation_id, data, time.time()),
-            ),
-        )
+
+        def write(conn: sqlite3.Connection) -> None:
+            # One transaction: the record, and the workspace's oldest ones beyond the cap pruned.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT OR REPLACE INTO conversation_inputs VALUES (?, ?, ?, ?, ?)",
+                    (ws, app_id, conversation_id, data, time.time()),
+                )
+                conn.execute(
+                    "DELETE FROM conversation_inputs WHERE ws = ? AND rowid NOT IN"
+                    " (SELECT rowid FROM conversation_inputs WHERE ws = ?"
+                    " ORDER BY updated_at DESC, rowid DESC LIMIT ?)",
+                    (ws, ws, CONVERSATION_INPUTS_KEPT),
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+        self._safely(None, write)
 
     # -- cached app list ----------------------------------------------------------------------
 

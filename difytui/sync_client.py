@@ -178,6 +178,8 @@ class Dify(ClientCore):
                 response = http.send(self._request(call, token, deadline=deadline, trace=trace), stream=True)
         except OSError as exc:
             raise DifyError(f"cannot read {call.upload}: {exc.strerror or exc}") from None
+        except httpx.InvalidURL as exc:  # not an HTTPError; the constructor's check should catch it first
+            raise DifyError(f"invalid URL {url!r}: {exc}") from None
         except httpx.HTTPError as exc:
             raise self._failure(exc, url, deadline) from None
         finally:

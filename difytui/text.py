@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-# C0 controls except tab and newline, DEL, and C1 controls (which some terminals treat like ESC sequences).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls except tab and newline, DEL, C1 controls (which some terminals treat like ESC sequences),
+# and lone surrogates (legal in JSON as \uXXXX, but no encoding can write them: print() would raise).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -14,6 +15,8 @@ def _visible(match: re.Match[str]) -> str:
         return "␛"
     if char == "\r":
         return ""
+    if "\ud800" <= char <= "\udfff":
+        return f"\\u{ord(char):04x}"
     return f"\\x{ord(char):02x}"
 
 

@@ -277,15 +277,13 @@ def test_ctrl_c_during_a_blocking_run_stops_it_on_the_server_and_exits_130(capsy
     assert len(sim.stopped_tasks) == 1 and f"interrupted; stopped task {sim.stopped_tasks[0]}" in err
 
 
-def test_a_read_timeout_mid_stream_stops_the_run_before_exiting_1(capsys, tmp_path, sim):
-    path = tmp_path / "config.toml"
-    key = sim.apps_config()["support-bot"]
-    path.write_text(
-        f'[workspaces.t]\nbase_url = "{sim.base_url}"\ntimeout = 0.5\n[workspaces.t.apps.support-bot]\n'
-        f'api_key = "{key}"\n'
-    )
-    sim.token_delay = 3.0  # the first event comes at once, the next one after the read timeout
-    code, out, err = run(capsys, "--config", str(path), "invoke", "support-bot", "-q", "hi")
+def test_a_read_timeout_mid_stream_stops_the_run_before_exiting_1(capsys, config, sim):
+    # The run is held after its first event until it is stopped: only that read can time out. The
+    # short timeout is the run's alone (--timeout), so the app's /info and /parameters have the
+    # workspace's ordinary one, however slow the machine.
+    sim.add_fault("/v1/chat-messages", "hold", after=1)
+    argv = ["--config", config, "invoke", "support-bot", "-q", "hi", "--timeout", "0.5"]
+    code, out, err = run(capsys, *argv)
     assert code == 1 and "timed out" in err and "Traceback" not in err
     task_id = json.loads(out[0])["task_id"]
     assert sim.stopped_tasks == [task_id] and f"stopping task {task_id}" in err
@@ -300,19 +298,60 @@ def test_a_run_stopped_early_elsewhere_reads_as_stopped_not_failed(capsys, confi
 
     sim.add_fault("/v1/workflows/run", "hold", after=2)
 
+    import time
+
+    problems: list[str] = []
+
     def stop_once_running() -> None:
+        # A bound, so a run that never starts fails the test instead of hanging it (the held run
+        # goes on after its 30 s hold, so the CLI returns too).
+        give_up = time.monotonic() + 60.0
         while not sim.running_tasks:  # recorded state: the run is in flight
+            if time.monotonic() > give_up:
+                problems.append("the run never showed in the simulator's running tasks")
+                return
             threading.Event().wait(0.01)
         task_id = next(iter(sim.running_tasks))
         headers = {"Authorization": f"Bearer {sim.api_keys['report-builder']}"}
         httpx.post(f"{sim.base_url}/workflows/tasks/{task_id}/stop", json={"user": "cli"}, headers=headers)
 
-    stopper = threading.Thread(target=stop_once_running)
+    stopper = threading.Thread(target=stop_once_running, daemon=True)
     stopper.start()
     code, out, err = run(capsys, "--config", config, "invoke", "report-builder", "-i", "topic=x")
-    stopper.join()
+    stopper.join(timeout=90.0)
+    assert not stopper.is_alive() and not problems, problems or "the stopper thread never finished"
     finished = json.loads(out[-1])
     assert finished["data"]["status"] == "failed"  # printed exactly as Dify sent it
     assert code == 1
     assert "the run stopped: Aborted: User requested stop" in err
     assert "failed" not in err
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_app_name_with_a_lone_surrogate_is_listed_escaped(capfd, config, sim, as_json):
+    # "\ud800" is legal JSON but no encoding can write it: print() used to raise mid-listing.
+    body = '{"mode":"workflow","name":"bad \\ud800 name","description":"d"}'
+    sim.add_fault("/v1/info", "status", status=200, body=body)
+    code = main(["--config", config, "apps", *(["--json"] if as_json else [])])
+    out, err = capfd.readouterr()
+    assert code == 0 and "Traceback" not in err
+    if as_json:
+        assert "bad \ud800 name" in {app["name"] for app in json.loads(out)}
+    else:
+        assert "bad \\ud800 name" in out
+
+
+@pytest.mark.parametrize("blocking", [False, True], ids=["streaming", "blocking"])
+@pytest.mark.parametrize("data", ["null", '{"id":"r-1","outputs":{}}'], ids=["data-null", "no-status"])
+def test_a_workflow_finished_without_a_status_is_not_a_success(capsys, config, sim, blocking, data):
+    # A proxy or a broken plugin's stream: the run's end arrived but says nothing about how it went.
+    started = '{"event":"workflow_started","task_id":"t-1","workflow_run_id":"r-1","data":{"id":"r-1"}}'
+    finished = '{"event":"workflow_finished","task_id":"t-1","workflow_run_id":"r-1","data":' + data + "}"
+    body = f"data: {started}\n\ndata: {finished}\n\n"
+    sim.add_fault("/v1/workflows/run", "status", status=200, body=body, content_type="text/event-stream")
+    argv = ["--config", config, "invoke", "report-builder", "-i", "topic=x"]
+    code, out, err = run(capsys, *argv, *(["--blocking"] if blocking else []))
+    assert code == 1 and "Traceback" not in err
+    assert "the run's end could not be read" in err
+    if not blocking:
+        assert [json.loads(line)["event"] for line in out] == ["workflow_started", "workflow_finished"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from difytui.errors import DifyAPIError, DifyError
-from difytui.models import run_status
+from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
 from difytui.tui.safe_text import one_line
@@ -152,6 +152,10 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
         # Also on cancellation (Escape): after an `error` event Dify may keep the connection open.
         await stream.aclose()
     finished = finished or {"status": "succeeded"}
+    if finished.get("status") == UNKNOWN_STATUS:  # never read an unreadable end as a success
+        text = "the run's end could not be read: Dify's workflow_finished carried no status"
+        post(m.RunFailed(run_id, text, "", None, clock(), first))
+        return
     error = finished.get("error")
     post(
         m.RunFinished(

@@ -18,7 +18,7 @@ from .harness import KEYS
 from .server import FaultServer
 from .test_corruption import corruptions
 from .test_http import BLOCKING, STREAMED
-from .test_malformed_sse import CASES
+from .test_malformed_sse import CASES, FINISHED_WITHOUT_STATUS
 from .wire import CHATFLOW, WORKFLOW, Reading, Stream, canon, expected, head, strict_json, terminals
 
 #: The difytui this test imported (the subprocess must run the same one).
@@ -48,13 +48,17 @@ def run_cli(capsys, argv: list[str]) -> tuple[int | str, list[str], str]:
 
 
 def _succeeded(reading: Reading) -> bool:
-    last = reading.events[-1] if reading.events else {}
-    data = last.get("data")
-    if not isinstance(data, dict):
-        data = {}
-    return (
-        reading.terminal and last.get("event") != "error" and data.get("status") not in ("failed", "stopped")
-    )
+    """The run's end arrived and says it succeeded: a ``workflow_finished`` (a chatflow's comes before
+    its message_end) must carry a status, and not ``failed`` or ``stopped``."""
+    if not reading.terminal or reading.events[-1].get("event") == "error":
+        return False
+    for event in reading.events:
+        if event.get("event") == "workflow_finished":
+            data = event.get("data")
+            status = data.get("status") if isinstance(data, dict) else None
+            if not isinstance(status, str) or not status or status in ("failed", "stopped"):
+                return False
+    return True
 
 
 def judge_cli_stream(code: int | str, out: list[str], err: str, reading: Reading, *, mode: str) -> list[str]:
@@ -216,3 +220,15 @@ def test_cli_process_prints_strict_json_without_traceback(server, name, tmp_path
         pytest.fail(f"stdout is not UTF-8: {error}")
     problems = judge_cli_stream(done.returncode, out, err, expected(body, "workflow"), mode="workflow")
     assert not problems, (problems, err[-400:])
+
+
+@pytest.mark.parametrize("name", list(FINISHED_WITHOUT_STATUS))
+@pytest.mark.parametrize("blocking", [False, True], ids=["streaming", "blocking"])
+def test_cli_a_run_whose_end_has_no_status_exits_1(capsys, monkeypatch, server, name, blocking):
+    _env(monkeypatch, server, "wf")
+    server.serve(head() + CASES[f"finished-{name}"][1])
+    code, out, err = run_cli(capsys, _argv("wf", blocking=blocking))
+    assert code == 1 and "Traceback" not in err, (code, out[-1:], err[-300:])
+    assert "the run's end could not be read" in err
+    for line in out:
+        strict_json(line)

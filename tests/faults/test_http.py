@@ -70,6 +70,31 @@ def not_a_cut(outcome: Outcome) -> list[str]:
     return problems
 
 
+def malformed(then: Judge) -> Judge:
+    """``then``, and the error names bad HTTP framing, not a cut connection (httpx raises the same
+    RemoteProtocolError for both)."""
+
+    def judge(outcome: Outcome) -> list[str]:
+        problems = then(outcome) + not_a_cut(outcome)
+        if outcome.error is not None and "malformed HTTP response" not in str(outcome.error):
+            problems.append(f"not named a malformed HTTP response: {outcome.error}")
+        return problems
+
+    return judge
+
+
+def cut(then: Judge) -> Judge:
+    """``then``, and the error says the connection was cut (the server closed it early)."""
+
+    def judge(outcome: Outcome) -> list[str]:
+        problems = then(outcome) + judge_error(outcome)
+        if outcome.error is not None and "cut mid-stream" not in str(outcome.error):
+            problems.append(f"not named a cut: {outcome.error}")
+        return problems
+
+    return judge
+
+
 def api(status: int) -> Judge:
     def judge(outcome: Outcome) -> list[str]:
         problems = error(outcome)
@@ -219,7 +244,7 @@ BLOCKING: dict[str, tuple[bytes, Judge]] = {
     ),
     "chunked-bad-size": (
         response(b"zz\r\nabc\r\n0\r\n\r\n", length=False, extra=("Transfer-Encoding: chunked",)),
-        error,
+        malformed(error),
     ),
     "chunked-no-last-chunk": (
         response(
@@ -300,11 +325,23 @@ STREAMED: dict[str, tuple[bytes, Judge]] = {
         head("text/event-stream", "Transfer-Encoding: chunked")
         + _chunked(block(S) + block(T), 50, end=b"")
         + b"zz\r\nxx\r\n",
-        events(block(S) + block(T)),
+        malformed(events(block(S) + block(T))),
+    ),
+    "chunked-illegal-header-after-events": (
+        head("text/event-stream", "Transfer-Encoding: chunked")
+        + _chunked(block(S) + block(T), 50, end=b"")
+        + b"\x00\x01garbage\r\n",
+        malformed(events(block(S) + block(T))),
     ),
     "chunked-cut-in-size-line": (
         head("text/event-stream", "Transfer-Encoding: chunked") + _chunked(block(S), 500, end=b"") + b"1",
-        events(block(S)),
+        cut(events(block(S))),
+    ),
+    "chunked-cut-mid-chunk": (
+        head("text/event-stream", "Transfer-Encoding: chunked")
+        + _chunked(block(S), 500, end=b"")
+        + b"64\r\ndata: {",
+        cut(events(block(S))),
     ),
     "length-shorter-than-body": (
         head("text/event-stream", f"Content-Length: {len(SSE) - 5}") + SSE,

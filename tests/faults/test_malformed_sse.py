@@ -8,12 +8,25 @@ import json
 
 import pytest
 
-from .harness import run_streamed
+from difytui.errors import DifyProtocolError
+
+from .harness import judge_error, run_streamed
 from .wire import F, S, T, block, head
 
 DEEP = "[" * 1000 + "]" * 1000
 DEEPER = "[" * 100_000 + "]" * 100_000
 WHOLE = block(S) + block(T) + block(F)
+
+#: ``workflow_finished`` events whose ``data.status`` is missing or not text
+FINISHED_WITHOUT_STATUS: dict[str, dict] = {
+    "data-null": {**F, "data": None},
+    "no-data": {key: value for key, value in F.items() if key != "data"},
+    "data-list": {**F, "data": []},
+    "no-status": {**F, "data": {key: v for key, v in F["data"].items() if key != "status"}},
+    "status-null": {**F, "data": {**F["data"], "status": None}},
+    "status-number": {**F, "data": {**F["data"], "status": 1}},
+    "status-empty": {**F, "data": {**F["data"], "status": ""}},
+}
 
 #: name → (Content-Type, body)
 CASES: dict[str, tuple[str, bytes]] = {
@@ -84,6 +97,11 @@ CASES: dict[str, tuple[str, bytes]] = {
         "text/event-stream",
         block(S) + block({"event": "error", "status": 500, "code": "x", "message": "boom"}),
     ),
+    # a terminal event whose status cannot be read: never a success (the CLI's exit, a blocking call)
+    **{
+        f"finished-{name}": ("text/event-stream", block(S) + block(T) + block(ending))
+        for name, ending in FINISHED_WITHOUT_STATUS.items()
+    },
     "invalid-utf8": (
         "text/event-stream",
         block(S) + b'data: {"event":"text_chunk","data":{"text":"\xff\xfe"}}\n\n' + block(F),
@@ -123,3 +141,12 @@ def test_the_cases_mean_what_they_say():
         assert reading.terminal and not reading.bad, name
         assert [e["event"] for e in reading.events][-1] == "workflow_finished", name
     assert json.loads(CASES["charset-latin-1"][1].split(b"\n")[2][6:])["data"]["text"] == T["data"]["text"]
+
+
+@pytest.mark.parametrize("name", list(FINISHED_WITHOUT_STATUS))
+def test_a_blocking_run_whose_end_has_no_status_is_a_protocol_error(runner, name):
+    # The fold used to return {"data": {}}: a success with no answer.
+    runner.server.serve(head() + CASES[f"finished-{name}"][1])
+    outcome = runner.blocking("wf")
+    assert not judge_error(outcome), (judge_error(outcome), outcome.result)
+    assert isinstance(outcome.error, DifyProtocolError) and "could not be read" in str(outcome.error)

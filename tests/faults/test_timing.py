@@ -88,6 +88,10 @@ def test_dripped_blocking_answer_arrives_whole(runner):
 @pytest.fixture(scope="module", params=["sync", "async"])
 def deadline_runner(request: pytest.FixtureRequest, server: FaultServer) -> Iterator[Runner]:
     made = Runner(request.param, server, timeout=10.0, deadline=DEADLINE)
+    # /info read (and cached) before any run: inside the deadline, only the run's POST and its
+    # first event must arrive, not a metadata request as well.
+    for app in ("wf", "chat"):
+        assert made.call(lambda client, app=app: client.app.info(app)).error is None
     yield made
     made.close()
 
