@@ -179,9 +179,8 @@ class AppPane(Vertical):
         values, errors = self.form.collect()
         if errors:
             self.query_one("#inputs", Collapsible).collapsed = False
-            first = next(r for r in self.form.rows if r.field.variable in errors)
-            first.control.focus()
-            self.notify(f"{len(errors)} input(s) need attention before sending.", severity="error")
+            doing = "sending" if self.interface == "chat" else "running"
+            self.notify(self.form.attention(errors, doing), severity="error")
             return None
         return values
 
