@@ -72,8 +72,10 @@ class FormView(Vertical):
         """The summary of a failed check: how many fields, which ones; focus goes to the first."""
         names = [row.name_shown for row in self.rows if row.field.variable in errors]
         first = next(row for row in self.rows if row.field.variable in errors)
-        first.control.focus()
-        self.reveal(first)
+        # No centring scroll from the screen: reveal() shows the whole row once its error lines
+        # have their height.
+        first.control.focus(scroll_visible=False)
+        self.call_after_refresh(self.reveal, first)
         count = "1 input needs" if len(names) == 1 else f"{len(names)} inputs need"
         return f"{count} attention before {doing}: {', '.join(names)}"
 
@@ -110,12 +112,15 @@ class FormView(Vertical):
         return None
 
     def reveal(self, row: FieldRow) -> None:
-        """Scroll the whole row (label, control, hint, error) into view, then its control, which
-        wins when the row is taller than the form's panel."""
+        """Scroll the whole row (label, control, hint, error) into view; when it is taller than
+        the form's panel, its error line and then its control win."""
         scroller = self.parent
         if not isinstance(scroller, Widget):
             return
         scroller.scroll_to_widget(row, animate=False, immediate=True)
+        error = row.query_one(".field-error")
+        if error.display:
+            scroller.scroll_to_widget(error, animate=False, immediate=True)
         scroller.scroll_to_widget(row.control, animate=False, immediate=True)
 
     # -- sharing the pane's height with the log ---------------------------------------------------
@@ -137,7 +142,7 @@ class FormView(Vertical):
         if not height:
             return
         fixed = sum(
-            child.outer_size.height
+            child.outer_size.height + child.styles.margin.top + child.styles.margin.bottom
             for child in pane.children
             if child is not panel and child.display and not _flexible(child)
         )
