@@ -93,8 +93,7 @@ async def test_search_finds_an_event_by_name_and_by_value_and_escape_closes_it()
         await pilot.pause()
         raw.log_view.focus()
         await pilot.press("home")
-        await pilot.pause()
-        assert raw.log_view.scroll_y == 0
+        await wait_until(pilot, lambda: raw.log_view.scroll_y == 0, what="the top")
         await pilot.press("slash")
         assert app.focused is raw.query_one("#raw-search")
         await type_text(pilot, "needle-42")
@@ -110,7 +109,8 @@ async def test_search_finds_an_event_by_name_and_by_value_and_escape_closes_it()
         await type_text(pilot, "ping")
         first = raw._found
         await pilot.press("enter")
-        assert raw._found == first + 1 and "2 of 40" in str(raw.border_subtitle)
+        await wait_until(pilot, lambda: raw._found == first + 1, what="the next match")
+        assert "2 of 40" in str(raw.border_subtitle)
         await pilot.press("escape")
         assert app.focused is log and not raw.query_one("#raw-search").display
         assert not log.marked

@@ -19,7 +19,7 @@ from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from difytui.forms import Field, as_text
 from difytui.tui.safe_text import one_line
-from difytui.tui.widgets.form_row import FieldRow
+from difytui.tui.widgets.form_row import FieldRow, LimitReached
 
 #: The log keeps at least this many rows (its border included), or this share of the pane.
 LOG_MIN_ROWS = 7
@@ -44,7 +44,10 @@ class FormView(Vertical):
         for row in self.query(FieldRow):
             row.show_error(None)
         # Re-fit after every layout: the terminal, the prompt or the stats line may have changed.
-        self.screen.screen_layout_refresh_signal.subscribe(self, lambda _screen: self.fit_panel())
+        self.screen.screen_layout_refresh_signal.subscribe(self, self._layout_refreshed)
+
+    def _layout_refreshed(self, _screen: object) -> None:
+        self.fit_panel()
 
     @property
     def rows(self) -> list[FieldRow]:
@@ -97,6 +100,13 @@ class FormView(Vertical):
         row = self._row_of(event.control)
         if row is not None and row.invalid:
             row.show_error(row.check()[1])  # cleared as soon as the value is fixed
+
+    @on(LimitReached)
+    def _limit_reached(self, event: LimitReached) -> None:
+        event.stop()
+        row = self._row_of(event.widget)
+        if row is not None:
+            row.limit_reached()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         row = self._row_of(event.widget)

@@ -41,14 +41,21 @@ def field_hint(field: Field) -> str:
 
 
 class LimitReached(Message):
-    """A text control refused an edit that would pass its field's ``max_length``."""
+    """A text control refused an edit that would pass its field's ``max_length``.
+
+    Handled by the form, not the row: it then arrives in the order of the control's ``Changed``
+    messages (they travel the same path), so a later valid edit always clears it."""
+
+    def __init__(self, control: Widget) -> None:
+        super().__init__()
+        self.widget = control
 
 
 class LimitedInput(Input):
     def restricted(self) -> None:
         super().restricted()
         if self.max_length and len(self.value) >= self.max_length:
-            self.post_message(LimitReached())
+            self.post_message(LimitReached(self))
 
 
 class LimitedTextArea(TextArea):
@@ -64,7 +71,7 @@ class LimitedTextArea(TextArea):
             replaced = len(self.document.get_text_range(start, end))
             if len(self.text) - replaced + len(insert) > self.max_length and insert:
                 self.app.bell()
-                self.post_message(LimitReached())
+                self.post_message(LimitReached(self))
                 return None
         return super()._replace_via_keyboard(insert, start, end)
 
@@ -172,6 +179,5 @@ class FieldRow(Vertical):
         error.display = bool(message)
         self.set_class(bool(message), "-invalid")
 
-    def on_limit_reached(self, event: LimitReached) -> None:
-        event.stop()
+    def limit_reached(self) -> None:
         self.show_error(f"{self.name_shown} can hold at most {self.field.max_length} characters")

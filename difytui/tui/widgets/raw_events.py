@@ -153,7 +153,7 @@ class RawEvents(Vertical):
         self.call_after_refresh(self._flush)
 
     def log_resized(self) -> None:
-        if self._width and self._wrap_width() != self._width:
+        if self._wrap_width() != self._width:  # the first size too: events may be waiting
             self.call_after_refresh(self._flush)
 
     # -- search ---------------------------------------------------------------------------------
