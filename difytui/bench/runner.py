@@ -46,6 +46,16 @@ STOP_TIMEOUT = 5.0
 Grader = Callable[[Case, RunResult, "AsyncDify"], Awaitable[list[AssertionResult]]]
 
 
+def standard_grader() -> Grader:
+    """The bench's grading (:func:`difytui.bench.assertions.grade`)."""
+    from difytui.bench.assertions import grade
+
+    async def grader(case: Case, run: RunResult, dify: AsyncDify) -> list[AssertionResult]:
+        return await grade(case, run)
+
+    return grader
+
+
 @dataclass(frozen=True)
 class Progress:
     """A run has started streaming (its task is known) or ended, or a case on one target has ended."""
