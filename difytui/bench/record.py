@@ -6,9 +6,11 @@ what the runs produced and how they were graded; never a key (the bench's data c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -39,6 +41,17 @@ def run_record(run: RunResult) -> dict[str, Any]:
             for a in run.assertions
         ],
     }
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class Recorder:
@@ -77,6 +90,8 @@ class Recorder:
         return unified(before, after[:MAX_TEXT], "previous run", "this run")
 
     def record(self, suite: SuiteResult, result: CaseResult) -> None:
+        """Set ``result.changed`` (against the previous recorded run) and record the case's runs."""
+        result.changed = self.changed(suite, result)
         now = time.time()
         rows = []
         for index, run in enumerate(result.runs):
@@ -95,15 +110,17 @@ class Recorder:
             )
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.executemany("INSERT INTO bench_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            conn.execute("UPDATE bench_suites SET cases = cases + 1 WHERE suite_id = ?", (suite.suite_id,))
+            with _transaction(conn):  # one commit (one wait for the disk) per case
+                conn.executemany("INSERT INTO bench_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                conn.execute(
+                    "UPDATE bench_suites SET cases = cases + 1 WHERE suite_id = ?", (suite.suite_id,)
+                )
 
         self.store.write(None, write)
 
     def end(self, suite: SuiteResult) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(conn):
                 conn.execute(
                     "UPDATE bench_suites SET interrupted = ? WHERE suite_id = ?",
                     (int(suite.interrupted), suite.suite_id),
@@ -111,10 +128,6 @@ class Recorder:
                 old = "SELECT suite_id FROM bench_suites ORDER BY started DESC, rowid DESC LIMIT -1 OFFSET ?"
                 conn.execute(f"DELETE FROM bench_runs WHERE suite_id IN ({old})", (SUITES_KEPT,))
                 conn.execute(f"DELETE FROM bench_suites WHERE suite_id IN ({old})", (SUITES_KEPT,))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
         self.store.write(None, write)
 

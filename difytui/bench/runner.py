@@ -134,6 +134,7 @@ class _Suite:
     pending: dict[int, int] = field(default_factory=dict)  # id(CaseResult) → runs not yet done
     done: int = 0
     failed: bool = False
+    recording: set[asyncio.Task[None]] = field(default_factory=set)  # cases being recorded
 
 
 async def run_suite(
@@ -166,7 +167,7 @@ async def run_suite(
         for index in range(count):
             queue.put_nowait(_Job(result, index))
     if recorder is not None:
-        recorder.begin(suite)
+        await asyncio.to_thread(recorder.begin, suite)
     finished = [r for r in suite.results if not r.runs]  # repeat = 0: nothing to run
     for result in finished:
         _case_done(state, result, on_progress, recorder)
@@ -189,9 +190,11 @@ async def run_suite(
     for worker in workers:  # a bug in a worker is not a cancelled suite
         if not worker.cancelled() and worker.exception() is not None:
             raise worker.exception()  # type: ignore[misc]
+    while state.recording:  # the last cases' records (they run on after a cancel: they are threads)
+        await asyncio.wait(set(state.recording))
     suite.results = [r for r in suite.results if _finished(state, r)]
     if recorder is not None:
-        recorder.end(suite)
+        await asyncio.to_thread(recorder.end, suite)
     return suite
 
 
@@ -235,9 +238,23 @@ def _case_done(
     state.done += 1
     if result.verdict != "pass":
         state.failed = True
-    if recorder is not None:
-        result.changed = recorder.changed(state.result, result)
-        recorder.record(state.result, result)
+    if recorder is None:
+        _announce(state, result, on_progress)
+        return
+    # SQLite commits wait for the disk: in a thread, and without holding up the worker's next run.
+    task = asyncio.create_task(_record(state, result, on_progress, recorder))
+    state.recording.add(task)
+    task.add_done_callback(state.recording.discard)
+
+
+async def _record(
+    state: _Suite, result: CaseResult, on_progress: ProgressCallback | None, recorder: Recorder
+) -> None:
+    await asyncio.to_thread(recorder.record, state.result, result)  # sets result.changed
+    _announce(state, result, on_progress)
+
+
+def _announce(state: _Suite, result: CaseResult, on_progress: ProgressCallback | None) -> None:
     if on_progress is not None:
         on_progress(Progress("case", result, None, state.done, state.total))
 
