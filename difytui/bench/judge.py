@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from difytui.errors import DifyError
+from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE
 
 from .assertions import Judge, clip, compact_json, is_workflow, pick_turn
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from difytui.async_client import AsyncDify
 
 __all__ = ["make_judge", "placeholders"]
+
+#: Modes whose blocking runs Dify refuses (agents): their stream is read instead.
+_STREAM_ONLY = frozenset({"agent-chat", "agent"})
 
 #: The grader's reply shown as the reason is cut here (it is one line of a report).
 REASON_LIMIT = 200
@@ -68,19 +72,33 @@ async def _ask(dify: AsyncDify, assertion: Assertion, grader: str, values: Mappi
     """Run the grader and return the text ``pass`` is searched in."""
     app_id = await dify.app.resolve(grader)
     info = await dify.app.info(app_id)
-    interface = INTERFACE_BY_MODE.get(str(info.get("mode", "")), "chat")
+    mode = str(info.get("mode", ""))
+    interface = INTERFACE_BY_MODE.get(mode, "chat")
     inputs = placeholders(assertion.inputs or {}, values)
     if interface != "chat" and assertion.inputs is None:
         raise _NeedsInputs(grader_needs_inputs(assertion, interface))
     if interface == "chat":
         default = f"{values['rubric']}\n\n{values['answer']}"
         query = placeholders({"q": assertion.query}, values)["q"] if assertion.query else default
-        reply = await dify.app.chat.invoke(app_id, query, inputs, response_mode="blocking")
+        if mode in _STREAM_ONLY:
+            reply = await _folded(dify, app_id, query, inputs, mode)
+        else:
+            reply = await dify.app.chat.invoke(app_id, query, inputs, response_mode="blocking")
     elif interface == "completion":
         reply = await dify.app.completion.invoke(app_id, inputs, response_mode="blocking")
     else:
         reply = await dify.app.workflow.invoke(app_id, inputs, response_mode="blocking")
     return _said(reply, interface, assertion.path)
+
+
+async def _folded(
+    dify: AsyncDify, app_id: str, query: str, inputs: dict[str, Any], mode: str
+) -> dict[str, Any]:
+    """An agent grader's reply: Dify refuses blocking agent runs, so its stream is folded here."""
+    folder = Folder(mode)
+    async for event in dify.app.chat.invoke(app_id, query, inputs):
+        folder.add(event)
+    return folder.result()
 
 
 def placeholders(inputs: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
