@@ -98,6 +98,8 @@ def test_a_folder_gives_every_toml_file_under_it_sorted_with_rel_paths(tmp_path)
     write(cases, "b.toml", '[[case]]\nname = "b"\napp = "x"\nquery = "q"\n')
     write(cases, "a/deep.toml", '[[case]]\nname = "deep"\napp = "x"\nquery = "q"\n')
     write(cases, "notes.txt", "not a case file")
+    write(cases, ".git/config.toml", "not = [valid")
+    write(cases, ".#b.toml", "an editor's lock file")
     loaded = load_cases([cases])
     assert [(c.rel, c.name) for c in loaded] == [("a/deep.toml", "deep"), ("b.toml", "b")]
     assert loaded[0].key == "a/deep.toml::deep"
@@ -246,6 +248,16 @@ BAD = {
     ),
     "bad path": (HEAD + '[[case.assert]]\ntype = "equals"\nvalue = 1\npath = "a..b"\n', 8, "path 'a..b'"),
     "missing file": (HEAD + 'files = ["nope.png"]\n', 5, "files: no such file 'nope.png'"),
+    "a date in inputs": (
+        '[[case]]\nname = "x"\napp = "a"\ninputs = { day = 2026-01-02 }\n',
+        4,
+        "inputs holds a date, which JSON cannot carry: write it as a string",
+    ),
+    "a time in equals": (
+        HEAD + '[[case.assert]]\ntype = "equals"\npath = "t"\nvalue = [1, 10:30:00]\n',
+        8,
+        "value holds a time, which JSON cannot carry",
+    ),
     "case not a table array": ('case = "x"\n', 1, "case must be an array of tables"),
     "inline assert tables": (
         HEAD + 'assert = [{ type = "contains", value = 1 }]\n',
