@@ -368,3 +368,19 @@ def test_config_errors_still_name_their_line(tmp_path):
     path = write(tmp_path, "config.toml", '[workspaces.demo]\nbase_url = "http://x"\nbogus = 1\n')
     with pytest.raises(ConfigError, match=r"config\.toml:3: unknown key 'bogus'"):
         load_config(path)
+
+
+def test_the_full_example_of_the_docs_loads(tmp_path):
+    doc = (Path(__file__).parents[2] / "docs" / "test-cases.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG")
+    cases = load_cases([write(tmp_path, "support-bot.toml", example)])
+    assert [c.name for c in cases] == ["greets in French", "remembers the topic", "report has three sections"]
+    assert {a.type for c in cases for a in c.assertions} >= {
+        "icontains",
+        "contains",
+        "similar",
+        "judge",
+        "equals",
+    }
+    assert cases[0].inputs == {"product": "difytui", "customer_name": "Ana"} and cases[0].timeout_s == 60
