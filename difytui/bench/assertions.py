@@ -211,7 +211,7 @@ def _check_regex(a: Assertion, s: _Subject) -> tuple[bool, _Reason]:
     match = re.search(str(a.value), s.text)
 
     def reason(passed: bool, negate: bool) -> str:
-        if match and (passed != negate):
+        if match and passed:
             return f"{s.name} matches /{a.value}/ at {clip(match.group(0))}"
         if match:
             return f"expected not to match /{a.value}/; {s.name} has {clip(match.group(0))}"
@@ -275,7 +275,7 @@ def _check_equals(a: Assertion, s: _Subject) -> tuple[bool, _Reason]:
             return f"{s.name} {'does not equal' if negate else 'equals'} {shown}"
         if negate:
             return f"expected not to equal {shown}; {s.name} does"
-        got = clip(actual) if isinstance(actual, str) else clip(compact_json(actual))
+        got = clip(actual) if isinstance(actual, str) else clip(compact_json(actual))[1:-1]
         hint = ""
         if isinstance(actual, str) and not isinstance(expected, str) and actual == compact_json(expected):
             hint = f" (text: write value = {compact_json(actual)} to compare text)"

@@ -8,6 +8,7 @@ need the target app's interface (``query`` on a workflow app) wait for :func:`ch
 from __future__ import annotations
 
 import contextlib
+import datetime
 import difflib
 import math
 import re
@@ -114,7 +115,10 @@ def load_cases(paths: Sequence[Path], *, root: Path | None = None) -> list[Case]
     for given in paths:
         given = Path(given)
         if given.is_dir():
-            found = sorted(p for p in given.rglob("*.toml") if p.is_file())
+            # Hidden files and folders (.git, an editor's .#backup.toml) are not cases.
+            found = sorted(
+                p for p in given.rglob("*.toml") if p.is_file() and not _hidden(p.relative_to(given))
+            )
             files = [(p, p.relative_to(given).as_posix()) for p in found]
         elif given.is_file():
             files = [(given, given.name)]
@@ -132,6 +136,10 @@ def load_cases(paths: Sequence[Path], *, root: Path | None = None) -> list[Case]
     if problems:
         raise CaseFileError(problems)
     return cases
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith(".") for part in rel.parts)
 
 
 def _load_file(file: Path, rel: str, problems: list[Problem]) -> list[Case]:
@@ -419,7 +427,7 @@ class _FileReader:
 
     def assert_main_value(self, base: str, value: Any, *at: str | int) -> Any:
         if base == "equals":
-            return value  # a string, or any JSON value (compared as JSON with path or on outputs)
+            return self.json_value(value, *at)  # compared as JSON with path or on outputs
         if base in ("contains-any", "contains-all"):
             items = self.strings(value, *at)
             if not items:
@@ -454,6 +462,14 @@ class _FileReader:
     def table(self, value: Any, *at: str | int) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.problem(f"{at[-1]} must be a table (got {type_name(value)})", *at)
+        self.json_value(value, *at)
+        return value
+
+    def json_value(self, value: Any, *at: str | int) -> Any:
+        """``value``, which must have a JSON equivalent (TOML dates and times have none)."""
+        odd = _non_json(value)
+        if odd is not None:
+            raise self.problem(f"{at[-1]} holds a {odd}, which JSON cannot carry: write it as a string", *at)
         return value
 
     def number(self, value: Any, *at: str | int) -> float:
@@ -468,6 +484,17 @@ class _FileReader:
         except re.error as exc:
             raise self.problem(f"{at[-1]} is not a valid regular expression: {exc}", *at) from None
         return pattern
+
+
+def _non_json(value: Any) -> str | None:
+    """The name of the first value inside ``value`` that is not JSON (a TOML date or time)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return next((odd for odd in map(_non_json, value) if odd is not None), None)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return "date" if type(value) is datetime.date else type(value).__name__
+    return None
 
 
 def _all_labels() -> list[str]:

@@ -132,6 +132,30 @@ def copy_answer(query: str, inputs: dict) -> str:
     )
 
 
+#: A rubric's keywords: the phrases it puts in straight or curly double quotes.
+_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+
+
+def grade(query: str, inputs: dict) -> str:
+    """The grader app's verdict, by a fixed rule so the bench's ``judge`` passes and fails on purpose.
+
+    The rubric and the answer are the ``rubric`` and ``answer`` inputs when given, else the query
+    split at its first blank line (the judge's default query: the rubric, a blank line, the
+    answer). ``PASS`` when every phrase the rubric quotes ("…" or “…”) occurs in the answer,
+    ignoring case; ``FAIL`` naming the missing ones otherwise, or when the rubric quotes none.
+    """
+    rubric, _, answer = query.partition("\n\n")
+    rubric = str(inputs.get("rubric") or rubric)
+    answer = str(inputs.get("answer") or answer)
+    keywords = [a or b for a, b in _QUOTED.findall(rubric)]
+    if not keywords:
+        return "FAIL: the rubric quotes no keyword to look for."
+    missing = [k for k in keywords if k.casefold() not in answer.casefold()]
+    if missing:
+        return "FAIL: the answer does not mention " + ", ".join(f'"{k}"' for k in missing) + "."
+    return "PASS: the answer mentions " + ", ".join(f'"{k}"' for k in keywords) + "."
+
+
 #: The knowledge-base hit a chat app with citations reports for a non-empty answer.
 CITATION = {
     "position": 1,

@@ -35,8 +35,10 @@ def _stream_answer(
 
 
 def chat_events(run: Run) -> Iterator[Item]:
-    turn = len(run.conv.messages)
-    text = content.support_answer(run.query, run.inputs, turn)
+    if run.app_id == "grader":
+        text = content.grade(run.query, run.inputs)
+    else:
+        text = content.support_answer(run.query, run.inputs, len(run.conv.messages))
     yield from _stream_answer(run, text)
     run.finish_message()
     yield run.message_end()
