@@ -47,11 +47,18 @@ Grader = Callable[[Case, RunResult, "AsyncDify"], Awaitable[list[AssertionResult
 
 
 def standard_grader() -> Grader:
-    """The bench's grading (:func:`difytui.bench.assertions.grade`)."""
-    from difytui.bench.assertions import grade
+    """The bench's grading (:func:`difytui.bench.assertions.grade`); a ``judge`` asks its grader
+    app through the target's own client (an app of the same workspace)."""
+    from difytui.bench.assertions import Judge, grade
+    from difytui.bench.judge import make_judge
+
+    judges: dict[int, Judge] = {}
 
     async def grader(case: Case, run: RunResult, dify: AsyncDify) -> list[AssertionResult]:
-        return await grade(case, run)
+        judge = judges.get(id(dify))
+        if judge is None:
+            judge = judges[id(dify)] = make_judge(dify)
+        return await grade(case, run, judge)
 
     return grader
 

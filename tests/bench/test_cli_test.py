@@ -236,3 +236,9 @@ def test_ctrl_c_stops_in_flight_runs_on_the_server_and_writes_partial_reports(si
     root = ET.parse(junit).getroot()
     assert root.get("tests") == "1"
     assert "interrupted: the cases that had not finished are left out" in out
+
+
+def test_a_cases_dir_that_is_not_text_is_a_config_error_with_its_line(sim, tmp_path, capsys):
+    config = _config(tmp_path, sim, top="cases_dir = 3")
+    assert main(["test", "--config", str(config)]) == 2
+    assert f"{config}:1: cases_dir must be a string" in capsys.readouterr().err

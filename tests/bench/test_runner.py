@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
 from difytui.bench.compare import matrix
-from difytui.bench.model import Target
+from difytui.bench.model import Assertion, Target, Where
 from difytui.bench.record import Recorder
-from difytui.bench.runner import Progress, run_suite
+from difytui.bench.runner import Progress, run_suite, standard_grader
 from difytui.store import Store
 from tests.bench.bench_helpers import case, clients, contains, grade
 
@@ -274,3 +275,24 @@ async def test_an_unknown_app_is_an_error_for_its_runs(sim):
     await pool.aclose()
     assert [r.verdict for r in suite.results] == ["error", "pass"]
     assert "nope" in (suite.results[0].runs[0].error or "")
+
+
+async def test_the_standard_grader_judges_through_a_grader_app_of_the_same_workspace(sim):
+    def judged(rubric: str) -> Assertion:
+        return Assertion(
+            type="judge", where=Where(Path("/cases/support.toml"), 9), app="grader", value=rubric
+        )
+
+    cases = [
+        case("judged well", assertions=(judged('mentions "difytui"'),)),
+        case("judged badly", assertions=(judged('mentions "pizza"'),)),
+    ]
+    pool = clients(sim)
+    suite = await run_suite(cases, pool, standard_grader())
+    await pool.aclose()
+    good, bad = suite.results
+    assert good.verdict == "pass" and bad.verdict == "fail"
+    [verdict] = bad.runs[0].assertions
+    assert verdict.reason == 'FAIL: the answer does not mention "pizza".'
+    graded = [r.json for r in sim.requests if r.method == "POST" and r.path == "/v1/chat-messages"]
+    assert len(graded) == 4  # two cases, two judgements
