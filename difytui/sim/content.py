@@ -68,11 +68,13 @@ def agent_plan(query: str, inputs: dict) -> tuple[str, str, str]:
     return query, observation, "\n".join(lines) + "\n"
 
 
-def trip_answer(query: str, inputs: dict, turn: int) -> str:
+def trip_answer(query: str, inputs: dict, turn: int, files: list | None = None) -> str:
     city = inputs.get("city") or "your city"
     season = inputs.get("season") or "any season"
     photo = inputs.get("photo")
     extra = f"\nI looked at your photo *{_show(photo)}* — lovely light! 📷\n" if photo else ""
+    if files:  # the message's own attachments (sys.files)
+        extra += f"\nThanks for the attachments: *{_show(files)}*. 📎\n"
     return (
         f"# {city} in {season}\n\n"
         f"You asked: *{query}* (message {turn} of our chat).\n\n"

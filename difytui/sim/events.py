@@ -116,7 +116,7 @@ def agent_events(run: Run) -> Iterator[Item]:
 
 def chatflow_events(run: Run) -> Iterator[Item]:
     turn = len(run.conv.messages)
-    text = content.trip_answer(run.query, run.inputs, turn)
+    text = content.trip_answer(run.query, run.inputs, turn, run.files)
     # The Answer node's template opens with start inputs ("# {{city}} in {{season}}"), then the
     # LLM's text: Dify streams the first part at once, before any node event (run_chat_turn1).
     heading, _, body = text.partition("\n\n")
