@@ -114,7 +114,9 @@ class _Source:
 
     def cases_dir(self, default: str | None) -> Path:
         if self.demo is not None:
-            return _demo_cases_dir()
+            from difytui.demo import cases_dir
+
+            return cases_dir()
         assert self.config is not None
         folder = self.workspace(default).cases_dir or self.config.cases_dir
         if folder is not None:
@@ -122,15 +124,6 @@ class _Source:
         if self.config.path is None:
             raise _Usage("no PATH given and no config file to find a cases folder beside: give PATH")
         return self.config.path.parent / "cases"
-
-
-def _demo_cases_dir() -> Path:
-    from difytui import demo
-
-    found = getattr(demo, "CASES_DIR", None)
-    if found is None:
-        raise _Usage("the demo has no example cases in this build: give PATH")
-    return Path(found)
 
 
 def _cases(args: argparse.Namespace, source: _Source, default: str | None) -> list[Case]:

@@ -242,3 +242,13 @@ def test_a_cases_dir_that_is_not_text_is_a_config_error_with_its_line(sim, tmp_p
     config = _config(tmp_path, sim, top="cases_dir = 3")
     assert main(["test", "--config", str(config)]) == 2
     assert f"{config}:1: cases_dir must be a string" in capsys.readouterr().err
+
+
+def test_demo_test_runs_the_demos_example_cases_and_they_all_pass(tmp_path, capsys):
+    report = tmp_path / "demo.json"
+    assert main(["--demo", "test", "--json", str(report)]) == 0
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["totals"]["cases"] >= 5 and data["totals"]["passed"] == data["totals"]["cases"]
+    assert "0 failed, 0 errors" in capsys.readouterr().out
+    assert main(["test", "--demo", "--target", "staging:support-bot"]) == 2  # the demo has one workspace
+    assert "with --demo the only one is 'demo'" in capsys.readouterr().err
