@@ -252,3 +252,24 @@ def test_demo_test_runs_the_demos_example_cases_and_they_all_pass(tmp_path, caps
     assert "0 failed, 0 errors" in capsys.readouterr().out
     assert main(["test", "--demo", "--target", "staging:support-bot"]) == 2  # the demo has one workspace
     assert "with --demo the only one is 'demo'" in capsys.readouterr().err
+
+
+def test_on_a_terminal_progress_is_one_live_line(capsys):
+    from difytui.bench.model import CaseResult, RunResult, Target
+    from difytui.bench.runner import Progress
+    from difytui.cli_test import _Progress
+    from tests.bench.bench_helpers import case
+
+    progress = _Progress(live=True)
+    result = CaseResult(case("a"), Target("support-bot"), runs=[RunResult()])
+    progress(Progress("start", result, result.runs[0], 0, 2))
+    progress(Progress("run", result, result.runs[0], 0, 2))
+    progress(Progress("case", result, None, 1, 2))
+    progress.clear()
+    err = capsys.readouterr().err
+    assert err.split("\r\x1b[K")[1:] == [
+        "[0/2] ✓ 0  ✗ 0  ! 0  running 1",
+        "[0/2] ✓ 0  ✗ 0  ! 0  running 0",
+        "[1/2] ✓ 1  ✗ 0  ! 0  running 0",
+        "",
+    ]
