@@ -296,3 +296,11 @@ async def test_the_standard_grader_judges_through_a_grader_app_of_the_same_works
     assert verdict.reason == 'FAIL: the answer does not mention "pizza".'
     graded = [r.json for r in sim.requests if r.method == "POST" and r.path == "/v1/chat-messages"]
     assert len(graded) == 4  # two cases, two judgements
+
+
+async def test_a_target_is_looked_up_once_however_many_runs_start_together(sim):
+    pool = clients(sim)
+    suite = await run_suite([case(str(n)) for n in range(6)], pool, grade, concurrency=6)
+    await pool.aclose()
+    assert [r.verdict for r in suite.results] == ["pass"] * 6
+    assert [r.path for r in sim.requests if r.method == "GET"] == ["/v1/info"]
