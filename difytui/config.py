@@ -42,13 +42,14 @@ DEFAULT_TIMEOUT = 120.0
 KEY_CMD_TIMEOUT = 30.0
 ENV_WORKSPACE = "env"
 
-_TOP_KEYS = ("default_workspace", "keymap", "workspaces")
+_TOP_KEYS = ("default_workspace", "keymap", "workspaces", "cases_dir")
 _WORKSPACE_KEYS = (
     "kind", "base_url", "user", "timeout", "apps", "deadline",
     # written by `difytui workspace import` so that a re-import finds the same console and workspace
     "console_url", "console_email", "workspace_id",
     # kind = "account": the server whose /openapi/v1 lists and runs the apps (`difytui login`)
     "server",
+    "cases_dir",  # the workspace's own test cases (`difytui test`), instead of the top-level one
 )  # fmt: skip
 _WORKSPACE_KINDS = ("keys", "account")
 _APP_KEYS = ("api_key", "api_key_env", "api_key_cmd")
@@ -161,6 +162,8 @@ class Workspace:
     workspace_id: str = ""  # Dify's workspace (tenant) id, when known
     console_url: str = ""
     console_email: str = ""
+    #: the folder of this workspace's test cases (``difytui test``), when set for it
+    cases_dir: Path | None = None
 
     def app(self, app_id: str) -> AppEntry:
         try:
@@ -175,6 +178,8 @@ class Config:
     default_workspace: str
     workspaces: dict[str, Workspace]
     keymap: dict[str, str] = field(default_factory=dict)
+    #: the folder of the test cases (``difytui test``), when set; else ``cases/`` beside the config
+    cases_dir: Path | None = None
 
     def workspace(self, name: str | None = None) -> Workspace:
         names = ", ".join(self.workspaces) or "none"
@@ -330,11 +335,13 @@ class _Builder:
                 )
         keymap_raw = self.table(data.get("keymap", {}), "keymap")
         keymap = {k: self.string(v, "keymap", k) for k, v in keymap_raw.items()}
+        cases_dir = self.folder(data["cases_dir"], "cases_dir") if "cases_dir" in data else None
         return Config(
             path=Path(self.where),
             default_workspace=default,
             workspaces=workspaces,
             keymap=keymap,
+            cases_dir=cases_dir,
         )
 
     def workspace(self, name: str, raw: dict[str, Any]) -> Workspace:
@@ -375,8 +382,13 @@ class _Builder:
             deadline=deadline,
             source=self.where,
             kind=kind,
+            cases_dir=self.folder(raw["cases_dir"], *at, "cases_dir") if "cases_dir" in raw else None,
             **extras,
         )
+
+    def folder(self, value: Any, *key_path: str) -> Path:
+        """A folder: ``~`` expanded, relative to the config file's own folder."""
+        return Path(self.where).parent / Path(self.string(value, *key_path)).expanduser()
 
     def seconds(self, value: Any, *key_path: str) -> float:
         name = key_path[-1]

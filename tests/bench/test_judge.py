@@ -164,3 +164,19 @@ def test_an_agent_grader_is_read_from_its_stream(sim):
     assert result.passed, result.reason
     (body,) = sent(sim, "/v1/chat-messages")
     assert body["response_mode"] == "streaming"
+
+
+def test_the_demo_grader_passes_and_fails_with_the_default_pass_pattern(sim):
+    rubric = 'Does it greet "bonjour" and name "Ana"?'
+    good = judged(sim, judge_assertion("grader", value=rubric), chat_run(("Salut", "Bonjour Ana !")))
+    assert (good.passed, good.reason) == (True, 'PASS: the answer mentions "bonjour", "Ana".')
+    bad = judged(sim, judge_assertion("grader", value=rubric), chat_run(("Salut", "Hello there")))
+    assert (bad.passed, bad.reason) == (False, 'FAIL: the answer does not mention "bonjour", "Ana".')
+    # Its inputs take the placeholders: the rubric and the answer given as inputs instead.
+    inputs = {"rubric": "{rubric}", "answer": "{query} {answer}"}
+    both = judged(
+        sim,
+        judge_assertion("grader", value=rubric, inputs=inputs, query="grade"),
+        chat_run(("Ana", "bonjour")),
+    )
+    assert both.passed, both.reason
