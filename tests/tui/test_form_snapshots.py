@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import console, open_app
+from .conftest import console, open_app, wait_until
+from .test_form_layout import fully_shown
 
 SMALL = (80, 24)
 LARGE = (200, 50)
@@ -25,7 +26,10 @@ async def settle(pilot) -> None:
 def focus_field(app_id: str, index: int):
     async def run_before(pilot):
         pane = await open_app(pilot, pilot.app, app_id)
-        pane.form.rows[index].control.focus()
+        row = pane.form.rows[index]
+        row.control.focus()
+        label = row.query_one(".field-label")
+        await wait_until(pilot, lambda: fully_shown(pilot.app, row.control) and fully_shown(pilot.app, label))
         await settle(pilot)
 
     return run_before

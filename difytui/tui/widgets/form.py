@@ -111,7 +111,9 @@ class FormView(Vertical):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         row = self._row_of(event.widget)
         if row is not None:
-            self.call_after_refresh(self.reveal, row)
+            # The screen centres a focused widget it cannot show whole, one refresh later; the
+            # row is revealed after that, so the result does not depend on which comes first.
+            self.call_after_refresh(self.call_after_refresh, self.reveal, row)
 
     def _row_of(self, widget: Widget | None) -> FieldRow | None:
         while widget is not None and widget is not self:
