@@ -24,5 +24,6 @@ def test_wheel_ships_the_stylesheets_and_the_entry_point(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for sheet in (ROOT / "styles").glob("*.tcss"):
         assert f"difytui/styles/{sheet.name}" in names
+    assert "difytui/config.example.toml" in names  # `difytui config init` writes it
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "difytui = difytui.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
