@@ -10,6 +10,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from difytui.tui.commands import SystemCommands
 from difytui.tui.startup import DeferredStartup
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 STOP_TIMEOUT = 3.0
 
 
-class WorkspaceActions(DeferredStartup):
+class WorkspaceActions(DeferredStartup, SystemCommands):
     """Quit, switch workspace and console import: each leaves with a result the CLI acts on."""
 
     # Set by DifyConsole.__init__.
