@@ -226,37 +226,54 @@ class WorkflowRunDetail:
         )
 
 
-class ConversationPager:
-    """Every conversation once, pages chained by ``last_id`` (the last item of the page before)."""
+class _Pager:
+    """What both pagers share: the page size, the cursor parameter, the ids already given."""
 
-    def __init__(self, page_size: int = MAX_LIMIT, sort_by: SortBy = "-updated_at") -> None:
+    cursor_param = ""
+
+    def __init__(self, page_size: int) -> None:
         self.limit = min(max(page_size, 1), MAX_LIMIT)
-        self.sort_by = sort_by
-        self._last_id: str | None = None
+        self._cursor: str | None = None
         self._done = False
         self._seen: set[str] = set()
+
+    def _fixed(self) -> dict[str, str | int]:
+        return {}
 
     def next_query(self) -> dict[str, str | int] | None:
         """The query of the next page, or None when the list is complete."""
         if self._done:
             return None
-        query: dict[str, str | int] = {"limit": self.limit, "sort_by": self.sort_by}
-        if self._last_id:
-            query["last_id"] = self._last_id
+        query: dict[str, str | int] = {"limit": self.limit, **self._fixed()}
+        if self._cursor:
+            query[self.cursor_param] = self._cursor
         return query
+
+
+class ConversationPager(_Pager):
+    """Every conversation once, pages chained by ``last_id`` (the last item of the page before)."""
+
+    cursor_param = "last_id"
+
+    def __init__(self, page_size: int = MAX_LIMIT, sort_by: SortBy = "-updated_at") -> None:
+        super().__init__(page_size)
+        self.sort_by = sort_by
+
+    def _fixed(self) -> dict[str, str | int]:
+        return {"sort_by": self.sort_by}
 
     def feed(self, page: Page) -> list[Conversation]:
         """The page's conversations not given before (one renamed or updated meanwhile may come twice)."""
         fresh = [c for c in page.items if isinstance(c, Conversation) and c.id not in self._seen]
         self._seen.update(c.id for c in fresh)
         if page.has_more and page.items:
-            self._last_id = page.items[-1].id
+            self._cursor = page.items[-1].id
         else:
             self._done = True
         return fresh
 
 
-class MessagePager:
+class MessagePager(_Pager):
     """Every message of a conversation once, newest first, despite the same-second quirk.
 
     After each page the cursor (``first_id``) is the oldest message of the page's *second-oldest*
@@ -265,21 +282,12 @@ class MessagePager:
     second holds more messages than that, the rest of it cannot be reached, and ``gap`` says so.
     """
 
+    cursor_param = "first_id"
+
     def __init__(self, page_size: int = MAX_LIMIT) -> None:
-        self.limit = min(max(page_size, 1), MAX_LIMIT)
+        super().__init__(page_size)
         #: whether messages were unreachable (more than 100 in one second): the list has a hole
         self.gap = False
-        self._first_id: str | None = None
-        self._done = False
-        self._seen: set[str] = set()
-
-    def next_query(self) -> dict[str, str | int] | None:
-        if self._done:
-            return None
-        query: dict[str, str | int] = {"limit": self.limit}
-        if self._first_id:
-            query["first_id"] = self._first_id
-        return query
 
     def feed(self, page: Page) -> list[Message]:
         messages = [m for m in page.items if isinstance(m, Message)]
@@ -294,11 +302,11 @@ class MessagePager:
         later = [m for m in messages if m.created_at > oldest]
         if later:
             # re-read the oldest second from the start of the next one
-            self._first_id = min(later, key=lambda m: m.created_at).id
+            self._cursor = min(later, key=lambda m: m.created_at).id
         elif len(messages) >= self.limit and self.limit < MAX_LIMIT:
             self.limit = MAX_LIMIT  # the whole page is one second: ask again, as wide as Dify allows
         else:
             if len(messages) >= self.limit:
                 self.gap = True  # over 100 messages in one second: the rest of it is out of reach
-            self._first_id = messages[0].id  # strictly older seconds
+            self._cursor = messages[0].id  # strictly older seconds
         return fresh

@@ -61,26 +61,23 @@ def _write(core: ClientCore, app_id: str, method: str, path: str, body: dict[str
     return answer
 
 
-def _not_found(error: DifyAPIError, prefix: str) -> bool:
-    return error.status == 404 and error.message.startswith(prefix)
-
-
 def _about_conversation(flow: Flow[T], conversation_id: str) -> Flow[T]:
     """``flow``, with Dify's "Conversation Not Exists." 404 raised as ConversationNotFoundError."""
-    try:
-        return (yield from flow)
-    except DifyAPIError as error:
-        if _not_found(error, "Conversation Not Exists"):
-            raise ConversationNotFoundError(conversation_id, error) from None
-        raise
+    return _typed_404(
+        flow, "Conversation Not Exists", lambda e: ConversationNotFoundError(conversation_id, e)
+    )
 
 
 def _about_message(flow: Flow[T], message_id: str) -> Flow[T]:
+    return _typed_404(flow, "Message Not Exists", lambda e: MessageNotFoundError(message_id, e))
+
+
+def _typed_404(flow: Flow[T], prefix: str, typed: Callable[[DifyAPIError], DifyAPIError]) -> Flow[T]:
     try:
         return (yield from flow)
     except DifyAPIError as error:
-        if _not_found(error, "Message Not Exists"):
-            raise MessageNotFoundError(message_id, error) from None
+        if error.status == 404 and error.message.startswith(prefix):
+            raise typed(error) from None
         raise
 
 
