@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,6 +32,7 @@ PARALLEL_READS = 8
 
 if TYPE_CHECKING:
     from difytui.config import AppEntry, Workspace
+    from difytui.deadline import Clock
     from difytui.secrets import Secret
 
 T = TypeVar("T")
@@ -51,10 +51,12 @@ class AsyncDify(ClientCore):
         timeout: float | None = None,
         token: str | Secret | None = None,
         deadline: float | None = None,
+        clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(
-            base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline
+            base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline,
+            clock=clock,
         )
         self.app: AppAPI[AsyncDify] = AppAPI(self)
         self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
@@ -169,7 +171,7 @@ class AsyncDify(ClientCore):
             if deadline is None:
                 response = await sending
             else:  # a head that drips never trips a read timeout
-                response = await asyncio.wait_for(sending, max(deadline - time.monotonic(), 0.0))
+                response = await self.clock.within(sending, deadline)
         except asyncio.TimeoutError:
             raise self._past_deadline(url) from None
         except OSError as exc:
@@ -195,6 +197,6 @@ class AsyncDify(ClientCore):
         if deadline is None:
             return await response.aread()
         try:
-            return await asyncio.wait_for(response.aread(), max(deadline - time.monotonic(), 0.0))
+            return await self.clock.within(response.aread(), deadline)
         except asyncio.TimeoutError:
             raise self._past_deadline(url) from None

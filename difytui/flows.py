@@ -7,7 +7,6 @@ perform the steps. Where the apps live is the backend's business (:mod:`difytui.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
@@ -24,7 +23,7 @@ from difytui._http import (
     retry_delay,
 )
 from difytui.backends import AccountBackend, Backend, ServiceBackend
-from difytui.deadline import checked_deadline, cut_to
+from difytui.deadline import SYSTEM_CLOCK, Clock, checked_deadline, cut_to
 from difytui.errors import (
     AmbiguousAppError,
     AppNotFoundError,
@@ -86,6 +85,7 @@ class ClientCore:
         timeout: float | None = None,
         token: str | Secret | None = None,
         deadline: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
         from difytui.config import AppEntry, Workspace, default_user
 
@@ -112,6 +112,8 @@ class ClientCore:
         #: Seconds a whole run (invoke call) may take, or None (unlimited, the default): when it
         #: passes, the run is stopped on the server and DifyDeadlineError is raised.
         self.deadline = checked_deadline(deadline if deadline is not None else workspace.deadline)
+        #: What the deadline is read on: real time, unless a test passes a clock it moves itself.
+        self.clock: Clock = clock or SYSTEM_CLOCK
         self._info: dict[str, dict[str, Any]] = {}
         self._backend: Backend
         if workspace.kind == "account":
@@ -158,15 +160,15 @@ class ClientCore:
     # -- plumbing shared by both drivers -------------------------------------------------
 
     def _deadline_at(self) -> float | None:
-        """The time.monotonic() by which a run starting now must end, if there is a deadline."""
-        return None if self.deadline is None else time.monotonic() + self.deadline
+        """The time (on ``self.clock``) by which a run starting now must end, if there is a deadline."""
+        return None if self.deadline is None else self.clock.now() + self.deadline
 
     def _timeouts(self, call: Call, deadline: float | None) -> httpx.Timeout | None:
         """The call's own timeouts (a stop's are short), each cut to what is left before the deadline."""
         base = self.timeout if call.timeout is None else httpx.Timeout(call.timeout)
         if deadline is None:
             return base  # always sent: set_read_timeout() applies to the next request
-        return cut_to(base, deadline)
+        return cut_to(base, deadline, self.clock)
 
     def set_read_timeout(self, seconds: float) -> None:
         """Seconds each read of the requests from now on may wait (the constructor's ``timeout``).
@@ -176,7 +178,7 @@ class ClientCore:
 
     def _failure(self, exc: httpx.HTTPError, url: str, deadline: float | None) -> DifyError:
         """What a request's httpx error means: the deadline passing (its timeouts are cut to it)."""
-        if deadline is not None and time.monotonic() >= deadline - 0.01:
+        if deadline is not None and self.clock.now() >= deadline - 0.01:
             return self._past_deadline(url)
         return connection_error(exc, url)
 

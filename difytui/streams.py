@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,7 +22,7 @@ from difytui._http import (
     task_id_of,
     terminal_events,
 )
-from difytui.deadline import Watchdog
+from difytui.deadline import SYSTEM_CLOCK, Clock, Watchdog
 from difytui.errors import (
     DifyDeadlineError,
 )
@@ -49,6 +48,7 @@ class EventStream:
         deadline: float | None = None,
         seconds: float | None = None,
         stop: Callable[[str], bool] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.response = response
         #: the app's mode (chat, advanced-chat, workflow…): it decides which event is the last.
@@ -58,6 +58,7 @@ class EventStream:
         self._deadline = deadline
         self._seconds = seconds
         self._stop = stop
+        self._clock = clock
         self._events = self._iterate()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -81,7 +82,7 @@ class EventStream:
         url = str(response.request.url)
         parser = SSEParser()
         terminals = self._terminals
-        watchdog = Watchdog(self._deadline, response) if self._deadline is not None else None
+        watchdog = Watchdog(self._deadline, self._clock, response) if self._deadline is not None else None
         try:
             for chunk in itertools.chain(response.iter_bytes(), (None,)):  # None: the end
                 for data in parser.feed(chunk):
@@ -196,14 +197,14 @@ class AsyncEventStream:
     async def _until(self, response: httpx.Response, deadline: float) -> AsyncGenerator[bytes, None]:
         """The body's chunks until the deadline (then ``_expired``), however slowly they come."""
         chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+        clock = self._client.clock
         try:
             while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
+                if clock.now() >= deadline:
                     self._expired = True
                     return
                 try:
-                    chunk = await asyncio.wait_for(_next(chunks), left)
+                    chunk = await clock.within(_next(chunks), deadline)
                 except asyncio.TimeoutError:
                     self._expired = True
                     return

@@ -29,6 +29,7 @@ from difytui.streams import EventStream
 
 if TYPE_CHECKING:
     from difytui.config import AppEntry, Workspace
+    from difytui.deadline import Clock
     from difytui.secrets import Secret
 
 T = TypeVar("T")
@@ -47,10 +48,12 @@ class Dify(ClientCore):
         timeout: float | None = None,
         token: str | Secret | None = None,
         deadline: float | None = None,
+        clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(
-            base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline
+            base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline,
+            clock=clock,
         )
         self.app: AppAPI[Dify] = AppAPI(self)
         self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
@@ -99,6 +102,7 @@ class Dify(ClientCore):
             mode,
             deadline=deadline,
             seconds=self.deadline,
+            clock=self.clock,
             stop=lambda task_id: self._stop_quietly(app_id, task_id),
         )
 
@@ -167,7 +171,7 @@ class Dify(ClientCore):
         token = self._backend.token(call.app_id)
         url = self.base_url + call.path
         http = self._client_for(call)
-        head = Watchdog(deadline) if deadline is not None else None  # until the head has arrived
+        head = Watchdog(deadline, self.clock) if deadline is not None else None  # until the head has arrived
         trace = head.trace if head is not None else None
         try:
             if call.upload is not None:
@@ -201,7 +205,7 @@ class Dify(ClientCore):
         """The whole body; under a deadline, cut where it passes (a drip never trips a read timeout)."""
         if deadline is None:
             return response.read()
-        watchdog = Watchdog(deadline, response)
+        watchdog = Watchdog(deadline, self.clock, response)
         try:
             body = response.read()
         except httpx.HTTPError:
