@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import httpx
 
@@ -45,8 +45,11 @@ if TYPE_CHECKING:
     from difytui.streams import AsyncEventStream, EventStream
 
 ResponseMode = Literal["streaming", "blocking"]
-C = TypeVar("C", bound="ClientCore")
+C = TypeVar("C", bound="ClientCore[Any, Any]")
 T = TypeVar("T")
+#: What a driver's connection pools are (httpx.Client or httpx.AsyncClient), and its ``transport``.
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 #: What a run flow returns: the open event stream (or a blocking run's JSON answer), and the app's mode.
 RunOutcome = tuple["httpx.Response | dict[str, Any]", str]
 #: A file to send: a path, a URL, or a Dify file mapping.
@@ -72,8 +75,12 @@ def _check_base_url(url: str) -> None:
         raise DifyError(f"base_url {url!r} is not a valid URL: {problem}")
 
 
-class ClientCore:
-    """Configuration, caches and the request flows shared by both clients."""
+class ClientCore(Generic[TransportT, HttpT]):
+    """Configuration, caches, connection pools and the request flows shared by both clients.
+
+    The constructor is the clients' own: ``Dify`` is a ``ClientCore[httpx.BaseTransport, httpx.Client]``,
+    so a type checker sees each client's ``transport`` type, and ``AsyncDify`` the async ones.
+    """
 
     def __init__(
         self,
@@ -86,6 +93,7 @@ class ClientCore:
         token: str | Secret | None = None,
         deadline: float | None = None,
         clock: Clock | None = None,
+        transport: TransportT | None = None,
     ) -> None:
         from difytui.config import AppEntry, Workspace, default_user
 
@@ -123,6 +131,10 @@ class ClientCore:
             self._backend = AccountBackend(workspace, self.user, secret)
         else:
             self._backend = ServiceBackend(workspace, self.user)
+        self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
+        self._transport: TransportT | None = transport
+        self._http: HttpT = self._pool(fresh=False)
+        self._fresh: HttpT | None = None
 
     @classmethod
     def from_config(
@@ -157,7 +169,20 @@ class ClientCore:
         """A blocking run: streamed, folded into the blocking body; stopped on the server if given up."""
         raise NotImplementedError
 
+    def _pool(self, *, fresh: bool) -> HttpT:
+        """A new connection pool of the driver's kind; ``fresh``: one that keeps no connection alive."""
+        raise NotImplementedError
+
     # -- plumbing shared by both drivers -------------------------------------------------
+
+    def _client_for(self, call: Call) -> HttpT:
+        """Reads go through the kept-alive pool (they are retried); runs, uploads and stops on new
+        connections (see fresh_limits)."""
+        if call.idempotent:
+            return self._http
+        if self._fresh is None:
+            self._fresh = self._pool(fresh=True)
+        return self._fresh
 
     def _deadline_at(self) -> float | None:
         """The time (on ``self.clock``) by which a run starting now must end, if there is a deadline."""
