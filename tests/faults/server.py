@@ -284,7 +284,9 @@ class FaultServer:
         if hangup.done() and not hangup.cancelled():
             hangup.exception()  # a reset is a hang-up too
         if opened.done():
-            opened.result()  # raises if the gate was never opened (SAFETY_CAP)
+            if opened.exception() is not None:  # never opened (SAFETY_CAP)
+                self._record(self.notes, ("capped", "gate"))
+                return False
             return True
         opened.cancel()
         self._record(self.notes, ("hung-up", "gate"))

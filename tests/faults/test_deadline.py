@@ -23,15 +23,18 @@ from .wire import CHAT_BLOCKING_BODY, F, S, T, block, canon, head
 SSE = block(S) + block(T) + block(F)
 ANSWER_WIRE = response(CHAT_BLOCKING_BODY)
 HEAD = ANSWER_WIRE[: len(ANSWER_WIRE) - len(CHAT_BLOCKING_BODY)]
-#: The run deadline, in the ManualClock's seconds: nothing real ever waits for it. It is above the
-#: clients' read timeout (10 s), so the timeouts cut to it stay that read timeout.
-DEADLINE = 30.0
+#: The clients' read timeout (real seconds): above the server's SAFETY_CAP, so a client that hangs
+#: up before the server gives up (a "hung-up" note, not "capped") did so because of the deadline.
+TIMEOUT = 60.0
+#: The run deadline, in the ManualClock's seconds: nothing real ever waits for it. It is above
+#: TIMEOUT, so the timeouts cut to it stay TIMEOUT.
+DEADLINE = 120.0
 STOP_PATH = "/workflows/tasks/t-1/stop"
 
 
 @pytest.fixture(scope="module", params=["sync", "async"])
 def deadline_runner(request: pytest.FixtureRequest, server: FaultServer) -> Iterator[Runner]:
-    made = Runner(request.param, server, timeout=10.0, deadline=DEADLINE, clock=ManualClock())
+    made = Runner(request.param, server, timeout=TIMEOUT, deadline=DEADLINE, clock=ManualClock())
     yield made
     made.close()
 
