@@ -8,7 +8,7 @@ import gzip
 import json
 
 import pytest
-from conftest import AsyncAPI, SyncAPI
+from conftest import api_maker
 
 from difytui import DifyAPIError, DifyError
 from difytui.errors import DifyProtocolError
@@ -37,17 +37,8 @@ KEY = "app-hostile"
 def client(request, server: FaultServer):
     """``client(**kwargs)`` → a SyncAPI or AsyncAPI (tests/conftest.py) on the server's workflow app "a"."""
     server.app(KEY, "workflow")
-    made: list = []
-
-    def make(**overrides):
-        kwargs = {"base_url": server.base_url, "apps": {"a": KEY}, "user": "u", **overrides}
-        api = (SyncAPI if request.param == "sync" else AsyncAPI)(**kwargs)
-        made.append(api)
-        return api
-
-    yield make
-    for api in made:
-        api.close()
+    with api_maker(request.param, base_url=server.base_url, apps={"a": KEY}, user="u") as make:
+        yield make
 
 
 def stream(api):

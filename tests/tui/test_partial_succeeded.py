@@ -4,7 +4,7 @@ warning: the CLI exits 0 and prints its outputs, so the console shows them too, 
 from __future__ import annotations
 
 from faults.server import FaultServer
-from faults.wire import block, head
+from faults.wire import F, S, T, block, head
 
 from difytui.config import AppEntry, Workspace
 from difytui.tui.app import DifyConsole
@@ -14,27 +14,14 @@ from difytui.tui.widgets.workflow_pane import OutputsView
 
 from .conftest import SIZE, open_app, run_done, screen_text
 
-STARTED = {"event": "workflow_started", "task_id": "t-1", "workflow_run_id": "r-1", "data": {"id": "r-1"}}
-TEXT = {"event": "text_chunk", "task_id": "t-1", "workflow_run_id": "r-1", "data": {"text": "half a report"}}
-FINISHED = {
-    "event": "workflow_finished",
-    "task_id": "t-1",
-    "workflow_run_id": "r-1",
-    "data": {
-        "id": "r-1",
-        "status": "partial-succeeded",
-        "outputs": {"report": "half a report"},
-        "error": None,
-        "exceptions_count": 1,
-    },
-}
+FINISHED = {**F, "data": {**F["data"], "status": "partial-succeeded", "exceptions_count": 1}}
 
 
 async def test_a_partial_succeeded_run_reads_as_a_success_with_a_warning():
     server = FaultServer().start()
     try:
         server.app("app-partial", "workflow")
-        server.serve(head(), block(STARTED), block(TEXT), block(FINISHED))
+        server.serve(head(), block(S), block(T), block(FINISHED))
         apps = {"partial": AppEntry.from_key("partial", "app-partial")}
         workspace = Workspace(name="w", base_url=server.base_url, user="tester", apps=apps, source="test")
         app = DifyConsole(workspace)
@@ -50,6 +37,6 @@ async def test_a_partial_succeeded_run_reads_as_a_success_with_a_warning():
             assert "✗" not in pane.log_view.query_one(NodeTimeline).render_text().plain
             assert not [n for n in pane.log_view.query(Notice) if "failed" in n.text.lower()]
             # Its outputs are shown, as for a success.
-            assert pane.log_view.query_one(OutputsView).outputs == {"report": "half a report"}
+            assert pane.log_view.query_one(OutputsView).outputs == F["data"]["outputs"]
     finally:
         server.stop()
