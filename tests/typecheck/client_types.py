@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any
 
+import httpx
 from typing_extensions import assert_type
 
 from difytui import AsyncDify, Dify
@@ -67,3 +68,11 @@ async def async_history(dify: AsyncDify) -> None:
         assert_type(message, Message)
     assert_type(await dify.app.messages.suggested("a", "m"), Suggestions)
     assert_type(await dify.app.workflow_runs.logs("a", status="failed"), WorkflowLogPage)
+
+
+def constructors() -> None:
+    """Each client takes its own transport kind (the constructor is shared, typed per client)."""
+    assert_type(Dify("http://x/v1", {"a": "k"}, "u", deadline=5, transport=httpx.HTTPTransport()), Dify)
+    assert_type(AsyncDify(base_url="http://x/v1", transport=httpx.AsyncHTTPTransport()), AsyncDify)
+    assert_type(Dify(base_url="http://x/v1").timeout, httpx.Timeout)
+    assert_type(AsyncDify(base_url="http://x/v1").deadline, float | None)
