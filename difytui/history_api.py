@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from difytui.flows import ClientCore
     from difytui.sync_client import Dify
 
-C = TypeVar("C", bound="ClientCore")
+C = TypeVar("C", bound="ClientCore[Any, Any]")
 T = TypeVar("T")
 Async = Coroutine[Any, Any, T]
 LogStatus = Literal["succeeded", "failed", "stopped"]
@@ -45,17 +45,19 @@ LogStatus = Literal["succeeded", "failed", "stopped"]
 # -- flows ------------------------------------------------------------------------------------
 
 
-def _path(core: ClientCore, what: str, tail: str = "") -> str:
+def _path(core: ClientCore[Any, Any], what: str, tail: str = "") -> str:
     """The Service API path; an account workspace raises its "no history" error here."""
     return core._backend.history_path(what) + tail
 
 
-def _read(core: ClientCore, app_id: str, path: str, params: dict[str, Any]) -> Flow[JSON]:
+def _read(core: ClientCore[Any, Any], app_id: str, path: str, params: dict[str, Any]) -> Flow[JSON]:
     yield from core._backend.known_flow(core, app_id)
     return (yield from core._read_flow(Call("GET", path, app_id, params=params)))
 
 
-def _write(core: ClientCore, app_id: str, method: str, path: str, body: dict[str, Any]) -> Flow[JSON]:
+def _write(
+    core: ClientCore[Any, Any], app_id: str, method: str, path: str, body: dict[str, Any]
+) -> Flow[JSON]:
     yield from core._backend.known_flow(core, app_id)
     answer: JSON = yield from core._call_flow(Call(method, path, app_id, json={**body, "user": core.user}))
     return answer
@@ -86,12 +88,14 @@ def _items(body: JSON) -> list[JSON]:
     return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
 
-def conversations_flow(core: ClientCore, app_id: str, query: dict[str, Any]) -> Flow[Page]:
+def conversations_flow(core: ClientCore[Any, Any], app_id: str, query: dict[str, Any]) -> Flow[Page]:
     body = yield from _read(core, app_id, _path(core, "conversations"), query)
     return Page([Conversation.from_api(c) for c in _items(body)], body.get("has_more") is True)
 
 
-def messages_flow(core: ClientCore, app_id: str, conversation_id: str, query: dict[str, Any]) -> Flow[Page]:
+def messages_flow(
+    core: ClientCore[Any, Any], app_id: str, conversation_id: str, query: dict[str, Any]
+) -> Flow[Page]:
     params = {**query, "conversation_id": conversation_id}
     body = yield from _about_conversation(
         _read(core, app_id, _path(core, "messages"), params), conversation_id
@@ -100,7 +104,7 @@ def messages_flow(core: ClientCore, app_id: str, conversation_id: str, query: di
 
 
 def rename_flow(
-    core: ClientCore, app_id: str, conversation_id: str, name: str | None, auto_generate: bool
+    core: ClientCore[Any, Any], app_id: str, conversation_id: str, name: str | None, auto_generate: bool
 ) -> Flow[Conversation]:
     body: dict[str, Any] = {"auto_generate": True} if auto_generate else {"name": name}
     path = _path(core, "conversations", f"/{conversation_id}/name")
@@ -108,13 +112,13 @@ def rename_flow(
     return Conversation.from_api(answer)
 
 
-def delete_flow(core: ClientCore, app_id: str, conversation_id: str) -> Flow[None]:
+def delete_flow(core: ClientCore[Any, Any], app_id: str, conversation_id: str) -> Flow[None]:
     path = _path(core, "conversations", f"/{conversation_id}")
     yield from _about_conversation(_write(core, app_id, "DELETE", path, {}), conversation_id)
 
 
 def feedback_flow(
-    core: ClientCore, app_id: str, message_id: str, rating: Rating | None, content: str | None
+    core: ClientCore[Any, Any], app_id: str, message_id: str, rating: Rating | None, content: str | None
 ) -> Flow[None]:
     body: dict[str, Any] = {"rating": rating}
     if content is not None:
@@ -123,7 +127,7 @@ def feedback_flow(
     yield from _about_message(_write(core, app_id, "POST", path, body), message_id)
 
 
-def suggested_flow(core: ClientCore, app_id: str, message_id: str) -> Flow[Suggestions]:
+def suggested_flow(core: ClientCore[Any, Any], app_id: str, message_id: str) -> Flow[Suggestions]:
     path = _path(core, "messages", f"/{message_id}/suggested")
     try:
         body = yield from _about_message(_read(core, app_id, path, {}), message_id)
@@ -141,12 +145,16 @@ def suggested_flow(core: ClientCore, app_id: str, message_id: str) -> Flow[Sugge
     return Suggestions([q for q in data if isinstance(q, str)] if isinstance(data, list) else [])
 
 
-def app_feedbacks_flow(core: ClientCore, app_id: str, page: int, limit: int) -> Flow[list[Feedback]]:
+def app_feedbacks_flow(
+    core: ClientCore[Any, Any], app_id: str, page: int, limit: int
+) -> Flow[list[Feedback]]:
     body = yield from _read(core, app_id, _path(core, "app/feedbacks"), {"page": page, "limit": limit})
     return [Feedback.from_api(f) for f in _items(body)]
 
 
-def workflow_logs_flow(core: ClientCore, app_id: str, params: dict[str, Any]) -> Flow[WorkflowLogPage]:
+def workflow_logs_flow(
+    core: ClientCore[Any, Any], app_id: str, params: dict[str, Any]
+) -> Flow[WorkflowLogPage]:
     body = yield from _read(core, app_id, _path(core, "workflows/logs"), params)
     total = body.get("total")
     return WorkflowLogPage(
@@ -157,7 +165,7 @@ def workflow_logs_flow(core: ClientCore, app_id: str, params: dict[str, Any]) ->
     )
 
 
-def workflow_run_flow(core: ClientCore, app_id: str, run_id: str) -> Flow[WorkflowRunDetail]:
+def workflow_run_flow(core: ClientCore[Any, Any], app_id: str, run_id: str) -> Flow[WorkflowRunDetail]:
     body = yield from _read(core, app_id, _path(core, "workflows/run", f"/{run_id}"), {})
     return WorkflowRunDetail.from_api(body)
 
@@ -167,7 +175,7 @@ def workflow_run_flow(core: ClientCore, app_id: str, run_id: str) -> Flow[Workfl
 Pager = ConversationPager | MessagePager
 
 
-def _walk(client: ClientCore, pager: Pager, fetch: Callable[[dict[str, Any]], Flow[Page]]) -> Any:
+def _walk(client: ClientCore[Any, Any], pager: Pager, fetch: Callable[[dict[str, Any]], Flow[Page]]) -> Any:
     from difytui.async_client import AsyncDify
 
     if isinstance(client, AsyncDify):
@@ -176,7 +184,7 @@ def _walk(client: ClientCore, pager: Pager, fetch: Callable[[dict[str, Any]], Fl
 
 
 def _walk_sync(
-    client: ClientCore, pager: Pager, fetch: Callable[[dict[str, Any]], Flow[Page]]
+    client: ClientCore[Any, Any], pager: Pager, fetch: Callable[[dict[str, Any]], Flow[Page]]
 ) -> Iterator[Any]:
     while (query := pager.next_query()) is not None:
         page = client._run_blocking(lambda q=query: fetch(q))  # type: ignore[misc]
@@ -185,7 +193,7 @@ def _walk_sync(
 
 
 async def _walk_async(
-    client: ClientCore, pager: Pager, fetch: Callable[[dict[str, Any]], Flow[Page]]
+    client: ClientCore[Any, Any], pager: Pager, fetch: Callable[[dict[str, Any]], Flow[Page]]
 ) -> AsyncIterator[Any]:
     while (query := pager.next_query()) is not None:
         pending = client._run_blocking(lambda q=query: fetch(q))  # type: ignore[misc]
