@@ -23,10 +23,14 @@ _FLASK_500 = (
 
 def _limit(raw: str | None, model: str, default: int = 20, hi: int = 100) -> int:
     """``limit`` as Dify's query models check it: above ``hi`` is a pydantic 400, not a clamp."""
-    value = wire.bounded_int(raw, default, 1, 10**9)
+    value = wire.bounded_int(raw, default, -(10**9), 10**9)
     if value > hi:
         raise pydantic_error(
             model, [("limit", f"Input should be less than or equal to {hi}", "less_than_equal", raw)]
+        )
+    if value < 1:
+        raise pydantic_error(
+            model, [("limit", "Input should be greater than or equal to 1", "greater_than_equal", raw)]
         )
     return value
 
