@@ -30,10 +30,16 @@ from difytui.tui.widgets.app_list import AppList
 from difytui.tui.workspace_actions import WorkspaceActions
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from difytui.client import AsyncDify
     from difytui.config import Workspace
     from difytui.store import Store
     from difytui.tui.widgets.pane import AppPane
+
+
+#: Below this many columns the sidebar steps aside while an app is open (ctrl+b brings it back).
+SIDEBAR_AUTO_HIDE_BELOW = 100
 
 
 class DifyConsole(PaneActions, WorkspaceActions):
@@ -43,13 +49,20 @@ class DifyConsole(PaneActions, WorkspaceActions):
     COMMANDS = App.COMMANDS | {DifyCommands}
     ENABLE_COMMAND_PALETTE = True
 
+    # Short descriptions: an 80-column footer shows every key that matters (tests/tui/test_layout.py).
+    # F1 and the README list the same rows (tests/tui/test_help_keys.py).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter apps", key_display="/", id="apps.filter"),
         # The panes bind these ids too (and chat.new, log.raw): here they serve the app list.
-        Binding("ctrl+r", "run", "Run/send", id="app.run"),
+        Binding("ctrl+r", "run", "Run / send", id="app.run"),
         Binding("escape", "stop", "Stop / back", id="app.stop"),
         # priority: TextArea binds ctrl+y to redo.
         Binding("ctrl+y", "copy_answer", "Copy answer", id="answer.copy", priority=True),
+        # Reaches the filter from a text field too, where "/" is just a character.
+        Binding("ctrl+l", "focus_filter", "Filter apps", id="apps.filter"),
+        Binding(
+            "slash", "focus_filter", "Filter apps (outside a text field)", id="apps.filter.slash", show=False
+        ),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="app.sidebar"),
         Binding("pageup", "log_page(-1)", "Scroll up", id="log.page_up", show=False),
         Binding("pagedown", "log_page(1)", "Scroll down", id="log.page_down", show=False),
         Binding("f1", "help", "Help", id="help"),
@@ -85,6 +98,15 @@ class DifyConsole(PaneActions, WorkspaceActions):
         self.panes: dict[str, AppPane] = {}
         self.gc_policy = GcPolicy(self)
         self.sub_title = workspace.name
+        self._sidebar_choice: bool | None = None  # ctrl+b's last word; None: by width
+        self._sidebar_revealed = False  # shown for a key that focuses it (ctrl+l, Escape)
+
+    def get_driver_class(self) -> type[Driver]:
+        driver_class = super().get_driver_class()
+        from difytui.tui.terminal_keys import use_alt_aware_parser
+
+        use_alt_aware_parser(driver_class.__module__)  # alt+enter from xterm/tmux (ESC CR)
+        return driver_class
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -122,7 +144,7 @@ class DifyConsole(PaneActions, WorkspaceActions):
         # Only the first frame sits on the start-up path: it shows the cached app list, the server's
         # comes after (building the client, and the demo simulator's start, happen on this request).
         self.refresh_apps()
-        self.mount(Footer())
+        self.mount(Footer(compact=True))
         self.call_after_refresh(self.load_late_styles)
 
     def stream_started(self) -> None:
@@ -163,13 +185,50 @@ class DifyConsole(PaneActions, WorkspaceActions):
     # -- actions -------------------------------------------------------------------------------
 
     def action_focus_filter(self) -> None:
+        if self.screen is not self.screen_stack[0]:
+            return  # the filter is under a modal
+        self.reveal_sidebar()
         self.query_one("#app-filter").focus()
 
     def action_stop(self) -> None:
         """Escape outside a pane, or on a pane with no run to stop: back to the app list."""
         if self.screen is not self.screen_stack[0]:
             return  # a modal without its own Escape binding: nothing here to focus
+        self.reveal_sidebar()
         self.query_one("#app-options").focus()
+
+    # -- the sidebar -------------------------------------------------------------------------------
+
+    def sidebar_visible(self) -> bool:
+        """Shown for the keys that focus it; else as ctrl+b last left it; else it steps aside for
+        an open app in a narrow terminal."""
+        if self._sidebar_revealed:
+            return True
+        if self._sidebar_choice is not None:
+            return self._sidebar_choice
+        return self.size.width >= SIDEBAR_AUTO_HIDE_BELOW or self.current_pane is None
+
+    def update_sidebar(self) -> None:
+        self.query_one("#sidebar").display = self.sidebar_visible()
+
+    def reveal_sidebar(self, reveal: bool = True) -> None:
+        self._sidebar_revealed = reveal
+        self.update_sidebar()
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        self._sidebar_revealed = False
+        self._sidebar_choice = not sidebar.display
+        if not self._sidebar_choice and sidebar.has_focus_within:
+            pane = self.current_pane  # a hidden widget keeps no focus: hand it to the open app
+            if pane is not None:
+                pane.focus_first()
+            else:
+                self.screen.set_focus(None)
+        self.update_sidebar()
+
+    def on_resize(self) -> None:
+        self.update_sidebar()
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

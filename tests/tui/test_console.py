@@ -89,8 +89,9 @@ async def test_app_without_inputs_focuses_prompt(sim, monkeypatch):
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_app(pilot, app, "support-bot")
-        # support-bot's first field is a select; an app with no fields focuses the prompt instead.
-        assert app.focused is pane.form.rows[0].control
+        # support-bot's only required field (a select) has its default: the prompt has the focus,
+        # and so it has in an app with no fields.
+        assert app.focused is pane.prompt
         pane.form.fields = []
         for row in pane.form.rows:
             await row.remove()
@@ -107,7 +108,7 @@ async def test_chat_streams_follow_up_keeps_conversation_and_inputs_new_conversa
         assert isinstance(pane, ChatPane)
         # Opening statement and suggested questions come first.
         assert "support bot" in pane.log_view.query_one(".opening", Markdown).source
-        await pilot.press("tab")  # → "Your name"
+        pane.form.rows[1].control.focus()  # "Your name"
         await type_text(pilot, "Ada")
         pane.prompt.focus()
         await type_text(pilot, "hello there")
@@ -288,7 +289,7 @@ async def test_inputs_and_conversation_survive_a_restart(sim):
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_app(pilot, app, "support-bot")
-        await pilot.press("tab")
+        pane.form.rows[1].control.focus()  # "Your name"
         await type_text(pilot, "Grace")
         pane.prompt.focus()
         await type_text(pilot, "first visit")
