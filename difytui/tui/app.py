@@ -21,9 +21,10 @@ from textual.worker import Worker, WorkerState
 
 from difytui.tui.commands import DifyCommands
 from difytui.tui.gc_policy import GcPolicy
+from difytui.tui.keys import PAGE_DOWN, PAGE_UP, RUN, STOP
 from difytui.tui.pane_actions import PaneActions
 from difytui.tui.safe_text import one_line
-from difytui.tui.screens.help import HelpScreen, binding_rows, help_bindings
+from difytui.tui.screens.help import HelpScreen, help_rows
 from difytui.tui.startup import styles_dir
 from difytui.tui.store_writer import StoreWriter
 from difytui.tui.widgets.app_list import AppList
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 SIDEBAR_AUTO_HIDE_BELOW = 100
 
 
+COPY_TIP = "Copy the last answer (OSC 52)"
+
+
 class DifyConsole(PaneActions, WorkspaceActions):
     TITLE = "difytui"
     #: The first frame's rules only; LATE_STYLES (the panes', the import screens') are read after it.
@@ -49,24 +53,44 @@ class DifyConsole(PaneActions, WorkspaceActions):
     COMMANDS = App.COMMANDS | {DifyCommands}
     ENABLE_COMMAND_PALETTE = True
 
-    # Short descriptions: an 80-column footer shows every key that matters (tests/tui/test_layout.py).
-    # F1 and the README list the same rows (tests/tui/test_help_keys.py).
+    # Short descriptions fit every key that matters in an 80-column footer (tests/tui/test_layout.py);
+    # the tooltips say more, on F1 and in the README's table (tests/tui/test_help_keys.py).
     BINDINGS: ClassVar[list[BindingType]] = [
         # The panes bind these ids too (and chat.new, log.raw): here they serve the app list.
-        Binding("ctrl+r", "run", "Run / send", id="app.run"),
-        Binding("escape", "stop", "Stop / back", id="app.stop"),
+        Binding("ctrl+r", "run", "Run", id="app.run", tooltip=RUN.tooltip),
+        Binding("escape", "stop", "Stop", id="app.stop", tooltip=STOP.tooltip),
         # priority: TextArea binds ctrl+y to redo.
-        Binding("ctrl+y", "copy_answer", "Copy answer", id="answer.copy", priority=True),
-        # Reaches the filter from a text field too, where "/" is just a character.
-        Binding("ctrl+l", "focus_filter", "Filter apps", id="apps.filter"),
+        Binding("ctrl+y", "copy_answer", "Copy", id="answer.copy", priority=True, tooltip=COPY_TIP),
+        Binding("f1", "help", "Help", id="help", tooltip="Every key with its binding id"),
+        # ctrl+l reaches the filter from a text field too, where "/" is just a character.
+        Binding("ctrl+l", "focus_filter", "Filter", id="apps.filter", tooltip="Filter the app list"),
         Binding(
-            "slash", "focus_filter", "Filter apps (outside a text field)", id="apps.filter.slash", show=False
+            "slash",
+            "focus_filter",
+            "Filter",
+            id="apps.filter.slash",
+            show=False,
+            tooltip="Filter the app list (outside a text field)",
         ),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="app.sidebar"),
-        Binding("pageup", "log_page(-1)", "Scroll up", id="log.page_up", show=False),
-        Binding("pagedown", "log_page(1)", "Scroll down", id="log.page_down", show=False),
-        Binding("f1", "help", "Help", id="help"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding(
+            "ctrl+b",
+            "toggle_sidebar",
+            "Sidebar",
+            id="app.sidebar",
+            show=False,
+            tooltip=f"Hide or show the app list (it steps aside below {SIDEBAR_AUTO_HIDE_BELOW} columns)",
+        ),
+        # The prompt binds these too (a few lines high, it would scroll itself).
+        Binding("pageup", "log_page(-1)", "Scroll up", id="log.page_up", show=False, tooltip=PAGE_UP.tooltip),
+        Binding(
+            "pagedown",
+            "log_page(1)",
+            "Scroll down",
+            id="log.page_down",
+            show=False,
+            tooltip=PAGE_DOWN.tooltip,
+        ),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit difytui"),
     ]
 
     def __init__(
@@ -234,4 +258,4 @@ class DifyConsole(PaneActions, WorkspaceActions):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen(binding_rows(help_bindings(self.BINDINGS), self.user_keymap)))
+        self.push_screen(HelpScreen(help_rows(self.BINDINGS, self.user_keymap)))

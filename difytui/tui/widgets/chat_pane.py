@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widget import Widget
@@ -15,10 +15,11 @@ from textual.widgets import Button, Markdown, Static
 
 from difytui.tui import messages as m
 from difytui.tui import runner
+from difytui.tui.keys import NEW_CHAT, RAW, SUGGESTIONS
 from difytui.tui.models import RunRequest
 from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, one_line
-from difytui.tui.widgets.pane import NEW_CHAT, RAW, AppPane
+from difytui.tui.widgets.pane import AppPane
 from difytui.tui.widgets.prompt import Prompt
 from difytui.tui.widgets.response_log import AnswerView, UserTurn
 from difytui.tui.widgets.timeline import NodeTimeline
@@ -31,20 +32,6 @@ class SuggestedQuestion(Button):
         label = Content.assemble((f"alt+{number} ", "dim"), one_line(question))
         super().__init__(label, compact=True, classes="suggested")
         self.question = question
-
-
-#: alt+1…alt+3 ask the suggested questions; priority, or the prompt would type the digit.
-SUGGESTIONS = [
-    Binding(
-        f"alt+{n}",
-        f"suggest({n - 1})",
-        f"Ask suggested question {n}",
-        id=f"chat.suggest{n}",
-        show=False,
-        priority=True,
-    )
-    for n in (1, 2, 3)
-]
 
 
 class ChatPane(AppPane):
