@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -74,21 +75,24 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        text.append("difytui — keys\n\n", style="bold")
-        text.append(f"{'id':<18} {'keys':<22} action\n", style="bold underline")
+        # A table: in a narrow terminal the actions (and long key lists) wrap inside their columns.
+        table = Table(box=None, padding=(0, 2, 0, 0), expand=True, header_style="bold underline")
+        table.add_column("id", style="cyan", no_wrap=True)
+        table.add_column("keys", style="bold", max_width=18)
+        table.add_column("action", ratio=1)
         for binding_id, keys, description in self.rows:
-            text.append(f"{binding_id:<18} ", style="cyan")
-            text.append(f"{keys:<22} ", style="bold")
-            text.append(f"{description}\n")
-        text.append(
+            table.add_row(Text(binding_id), Text(keys), Text(description))
+        notes = Text(
             '\nRemap any id in the config file:  [keymap]  app.run = "f5"\n'
             "Escape stops a run; the partial answer stays and your message returns to the prompt.\n"
             "Copying uses OSC 52 (in tmux: set -g set-clipboard on).",
             style="dim",
         )
+        self.table = table
         with VerticalScroll(id="help-body"):
-            yield Static(text, markup=False)
+            yield Static(Text("difytui — keys\n", style="bold"), markup=False)
+            yield Static(table, markup=False, id="help-table")
+            yield Static(notes, markup=False)
 
     def action_dismiss(self, result: Any = None) -> None:  # type: ignore[override]
         self.dismiss(None)
