@@ -58,7 +58,7 @@ class AppList(Vertical):
         self._shown = len(apps)  # apps the filter lets through
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="/ filter apps", id="app-filter", compact=True)
+        yield Input(placeholder="filter apps (ctrl+l or /)", id="app-filter", compact=True)
         yield AppOptions(id="app-options")
         yield Static("", id="apps-status", markup=False)
 
