@@ -471,7 +471,7 @@ async def test_command_palette_offers_main_actions(sim):
 
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await open_app(pilot, app, "support-bot")  # chats have the conversation entries
         provider = DifyCommands(app.screen)
         names = [text for text, _cb, _help in provider._commands()]
         wanted_names = (

@@ -25,7 +25,7 @@ def readme_table() -> list[tuple[str, str, str]]:
                 break
             continue
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if cells[0] == "id" or set(cells[0]) <= {"-", " "} and cells[0]:
+        if cells[0] == "id" or cells[0].startswith("---"):
             continue
         rows.append(tuple(re.sub(r"^`(.*)`$", r"\1", cell) for cell in cells))
     return rows

@@ -73,6 +73,8 @@ async def test_the_footer_keeps_the_keys_that_matter_at_80_columns(sim):
 
 
 async def test_workflow_and_completion_panes_do_not_offer_a_new_chat(sim):
+    from difytui.tui.commands import DifyCommands
+
     app = console(sim)
     async with app.run_test(size=SMALL) as pilot:
         for app_id in ("report-builder", "copywriter"):
@@ -80,6 +82,11 @@ async def test_workflow_and_completion_panes_do_not_offer_a_new_chat(sim):
             await pilot.pause()
             assert "ctrl+n" not in footer_keys(app)
             assert "New chat" not in footer_line(app)
+            palette = [text for text, _callback, _help in DifyCommands(app.screen)._commands()]
+            assert "New conversation" not in palette and "Copy conversation id" not in palette
+        await open_app(pilot, app, "support-bot")
+        palette = [text for text, _callback, _help in DifyCommands(app.screen)._commands()]
+        assert "New conversation" in palette and "Copy conversation id" in palette
 
 
 async def test_timeline_rows_fit_on_one_line_in_a_narrow_pane(sim):
@@ -124,3 +131,22 @@ async def test_the_app_count_follows_the_filter(sim):
         await wait_until(pilot, lambda: "1 of 5 apps" in str(status.render()), what="the filtered count")
         await pilot.press("ctrl+u")  # clear the filter
         await wait_until(pilot, lambda: str(status.render()).startswith("5 apps"), what="the count again")
+
+
+async def test_switching_from_a_chat_to_a_workflow_leaves_no_chat_keys_behind(sim):
+    app = console(sim)
+    async with app.run_test(size=SMALL) as pilot:
+        chat = await open_app(pilot, app, "support-bot")
+        chat.prompt.focus()
+        chat.prompt.text = "not for the workflow"
+        # The workflow's form never loads, so nothing in it takes the focus.
+        down = '{"code": "x", "message": "down", "status": 500}'
+        sim.add_fault("/v1/parameters", "status", status=500, body=down)
+        app.open_app("report-builder")  # the palette's "Switch app"
+        workflow = await wait_until(pilot, lambda: app.current_pane is not chat and app.current_pane)
+        await wait_until(pilot, lambda: workflow._params_error, what="the form to fail")
+        await pilot.pause()
+        assert "ctrl+n" not in footer_keys(app)
+        await pilot.press("ctrl+r")  # retries the workflow's form: it does not send the chat's message
+        await pilot.pause()
+        assert not [r for r in sim.requests if r.path.endswith("/chat-messages")]
