@@ -119,6 +119,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
     )
+    from difytui import cli_test
+
+    cli_test.add_parser(commands, _global_options)
     if not full:
         for name in _HEAVY_COMMANDS:
             commands.add_parser(name)
@@ -148,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         from difytui import cli_workspace
 
         return cli_workspace.run(args)
+    if args.command == "test":
+        from difytui import cli_test
+
+        return cli_test.run(args)
     sim = None
     try:
         if args.demo:

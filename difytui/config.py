@@ -4,15 +4,14 @@ Search order: an explicit path (``--config``), ``$DIFYTUI_CONFIG``, then the pla
 (``paths.default_config_path()``). With no file at all, ``DIFY_BASE_URL`` + ``DIFY_API_KEY`` give a
 one-app workspace named ``env``. Every problem is one :class:`ConfigError` carrying ``file:line``.
 
-tomllib reports no positions for well-formed but wrong documents, so :class:`_Locator` re-scans the
-text for table headers and ``key =`` lines to point at the offending line (best effort).
+tomllib reports no positions for well-formed but wrong documents, so ``toml_lines.Locator`` re-scans
+the text for table headers and ``key =`` lines to point at the offending line (best effort).
 """
 
 from __future__ import annotations
 
 import difflib
 import getpass
-import json
 import math
 import os
 import re
@@ -27,6 +26,9 @@ from typing import Any
 from . import paths
 from .errors import AppNotFoundError, ConfigError
 from .secrets import Secret, token_problem
+from .toml_lines import Locator as _Locator
+from .toml_lines import decode_error
+from .toml_lines import type_name as _type_name
 from .urls import url_problem
 
 if sys.version_info >= (3, 11):
@@ -40,13 +42,14 @@ DEFAULT_TIMEOUT = 120.0
 KEY_CMD_TIMEOUT = 30.0
 ENV_WORKSPACE = "env"
 
-_TOP_KEYS = ("default_workspace", "keymap", "workspaces")
+_TOP_KEYS = ("default_workspace", "keymap", "workspaces", "cases_dir")
 _WORKSPACE_KEYS = (
     "kind", "base_url", "user", "timeout", "apps", "deadline",
     # written by `difytui workspace import` so that a re-import finds the same console and workspace
     "console_url", "console_email", "workspace_id",
     # kind = "account": the server whose /openapi/v1 lists and runs the apps (`difytui login`)
     "server",
+    "cases_dir",  # the workspace's own test cases (`difytui test`), instead of the top-level one
 )  # fmt: skip
 _WORKSPACE_KINDS = ("keys", "account")
 _APP_KEYS = ("api_key", "api_key_env", "api_key_cmd")
@@ -159,6 +162,8 @@ class Workspace:
     workspace_id: str = ""  # Dify's workspace (tenant) id, when known
     console_url: str = ""
     console_email: str = ""
+    #: the folder of this workspace's test cases (``difytui test``), when set for it
+    cases_dir: Path | None = None
 
     def app(self, app_id: str) -> AppEntry:
         try:
@@ -173,6 +178,8 @@ class Config:
     default_workspace: str
     workspaces: dict[str, Workspace]
     keymap: dict[str, str] = field(default_factory=dict)
+    #: the folder of the test cases (``difytui test``), when set; else ``cases/`` beside the config
+    cases_dir: Path | None = None
 
     def workspace(self, name: str | None = None) -> Workspace:
         names = ", ".join(self.workspaces) or "none"
@@ -251,9 +258,6 @@ def _from_environment(env: Mapping[str, str]) -> Config:
     return Config(path=None, default_workspace=ENV_WORKSPACE, workspaces={ENV_WORKSPACE: ws})
 
 
-_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
 def _load_file(path: Path, env: Mapping[str, str] | None) -> Config:
     where = str(path)
     try:
@@ -265,13 +269,8 @@ def _load_file(path: Path, env: Mapping[str, str] | None) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        message = getattr(exc, "msg", None) or str(exc)
-        match = _TOML_POS.search(str(exc))
-        if match and line is None:
-            line = int(match.group(1))
-        message = _TOML_POS.sub("", message).strip()
-        raise ConfigError(f"invalid TOML: {message}", where, line) from None
+        message, line = decode_error(exc)
+        raise ConfigError(message, where, line) from None
     return _Builder(where, text, env).build(data)
 
 
@@ -336,11 +335,13 @@ class _Builder:
                 )
         keymap_raw = self.table(data.get("keymap", {}), "keymap")
         keymap = {k: self.string(v, "keymap", k) for k, v in keymap_raw.items()}
+        cases_dir = self.folder(data["cases_dir"], "cases_dir") if "cases_dir" in data else None
         return Config(
             path=Path(self.where),
             default_workspace=default,
             workspaces=workspaces,
             keymap=keymap,
+            cases_dir=cases_dir,
         )
 
     def workspace(self, name: str, raw: dict[str, Any]) -> Workspace:
@@ -381,8 +382,13 @@ class _Builder:
             deadline=deadline,
             source=self.where,
             kind=kind,
+            cases_dir=self.folder(raw["cases_dir"], *at, "cases_dir") if "cases_dir" in raw else None,
             **extras,
         )
+
+    def folder(self, value: Any, *key_path: str) -> Path:
+        """A folder: ``~`` expanded, relative to the config file's own folder."""
+        return Path(self.where).parent / Path(self.string(value, *key_path)).expanduser()
 
     def seconds(self, value: Any, *key_path: str) -> float:
         name = key_path[-1]
@@ -434,96 +440,8 @@ class _Builder:
         return entry
 
 
-def _type_name(value: Any) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _dotted(key_path: tuple[str, ...] | list[str]) -> str:
     return ".".join(k if _BARE.match(k) else '"' + k.replace('"', '\\"') + '"' for k in key_path)
-
-
-# --------------------------------------------------------------------------------------------
-# Line locator
-
-
-_KEY_PART = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
-_DOTTED_KEY = rf"{_KEY_PART}(?:\s*\.\s*{_KEY_PART})*"
-_HEADER_RE = re.compile(rf"^\s*\[\s*({_DOTTED_KEY})\s*\]\s*(?:#.*)?$")
-_ASSIGN_RE = re.compile(rf"^\s*({_DOTTED_KEY})\s*=")
-_PART_RE = re.compile(_KEY_PART)
-
-
-def _split_key(dotted: str) -> tuple[str, ...]:
-    parts = []
-    for raw in _PART_RE.findall(dotted):
-        if raw.startswith('"'):
-            try:  # TOML basic-string escapes are JSON's (plus \U, \e: rare in keys)
-                parts.append(json.loads(raw))
-            except ValueError:
-                parts.append(raw[1:-1])
-        elif raw.startswith("'"):
-            parts.append(raw[1:-1])
-        else:
-            parts.append(raw)
-    return tuple(parts)
-
-
-class _Locator:
-    """Maps key paths to the 1-based line of their table header or ``key =`` line."""
-
-    def __init__(self, text: str) -> None:
-        self.entries: list[tuple[tuple[str, ...], int]] = []
-        table: tuple[str, ...] = ()
-        in_multiline: str | None = None
-        for number, line in enumerate(text.splitlines(), start=1):
-            if in_multiline:
-                if line.count(in_multiline) % 2 == 1:
-                    in_multiline = None
-                continue
-            header = _HEADER_RE.match(line)
-            if header:
-                table = _split_key(header.group(1))
-                self.entries.append((table, number))
-                continue
-            assign = _ASSIGN_RE.match(line)
-            if assign:
-                key = (*table, *_split_key(assign.group(1)))
-                self.entries.append((key, number))
-                self._inline(key, line[assign.end() :], number)
-            for quote in ('"""', "'''"):
-                if line.count(quote) % 2 == 1:
-                    in_multiline = quote
-                    break
-
-    def _inline(self, key: tuple[str, ...], rest: str, number: int) -> None:
-        # Inline tables on one line: `bot = { api_key_env = "X" }` → record bot.api_key_env too.
-        if not rest.lstrip().startswith("{"):
-            return
-        for match in re.finditer(rf"[{{,]\s*({_DOTTED_KEY})\s*=", rest):
-            self.entries.append(((*key, *_split_key(match.group(1))), number))
-
-    def line_of(self, key_path: tuple[str, ...] | list[str]) -> int | None:
-        target = tuple(key_path)
-        if not target:
-            return None
-        best: tuple[int, int] | None = None  # (depth, line)
-        for path, number in self.entries:
-            if target[: len(path)] == path and (best is None or len(path) > best[0]):
-                best = (len(path), number)
-        if best is not None:
-            return best[1]
-        # A table implied by deeper headers ([a.b.c] without [a.b]): point at the first one.
-        for path, number in self.entries:
-            if path[: len(target)] == target:
-                return number
-        return None

@@ -7,11 +7,17 @@ import os
 import select
 import socket
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from difytui.config import Workspace
     from difytui.sim import Simulator
+
+
+def cases_dir() -> Path:
+    """The demo's example test cases (shipped in the package), which all pass against the demo."""
+    return Path(__file__).resolve().parent / "demo_cases"
 
 
 def _workspace(base_url: str, keys: dict[str, str]) -> Workspace:

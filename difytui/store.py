@@ -72,6 +72,28 @@ _MIGRATIONS: list[str] = [
         PRIMARY KEY (ws, app_id, conversation_id)
     );
     """,
+    # The test bench's suites (`difytui test`) and each run of a case on a target: what it answered,
+    # its ids, timing, usage and graded assertions (``data``, JSON), for "changed since last run".
+    """
+    CREATE TABLE bench_suites (
+        suite_id TEXT PRIMARY KEY,
+        started REAL NOT NULL,
+        interrupted INTEGER NOT NULL DEFAULT 0,
+        cases INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE bench_runs (
+        suite_id TEXT NOT NULL REFERENCES bench_suites(suite_id) ON DELETE CASCADE,
+        case_key TEXT NOT NULL,
+        target TEXT NOT NULL,
+        repeat_index INTEGER NOT NULL,
+        verdict TEXT NOT NULL,
+        text TEXT,
+        data TEXT NOT NULL,
+        recorded REAL NOT NULL
+    );
+    CREATE INDEX bench_runs_case ON bench_runs (case_key, target, recorded);
+    CREATE INDEX bench_runs_suite ON bench_runs (suite_id);
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 #: Conversations whose inputs are kept per workspace (the newest): one row per CLI conversation
@@ -174,6 +196,16 @@ class Store:
         except (sqlite3.Error, ValueError) as exc:
             log.warning("state database: %s", exc)
             return default
+
+    # -- for other modules' tables (the bench's records) ----------------------------------------
+
+    def write(self, default: T, action: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``action`` on the writer connection; a database error is logged and gives ``default``."""
+        return self._safely(default, action)
+
+    def read(self, default: T, action: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read-only ``action`` (it does not wait for a pending write); errors give ``default``."""
+        return self._read(default, action)
 
     # -- conversations ------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_wheel_ships_the_stylesheets_and_the_entry_point(tmp_path):
+def test_wheel_ships_the_stylesheets_the_demo_cases_and_the_entry_point(tmp_path):
     pytest.importorskip("hatchling")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
@@ -24,5 +24,10 @@ def test_wheel_ships_the_stylesheets_and_the_entry_point(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for sheet in (ROOT / "styles").glob("*.tcss"):
         assert f"difytui/styles/{sheet.name}" in names
+    # `difytui --demo test` runs the example cases from the installed package.
+    demo_cases = sorted((ROOT / "difytui" / "demo_cases").iterdir())
+    assert any(case.suffix == ".toml" for case in demo_cases)
+    for case in demo_cases:
+        assert f"difytui/demo_cases/{case.name}" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "difytui = difytui.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

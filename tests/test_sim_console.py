@@ -113,7 +113,7 @@ def test_workspaces_and_switching_changes_the_app_list(sim):
 def test_app_list_is_newest_first_and_paginates_with_the_page_size_cap(sim):
     client = _login(sim)
     full = client.get("/apps", params={"page": 1, "limit": 100}).json()
-    assert full["total"] == 8 and full["has_more"] is False
+    assert full["total"] == 9 and full["has_more"] is False
     stamps = [a["created_at"] for a in full["data"]]
     assert stamps == sorted(stamps, reverse=True)
     assert {"id", "name", "description", "mode", "icon", "icon_type", "created_at", "tags"} <= set(

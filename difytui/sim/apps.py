@@ -1,4 +1,6 @@
-"""The demo workspace: five apps (one per mode) whose forms together use every control type.
+"""The demo workspace: one app per mode, whose forms together use every control type, and a grader.
+
+The grader (a chat app) is the test bench's judge in the demo: see :func:`.content.grade`.
 
 Each app is a plain dict so tests and the TUI can read it without importing anything else:
 ``mode``, ``name``, ``description``, ``tags``, ``author_name``, ``icon``, ``parameters`` (the full
@@ -323,6 +325,38 @@ _APPS: dict[str, dict] = {
             ],
             workflow=False,
             file_upload={"image": {"enabled": False, "number_limits": 3}},
+        ),
+    },
+    # The test bench's judge: PASS or FAIL by a fixed rule (content.grade), no model involved.
+    "grader": {
+        "mode": "chat",
+        "name": "Grader",
+        "description": 'Grades an answer: PASS when it has every "quoted" keyword of the rubric.',
+        "tags": ["testing", "demo"],
+        "icon": "⚖️",
+        "parameters": _params(
+            [
+                _item(
+                    "paragraph",
+                    False,
+                    label="Rubric",
+                    variable="rubric",
+                    required=False,
+                    max_length=2000,
+                    default="",
+                ),
+                _item(
+                    "paragraph",
+                    False,
+                    label="Answer to grade",
+                    variable="answer",
+                    required=False,
+                    max_length=20000,
+                    default="",
+                ),
+            ],
+            workflow=False,
+            opening='Send a rubric that quotes keywords ("like this"), a blank line, then the answer.',
         ),
     },
     # Benchmark helper: a chat app whose stream is N pre-encoded message events.

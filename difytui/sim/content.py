@@ -68,11 +68,13 @@ def agent_plan(query: str, inputs: dict) -> tuple[str, str, str]:
     return query, observation, "\n".join(lines) + "\n"
 
 
-def trip_answer(query: str, inputs: dict, turn: int) -> str:
+def trip_answer(query: str, inputs: dict, turn: int, files: list | None = None) -> str:
     city = inputs.get("city") or "your city"
     season = inputs.get("season") or "any season"
     photo = inputs.get("photo")
     extra = f"\nI looked at your photo *{_show(photo)}* — lovely light! 📷\n" if photo else ""
+    if files:  # the message's own attachments (sys.files)
+        extra += f"\nThanks for the attachments: *{_show(files)}*. 📎\n"
     return (
         f"# {city} in {season}\n\n"
         f"You asked: *{query}* (message {turn} of our chat).\n\n"
@@ -130,6 +132,30 @@ def copy_answer(query: str, inputs: dict) -> str:
         "- Loved by teams from Paris to 東京\n\n"
         f"_Try {product} today — c'est magnifique!_\n"
     )
+
+
+#: A rubric's keywords: the phrases it puts in straight or curly double quotes.
+_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+
+
+def grade(query: str, inputs: dict) -> str:
+    """The grader app's verdict, by a fixed rule so the bench's ``judge`` passes and fails on purpose.
+
+    The rubric and the answer are the ``rubric`` and ``answer`` inputs when given, else the query
+    split at its first blank line (the judge's default query: the rubric, a blank line, the
+    answer). ``PASS`` when every phrase the rubric quotes ("…" or “…”) occurs in the answer,
+    ignoring case; ``FAIL`` naming the missing ones otherwise, or when the rubric quotes none.
+    """
+    rubric, _, answer = query.partition("\n\n")
+    rubric = str(inputs.get("rubric") or rubric)
+    answer = str(inputs.get("answer") or answer)
+    keywords = [a or b for a, b in _QUOTED.findall(rubric)]
+    if not keywords:
+        return "FAIL: the rubric quotes no keyword to look for."
+    missing = [k for k in keywords if k.casefold() not in answer.casefold()]
+    if missing:
+        return "FAIL: the answer does not mention " + ", ".join(f'"{k}"' for k in missing) + "."
+    return "PASS: the answer mentions " + ", ".join(f'"{k}"' for k in keywords) + "."
 
 
 #: The knowledge-base hit a chat app with citations reports for a non-empty answer.

@@ -35,8 +35,10 @@ def _stream_answer(
 
 
 def chat_events(run: Run) -> Iterator[Item]:
-    turn = len(run.conv.messages)
-    text = content.support_answer(run.query, run.inputs, turn)
+    if run.app_id == "grader":
+        text = content.grade(run.query, run.inputs)
+    else:
+        text = content.support_answer(run.query, run.inputs, len(run.conv.messages))
     yield from _stream_answer(run, text)
     run.finish_message()
     yield run.message_end()
@@ -114,7 +116,7 @@ def agent_events(run: Run) -> Iterator[Item]:
 
 def chatflow_events(run: Run) -> Iterator[Item]:
     turn = len(run.conv.messages)
-    text = content.trip_answer(run.query, run.inputs, turn)
+    text = content.trip_answer(run.query, run.inputs, turn, run.files)
     # The Answer node's template opens with start inputs ("# {{city}} in {{season}}"), then the
     # LLM's text: Dify streams the first part at once, before any node event (run_chat_turn1).
     heading, _, body = text.partition("\n\n")

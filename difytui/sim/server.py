@@ -158,6 +158,8 @@ class Server:
             return True
         result = self.dispatch(req)
         if isinstance(result, wire.Response):
+            if result.generated and self.sim.run_latency > 0:
+                await asyncio.sleep(self.sim.run_latency)
             await self._write_response(writer, result, head_only=req.method == "HEAD")
             return True
         if fault is not None and fault["kind"] in STREAM_FAULTS:
@@ -260,6 +262,8 @@ class Server:
         sent = 0
         after = fault.get("after", 0) if fault else 0
         try:
+            if self.sim.run_latency > 0:  # the model's time to first token: once per run
+                await self._pause(run, self.sim.run_latency)
             for item in events:
                 if isinstance(item, Pause):
                     if not _hold_due(fault, sent, after):

@@ -33,13 +33,19 @@ class Simulator:
     ``/v1``: the Service API (app keys, ``api_keys``). ``/console/api``: the console API (login
     with ``account_email`` / ``account_password``, cookies + CSRF; :mod:`.console`). ``/openapi/v1``:
     the account API (device flow, ``dfoa_`` tokens; :mod:`.openapi`), unless ``openapi=False``.
-    ``token_delay``, ``ping_interval``, ``error_silence`` and the public knobs set in ``__init__``
-    (``max_page_size``, ``device_interval``, ``openapi_rate_limit``, ...) may be changed while running.
+    ``token_delay``, ``run_latency``, ``ping_interval``, ``error_silence`` and the public knobs set
+    in ``__init__`` (``max_page_size``, ``device_interval``, ``openapi_rate_limit``, ...) may be
+    changed while running.
+
+    ``run_latency``: seconds every run waits before its first event (a model's time to first token,
+    once per run, not per token), or before a blocking run's answer. Runs wait concurrently, and
+    what they send, in which order, is unchanged; a stop still reaches a streaming run meanwhile.
     """
 
     def __init__(
         self,
         token_delay: float = 0.0,
+        run_latency: float = 0.0,
         ping_interval: float = 10.0,
         error_silence: float = 300.0,
         chunk_seed: int | None = None,
@@ -50,6 +56,7 @@ class Simulator:
         sock: socket.socket | None = None,
     ) -> None:
         self.token_delay = token_delay
+        self.run_latency = run_latency
         self.ping_interval = ping_interval
         self.error_silence = error_silence
         self.chunk_seed = chunk_seed

@@ -98,6 +98,8 @@ class Response:
     headers: dict[str, str | list[str]] = field(default_factory=dict)
     #: leave out Dify's own headers (an error page from a proxy in front of Dify)
     bare: bool = False
+    #: a blocking run's answer: the server holds it for the simulator's ``run_latency``
+    generated: bool = False
 
 
 def ok(obj: Any, status: int = 200) -> Response:
@@ -105,7 +107,7 @@ def ok(obj: Any, status: int = 200) -> Response:
 
 
 def blocking(obj: Any) -> Response:
-    return Response(200, blocking_json(obj), JSON_UTF8)
+    return Response(200, blocking_json(obj), JSON_UTF8, generated=True)
 
 
 def error(status: int, code: str, message: str, **headers: str | list[str]) -> Response:
