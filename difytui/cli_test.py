@@ -49,7 +49,9 @@ def add_parser(
     test.add_argument(
         "--concurrency", type=_positive, default=None, metavar="N", help="runs at once (default 4)"
     )
-    test.add_argument("--repeat", type=_positive, metavar="N", help="run each case N times (replaces repeat)")
+    test.add_argument(
+        "--repeat", type=_repeat, metavar="N", help="run each case N times (replaces repeat; at most 1000)"
+    )
     test.add_argument("--json", metavar="FILE", help="write the full report as JSON")
     test.add_argument("--junit", metavar="FILE", help="write a JUnit XML report (for CI)")
     test.add_argument("--fail-fast", action="store_true", help="stop after the first failing case")
@@ -62,6 +64,15 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
+    return value
+
+
+def _repeat(text: str) -> int:
+    from difytui.bench.model import MAX_REPEAT
+
+    value = _positive(text)
+    if value > MAX_REPEAT:  # the runs are built up front: a typo must not exhaust memory
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_REPEAT} (got {value})")
     return value
 
 

@@ -26,6 +26,7 @@ from .model import (
     DEFAULT_PASS_RATE,
     DEFAULT_REPEAT,
     DEFAULT_TIMEOUT_S,
+    MAX_REPEAT,
     RUN_STATUSES,
     TEXT_TYPES,
     Assertion,
@@ -310,8 +311,10 @@ class _FileReader:
         if key == "files":
             return tuple(self.file_ref(ref, *at) for ref in self.strings(value, *at, empty_ok=False))
         if key == "repeat":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise self.problem(f"repeat must be a whole number ≥ 1 (got {_show(value)})", *at)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_REPEAT:
+                raise self.problem(
+                    f"repeat must be a whole number from 1 to {MAX_REPEAT} (got {_show(value)})", *at
+                )
             return value
         if key == "pass_rate":
             rate = self.number(value, *at)

@@ -35,6 +35,8 @@ RUN_TYPES = ("status", "node", "latency", "first-token", "tokens", "cost", "judg
 ASSERTION_TYPES = TEXT_TYPES + RUN_TYPES
 
 DEFAULT_REPEAT = 1
+#: The most runs of one case: a suite builds its runs up front, so a typo must not exhaust memory.
+MAX_REPEAT = 1000
 DEFAULT_PASS_RATE = 1.0
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_CONCURRENCY = 4

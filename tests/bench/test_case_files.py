@@ -258,6 +258,7 @@ BAD = {
         8,
         "value holds a time, which JSON cannot carry",
     ),
+    "a runaway repeat": (HEAD + "repeat = 99999999999999999999\n", 5, "repeat must be a whole number from 1 to"),
     "case not a table array": ('case = "x"\n', 1, "case must be an array of tables"),
     "inline assert tables": (
         HEAD + 'assert = [{ type = "contains", value = 1 }]\n',

@@ -150,6 +150,10 @@ def test_bad_numbers_are_usage_errors(sim, tmp_path):
         with pytest.raises(SystemExit) as done:
             main(["test", "--config", str(config), option, "0"])
         assert done.value.code == 2
+    # a runaway --repeat would build its runs up front until memory ran out
+    with pytest.raises(SystemExit) as done:
+        main(["test", "--config", str(config), "--repeat", "99999999999"])
+    assert done.value.code == 2
 
 
 def test_without_path_the_cases_folder_beside_the_config_is_used(sim, tmp_path, capsys):
