@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -185,25 +186,54 @@ async def _main(
     store = Store()
     progress = _Progress(sys.stderr.isatty())
     try:
-        await _check(cases, targets, clients)
-        started = time.monotonic()
-        suite = await run_suite(
-            cases,
-            clients,
-            standard_grader(),
-            targets=targets,
-            concurrency=args.concurrency or DEFAULT_CONCURRENCY,
-            repeat=args.repeat,
-            fail_fast=args.fail_fast,
-            on_progress=progress,
-            recorder=Recorder(store),
-        )
-        elapsed = time.monotonic() - started
+        with _each_ctrl_c_cancels():
+            try:
+                await _check(cases, targets, clients)
+            except asyncio.CancelledError:  # nothing ran yet
+                say("difytui: interrupted")
+                return EXIT_INTERRUPTED
+            started = time.monotonic()
+            suite = await run_suite(
+                cases,
+                clients,
+                standard_grader(),
+                targets=targets,
+                concurrency=args.concurrency or DEFAULT_CONCURRENCY,
+                repeat=args.repeat,
+                fail_fast=args.fail_fast,
+                on_progress=progress,
+                recorder=Recorder(store),
+            )
+            elapsed = time.monotonic() - started
+        progress.clear()
+        return _report(args, suite, elapsed)  # before closing: a Ctrl+C there must not lose it
     finally:
         progress.clear()
-        await clients.aclose()
+        with contextlib.suppress(asyncio.CancelledError):
+            await clients.aclose()
         store.close()
-    return _report(args, suite, elapsed)
+
+
+@contextlib.contextmanager
+def _each_ctrl_c_cancels() -> Iterator[None]:
+    """Every Ctrl+C cancels the running task: :func:`run_suite` stops the in-flight runs on the
+    first and gives up waiting for those stop calls on the second, and the partial reports are
+    written either way. (asyncio's own handler makes a second Ctrl+C a KeyboardInterrupt that
+    loses them.) Where the loop cannot take signals (Windows), asyncio's handling stays."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, previous)  # asyncio.run's own, which it takes back at the end
 
 
 async def _check(cases: list[Case], targets: list[Target], clients: Clients) -> None:
@@ -290,3 +320,4 @@ class _Progress:
         if self.shown:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
+            self.shown = False

@@ -206,6 +206,9 @@ class SuiteResult:
     targets: list[Target]
     results: list[CaseResult] = field(default_factory=list)
     interrupted: bool = False  # Ctrl+C: the reports are partial
+    #: cases × targets that did not finish (Ctrl+C, --fail-fast): not in ``results``, whose
+    #: verdicts they would skew; the reports list them as not run
+    not_run: list[CaseResult] = field(default_factory=list)
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for result in self.results if result.verdict == verdict)

@@ -66,8 +66,11 @@ def totals(suite: SuiteResult, elapsed: float | None = None) -> str:
     counts = f"{suite.count('pass')} passed, {suite.count('fail')} failed, {suite.count('error')} errors"
     line = f"{counts} ({len(suite.results)} cases × targets"
     line += f", {elapsed:.1f} s)" if elapsed is not None else ")"
-    if suite.interrupted:
-        line += "; interrupted: the cases that had not finished are left out"
+    if suite.not_run:
+        why = "interrupted" if suite.interrupted else "--fail-fast"
+        line += f"; {len(suite.not_run)} not run ({why})"
+    elif suite.interrupted:
+        line += "; interrupted"
     return line
 
 

@@ -183,7 +183,7 @@ BAD = {
         7,
         "value must be an array of strings",
     ),
-    "wrong repeat": (HEAD + "repeat = 0\n", 5, "repeat must be a whole number ≥ 1 (got 0)"),
+    "wrong repeat": (HEAD + "repeat = 0\n", 5, "repeat must be a whole number from 1 to 1000 (got 0)"),
     "wrong pass_rate": (HEAD + "pass_rate = 1.5\n", 5, "pass_rate must be more than 0 and at most 1"),
     "wrong inputs": (
         '[defaults]\ninputs = "a"\n[[case]]\nname = "x"\napp = "a"\n',
@@ -258,7 +258,11 @@ BAD = {
         8,
         "value holds a time, which JSON cannot carry",
     ),
-    "a runaway repeat": (HEAD + "repeat = 99999999999999999999\n", 5, "repeat must be a whole number from 1 to"),
+    "a runaway repeat": (
+        HEAD + "repeat = 99999999999999999999\n",
+        5,
+        "repeat must be a whole number from 1 to 1000",
+    ),
     "case not a table array": ('case = "x"\n', 1, "case must be an array of tables"),
     "inline assert tables": (
         HEAD + 'assert = [{ type = "contains", value = 1 }]\n',

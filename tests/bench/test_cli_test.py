@@ -106,7 +106,7 @@ def test_a_failing_case_exits_1_and_the_reports_are_written(sim, tmp_path, capsy
     assert "✗ wrong.toml › wrong [support-bot]  0/1 passed" in out
     assert "— contains (line 8): expected to contain 'never in the answer'" in out
     data = json.loads(report.read_text(encoding="utf-8"))
-    assert data["totals"] == {"cases": 3, "passed": 2, "failed": 1, "errors": 0}
+    assert data["totals"] == {"cases": 3, "passed": 2, "failed": 1, "errors": 0, "not_run": 0}
     root = ET.parse(junit).getroot()
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("3", "1", "0")
     for text in (out, report.read_text(encoding="utf-8"), junit.read_text(encoding="utf-8")):
@@ -237,9 +237,10 @@ def test_ctrl_c_stops_in_flight_runs_on_the_server_and_writes_partial_reports(si
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["interrupted"] is True
     assert [r["case"] for r in data["results"]] == ["quick"]
+    assert [r["case"] for r in data["not_run"]] == ["held"]
     root = ET.parse(junit).getroot()
-    assert root.get("tests") == "1"
-    assert "interrupted: the cases that had not finished are left out" in out
+    assert (root.get("tests"), root.find("testsuite").get("skipped")) == ("2", "1")
+    assert "1 not run (interrupted)" in out
 
 
 def test_a_cases_dir_that_is_not_text_is_a_config_error_with_its_line(sim, tmp_path, capsys):
@@ -277,3 +278,47 @@ def test_on_a_terminal_progress_is_one_live_line(capsys):
         "[1/2] ✓ 1  ✗ 0  ! 0  running 0",
         "",
     ]
+
+
+def test_a_second_ctrl_c_gives_up_the_stop_calls_but_still_writes_the_reports(sim, tmp_path):
+    config = _config(tmp_path, sim)
+    held = (
+        '[[case]]\nname = "held"\napp = "support-bot"\ninputs = { product = "difytui" }\nquery = "Hold on"\n'
+        '[[case]]\nname = "queued"\napp = "support-bot"\ninputs = { product = "difytui" }\nquery = "Hi"\n'
+    )
+    cases = _cases(tmp_path / "cases", held=held)
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    sim.add_fault("/v1/chat-messages", "hold", after=2)  # the run holds until it is stopped…
+    sim.add_fault("/v1/chat-messages/", "delay", seconds=60)  # …and its stop call hangs
+    argv = [sys.executable, "-m", "difytui", "test", "--config", str(config), str(cases)]
+    argv += ["--concurrency", "1", "--json", str(report), "--junit", str(junit)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait_for(found) -> None:
+        deadline = time.monotonic() + 60
+        while not found() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        assert found()
+
+    try:
+        wait_for(lambda: any(run.query == "Hold on" for run in sim.running_tasks.values()))
+        process.send_signal(signal.SIGINT)
+        wait_for(lambda: any(r.path.endswith("/stop") for r in sim.requests))  # the stop call hangs
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)  # well before the stop's 60 s
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["interrupted"] is True
+    assert data["results"] == []
+    assert [(r["case"], r["target"]) for r in data["not_run"]] == [
+        ("held", "support-bot"),
+        ("queued", "support-bot"),
+    ]
+    root = ET.parse(junit).getroot()
+    assert (root.get("tests"), root.find("testsuite").get("skipped")) == ("2", "2")
+    assert "2 not run (interrupted)" in out

@@ -124,7 +124,7 @@ async def test_the_json_report_holds_every_run_and_assertion(sim, tmp_path):
     path = tmp_path / "report.json"
     report_json.write(path, suite, elapsed=1.0)
     report = json.loads(path.read_text(encoding="utf-8"))
-    assert report["totals"] == {"cases": 4, "passed": 1, "failed": 1, "errors": 2}
+    assert report["totals"] == {"cases": 4, "passed": 1, "failed": 1, "errors": 2, "not_run": 0}
     assert report["targets"] == ["support-bot", "dead:support-bot"]
     first = report["results"][0]
     assert (first["file"], first["case"], first["target"], first["verdict"]) == (

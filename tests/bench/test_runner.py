@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from difytui.bench import report_text
 from difytui.bench.compare import matrix
 from difytui.bench.model import Assertion, Target, Where
 from difytui.bench.record import Recorder
@@ -267,6 +268,9 @@ async def test_fail_fast_stops_after_the_first_failing_case(sim):
     await pool.aclose()
     assert [r.case.name for r in suite.results] == ["fails"]
     assert suite.results[0].verdict == "fail" and not suite.interrupted
+    assert [r.case.name for r in suite.not_run] == ["b", "c"]  # the reports say what did not run
+    assert "1 failed, 0 errors (1 cases × targets" in report_text.totals(suite)
+    assert "2 not run (--fail-fast)" in report_text.totals(suite)
 
 
 async def test_an_unknown_app_is_an_error_for_its_runs(sim):
