@@ -49,6 +49,7 @@ def to_dict(suite: SuiteResult, elapsed: float | None = None) -> dict[str, Any]:
                 "file": row.case.rel,
                 "case": row.case.name,
                 "differs": row.differs,
+                "unanswered": [target.label for target in row.unanswered],
                 "diffs": {target.label: diff for target, diff in row.diffs.items()},
             }
             for row in rows

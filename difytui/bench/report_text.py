@@ -80,7 +80,11 @@ def _comparison(suite: SuiteResult) -> list[str]:
         return []
     lines = ["", "Targets side by side (verdict, p50 latency, tokens):"]
     for row in rows:
-        lines.append(f"  {row.case.rel} › {row.case.name}" + ("" if row.differs else "  (same answers)"))
+        if row.unanswered:
+            note = "  (no answer from " + ", ".join(t.label for t in row.unanswered) + ")"
+        else:
+            note = "" if row.differs else "  (same answers)"
+        lines.append(f"  {row.case.rel} › {row.case.name}{note}")
         width = max(len(t.label) for t in row.results)
         for target, result in row.results.items():
             p50, used = latency(result), tokens(result)

@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from difytui.bench import report_json, report_junit, report_text
+from difytui.bench.compare import matrix
 from difytui.bench.model import Target
 from difytui.bench.record import Recorder
 from difytui.bench.runner import run_suite
@@ -92,6 +93,27 @@ async def test_the_matrix_shows_targets_side_by_side_with_their_diff(sim):
     report = report_json.to_dict(suite)
     [row] = report["comparison"]
     assert row["differs"] and row["diffs"]["travel-agent"].startswith("--- support-bot\n+++ travel-agent")
+
+
+async def test_a_target_without_an_answer_is_not_the_same_answer_and_does_not_hide_the_others_diff(sim):
+    # the first target is on a dead server: the two that answered are still compared
+    targets = [Target("support-bot", "dead"), Target("support-bot"), Target("travel-agent")]
+    pool = clients(sim, dead="dead")
+    suite = await run_suite([case("hi")], pool, grade, targets=targets)
+    await pool.aclose()
+    [row] = matrix(suite)
+    assert list(row.diffs) == [Target("travel-agent")]
+    assert row.diffs[Target("travel-agent")].startswith("--- support-bot\n+++ travel-agent")
+    assert row.unanswered == [Target("support-bot", "dead")]
+    # one answer against an error is nothing to compare, not "the same answers"
+    pool = clients(sim, dead="dead")
+    suite = await run_suite([case("hi")], pool, grade, targets=targets[:2])
+    await pool.aclose()
+    text = report_text.render(suite)
+    assert "(same answers)" not in text
+    assert "  support.toml › hi  (no answer from dead:support-bot)" in text
+    [row] = report_json.to_dict(suite)["comparison"]
+    assert (row["differs"], row["unanswered"]) == (False, ["dead:support-bot"])
 
 
 async def test_one_target_per_case_has_no_matrix(sim):
