@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
             source = _Source(load_config(args.config), None)
         default = args.workspace or None
+        _check_reports(args)
         cases = _cases(args, source, default)
         targets = [_target(text) for text in args.target]
         return asyncio.run(_main(args, cases, targets, source, default))
@@ -137,6 +138,15 @@ class _Source:
         if self.config.path is None:
             raise _Usage("no PATH given and no config file to find a cases folder beside: give PATH")
         return self.config.path.parent / "cases"
+
+
+def _check_reports(args: argparse.Namespace) -> None:
+    """A report with nowhere to go is a usage error before anything runs, not after the suite."""
+    for option, value in (("--json", args.json), ("--junit", args.junit)):
+        if value and not Path(value).parent.is_dir():
+            raise _Usage(f"{option} {value}: no folder {Path(value).parent}")
+        if value and Path(value).is_dir():
+            raise _Usage(f"{option} {value}: a folder, not a file")
 
 
 def _cases(args: argparse.Namespace, source: _Source, default: str | None) -> list[Case]:

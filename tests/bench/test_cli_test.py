@@ -114,6 +114,16 @@ def test_a_failing_case_exits_1_and_the_reports_are_written(sim, tmp_path, capsy
             assert key not in text
 
 
+def test_a_report_that_cannot_be_written_is_a_usage_error_before_anything_runs(sim, tmp_path, capsys):
+    config = _config(tmp_path, sim)
+    cases = _cases(tmp_path / "cases", support=GOOD)
+    for option in ("--json", "--junit"):
+        missing = tmp_path / "no-such-folder" / "report"
+        assert main(["test", "--config", str(config), str(cases), option, str(missing)]) == 2
+        assert f"difytui: {option} {missing}: no folder {missing.parent}" in capsys.readouterr().err
+    assert _runs(sim) == 0
+
+
 def test_a_bad_case_file_exits_2_naming_file_and_line_and_runs_nothing(sim, tmp_path, capsys):
     config = _config(tmp_path, sim)
     bad = GOOD + '\n[[case]]\nname = "x"\nquery = "q"\ncolour = "red"\n'
