@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         default = args.workspace or None
         _check_reports(args)
         cases = _cases(args, source, default)
-        targets = [_target(text) for text in args.target]
+        targets = list(dict.fromkeys(_target(text) for text in args.target))  # each once
         return asyncio.run(_main(args, cases, targets, source, default))
     except (_Usage, ConfigError, AppNotFoundError) as error:
         say(f"difytui: {error}")
