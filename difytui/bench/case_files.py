@@ -118,7 +118,7 @@ def _hidden(rel: Path) -> bool:
 
 def _load_file(file: Path, rel: str, problems: list[Problem]) -> list[Case]:
     try:
-        text = file.read_bytes().decode("utf-8")
+        text = file.read_bytes().decode("utf-8-sig")  # a BOM (Notepad) is not TOML
     except UnicodeDecodeError as exc:
         problems.append(Problem(file, None, f"not UTF-8 text: {exc.reason}"))
         return []

@@ -389,3 +389,14 @@ def test_the_full_example_of_the_docs_loads(tmp_path):
         "equals",
     }
     assert cases[0].inputs == {"product": "difytui", "customer_name": "Ana"} and cases[0].timeout_s == 60
+
+
+def test_a_byte_order_mark_is_not_a_toml_error(tmp_path):
+    # Windows editors (Notepad) start UTF-8 files with one; tomllib calls it an invalid statement
+    path = tmp_path / "bom.toml"
+    path.write_bytes('\ufeff[[case]]\nname = "b"\napp = "a"\nquery = "x"\nrepeat = 0\n'.encode())
+    error = error_of(path)
+    assert str(error) == f"{path}:5: repeat must be a whole number from 1 to 1000 (got 0)"
+    path.write_bytes('\ufeff[[case]]\nname = "b"\napp = "a"\nquery = "x"\n'.encode())
+    [case] = load_cases([path])
+    assert case.name == "b"
