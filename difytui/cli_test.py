@@ -212,7 +212,7 @@ async def _main(
                 repeat=args.repeat,
                 fail_fast=args.fail_fast,
                 on_progress=progress,
-                recorder=Recorder(store),
+                recorder=Recorder(store, default_workspace=source.workspace(default).name),
             )
             elapsed = time.monotonic() - started
         progress.clear()

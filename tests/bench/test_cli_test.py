@@ -216,6 +216,21 @@ def test_a_changed_answer_is_shown_on_the_next_run(sim, tmp_path, capsys):
     assert "+Hi there! Here is what I found about **Dify Cloud** (turn 1):" in out
 
 
+def test_the_previous_run_is_of_the_same_workspace_when_cases_name_none(sim, tmp_path, capsys):
+    # the cases run on the default workspace, chosen with --workspace: staging's first run has no
+    # previous run, even though demo's answered differently before
+    config = _config(tmp_path, sim)
+    staging = "\n" + sim.config_toml("staging")
+    config.write_text(config.read_text(encoding="utf-8") + staging, encoding="utf-8")
+    cases = _cases(tmp_path / "cases", support=GOOD)
+    assert main(["test", "--config", str(config), "--workspace", "demo", str(cases)]) == 0
+    _cases(tmp_path / "cases", support=GOOD.replace('product = "difytui"', 'product = "Dify Cloud"'))
+    assert main(["test", "--config", str(config), "--workspace", "staging", str(cases)]) == 0
+    assert "Changed since the previous run" not in capsys.readouterr().out
+    assert main(["test", "--config", str(config), "--workspace", "demo", str(cases)]) == 0
+    assert "Changed since the previous run" in capsys.readouterr().out  # demo's own history
+
+
 def test_ctrl_c_stops_in_flight_runs_on_the_server_and_writes_partial_reports(sim, tmp_path):
     config = _config(tmp_path, sim)
     quick = '[[case]]\nname = "quick"\napp = "copywriter"\ninputs = { product_name = "x", brief = "y" }\n'
