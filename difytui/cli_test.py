@@ -243,7 +243,8 @@ def _each_ctrl_c_cancels() -> Iterator[None]:
         yield
     finally:
         loop.remove_signal_handler(signal.SIGINT)
-        signal.signal(signal.SIGINT, previous)  # asyncio.run's own, which it takes back at the end
+        if previous is not None:  # asyncio.run's own, which it takes back at the end
+            signal.signal(signal.SIGINT, previous)
 
 
 async def _check(cases: list[Case], targets: list[Target], clients: Clients) -> None:
