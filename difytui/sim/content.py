@@ -180,3 +180,26 @@ CITATION = {
     "files": None,
     "summary": None,
 }
+
+#: What history (``GET /messages``) lists for a citation (``api/fields/message_fields.py``).
+_HISTORY_CITATION_KEYS = (
+    "position",
+    "dataset_id",
+    "dataset_name",
+    "document_id",
+    "document_name",
+    "data_source_type",
+    "segment_id",
+    "score",
+    "hit_count",
+    "word_count",
+    "segment_position",
+    "index_node_hash",
+    "content",
+    "summary",
+)
+
+
+def history_citation(citation: dict, record_id: str, message_id: str, created_at: int) -> dict:
+    kept = {key: citation.get(key) for key in _HISTORY_CITATION_KEYS}
+    return {"id": record_id, "message_id": message_id, **kept, "created_at": created_at}
