@@ -99,3 +99,18 @@ def test_help_screen(snap_compare, sim):
     assert snap_compare(
         console(sim, keymap={"app.run": "f5,ctrl+r"}), terminal_size=SIZE, run_before=run_before
     )
+
+
+def test_agent_tool_call_unfolded(snap_compare, sim):
+    async def run_before(pilot):
+        app = pilot.app
+        pane = await open_app(pilot, app, "travel-agent")
+        pane.prompt.focus()
+        await type_text(pilot, "Plan a weekend in Kyoto")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        pane.query_one(".agent-step CollapsibleTitle").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(console(sim), terminal_size=SIZE, run_before=run_before)
