@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from difytui.streams import AsyncEventStream, EventStream
     from difytui.sync_client import Dify
 
-C = TypeVar("C", bound="ClientCore")
+C = TypeVar("C", bound="ClientCore[Any, Any]")
 T = TypeVar("T")
 JSON = dict[str, Any]
 #: What ``AsyncDify``'s calls return: a coroutine of the result.

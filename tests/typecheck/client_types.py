@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any
 
+import httpx
 from typing_extensions import assert_type
 
 from difytui import AsyncDify, Dify
@@ -38,3 +39,11 @@ async def async_client(dify: AsyncDify) -> None:
     assert_type(await dify.app.workflow.invoke("a", {}, response_mode="blocking"), JSON)
     async for event in dify.app.completion.invoke("a", {}):
         assert_type(event, JSON)
+
+
+def constructors() -> None:
+    """Each client takes its own transport kind (the constructor is shared, typed per client)."""
+    assert_type(Dify("http://x/v1", {"a": "k"}, "u", deadline=5, transport=httpx.HTTPTransport()), Dify)
+    assert_type(AsyncDify(base_url="http://x/v1", transport=httpx.AsyncHTTPTransport()), AsyncDify)
+    assert_type(Dify(base_url="http://x/v1").timeout, httpx.Timeout)
+    assert_type(AsyncDify(base_url="http://x/v1").deadline, float | None)

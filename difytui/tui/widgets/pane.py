@@ -33,7 +33,7 @@ from difytui.tui.widgets.citations import Citations, sources
 from difytui.tui.widgets.form import FormView
 from difytui.tui.widgets.raw_events import RawEvents
 from difytui.tui.widgets.response_log import Notice, ResponseLog
-from difytui.tui.widgets.stats import StatsLine
+from difytui.tui.widgets.stats import PARTIAL, PARTIAL_MARK, StatsLine
 
 # The run keys live on the pane, so the pane that has focus gets them. Their ids are the ones
 # users know from F1 and remap in [keymap]. Escape on an idle pane falls through to the app's
@@ -325,6 +325,9 @@ class AppPane(Vertical):
                 await run.answer.finish("done")
             elif status == "stopped":
                 await run.answer.finish("stopped", message.error or "")
+            elif status == PARTIAL:  # a success with handled node errors: the CLI exits 0 too
+                note = f" — {message.error}" if message.error else ""
+                await run.answer.finish("done", f"{PARTIAL_MARK} {status}{note}")
             elif status == "paused":
                 await run.answer.finish("paused", "waiting for human input, which difytui cannot answer")
             else:
