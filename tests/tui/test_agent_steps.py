@@ -11,16 +11,11 @@ from difytui.sim import content
 from difytui.tui.widgets.agent_steps import AgentSteps, decoded, paragraph_break
 from difytui.tui.widgets.response_log import AnswerView
 
-from .conftest import SIZE, console, open_app, run_done, screen_text, type_text, wait_until
+from .conftest import SIZE, ask, console, screen_text, wait_until
 
 
-async def _plan(pilot, app, text: str = "Plan a weekend in Kyoto"):
-    pane = await open_app(pilot, app, "travel-agent")
-    pane.prompt.focus()
-    await type_text(pilot, text)
-    await pilot.press("enter")
-    await run_done(pilot, pane)
-    return pane
+async def _plan(pilot, app):
+    return await ask(pilot, app, "travel-agent", "Plan a weekend in Kyoto")
 
 
 async def test_a_tool_call_is_a_folded_block_with_decoded_pretty_json(sim):

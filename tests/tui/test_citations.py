@@ -5,16 +5,11 @@ from __future__ import annotations
 from difytui.sim import content
 from difytui.tui.widgets.response_log import AnswerView
 
-from .conftest import SIZE, console, open_app, requests_to, run_done, screen_text, type_text, wait_until
+from .conftest import SIZE, ask, console, requests_to, screen_text, wait_until
 
 
 async def _ask(pilot, app, text: str):
-    pane = await open_app(pilot, app, "support-bot")
-    pane.prompt.focus()
-    await type_text(pilot, text)
-    await pilot.press("enter")
-    await run_done(pilot, pane)
-    return pane
+    return await ask(pilot, app, "support-bot", text)
 
 
 async def test_sources_fold_under_the_answer_and_unfold_with_enter(sim):
