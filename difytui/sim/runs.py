@@ -316,9 +316,7 @@ class Run:
             meta["retriever_resources"] = [dict(content.CITATION)]
             if self.message is not None and not self.message.retriever_resources:
                 self.message.retriever_resources = [
-                    content.history_citation(
-                        content.CITATION, self.state.ids.new("citation"), self.message.id, now()
-                    )
+                    content.history_citation(content.CITATION, self.message.id, now())
                 ]
         return meta
 
