@@ -393,4 +393,6 @@ def is_the_stream(call: Call, response: httpx.Response) -> bool:
 def answer(response: httpx.Response, body: bytes, auth_hint: str) -> dict[str, Any]:
     if response.status_code >= 400:
         raise api_error(response, body, hint_401=auth_hint)
+    if response.status_code == 204 and not body and response.request.method == "DELETE":
+        return {}  # a deletion's success has no body (DELETE /conversations/:id); nothing else may
     return decode_json(response, body)
