@@ -221,8 +221,8 @@ async def test_agent_thoughts_are_shown(sim):
         await type_text(pilot, "Plan a weekend in Kyoto")
         await pilot.press("enter")
         await run_done(pilot, pane)
-        thoughts = pane.log_view.query_one(".thoughts")
-        assert "🔧" in str(thoughts.render())
+        step = pane.log_view.query_one(".agent-step")
+        assert "🔧" in str(step.title)
         assert answers(pane)[-1].text
 
 
