@@ -76,6 +76,7 @@ class Locator:
     def __init__(self, text: str) -> None:
         self.entries: list[tuple[KeyPath, int]] = []
         self._arrays: dict[KeyPath, int] = {}  # array-of-tables path → elements seen so far
+        self._first: dict[KeyPath, int] | None = None  # path → the line it is first written on
         table: KeyPath = ()
         in_multiline: str | None = None
         for number, line in enumerate(text.splitlines(), start=1):
@@ -129,12 +130,15 @@ class Locator:
         target = tuple(key_path)
         if not target:
             return None
-        best: tuple[int, int] | None = None  # (depth, line)
-        for path, number in self.entries:
-            if target[: len(path)] == path and (best is None or len(path) > best[0]):
-                best = (len(path), number)
-        if best is not None:
-            return best[1]
+        if self._first is None:  # built once: a file of 1,000 cases asks for thousands of lines
+            self._first = {}
+            for path, number in self.entries:
+                self._first.setdefault(path, number)
+        # The deepest written key or header that the path lies under.
+        for depth in range(len(target), 0, -1):
+            found = self._first.get(target[:depth])
+            if found is not None:
+                return found
         # A table implied by deeper headers ([a.b.c] without [a.b]): point at the first one.
         for path, number in self.entries:
             if path[: len(target)] == target:

@@ -104,13 +104,13 @@ async def _folded(
 def placeholders(inputs: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
     """``inputs`` with ``{answer}``, ``{query}``, ``{rubric}`` and ``{outputs}`` filled in string values
     (plain replacement: other braces, as in JSON, stay as written)."""
-    filled: dict[str, Any] = {}
-    for key, value in inputs.items():
-        if isinstance(value, str):
-            for name, text in values.items():
-                value = value.replace("{" + name + "}", text)
-        filled[key] = value
-    return filled
+    # One pass: an answer that itself holds "{rubric}" is sent as it is, not filled in again.
+    pattern = re.compile("|".join(re.escape("{" + name + "}") for name in values))
+
+    def fill(value: Any) -> Any:
+        return pattern.sub(lambda m: values[m.group(0)[1:-1]], value) if isinstance(value, str) else value
+
+    return {key: fill(value) for key, value in inputs.items()}
 
 
 def _said(reply: Mapping[str, Any], interface: str, path: str | None) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from difytui.bench.assertions import grade
-from difytui.bench.judge import make_judge
+from difytui.bench.judge import make_judge, placeholders
 from difytui.bench.model import Assertion, AssertionResult, Case, RunResult, TurnResult, Where
 from difytui.client import AsyncDify
 from difytui.sim import Simulator
@@ -180,3 +180,9 @@ def test_the_demo_grader_passes_and_fails_with_the_default_pass_pattern(sim):
         chat_run(("Ana", "bonjour")),
     )
     assert both.passed, both.reason
+
+
+def test_placeholders_are_filled_once():
+    values = {"answer": "use {rubric} here", "query": "q", "rubric": "R", "outputs": ""}
+    filled = placeholders({"a": "{answer}|{rubric}|{nope}", "n": 1, "l": ["{answer}"]}, values)
+    assert filled == {"a": "use {rubric} here|R|{nope}", "n": 1, "l": ["{answer}"]}
