@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from difytui.tui.bench_actions import OPEN_TESTS, SAVE_CASE, BenchActions
 from difytui.tui.commands import DifyCommands
 from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.pane_actions import PaneActions
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from difytui.tui.widgets.pane import AppPane
 
 
-class DifyConsole(PaneActions, WorkspaceActions):
+class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
     TITLE = "difytui"
     #: The first frame's rules only; LATE_STYLES (the panes', the import screens') are read after it.
     CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "shell.tcss"]
@@ -52,6 +53,8 @@ class DifyConsole(PaneActions, WorkspaceActions):
         Binding("ctrl+y", "copy_answer", "Copy answer", id="answer.copy", priority=True),
         Binding("pageup", "log_page(-1)", "Scroll up", id="log.page_up", show=False),
         Binding("pagedown", "log_page(1)", "Scroll down", id="log.page_down", show=False),
+        OPEN_TESTS,
+        SAVE_CASE,
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]

@@ -25,6 +25,7 @@ from difytui.forms import Field, defaults, parse_form
 from difytui.models import Interface
 from difytui.tui import messages as m
 from difytui.tui import runner
+from difytui.tui.case_capture import Transcript
 from difytui.tui.models import AppItem, PaneContext, RunRequest
 from difytui.tui.run_controller import ActiveRun, RunController
 from difytui.tui.safe_text import clean, one_line
@@ -61,6 +62,7 @@ class AppPane(Vertical):
         self.form: FormView | None = None
         self.runs = RunController(self._send_stop, self._streaming)
         self.last_answer: str = ""
+        self.transcript = Transcript()  # what Save as test case saves
         self.want_focus = False
         self._params_error: str | None = None
 
@@ -329,6 +331,8 @@ class AppPane(Vertical):
             else:
                 await run.answer.finish(status, message.error or "")
             self.last_answer = run.answer.text or self.last_answer
+        answer = run.answer.text if run.answer is not None else ""
+        self.transcript.finished(run.request, status, answer, message.outputs, run.conversation_id)
         await self.run_closed(run, status, message)
         if status == "failed":
             await self.notice(f"The run failed: {message.error or 'no details'}", "error")
