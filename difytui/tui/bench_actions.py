@@ -50,8 +50,9 @@ SAVE_CASE = Binding(
 
 
 class OpenInEditor(ModalScreen[bool]):
-    """ "Open the file in $EDITOR?" after a case was saved."""
+    """Offers to open the case file in $EDITOR, after a case was saved."""
 
+    CSS_PATH = styles_dir() / "tests.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "y,enter", "answer(True)", "Open", id="case.edit.yes", tooltip="Open the case file in $EDITOR"

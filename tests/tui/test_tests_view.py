@@ -43,7 +43,9 @@ async def open_tests(pilot: Any, app: DifyConsole, app_id: str) -> tests_view.Te
         app.open_app(app_id)
         await wait_until(pilot, lambda: app.current_pane.item.id == app_id, what=app_id)
     await pilot.press("ctrl+g")
-    screen = await wait_until(pilot, lambda: isinstance(app.screen, tests_view.TestsScreen) and app.screen, what="Tests")
+    screen = await wait_until(
+        pilot, lambda: isinstance(app.screen, tests_view.TestsScreen) and app.screen, what="Tests"
+    )
     await wait_until(pilot, lambda: screen.loaded, what="cases loaded")
     return screen
 
@@ -58,7 +60,7 @@ async def run_keys(pilot: Any, screen: tests_view.TestsScreen, *keys: str) -> No
 
 def session_cells(screen: tests_view.TestsScreen) -> list[str]:
     table = screen.table
-    return [str(table.get_row(case.key)[3]) for case in screen.cases]
+    return [str(table.get_row(case.key)[2]) for case in screen.cases]
 
 
 async def test_run_all_on_every_demo_app_shows_every_case_passing(sim, tmp_path):
@@ -75,7 +77,7 @@ async def test_run_all_on_every_demo_app_shows_every_case_passing(sim, tmp_path)
             assert [screen.results[case.key].verdict for case in screen.cases] == ["pass"] * len(names)
             assert all(cell.startswith("✓ pass") for cell in session_cells(screen)), session_cells(screen)
             # Recorded in the state like `difytui test`: the last-result column says so.
-            assert all(str(screen.table.get_row(c.key)[2]).startswith("✓ pass") for c in screen.cases)
+            assert all(str(screen.table.get_row(c.key)[1]).startswith("✓ pass") for c in screen.cases)
             await pilot.press("escape")
             await wait_until(pilot, lambda: not isinstance(app.screen, tests_view.TestsScreen), what="back")
     # Through the simulator over loopback: the demo cases' own queries reached it.
@@ -115,7 +117,7 @@ async def test_a_failing_case_shows_its_reason_and_the_diff_against_the_previous
         file.write_text(CASE.format(query="Where is my data?", check="contains", value="zzz"))
         screen = await open_tests(pilot, app, "support-bot")
         assert session_cells(screen) == [""]
-        assert str(screen.table.get_row(screen.cases[0].key)[2]).startswith("✓ pass")  # last recorded
+        assert str(screen.table.get_row(screen.cases[0].key)[1]).startswith("✓ pass")  # last recorded
         await run_keys(pilot, screen, "ctrl+r")
         assert session_cells(screen)[0].startswith("✗ fail")
         await pilot.press("enter")
@@ -161,9 +163,7 @@ async def test_a_broken_case_file_shows_file_and_line_and_the_console_keeps_runn
         assert f"{folder / 'broken.toml'}:10: " in problems and "valeu" in problems
         assert f"{folder / 'not-toml.toml'}:3: " in problems
         # The other files' cases are listed and still run.
-        assert [c.name for c in screen.cases] == [
-            c.name for c in load_cases([folder / "support-bot.toml"])
-        ]
+        assert [c.name for c in screen.cases] == [c.name for c in load_cases([folder / "support-bot.toml"])]
         await run_keys(pilot, screen, "ctrl+r")
         assert all(cell.startswith("✓ pass") for cell in session_cells(screen))
         await pilot.press("escape")

@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
@@ -35,12 +35,15 @@ if TYPE_CHECKING:
     from difytui.store import Store
     from difytui.tui.models import AppItem
 
-COLUMNS = ("case", "file", "last recorded", "this session")
+COLUMNS = ("case", "last recorded", "this session")
 
 
-class TestsScreen(Screen[None]):
+class TestsScreen(ModalScreen[None]):
     """The Tests view of one app (``item``); ``interfaces``: every known app (id and name) → its
-    interface, to check the cases fit the app and their judges' graders before anything runs."""
+    interface, to check the cases fit the app and their judges' graders before anything runs.
+
+    Modal, though it fills the screen: the shell's keys (the app list's filter, the panes' keys)
+    have nothing to act on here, so only its own keys (and the priority ones, ctrl+q) reach it."""
 
     CSS_PATH = styles_dir() / "tests.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -158,15 +161,15 @@ class TestsScreen(Screen[None]):
         problems = self.query_one("#tests-problems", Static)
         problems.display = bool(self.problems)
         text = Text()
-        for problem in self.problems:
-            text.append("✗ ", style="bold red")
-            text.append(f"{clean(str(problem))}\n")
+        for number, problem in enumerate(self.problems):
+            text.append("\n✗ " if number else "✗ ", style="bold red")
+            text.append(clean(str(problem)))
         problems.update(text)
         if not self.cases and not self.problems:
             note = "No test cases for this app yet: ctrl+s in its pane saves the last run as one."
             self._status(note if self.folders.save is not None else self.folders.why, "italic")
 
-    def _cells(self, case: Case) -> tuple[Text, Text, Text, Text]:
+    def _cells(self, case: Case) -> tuple[Text, Text, Text]:
         now = self.results.get(case.key)
         if case.key in self.invalid:
             session = Text("✗ cannot run: see above", style="red")
@@ -174,7 +177,6 @@ class TestsScreen(Screen[None]):
             session = result_cell(now) if now is not None else Text("")
         return (
             Text(one_line(case.name)),
-            Text(clean(case.rel), style="dim"),
             last_cell(case, self.last.get(case.key)),
             session,
         )
@@ -224,7 +226,7 @@ class TestsScreen(Screen[None]):
         )
 
     def _set_cell(self, key: str, value: Text) -> None:
-        self.table.update_cell(key, COLUMNS[-1], value)
+        self.table.update_cell(key, COLUMNS[-1], value, update_width=True)
 
     @on(CaseProgress)
     def _progress(self, message: CaseProgress) -> None:
@@ -254,7 +256,9 @@ class TestsScreen(Screen[None]):
         self._status(summary + ("  ·  f re-runs the failed ones" if failing else ""), "bold")
         self.last = await asyncio.to_thread(_history, self.store, self.cases)
         for case in self.cases:
-            self.table.update_cell(case.key, COLUMNS[2], last_cell(case, self.last.get(case.key)))
+            self.table.update_cell(
+                case.key, COLUMNS[1], last_cell(case, self.last.get(case.key)), update_width=True
+            )
         self.suites_done += 1
 
     @on(SuiteFailed)
