@@ -115,7 +115,13 @@ class BenchActions(App[object]):
             if item.interface is not None:
                 interfaces[item.id] = item.interface
                 interfaces.setdefault(item.name, item.interface)
-        self.push_screen(TestsScreen(pane.item, self.case_folders(), interfaces, self.client, self.store))
+        peers = [
+            (item.id, item.name)
+            for item in self.app_list.apps.values()
+            if item.interface == pane.item.interface and item.id != pane.item.id
+        ]
+        screen = TestsScreen(pane.item, self.case_folders(), interfaces, self.client, self.store, peers)
+        self.push_screen(screen)
 
     def action_save_case(self) -> None:
         pane = self.current_pane

@@ -12,7 +12,7 @@ import time
 
 from rich.text import Text
 
-from difytui.bench.compare import latency
+from difytui.bench.compare import latency, result_text, tokens, unified
 from difytui.bench.history import LastResult
 from difytui.bench.model import AssertionResult, Case, CaseResult, RunResult, TurnResult, Verdict
 from difytui.tui.safe_text import clean, one_line
@@ -57,8 +57,11 @@ def _ago(when: float) -> str:
     return "just now"
 
 
-def detail_text(case: Case, result: CaseResult | None, last: LastResult | None) -> Text:
-    """The case's detail: this session's result if it ran, else what was recorded last time."""
+def detail_text(
+    case: Case, result: CaseResult | None, last: LastResult | None, other: CaseResult | None = None
+) -> Text:
+    """The case's detail: this session's result if it ran, else what was recorded last time;
+    ``other``: the same case on the app it was compared with."""
     text = Text()
     text.append(one_line(case.name), style="bold")
     text.append(f"\n{clean(str(case.where))}  ·  app {one_line(case.app)}", style="dim")
@@ -76,7 +79,35 @@ def detail_text(case: Case, result: CaseResult | None, last: LastResult | None) 
         _diff(text, result.changed)
     else:
         text.append("\nno change (or no earlier run of this case on this app)", style="dim")
+    if other is not None:
+        _between(text, result, other)
     return text
+
+
+def _between(text: Text, result: CaseResult, other: CaseResult) -> None:
+    """Where the compared app's answer differs, with latency and tokens side by side."""
+    a, b = result.target.label, other.target.label
+    text.append(f"\n\nBetween targets: {one_line(a)} ↔ {one_line(b)}", style="bold underline")
+    text.append("\n")
+    text.append_text(result_cell(result))
+    text.append("  ↔  ")
+    text.append_text(result_cell(other))
+    used = (tokens(result), tokens(other))
+    if used != (None, None):
+        text.append(f"\ntokens {_or_dash(used[0])} ↔ {_or_dash(used[1])}", style="dim")
+    before, after = result_text(result), result_text(other)
+    if before is None or after is None:
+        text.append("\nno answer to compare (a run errored)", style="dim")
+        return
+    diff = unified(before, after, a, b)
+    if diff is None:
+        text.append("\nthe same answer", style="dim")
+    else:
+        _diff(text, diff)
+
+
+def _or_dash(value: int | None) -> str:
+    return "–" if value is None else str(value)
 
 
 def _recorded(text: Text, case: Case, last: LastResult | None) -> None:

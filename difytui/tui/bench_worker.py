@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from difytui.bench.model import Case, SuiteResult
+from difytui.bench.model import Case, SuiteResult, Target
 from difytui.bench.runner import Progress
 
 if TYPE_CHECKING:
@@ -45,9 +45,12 @@ class SuiteFailed(Message):
     text: str
 
 
-async def run_cases(client: AsyncDify, store: Store, cases: Sequence[Case], post: Post) -> None:
-    """Run ``cases``, each on its own app (the open one), recording them like ``difytui test`` does
-    (so "last result" and "changed since the previous run" are shared with the CLI)."""
+async def run_cases(
+    client: AsyncDify, store: Store, cases: Sequence[Case], post: Post, targets: Sequence[Target] = ()
+) -> None:
+    """Run ``cases``, each on its own app (the open one) or on each of ``targets`` (a comparison),
+    recording them like ``difytui test`` does (so "last result" and "changed since the previous
+    run" are shared with the CLI)."""
     from difytui.bench.record import Recorder
     from difytui.bench.runner import Clients, run_suite, standard_grader
     from difytui.tui.runner import describe_error
@@ -60,6 +63,7 @@ async def run_cases(client: AsyncDify, store: Store, cases: Sequence[Case], post
             cases,
             clients,
             standard_grader(),
+            targets=targets,
             on_progress=lambda progress: post(CaseProgress(progress)),
             recorder=Recorder(store),
         )

@@ -249,3 +249,52 @@ async def test_save_as_test_case_offers_the_editor_and_copes_without_a_terminal(
         await pilot.press("n")
         await wait_until(pilot, lambda: app.screen is app.screen_stack[0], what="offer closed")
         assert len(load_cases([folder / "copywriter.toml"])) == 2
+
+
+async def test_compare_runs_every_case_on_both_apps_and_diffs_their_answers(sim, tmp_path):
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "bot.toml").write_text(
+        CASE.format(query="How do I add an app?", check="not-contains", value="zzz")
+    )
+    app = console_on(sim, folder)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tests(pilot, app, "support-bot")
+        await pilot.press("c")
+        picker = await wait_until(
+            pilot, lambda: app.screen.id == "compare-picker" and app.screen, what="picker"
+        )
+        choices = [app_id for app_id, _name in picker.choices]
+        assert "support-bot" not in choices and "travel-agent" in choices
+        before = screen.suites_done
+        await pilot.press(*["down"] * choices.index("travel-agent"), "enter")
+        await wait_until(pilot, lambda: screen.suites_done > before, 60, what="suite")
+        key = screen.cases[0].key
+        assert screen.results[key].target.app == "support-bot"
+        assert screen.others[key].target.app == "travel-agent"
+        assert str(screen.table.get_row(key)[3]).split()[0] in {"✓", "✗", "!"}  # the "vs" column
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.shown, what="detail")
+        detail = str(screen.query_one("#tests-detail-text").render())
+        assert "Between targets: support-bot ↔ travel-agent" in detail
+        assert "--- support-bot\n+++ travel-agent" in detail
+
+
+async def test_escape_stops_the_running_cases_on_the_server(stalled_sim, tmp_path):
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "bot.toml").write_text(
+        CASE.format(query="How do I add an app?", check="not-contains", value="zzz")
+    )
+    app = console_on(stalled_sim, folder)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tests(pilot, app, "support-bot")
+        key = screen.cases[0].key
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: str(screen.table.get_row(key)[2]) == "running…", what="first event")
+        before = screen.suites_done
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen.suites_done > before, what="suite stopped")
+        assert [r for r in stalled_sim.requests if r.path.endswith("/stop")], "stopped on the server"
+        assert str(screen.table.get_row(key)[2]) == "stopped"
+        assert isinstance(app.screen, tests_view.TestsScreen)  # Escape stopped; it did not close

@@ -19,15 +19,18 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker
 
-from difytui.bench.case_files import CaseFileError, Problem, check_target
-from difytui.bench.catalog import Folders, load_catalog
-from difytui.bench.history import LastResult, last_results
+from difytui.bench.case_files import Problem
+from difytui.bench.catalog import Folders
+from difytui.bench.history import LastResult
 from difytui.bench.model import Case, CaseResult, Target
+from difytui.tui.bench_cases import history, load_app_cases
 from difytui.tui.bench_detail import detail_text, last_cell, result_cell
 from difytui.tui.bench_worker import CaseProgress, SuiteDone, SuiteFailed, run_cases
 from difytui.tui.safe_text import clean, one_line
+from difytui.tui.screens.compare_picker import ComparePicker
 from difytui.tui.startup import styles_dir
 
 if TYPE_CHECKING:
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from difytui.tui.models import AppItem
 
 COLUMNS = ("case", "last recorded", "this session")
+OTHER = "compared"  # the column of the app compared with (added by c)
 
 
 class TestsScreen(ModalScreen[None]):
@@ -57,6 +61,13 @@ class TestsScreen(ModalScreen[None]):
             tooltip="Run the failed cases again",
         ),
         Binding(
+            "c",
+            "compare",
+            "Compare",
+            id="tests.compare",
+            tooltip="Run every case on this app and on another one, and diff their answers",
+        ),
+        Binding(
             "escape",
             "back",
             "Stop / back",
@@ -72,6 +83,7 @@ class TestsScreen(ModalScreen[None]):
         interfaces: Mapping[str, str],
         client: AsyncDify,
         store: Store,
+        peers: Sequence[tuple[str, str]] = (),
     ) -> None:
         super().__init__(id="tests-screen")
         self.item = item
@@ -79,6 +91,10 @@ class TestsScreen(ModalScreen[None]):
         self.interfaces = dict(interfaces)
         self.client = client
         self.store = store
+        self.peers = list(peers)  # (id, name) of the apps it can be compared with (same interface)
+        self.other: Target | None = None  # the app compared with, once chosen
+        self.others: dict[str, CaseResult] = {}  # its results, by case key
+        self.pending: set[tuple[str, bool]] = set()  # (case key, on the other app) not done yet
         self.cases: list[Case] = []
         self.invalid: set[str] = set()  # keys of cases that cannot run on this app
         self.problems: list[Problem] = []
@@ -126,29 +142,18 @@ class TestsScreen(ModalScreen[None]):
 
     async def reload(self) -> None:
         """Read the cases folders again (after Save as test case, or an edit) and the last results."""
-        catalog = await asyncio.to_thread(load_catalog, self.folders.read)
-        cases = catalog.for_app({self.item.id, self.item.name}, None)
-        self.problems = list(catalog.problems)
-        self.invalid = set()
-        for case in cases:
-            problems = self._misfit(case)
-            if problems:
-                self.invalid.add(case.key)
-                self.problems.extend(problems)
-        self.cases = cases
-        self.last = await asyncio.to_thread(_history, self.store, cases)
+        names = {self.item.id, self.item.name}
+        found = await asyncio.to_thread(
+            load_app_cases, self.folders, names, self.item.interface, self.interfaces, self.store
+        )
+        self.cases, self.invalid, self.problems, self.last = (
+            found.cases,
+            found.invalid,
+            found.problems,
+            found.last,
+        )
         self._fill()
         self.loaded = True
-
-    def _misfit(self, case: Case) -> list[Problem]:
-        interface = self.item.interface
-        if interface is None:
-            return []
-        try:
-            check_target(case, Target(case.app, case.workspace), interface, graders=self.interfaces)
-        except CaseFileError as error:
-            return list(error.problems)
-        return []
 
     def _fill(self) -> None:
         table = self.table
@@ -207,7 +212,27 @@ class TestsScreen(ModalScreen[None]):
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
-    def _start(self, cases: Sequence[Case]) -> None:
+    def action_compare(self) -> None:
+        if not self.peers:
+            self.notify("No other app of this kind to compare with.", severity="warning")
+            return
+        self.app.push_screen(ComparePicker(self.item.name or self.item.id, self.peers), self._compare_with)
+
+    def _compare_with(self, app_id: str | None) -> None:
+        if app_id is None or self.running:
+            return
+        self.other = Target(app_id)
+        self.others.clear()
+        name = dict(self.peers).get(app_id) or app_id
+        if OTHER not in self.table.columns:
+            self.table.add_column(f"vs {one_line(name)}", key=OTHER)
+        else:
+            self.table.columns[ColumnKey(OTHER)].label = Text(f"vs {one_line(name)}")
+        for case in self.cases:
+            self.table.update_cell(case.key, OTHER, Text(""))
+        self._start(self.cases, compare=True)
+
+    def _start(self, cases: Sequence[Case], compare: bool = False) -> None:
         if self.running:
             self.notify("The cases are running: Escape stops them.", severity="warning")
             return
@@ -215,30 +240,36 @@ class TestsScreen(ModalScreen[None]):
         if not runnable:
             self.notify("No case to run here.", severity="warning")
             return
-        for case in runnable:
-            self._set_cell(case.key, Text("queued", style="dim"))
+        targets = [Target(self.item.id), self.other] if compare and self.other else []
+        self.pending = {
+            (case.key, other) for case in runnable for other in ((False, True) if targets else (False,))
+        }
+        for key, other in self.pending:
+            self._set_cell(key, Text("queued", style="dim"), other)
         self._status(f"running {len(runnable)} case(s)… Escape stops them")
         self.suite = self.run_worker(
-            run_cases(self.client, self.store, runnable, self.post_message),
+            run_cases(self.client, self.store, runnable, self.post_message, targets),
             group="tests-run",
             exit_on_error=False,
             name="test suite",
         )
 
-    def _set_cell(self, key: str, value: Text) -> None:
-        self.table.update_cell(key, COLUMNS[-1], value, update_width=True)
+    def _set_cell(self, key: str, value: Text, other: bool = False) -> None:
+        self.table.update_cell(key, OTHER if other else COLUMNS[-1], value, update_width=True)
 
     @on(CaseProgress)
     def _progress(self, message: CaseProgress) -> None:
         progress = message.progress
         key = progress.result.case.key
+        other = self.other is not None and progress.result.target == self.other
         if progress.kind == "start":
-            self._set_cell(key, Text("running…", style="bold"))
+            self._set_cell(key, Text("running…", style="bold"), other)
             return
         if progress.kind != "case":
             return
-        self.results[key] = progress.result
-        self._set_cell(key, result_cell(progress.result))
+        (self.others if other else self.results)[key] = progress.result
+        self.pending.discard((key, other))
+        self._set_cell(key, result_cell(progress.result), other)
         self._status(f"{progress.done}/{progress.total} done")
         if self.shown == key:
             self._show(key)
@@ -249,12 +280,12 @@ class TestsScreen(ModalScreen[None]):
         summary = f"{suite.count('pass')} passed, {suite.count('fail')} failed, {suite.count('error')} errors"
         if suite.interrupted:
             summary += "; stopped: in-flight runs were stopped on the server"
-            for case in self.cases:
-                if case.key not in {r.case.key for r in suite.results} and case.key not in self.results:
-                    self._set_cell(case.key, Text("stopped", style="yellow"))
+            for key, other in self.pending:
+                self._set_cell(key, Text("stopped", style="yellow"), other)
+        self.pending = set()
         failing = suite.count("pass") < len(suite.results)
         self._status(summary + ("  ·  f re-runs the failed ones" if failing else ""), "bold")
-        self.last = await asyncio.to_thread(_history, self.store, self.cases)
+        self.last = await asyncio.to_thread(history, self.store, self.cases)
         for case in self.cases:
             self.table.update_cell(
                 case.key, COLUMNS[1], last_cell(case, self.last.get(case.key)), update_width=True
@@ -281,7 +312,7 @@ class TestsScreen(ModalScreen[None]):
         self.shown = key
         detail = self.query_one("#tests-detail")
         detail.display = True
-        text = detail_text(case, self.results.get(key), self.last.get(key))
+        text = detail_text(case, self.results.get(key), self.last.get(key), self.others.get(key))
         self.query_one("#tests-detail-text", Static).update(text)
 
     def action_back(self) -> None:
@@ -294,11 +325,3 @@ class TestsScreen(ModalScreen[None]):
             self.table.focus()
         else:
             self.dismiss()
-
-
-def _history(store: Store, cases: Sequence[Case]) -> dict[str, LastResult]:
-    """The last recorded results, each on its case's own target (the label ``difytui test`` records)."""
-    found: dict[str, LastResult] = {}
-    for case in cases:
-        found.update(last_results(store, [case.key], Target(case.app, case.workspace).label))
-    return found
