@@ -33,7 +33,15 @@ def load_app_cases(
     ``interface``: the app's (None: not known yet, nothing checked); ``interfaces``: every known
     app's, for the judges' graders (a completion or workflow grader needs inputs)."""
     catalog = load_catalog(folders.read)
-    found = AppCases(catalog.for_app(names, None), problems=list(catalog.problems))
+    found = AppCases(problems=list(catalog.problems))
+    seen: dict[str, Case] = {}
+    for case in catalog.for_app(names, None):
+        first = seen.setdefault(case.key, case)
+        if first is case:
+            found.cases.append(case)
+        else:  # two folders holding the same file name and case name (the demo's and the saved ones)
+            message = f"case {case.name!r} is also in {first.where}: only that one is listed"
+            found.problems.append(Problem(case.where.file, case.where.line, message))
     for case in found.cases:
         if interface is None:
             break

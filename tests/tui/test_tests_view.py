@@ -298,3 +298,18 @@ async def test_escape_stops_the_running_cases_on_the_server(stalled_sim, tmp_pat
         assert [r for r in stalled_sim.requests if r.path.endswith("/stop")], "stopped on the server"
         assert str(screen.table.get_row(key)[2]) == "stopped"
         assert isinstance(app.screen, tests_view.TestsScreen)  # Escape stopped; it did not close
+
+
+async def test_the_same_case_in_two_folders_is_listed_once_with_a_note(sim, tmp_path, monkeypatch):
+    """--demo reads the shipped cases and the saved ones: the same file and case name in both."""
+    saved = tmp_path / "data" / "demo-cases"
+    saved.mkdir(parents=True)
+    shutil.copy(cases_dir() / "copywriter.toml", saved / "copywriter.toml")
+    workspace = workspace_for(sim)
+    workspace.source = "demo"
+    app = DifyConsole(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tests(pilot, app, "copywriter")
+        assert [c.file for c in screen.cases] == [cases_dir() / "copywriter.toml"]
+        problems = str(screen.query_one("#tests-problems").render())
+        assert f"{saved / 'copywriter.toml'}:" in problems and "only that one is listed" in problems
