@@ -25,9 +25,10 @@ import tracemalloc
 from pathlib import Path
 
 from difytui.async_client import AsyncDify
+from difytui.bench.clients import Clients
 from difytui.bench.model import Assertion, Case, Where
 from difytui.bench.record import Recorder
-from difytui.bench.runner import Clients, run_suite, standard_grader
+from difytui.bench.runner import run_suite, standard_grader
 from difytui.sim import ALL_APPS, api_key_for
 from difytui.store import Store
 

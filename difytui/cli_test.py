@@ -20,8 +20,9 @@ from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, s
 
 if TYPE_CHECKING:
     from difytui.async_client import AsyncDify
+    from difytui.bench.clients import Clients
     from difytui.bench.model import Case, SuiteResult, Target
-    from difytui.bench.runner import Clients, Progress
+    from difytui.bench.runner import Progress
     from difytui.config import Config, Workspace
 
 
@@ -158,9 +159,10 @@ def _target(text: str) -> Target:
 async def _main(
     args: argparse.Namespace, cases: list[Case], targets: list[Target], source: _Source, default: str | None
 ) -> int:
+    from difytui.bench.clients import Clients
     from difytui.bench.model import DEFAULT_CONCURRENCY
     from difytui.bench.record import Recorder
-    from difytui.bench.runner import Clients, run_suite, standard_grader
+    from difytui.bench.runner import run_suite, standard_grader
     from difytui.store import Store
 
     def make(workspace: str | None) -> AsyncDify:

@@ -344,3 +344,15 @@ def test_connection_serves_the_next_request_after_an_error_stream_ends(sim):
         again = conn.getresponse()
         assert again.status == 200 and json.loads(again.read())["name"]
     conn.close()
+
+
+def test_chatflow_answer_names_the_messages_attachments(sim):
+    with _client(sim, "trip-planner") as c:
+        up = c.post(
+            "/files/upload", files={"file": ("sunset.png", b"\x89PNG\r\n", "image/png")}, data={"user": "u1"}
+        )
+        photo = {"type": "image", "transfer_method": "local_file", "upload_file_id": up.json()["id"]}
+        with_file = c.post("/chat-messages", json={**CITY, "files": [photo], "response_mode": "blocking"})
+        without = c.post("/chat-messages", json={**CITY, "response_mode": "blocking"})
+    assert "Thanks for the attachments: *sunset.png*" in with_file.json()["answer"]
+    assert "attachments" not in without.json()["answer"]

@@ -8,12 +8,11 @@ partial result, marked ``interrupted``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from difytui.bench.model import (
     DEFAULT_CONCURRENCY,
@@ -25,21 +24,13 @@ from difytui.bench.model import (
     Target,
     TurnResult,
 )
-from difytui.bench.turns import fold_event
-from difytui.errors import DifyAPIError, DifyError
-from difytui.models import INTERFACE_BY_MODE, Interface
+from difytui.bench.run_turn import run_turn
+from difytui.errors import DifyError
 
 if TYPE_CHECKING:
     from difytui.async_client import AsyncDify
+    from difytui.bench.clients import Clients
     from difytui.bench.record import Recorder
-    from difytui.streams import AsyncEventStream
-
-#: How often a 429 is waited out before the run counts as an error.
-RATE_LIMIT_RETRIES = 5
-#: Wait after a 429 that names no Retry-After.
-RATE_LIMIT_WAIT = 1.0
-#: Seconds a stop call may take when a run is given up.
-STOP_TIMEOUT = 5.0
 
 #: ``grade(case, run, dify)``: the run's assertion results; ``dify`` is the target's client (a
 #: judge assertion asks an app of the same workspace).
@@ -75,50 +66,6 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A target as the server knows it: its client, app id and interface."""
-
-    dify: AsyncDify
-    app_id: str
-    interface: Interface
-
-
-class Clients:
-    """One ``AsyncDify`` per workspace (None: the default one), made on first use, closed together.
-
-    ``make(workspace)`` builds the client; ``endpoint(target)`` resolves the app (by id or name).
-    """
-
-    def __init__(self, make: Callable[[str | None], AsyncDify]) -> None:
-        self._make = make
-        self._clients: dict[str | None, AsyncDify] = {}
-        self._endpoints: dict[Target, Endpoint] = {}
-
-    def client(self, workspace: str | None) -> AsyncDify:
-        if workspace not in self._clients:
-            self._clients[workspace] = self._make(workspace)
-        return self._clients[workspace]
-
-    async def endpoint(self, target: Target) -> Endpoint:
-        """Raises ``DifyError`` (``AppNotFoundError`` for an unknown app) or ``ConfigError``."""
-        if target not in self._endpoints:
-            dify = self.client(target.workspace)
-            app_id = await dify.app.resolve(target.app)
-            info = await dify.app.info(app_id)
-            mode = str(info.get("mode") or "")
-            interface = INTERFACE_BY_MODE.get(mode)
-            if interface is None:
-                raise DifyError(f"app {target.label!r} has mode {mode!r}, which difytui cannot run")
-            self._endpoints[target] = Endpoint(dify, app_id, interface)
-        return self._endpoints[target]
-
-    async def aclose(self) -> None:
-        for dify in self._clients.values():
-            await dify.aclose()
-        self._clients.clear()
 
 
 def targets_of(cases: Sequence[Case], targets: Sequence[Target]) -> list[tuple[Case, Target]]:
@@ -285,113 +232,8 @@ async def _run(
     for query in queries:
         turn = TurnResult(query=query)
         run.turns.append(turn)
-        run.error = await _turn(endpoint, case, turn, conversation_id, on_start)
+        run.error = await run_turn(endpoint, case, turn, conversation_id, on_start)
         if run.error is not None:
             return
         conversation_id = turn.conversation_id
     run.assertions = await grade(case, run, endpoint.dify)
-
-
-async def _turn(
-    endpoint: Endpoint,
-    case: Case,
-    turn: TurnResult,
-    conversation_id: str | None,
-    on_start: Callable[[], None],
-) -> str | None:
-    """Fill ``turn`` from one request's stream; the error that made it incomplete, or None."""
-    for attempt in range(RATE_LIMIT_RETRIES + 1):
-        stream = _open(endpoint, case, turn.query, conversation_id)
-        started = time.monotonic()
-        try:
-            return await asyncio.wait_for(_consume(stream, turn, started, on_start), case.timeout_s)
-        except DifyAPIError as error:
-            await stream.aclose()
-            if error.status == 429 and turn.task_id is None and attempt < RATE_LIMIT_RETRIES:
-                await asyncio.sleep(error.retry_after if error.retry_after is not None else RATE_LIMIT_WAIT)
-                continue  # the run never started
-            return _api_error(error)
-        except DifyError as error:
-            await stream.aclose()
-            return str(error)
-        except asyncio.TimeoutError:
-            await _give_up(endpoint, stream, turn)
-            return f"timed out after {case.timeout_s:g} s" + _stopped(turn)
-        except asyncio.CancelledError:
-            await _give_up(endpoint, stream, turn)
-            raise
-        finally:
-            if turn.task_id is None:
-                turn.task_id = stream.task_id
-    return None  # not reached: the last attempt returns
-
-
-async def _consume(
-    stream: AsyncEventStream, turn: TurnResult, started: float, on_start: Callable[[], None]
-) -> str | None:
-    """Fold the stream into ``turn``; the error of a streamed ``error`` event, if one ended it."""
-    events = stream.__aiter__()
-    first = asyncio.ensure_future(_next_event(events))
-    try:
-        event = await asyncio.shield(first)
-    except asyncio.CancelledError:
-        # Given up (a timeout, Ctrl+C) before the first event: that event names the task, which is
-        # running on the server and must be stopped, so it is still read (for a bounded time).
-        try:
-            late = await asyncio.wait_for(first, STOP_TIMEOUT)
-        except (DifyError, asyncio.TimeoutError):
-            late = None
-        if late is not None:
-            fold_event(turn, late, started)
-        raise
-    if event is None:
-        return None
-    streamed = fold_event(turn, event, started)
-    on_start()
-    async for event in events:
-        streamed = fold_event(turn, event, started) or streamed
-    return streamed
-
-
-async def _next_event(events: AsyncIterator[dict[str, Any]]) -> dict[str, Any] | None:
-    try:
-        return await events.__anext__()
-    except StopAsyncIteration:
-        return None
-
-
-def _open(endpoint: Endpoint, case: Case, query: str | None, conversation_id: str | None) -> AsyncEventStream:
-    app = endpoint.dify.app
-    files = list(case.files) or None
-    if endpoint.interface == "chat":
-        return app.chat.invoke(
-            endpoint.app_id, query or "", case.inputs, conversation_id=conversation_id, files=files
-        )
-    api = app.workflow if endpoint.interface == "workflow" else app.completion
-    return api.invoke(endpoint.app_id, case.inputs, files=files)
-
-
-def _api_error(error: DifyAPIError) -> str:
-    code = f" {error.code}" if error.code else ""
-    return f"Dify error {error.status}{code}: {error.message}"
-
-
-async def _give_up(endpoint: Endpoint, stream: AsyncEventStream, turn: TurnResult) -> None:
-    """Close the stream and stop the run on the server (its task id, if Dify named it yet)."""
-    task_id = turn.task_id or stream.task_id
-    with contextlib.suppress(Exception):  # a stream that fails to close is still given up
-        await stream.aclose()
-    if task_id is None:
-        return
-    turn.task_id = task_id
-    try:
-        await asyncio.wait_for(endpoint.dify.app.stop(endpoint.app_id, task_id), STOP_TIMEOUT)
-        turn.status = "stopped"
-    except (DifyError, asyncio.TimeoutError):
-        pass
-
-
-def _stopped(turn: TurnResult) -> str:
-    if turn.status == "stopped" and turn.task_id:
-        return f"; stopped task {turn.task_id} on the server"
-    return ""

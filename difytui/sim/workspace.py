@@ -4,7 +4,7 @@ The console API (:mod:`.console`) and the account API (:mod:`.openapi`) read and
 directory, so a workspace switch, an ``enable_api`` toggle or a new key is seen by both — and a new
 key is registered with the Service API (``/v1``) at once.
 
-Besides the five demo apps (whose Service API keys are ``Simulator.api_keys``) there are
+Besides the six demo apps (whose Service API keys are ``Simulator.api_keys``) there are
 console-only apps without a key, so that discovery has something to find: three in the demo
 workspace (one with the Service API switched off) and two in a second workspace, "Staging". They
 reuse the demo apps' modes and forms under new names, so they run on ``/v1`` like their originals.

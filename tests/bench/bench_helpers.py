@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from difytui.bench.clients import Clients
 from difytui.bench.model import Assertion, AssertionResult, Case, RunResult, Where
-from difytui.bench.runner import Clients
 from difytui.client import AsyncDify
 from difytui.sim import Simulator
 

@@ -296,3 +296,26 @@ async def test_the_standard_grader_judges_through_a_grader_app_of_the_same_works
     assert verdict.reason == 'FAIL: the answer does not mention "pizza".'
     graded = [r.json for r in sim.requests if r.method == "POST" and r.path == "/v1/chat-messages"]
     assert len(graded) == 4  # two cases, two judgements
+
+
+async def test_a_target_is_looked_up_once_however_many_runs_start_together(sim):
+    pool = clients(sim)
+    suite = await run_suite([case(str(n)) for n in range(6)], pool, grade, concurrency=6)
+    await pool.aclose()
+    assert [r.verdict for r in suite.results] == ["pass"] * 6
+    assert [r.path for r in sim.requests if r.method == "GET"] == ["/v1/info"]
+
+
+async def test_the_recorded_suites_are_bounded(sim, tmp_path, monkeypatch):
+    from difytui.bench import record
+
+    monkeypatch.setattr(record, "SUITES_KEPT", 2)
+    store = Store(tmp_path / "state.db")
+    recorder = Recorder(store)
+    pool = clients(sim)
+    suites = [await run_suite([case("x")], pool, grade, recorder=recorder) for _ in range(3)]
+    await pool.aclose()
+    kept = store.read([], lambda conn: conn.execute("SELECT DISTINCT suite_id FROM bench_runs").fetchall())
+    assert recorder.suite_count() == 2
+    assert {row[0] for row in kept} == {suites[1].suite_id, suites[2].suite_id}
+    store.close()

@@ -1,0 +1,130 @@
+"""One request of a run and its stream, into a :class:`TurnResult`: a 429 waited out and retried,
+a timeout or a cancel stopping the run on the server, an error told with Dify's code and message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+from difytui.bench.turns import fold_event
+from difytui.errors import DifyAPIError, DifyError
+
+if TYPE_CHECKING:
+    from difytui.bench.clients import Endpoint
+    from difytui.bench.model import Case, TurnResult
+    from difytui.streams import AsyncEventStream
+
+#: How often a 429 is waited out before the run counts as an error.
+RATE_LIMIT_RETRIES = 5
+#: Wait after a 429 that names no Retry-After.
+RATE_LIMIT_WAIT = 1.0
+#: Seconds a stop call may take when a run is given up.
+STOP_TIMEOUT = 5.0
+
+
+async def run_turn(
+    endpoint: Endpoint,
+    case: Case,
+    turn: TurnResult,
+    conversation_id: str | None,
+    on_start: Callable[[], None],
+) -> str | None:
+    """Fill ``turn`` from one request's stream; the error that made it incomplete, or None."""
+    for attempt in range(RATE_LIMIT_RETRIES + 1):
+        stream = _open(endpoint, case, turn.query, conversation_id)
+        started = time.monotonic()
+        try:
+            return await asyncio.wait_for(_consume(stream, turn, started, on_start), case.timeout_s)
+        except DifyAPIError as error:
+            await stream.aclose()
+            if error.status == 429 and turn.task_id is None and attempt < RATE_LIMIT_RETRIES:
+                await asyncio.sleep(error.retry_after if error.retry_after is not None else RATE_LIMIT_WAIT)
+                continue  # the run never started
+            return _api_error(error)
+        except DifyError as error:
+            await stream.aclose()
+            return str(error)
+        except asyncio.TimeoutError:
+            await _give_up(endpoint, stream, turn)
+            return f"timed out after {case.timeout_s:g} s" + _stopped(turn)
+        except asyncio.CancelledError:
+            await _give_up(endpoint, stream, turn)
+            raise
+        finally:
+            if turn.task_id is None:
+                turn.task_id = stream.task_id
+    return None  # not reached: the last attempt returns
+
+
+async def _consume(
+    stream: AsyncEventStream, turn: TurnResult, started: float, on_start: Callable[[], None]
+) -> str | None:
+    """Fold the stream into ``turn``; the error of a streamed ``error`` event, if one ended it."""
+    events = stream.__aiter__()
+    first = asyncio.ensure_future(_next_event(events))
+    try:
+        event = await asyncio.shield(first)
+    except asyncio.CancelledError:
+        # Given up (a timeout, Ctrl+C) before the first event: that event names the task, which is
+        # running on the server and must be stopped, so it is still read (for a bounded time).
+        try:
+            late = await asyncio.wait_for(first, STOP_TIMEOUT)
+        except (DifyError, asyncio.TimeoutError):
+            late = None
+        if late is not None:
+            fold_event(turn, late, started)
+        raise
+    if event is None:
+        return None
+    streamed = fold_event(turn, event, started)
+    on_start()
+    async for event in events:
+        streamed = fold_event(turn, event, started) or streamed
+    return streamed
+
+
+async def _next_event(events: AsyncIterator[dict[str, Any]]) -> dict[str, Any] | None:
+    try:
+        return await events.__anext__()
+    except StopAsyncIteration:
+        return None
+
+
+def _open(endpoint: Endpoint, case: Case, query: str | None, conversation_id: str | None) -> AsyncEventStream:
+    app = endpoint.dify.app
+    files = list(case.files) or None
+    if endpoint.interface == "chat":
+        return app.chat.invoke(
+            endpoint.app_id, query or "", case.inputs, conversation_id=conversation_id, files=files
+        )
+    api = app.workflow if endpoint.interface == "workflow" else app.completion
+    return api.invoke(endpoint.app_id, case.inputs, files=files)
+
+
+def _api_error(error: DifyAPIError) -> str:
+    code = f" {error.code}" if error.code else ""
+    return f"Dify error {error.status}{code}: {error.message}"
+
+
+async def _give_up(endpoint: Endpoint, stream: AsyncEventStream, turn: TurnResult) -> None:
+    """Close the stream and stop the run on the server (its task id, if Dify named it yet)."""
+    task_id = turn.task_id or stream.task_id
+    with contextlib.suppress(Exception):  # a stream that fails to close is still given up
+        await stream.aclose()
+    if task_id is None:
+        return
+    turn.task_id = task_id
+    try:
+        await asyncio.wait_for(endpoint.dify.app.stop(endpoint.app_id, task_id), STOP_TIMEOUT)
+        turn.status = "stopped"
+    except (DifyError, asyncio.TimeoutError):
+        pass
+
+
+def _stopped(turn: TurnResult) -> str:
+    if turn.status == "stopped" and turn.task_id:
+        return f"; stopped task {turn.task_id} on the server"
+    return ""
