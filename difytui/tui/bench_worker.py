@@ -51,8 +51,9 @@ async def run_cases(
     """Run ``cases``, each on its own app (the open one) or on each of ``targets`` (a comparison),
     recording them like ``difytui test`` does (so "last result" and "changed since the previous
     run" are shared with the CLI)."""
+    from difytui.bench.clients import Clients
     from difytui.bench.record import Recorder
-    from difytui.bench.runner import Clients, run_suite, standard_grader
+    from difytui.bench.runner import run_suite, standard_grader
     from difytui.tui.runner import describe_error
 
     # Every case runs on the open app of the console's workspace (a judge asks a grader of that

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from difytui.bench import runner, turns
+from difytui.bench import run_turn, turns
 from difytui.tui.screens import tests_view
 
 from .test_tests_view import BROKEN, console_on, demo_cases, open_tests, run_keys
@@ -21,7 +21,7 @@ from .test_tests_view import BROKEN, console_on, demo_cases, open_tests, run_key
 def still_clock(monkeypatch):
     """Every run takes 0.00 s on the bench's clock, so the latency column is the same every time."""
     clock = SimpleNamespace(monotonic=lambda: 1000.0, time=time.time)
-    monkeypatch.setattr(runner, "time", clock)
+    monkeypatch.setattr(run_turn, "time", clock)
     monkeypatch.setattr(turns, "time", clock)
 
 
