@@ -125,10 +125,13 @@ class BenchActions(App[object]):
 
     def action_save_case(self) -> None:
         pane = self.current_pane
-        if pane is None or self.screen is not self.screen_stack[0]:
+        if pane is None:
             self.notify(
                 "Open an app and run it first: ctrl+s saves that run as a test case.", severity="warning"
             )
+            return
+        if self.screen is not self.screen_stack[0]:  # the palette, over the Tests view
+            self.notify("Close this view first: ctrl+s saves from an app's pane.", severity="warning")
             return
         transcript = pane.transcript
         if not transcript.status:
