@@ -232,7 +232,7 @@ def load_config(path: str | Path | None = None, *, env: Mapping[str, str] | None
     if env_map.get("DIFY_BASE_URL") and env_map.get("DIFY_API_KEY"):
         return _from_environment(env_map)
     raise ConfigError(
-        f"no configuration found: create {_config_dir_path(env_map)} (see config.example.toml), "
+        f"no configuration found: `difytui config init` writes a starter {_config_dir_path(env_map)}, "
         "or set DIFY_BASE_URL and DIFY_API_KEY (optionally DIFY_USER and DIFY_APP_ID), "
         "or run with --demo to try difytui against its built-in simulator"
     )

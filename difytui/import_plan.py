@@ -6,7 +6,9 @@ login`` uses it too)."""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from difytui import config_writer
+from difytui.config import AppEntry
 from difytui.console import ApiKey, ConsoleSession, console_root
-from difytui.import_save import check_destination
+from difytui.errors import ConfigError
+from difytui.import_save import ENV_FILE_NAME, check_destination
 from difytui.import_workspace import ImportUsageError, workspace_id
 from difytui.models import INTERFACE_BY_MODE, INTERFACE_TITLES, MODE_LABELS
 
@@ -173,7 +177,7 @@ def build_plan(
     name = config_workspace_name(doc, config_workspace, session.console_url, workspace)
     existing = config_writer.existing_apps(doc, name)
     by_uuid = {str(t["app_uuid"]): app_id for app_id, t in existing.items() if t.get("app_uuid")}
-    by_key = {t["api_key"].reveal(): app_id for app_id, t in existing.items() if t.get("api_key")}
+    by_key = _config_keys(existing, config_path)
     taken = set(existing)
     base_url = ""
     planned: list[PlannedApp] = []
@@ -215,3 +219,49 @@ def build_plan(
         gone=gone,
         config_path=config_path,
     )
+
+
+def _config_keys(existing: Mapping[str, Mapping[str, Any]], config_path: Path) -> dict[str, str]:
+    """key → config id, for the apps whose key the config gives through any of its sources:
+    ``api_key``; for apps without ``app_uuid`` (hand-written ones) also ``api_key_env`` (the
+    environment, else the env file an import wrote beside the config) and ``api_key_cmd`` (run as
+    the console would run it)."""
+    env_file: dict[str, str] | None = None
+    found: dict[str, str] = {}
+    for app_id, table in existing.items():
+        value: str | None = None
+        if table.get("api_key"):
+            value = table["api_key"].reveal()
+        elif table.get("app_uuid"):
+            pass  # matched by its uuid: no need to read its key
+        elif isinstance(table.get("api_key_env"), str):
+            name = table["api_key_env"].strip()
+            if not os.environ.get(name) and env_file is None:
+                env_file = _env_file_values(config_path.parent / ENV_FILE_NAME)
+            value = os.environ.get(name) or (env_file or {}).get(name)
+        elif isinstance(table.get("api_key_cmd"), str):
+            try:
+                value = AppEntry(id=app_id, api_key_cmd=table["api_key_cmd"]).key().reveal()
+            except ConfigError:
+                value = None  # a command that fails here fails in the console too; it is not a match
+        if value and value.strip():
+            found.setdefault(value.strip(), app_id)
+    return found
+
+
+def _env_file_values(path: Path) -> dict[str, str]:
+    """``export NAME='value'`` lines of an import's env file (empty when there is none)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    values: dict[str, str] = {}
+    for line in lines:
+        match = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line)
+        if match:
+            try:
+                words = shlex.split(match.group(2))
+            except ValueError:
+                continue
+            values[match.group(1)] = words[0] if words else ""
+    return values

@@ -1,4 +1,5 @@
-"""Small persistent state in SQLite: current conversation per app, last inputs, cached app list.
+"""Small persistent state in SQLite: current conversation per app, last inputs, cached app list, the
+console's session (last open app, forms as left, theme).
 
 Never holds API keys. Rows are keyed by a workspace key chosen by the caller (e.g.
 ``f"{base_url}|{user}"``: conversations belong to one Dify user on one server) and the app id.
@@ -93,6 +94,17 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX bench_runs_case ON bench_runs (case_key, target, recorded);
     CREATE INDEX bench_runs_suite ON bench_runs (suite_id);
+    """,
+    # The console's session (last open app, each app's form as left, folded or not) and settings
+    # such as the theme: one JSON value per name, "" as ws for what is not a workspace's.
+    """
+    CREATE TABLE ui_state (
+        ws TEXT NOT NULL,
+        name TEXT NOT NULL,
+        data TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (ws, name)
+    );
     """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -324,6 +336,26 @@ class Store:
             None,
             lambda conn: conn.execute(
                 "INSERT OR REPLACE INTO app_cache VALUES (?, ?, ?)", (ws, data, time.time())
+            ),
+        )
+
+    # -- the console's session and settings ---------------------------------------------------
+
+    def ui_state(self, ws: str, name: str) -> Any:
+        """The JSON value saved under ``name`` (None when there is none)."""
+
+        def read(conn: sqlite3.Connection) -> Any:
+            row = conn.execute("SELECT data FROM ui_state WHERE ws = ? AND name = ?", (ws, name)).fetchone()
+            return json.loads(row[0]) if row else None
+
+        return self._read(None, read)
+
+    def set_ui_state(self, ws: str, name: str, value: Any) -> None:
+        data = json.dumps(_plain(value), ensure_ascii=False)
+        self._safely(
+            None,
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO ui_state VALUES (?, ?, ?, ?)", (ws, name, data, time.time())
             ),
         )
 

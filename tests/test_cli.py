@@ -241,7 +241,7 @@ def test_a_closed_pipe_ends_quietly_and_stops_the_run(config, sim):
 
 
 def test_c1_controls_and_del_in_events_are_escaped(capsys):
-    from difytui.cli import _emit
+    from difytui.cli_output import emit as _emit
 
     _emit({"answer": "a\x9b31mb\x7fc\x1b"})
     out = capsys.readouterr().out

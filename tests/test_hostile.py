@@ -332,7 +332,7 @@ def test_cli_prints_strict_json_for_lone_surrogates_and_non_finite_numbers(serve
 def test_cli_output_falls_back_to_ascii_escapes_when_stdout_cannot_encode(monkeypatch):
     import io
 
-    from difytui.cli import _emit
+    from difytui.cli_output import emit as _emit
 
     raw = io.BytesIO()
     monkeypatch.setattr("sys.stdout", io.TextIOWrapper(raw, encoding="ascii"))

@@ -24,6 +24,7 @@ def test_wheel_ships_the_stylesheets_the_demo_cases_and_the_entry_point(tmp_path
     names = zipfile.ZipFile(wheel).namelist()
     for sheet in (ROOT / "styles").glob("*.tcss"):
         assert f"difytui/styles/{sheet.name}" in names
+    assert "difytui/config.example.toml" in names  # `difytui config init` writes it
     # `difytui --demo test` runs the example cases from the installed package.
     demo_cases = sorted((ROOT / "difytui" / "demo_cases").iterdir())
     assert any(case.suffix == ".toml" for case in demo_cases)

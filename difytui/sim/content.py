@@ -38,12 +38,12 @@ def support_answer(query: str, inputs: dict, turn: int) -> str:
     return (
         f"## Re: {query}\n\n"
         f"Hi {name}! Here is what I found about **{product}** (turn {turn}):\n\n"
-        "1. Open the app list with `Ctrl+P` and pick an app.\n"
+        "1. Pick an app in the list on the left (or `ctrl+p` → *Switch app*).\n"
         "2. Fill in the form — required fields are marked with `*`.\n"
         "3. Press `Enter` to send; `Esc` stops a running answer.\n\n"
         "```bash\n"
-        "difytui --demo            # try everything without a server\n"
-        'difytui run support-bot "hello"\n'
+        "difytui --demo                                   # try everything without a server\n"
+        'difytui --demo invoke support-bot -q "hello"     # the same from a script\n'
         "```\n\n"
         "> Tip: answers stream token by token, so you can stop early. Merci et à bientôt! 👋\n"
     )

@@ -53,9 +53,9 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
         Binding("ctrl+y", "copy_answer", "Copy answer", id="answer.copy", priority=True),
         Binding("pageup", "log_page(-1)", "Scroll up", id="log.page_up", show=False),
         Binding("pagedown", "log_page(1)", "Scroll down", id="log.page_down", show=False),
-        OPEN_TESTS,
-        SAVE_CASE,
         Binding("f1", "help", "Help", id="help"),
+        OPEN_TESTS,  # after F1: a narrow footer drops these before Help
+        SAVE_CASE,
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 

@@ -1,13 +1,17 @@
-"""Command-palette entries for the main actions (and one per app, to switch to it)."""
+"""Command-palette entries for the main actions (and one per app, to switch to it), and Textual's
+own entries as the console needs them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from textual.app import App, SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.screen import Screen
 
 from difytui.tui.safe_text import one_line
 
@@ -59,3 +63,51 @@ class DifyCommands(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, self._display(text, query), callback, text=text, help=Content(help_text))
+
+
+class SystemCommands(App[Any]):
+    """Textual's own palette entries, with the two a newcomer tripped on replaced.
+
+    "Screenshot" saved to ~/Downloads and, when that folder was missing, said only "Failed to save
+    screenshot": ours saves to the data dir and says where, or why not. "Keys" mounted a side panel
+    that Escape did not close: ours opens F1's list, which Escape closes like every palette panel.
+    """
+
+    action_help: Callable[[], None]  # the console's F1 (DifyConsole)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":
+                yield SystemCommand(
+                    "Screenshot",
+                    f"Save an SVG picture of the screen in {screenshot_dir()}",
+                    lambda: self.call_after_refresh(self.take_screenshot),  # once the palette is gone
+                )
+            elif command.title == "Keys":
+                yield SystemCommand("Keys", "Every key and its binding id (F1)", self.action_help)
+            else:
+                yield command
+
+    def take_screenshot(self) -> Path | None:
+        """Save the screen as SVG in the data dir; the notice says where, or why it could not."""
+        folder = screenshot_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = Path(self.save_screenshot(path=str(folder)))
+        except OSError as error:
+            reason = error.strerror or str(error)
+            self.notify(
+                f"Could not save the screenshot in {folder}: {reason}",
+                title="Screenshot",
+                severity="error",
+                markup=False,
+            )
+            return None
+        self.notify(f"Saved the screenshot to {saved}", title="Screenshot", markup=False, timeout=8)
+        return saved
+
+
+def screenshot_dir() -> Path:
+    from difytui import paths
+
+    return paths.data_dir() / "screenshots"

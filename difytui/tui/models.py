@@ -73,3 +73,6 @@ class PaneContext:
     store: Store
     ws_key: str
     writer: StoreWriter
+    #: the form's values as the last session left them (typed, maybe never sent): they win over
+    #: the last sent inputs
+    draft: dict[str, Any] = field(default_factory=dict)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.widgets import ContentSwitcher
@@ -22,6 +23,9 @@ class PaneActions(AppListRefresh):
 
     # Set by DifyConsole.__init__.
     panes: dict[str, AppPane]
+    # SessionMemory's: the form as the last session left it, and its fold.
+    saved_draft: Callable[[str], dict[str, Any]]
+    restore_pane: Callable[[AppPane, Any], Awaitable[None]]
 
     @on(AppList.Chosen)
     def _chosen(self, message: AppList.Chosen) -> None:
@@ -42,12 +46,14 @@ class PaneActions(AppListRefresh):
                 )
                 return
             self.load_late_styles()
-            ctx = PaneContext(self.client, self.store, self.ws_key, self.store_writer)
+            draft = self.saved_draft(app_id)
+            ctx = PaneContext(self.client, self.store, self.ws_key, self.store_writer, draft)
             pane = cls(item, ctx, id=f"pane-{len(self.panes)}")
             pane.want_focus = True
             self.panes[app_id] = pane
-            switcher.mount(pane)
+            mounted = switcher.mount(pane)
             switcher.current = pane.id
+            self.call_later(self.restore_pane, pane, mounted)  # its form folded as last left
             return
         switcher.current = pane.id
         pane.focus_first()

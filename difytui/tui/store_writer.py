@@ -41,6 +41,9 @@ class StoreWriter:
     def set_cached_apps(self, ws: str, apps: list[dict[str, Any]]) -> None:
         self._submit(self.store.set_cached_apps, ws, list(apps))
 
+    def set_ui_state(self, ws: str, name: str, value: Any) -> None:
+        self._submit(self.store.set_ui_state, ws, name, value)
+
     def close(self) -> None:
         """Finish the queued writes (the next start reads them) and stop the thread."""
         self._closed = True

@@ -1,6 +1,6 @@
 """Leaving the console: quitting, reopening on another workspace, or on one the import just wrote.
 
-Every way out stops the runs still streaming first (stop_runs).
+Every way out saves the session (session.py) and stops the runs still streaming (stop_runs).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from difytui.tui.startup import DeferredStartup
+from difytui.tui.commands import SystemCommands
+from difytui.tui.session import SessionMemory
 
 if TYPE_CHECKING:
     from difytui.tui.widgets.pane import AppPane
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 STOP_TIMEOUT = 3.0
 
 
-class WorkspaceActions(DeferredStartup):
+class WorkspaceActions(SessionMemory, SystemCommands):
     """Quit, switch workspace and console import: each leaves with a result the CLI acts on."""
 
     # Set by DifyConsole.__init__.
@@ -39,6 +40,7 @@ class WorkspaceActions(DeferredStartup):
             await asyncio.wait_for(asyncio.gather(*stops), STOP_TIMEOUT)
 
     async def leave(self, result: Any = None) -> None:
+        self.save_session()  # before the stops: the panes are as the user left them
         await self.stop_runs()
         self.exit(result)
 

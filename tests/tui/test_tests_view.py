@@ -165,7 +165,10 @@ async def test_a_broken_case_file_shows_file_and_line_and_the_console_keeps_runn
         # The other files' cases are listed and still run.
         assert [c.name for c in screen.cases] == [c.name for c in load_cases([folder / "support-bot.toml"])]
         await run_keys(pilot, screen, "ctrl+r")
-        assert all(cell.startswith("✓ pass") for cell in session_cells(screen))
+        assert all(cell.startswith("✓ pass") for cell in session_cells(screen)), (
+            session_cells(screen),
+            str(screen.query_one("#tests-status").render()),
+        )
         await pilot.press("escape")
         pane = app.current_pane
         pane.prompt.focus()

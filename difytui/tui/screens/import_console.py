@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -30,12 +32,79 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Select, SelectionList, Static
+from textual.strip import Strip
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Input,
+    OptionList,
+    RadioButton,
+    RadioSet,
+    Select,
+    SelectionList,
+    Static,
+)
+from textual.widgets.option_list import OptionDoesNotExist
 
 from difytui import config_writer, importer
 from difytui.console import ConsoleSession
 from difytui.importer import Choices, ImportPlan, ImportResult
 from difytui.tui.safe_text import one_line
+
+
+class AppChecklist(SelectionList[str]):
+    """The apps to import: "[x]" ticked, "[ ]" not. Textual's ``▐X▌`` told them apart by colour
+    alone."""
+
+    TICKED, UNTICKED = "[x] ", "[ ] "
+
+    def _get_left_gutter_width(self) -> int:
+        return len(self.TICKED)
+
+    def render_line(self, y: int) -> Strip:
+        line = OptionList.render_line(self, y)  # the prompt alone: SelectionList's own adds ▐X▌
+        index = self.scroll_offset.y + y
+        try:
+            selection = self.get_option_at_index(index)
+        except OptionDoesNotExist:
+            return line
+        style = next(iter(line)).style or self.rich_style
+        mark = self.TICKED if selection.value in self._selected else self.UNTICKED
+        # meta "option": a click on the mark toggles the row, as on Textual's button.
+        return Strip([Segment(mark, style + Style(meta={"option": index})), *line])
+
+
+def config_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What an import wrote, field names only (never a value: one may be a key).
+
+    ``before``/``after``: ``{"settings": workspace settings, "apps": {id: table}}`` as read from the
+    config around the save."""
+
+    def changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+        return [key for key, value in new.items() if key not in old or old[key] != value]
+
+    lines = []
+    settings = changed(before.get("settings") or {}, after.get("settings") or {})
+    if settings:
+        lines.append(f"workspace settings written: {', '.join(settings)}")
+    old_apps = before.get("apps") or {}
+    for app_id, table in (after.get("apps") or {}).items():
+        if app_id in old_apps:
+            fields = changed(old_apps[app_id], table)
+            if fields:
+                lines.append(f"{app_id}: recorded {', '.join(fields)}")
+    return lines
+
+
+def _config_state(path: Path, workspace: str) -> dict[str, Any]:
+    try:
+        doc = config_writer.load_document(path)
+    except Exception:  # unreadable before the import: everything it wrote is new
+        return {}
+    return {
+        "settings": config_writer.workspace_settings(doc, workspace) or {},
+        "apps": config_writer.existing_apps(doc, workspace),
+    }
 
 
 @dataclass
@@ -62,9 +131,9 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
             self.plan = plan
 
     class _Done(Message):
-        def __init__(self, result: ImportResult) -> None:
+        def __init__(self, result: ImportResult, written: list[str]) -> None:
             super().__init__()
-            self.result = result
+            self.result, self.written = result, written
 
     class _Failed(Message):
         def __init__(self, text: str) -> None:
@@ -104,7 +173,7 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
                 yield Input(placeholder="Password (not stored)", password=True, id="import-password")
             yield Select[str]([], prompt="Dify workspace", id="import-workspace", classes="hidden")
             with Vertical(id="import-choices", classes="hidden"):
-                yield SelectionList[str](id="import-apps")
+                yield AppChecklist(id="import-apps")
                 yield Checkbox("Create an API key for ticked apps that have none", id="import-create")
                 yield Checkbox("Enable the Service API of ticked apps that have it off", id="import-enable")
                 with RadioSet(id="import-keys"):
@@ -282,9 +351,11 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
             with self._session_lock:
                 with importer.in_workspace(session, workspace):
                     result = importer.execute(session, plan, choices)
+                before = _config_state(self.config_path, plan.config_workspace)
                 importer.save(result, self.config_path, choices)
+                written = config_changes(before, _config_state(self.config_path, plan.config_workspace))
                 session.logout()
-            return self._Done(result)
+            return self._Done(result, written)
 
         self._work(job)
 
@@ -294,6 +365,8 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
         lines = [f"{app.id}: {how}" for app, how in result.imported]
         lines += [f"{app.id}: not imported: {why}" for app, why in result.skipped]
         lines += [f"{app_id}: gone from Dify, marked deleted" for app_id in result.plan.gone]
+        said = {app.id for app, _how in result.imported} | set(result.plan.gone)
+        lines += [line for line in message.written if line.split(":", 1)[0] not in said]
         if result.env_file:
             lines.append(f"keys written to {result.env_file} (0600): load it with  . {result.env_file}")
         lines += [

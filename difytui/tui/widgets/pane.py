@@ -130,7 +130,7 @@ class AppPane(Vertical):
     async def _parameters_loaded(self, message: m.ParametersLoaded) -> None:
         self.parameters = message.parameters
         self.fields = parse_form(message.parameters)
-        remembered = self.ctx.store.inputs(self.ctx.ws_key, self.item.id)
+        remembered = {**self.ctx.store.inputs(self.ctx.ws_key, self.item.id), **self.ctx.draft}
         known = {f.variable for f in self.fields}
         values = {**defaults(self.fields), **{k: v for k, v in remembered.items() if k in known}}
         self.form = FormView(self.fields, values, id="form")

@@ -1,0 +1,201 @@
+"""``difytui invoke``: run an app once, printing its events (JSON lines), its result, or its text."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from difytui.cli_output import TextOutput, emit, silence_stdout
+from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from difytui.cliutil import say as _say
+from difytui.errors import DifyError, RunInterrupted
+from difytui.models import UNKNOWN_STATUS, run_status
+from difytui.text import article
+
+if TYPE_CHECKING:
+    from difytui.cli_inputs import Watched
+    from difytui.flows import ResponseMode
+    from difytui.sync_client import Dify
+
+
+def invoke(dify: Dify, args: argparse.Namespace) -> int:
+    from difytui import cli_inputs
+    from difytui.forms import FormError, parse_form, validate
+    from difytui.models import INTERFACE_BY_MODE
+
+    args.app = dify.app.resolve(args.app)  # an id, or a name only one app has
+    mode = str(dify.app.info(args.app).get("mode", ""))
+    interface = INTERFACE_BY_MODE.get(mode)
+    if interface is None:
+        _say(f"difytui: app {args.app!r} has mode {mode!r}, which difytui cannot run")
+        return EXIT_ERROR
+    if interface == "chat" and not args.query:
+        _say(f"difytui: {args.app} is a chat app: give the message with --query")
+        return EXIT_USAGE
+    if interface != "chat" and (args.query or args.conversation):
+        _say(f"difytui: {args.app} is {article(interface)} app: it takes inputs, not --query/--conversation")
+        return EXIT_USAGE
+
+    parameters = dify.app.parameters(args.app)
+    fields = parse_form(parameters)
+    memory = cli_inputs.ConversationInputs(dify.workspace, args.app) if interface == "chat" else None
+    recorded = memory.recorded(args.conversation) if memory and args.conversation else None
+    try:
+        given = cli_inputs.given_inputs(fields, args.inputs_json, args.input, recorded)
+    except (ValueError, FormError) as error:
+        _say(f"difytui: {error}")
+        return EXIT_USAGE
+    inputs = given.values
+    warning = cli_inputs.unknown_inputs_warning(args.app, parameters, given.named)
+    if warning:
+        _say(f"difytui: {warning}")
+    if given.reused:
+        _say(
+            f"difytui: using the inputs recorded for conversation {args.conversation}: "
+            f"{', '.join(given.reused)} (-i KEY=VALUE changes one)"
+        )
+    problems = validate(fields, inputs)
+    if problems:
+        for message in problems.values():
+            _say(f"difytui: input error: {message}")
+        missing = any(f.required and inputs.get(f.variable) is None for f in fields if f.variable in problems)
+        if args.conversation and recorded is None and missing:
+            _say(f"difytui: {cli_inputs.missing_inputs_hint(args.conversation)}")
+        return EXIT_USAGE
+
+    mode_arg: ResponseMode = "blocking" if args.blocking else "streaming"
+    missing_files = [p for p in args.file if "://" not in p and not Path(p).expanduser().is_file()]
+    if missing_files:
+        _say(f"difytui: --file {missing_files[0]}: no such file")
+        return EXIT_USAGE
+    dropped = cli_inputs.dropped_files_warning(args.app, parameters, mode, args.file)
+    if dropped:
+        _say(f"difytui: {dropped}")
+    wanted = [] if dropped else args.file
+    files = [str(Path(p).expanduser()) if "://" not in p else p for p in wanted] or None
+    if args.timeout is not None:
+        if not args.timeout > 0:
+            _say("difytui: --timeout must be a number of seconds above 0")
+            return EXIT_USAGE
+        dify.set_read_timeout(args.timeout)  # the run's reads only: the app's metadata is already read
+    try:
+        if interface == "chat":
+            call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
+        else:
+            api = dify.app.workflow if interface == "workflow" else dify.app.completion
+            call = api.invoke(args.app, inputs, mode_arg, files)
+    except RunInterrupted as interrupt:  # Ctrl+C in --blocking: the library has stopped the run
+        if interrupt.stopped:
+            _say(f"difytui: interrupted; stopped task {interrupt.task_id}")
+        elif interrupt.task_id:
+            _say(f"difytui: interrupted; could not stop task {interrupt.task_id}")
+        else:
+            _say("difytui: interrupted before Dify named the task; it may still finish on the server")
+        return EXIT_INTERRUPTED
+    recording = cli_inputs.Recording(memory, inputs)  # so that a follow-up can reuse the inputs
+    if isinstance(call, dict):  # --blocking: the folded result
+        recording.seen(call)
+        if args.text:
+            TextOutput().result(call)
+        else:
+            emit(call, indent=2)
+        _warn_new_conversation(args.conversation, call.get("conversation_id"))
+        return _report_result(call, args)
+    return _stream(dify, args, recording.watch(call))
+
+
+def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
+    from difytui._http import task_id_of
+
+    task_id = None
+    warned = False
+    last: dict[str, Any] = {}
+    finished: dict[str, Any] | None = None  # a chatflow's comes before message_end
+    conversation: str | None = args.conversation
+    text = TextOutput() if args.text else None
+    try:
+        for event in events:
+            # The task id first: a Ctrl+C during the print below must still be able to stop the run.
+            task_id = task_id or task_id_of(event)
+            conversation = event.get("conversation_id") or conversation
+            last = event
+            if event.get("event") == "workflow_finished":
+                finished = event
+            if text is not None:
+                text.event(event)
+            else:
+                emit(event)
+            if not warned:
+                warned = _warn_new_conversation(args.conversation, event.get("conversation_id"))
+        if text is not None:
+            text.end_line()
+    except KeyboardInterrupt:
+        events.close()
+        if text is not None:
+            text.end_line()  # the partial answer stays; the notes start on their own line
+        if task_id:
+            _say(f"difytui: interrupted; stopping task {task_id}")
+        else:
+            _say("difytui: interrupted before Dify named the task; it may still finish on the server")
+        _stop(dify, args.app, task_id)
+        if conversation:
+            _say(f"difytui: continue with --conversation {conversation}")
+        return EXIT_INTERRUPTED
+    except DifyError as error:
+        # A read timeout, a cut, a bad event…: nobody will read the rest, so the run must not go on.
+        events.close()
+        if text is not None:
+            text.end_line()
+        _say(f"difytui: {error}")
+        if task_id and not error.stopped_task:
+            _say(f"difytui: stopping task {task_id} on the server")
+            _stop(dify, args.app, task_id)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): nobody wants the rest, so stop the run quietly.
+        events.close()
+        _stop(dify, args.app, task_id, quiet=True)
+        silence_stdout()
+        return EXIT_OK
+    if finished is not None and run_status(finished.get("data")) == UNKNOWN_STATUS:
+        _say("difytui: the run's end could not be read: workflow_finished came without a status")
+        return EXIT_ERROR
+    return _report_result(last, args)
+
+
+def _stop(dify: Dify, app_id: str, task_id: str | None, *, quiet: bool = False) -> None:
+    if not task_id:
+        return
+    try:
+        dify.app.stop(app_id, task_id)
+    except DifyError as error:
+        if not quiet:
+            _say(f"difytui: could not stop the task: {error}")
+
+
+def _warn_new_conversation(sent: str | None, got: str | None) -> bool:
+    """Dify silently starts a new conversation for an id it doesn't know (chatflow): say so."""
+    if not (sent and got and got != sent):
+        return False
+    _say(f"difytui: warning: conversation {sent} was not found; Dify started a new conversation {got}")
+    return True
+
+
+def _report_result(last: dict[str, Any], args: argparse.Namespace) -> int:
+    """Exit status from the final event (streaming) or the result (blocking); hints on stderr."""
+    if last.get("event") == "error":
+        code = f" {last['code']}" if last.get("code") else ""
+        _say(f"difytui: the run failed ({last.get('status', '')}{code}): {last.get('message', '')}")
+        return EXIT_ERROR
+    data = last.get("data")
+    if not isinstance(data, dict):
+        data = {}
+    status = run_status(data)
+    if status in ("failed", "stopped"):
+        _say(f"difytui: the run {status}: {data.get('error') or 'no details'}")
+        return EXIT_ERROR
+    conversation = last.get("conversation_id")
+    if conversation:
+        _say(f"difytui: continue with --conversation {conversation}")
+    return EXIT_OK
