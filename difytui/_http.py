@@ -371,6 +371,11 @@ def fresh_limits() -> httpx.Limits:
     return httpx.Limits(max_keepalive_connections=0)
 
 
+def pool_limits(fresh: bool) -> httpx.Limits:
+    """A pool's limits: ``fresh_limits()``, or httpx's own default (100 connections, 20 kept alive)."""
+    return fresh_limits() if fresh else httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
 def is_the_stream(call: Call, response: httpx.Response) -> bool:
     """Whether ``response`` is the event stream ``call`` asked for. False: its body is the answer (an
     error, or a blocking run answered in full); a success that is neither raises (unread: it may be
@@ -388,4 +393,6 @@ def is_the_stream(call: Call, response: httpx.Response) -> bool:
 def answer(response: httpx.Response, body: bytes, auth_hint: str) -> dict[str, Any]:
     if response.status_code >= 400:
         raise api_error(response, body, hint_401=auth_hint)
+    if response.status_code == 204 and not body and response.request.method == "DELETE":
+        return {}  # a deletion's success has no body (DELETE /conversations/:id); nothing else may
     return decode_json(response, body)

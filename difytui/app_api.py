@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
+from difytui.history_api import ConversationsAPI, MessagesAPI, WorkflowRunsAPI
 from difytui.models import Interface
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from difytui.streams import AsyncEventStream, EventStream
     from difytui.sync_client import Dify
 
-C = TypeVar("C", bound="ClientCore")
+C = TypeVar("C", bound="ClientCore[Any, Any]")
 T = TypeVar("T")
 JSON = dict[str, Any]
 #: What ``AsyncDify``'s calls return: a coroutine of the result.
@@ -34,6 +35,10 @@ class AppAPI(Generic[C]):
         self.chat: ChatAPI[C] = ChatAPI(client)
         self.workflow: WorkflowAPI[C] = WorkflowAPI(client)
         self.completion: CompletionAPI[C] = CompletionAPI(client)
+        # history (difytui.history_api): callable as the methods app.conversations / app.messages were
+        self.conversations: ConversationsAPI[C] = ConversationsAPI(client)
+        self.messages: MessagesAPI[C] = MessagesAPI(client)
+        self.workflow_runs: WorkflowRunsAPI[C] = WorkflowRunsAPI(client)
 
     @overload
     def info(self: AppAPI[Dify], app_id: str) -> JSON: ...
@@ -68,26 +73,6 @@ class AppAPI(Generic[C]):
     def stop(self, app_id: str, task_id: str) -> JSON | Async[JSON]:
         """Ask Dify to stop a running task (``task_id`` from the stream). Dify always answers success."""
         return self._client._run_blocking(lambda: self._client._stop_flow(app_id, task_id))
-
-    @overload
-    def conversations(self: AppAPI[Dify], app_id: str, limit: int = 20) -> JSON: ...
-    @overload
-    def conversations(self: AppAPI[AsyncDify], app_id: str, limit: int = 20) -> Async[JSON]: ...
-    def conversations(self, app_id: str, limit: int = 20) -> JSON | Async[JSON]:
-        """The user's conversations with a chat app, newest first."""
-        params = {"limit": limit}
-        return self._client._run_blocking(lambda: self._client._history_flow(app_id, "conversations", params))
-
-    @overload
-    def messages(self: AppAPI[Dify], app_id: str, conversation_id: str, limit: int = 20) -> JSON: ...
-    @overload
-    def messages(
-        self: AppAPI[AsyncDify], app_id: str, conversation_id: str, limit: int = 20
-    ) -> Async[JSON]: ...
-    def messages(self, app_id: str, conversation_id: str, limit: int = 20) -> JSON | Async[JSON]:
-        """The newest messages of a conversation, oldest first."""
-        params = {"conversation_id": conversation_id, "limit": limit}
-        return self._client._run_blocking(lambda: self._client._history_flow(app_id, "messages", params))
 
 
 class _InterfaceAPI(Generic[C]):

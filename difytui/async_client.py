@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, TypeVar
 
 import httpx
 
-from difytui._http import (
-    Call,
-    Flow,
-    Parallel,
-    Sleep,
-    answer,
-    fresh_limits,
-    is_the_stream,
-)
+from difytui._http import Call, Flow, Parallel, Sleep, answer, is_the_stream, pool_limits
 from difytui.app_api import AppAPI
-from difytui.errors import (
-    DifyDeadlineError,
-    DifyError,
-)
+from difytui.errors import DifyDeadlineError, DifyError
 from difytui.flows import ClientCore, RunOutcome, given_up
 from difytui.models import AppInfo
 from difytui.streams import AsyncEventStream
@@ -31,37 +20,27 @@ from difytui.streams import AsyncEventStream
 PARALLEL_READS = 8
 
 
-if TYPE_CHECKING:
-    from difytui.config import AppEntry, Workspace
-    from difytui.secrets import Secret
-
 T = TypeVar("T")
 
 
-class AsyncDify(ClientCore):
-    """Asyncio client: ``await`` blocking calls; ``async for`` over streaming ones."""
+class AsyncDify(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
+    """Asyncio client: ``await`` blocking calls; ``async for`` over streaming ones.
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        apps: Mapping[str, str | Secret | AppEntry] | None = None,
-        user: str | None = None,
-        *,
-        workspace: Workspace | None = None,
-        timeout: float | None = None,
-        token: str | Secret | None = None,
-        deadline: float | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline
+    Its constructor is ``ClientCore``'s, with an ``httpx.AsyncBaseTransport`` as ``transport``."""
+
+    @cached_property
+    def app(self) -> AppAPI[AsyncDify]:
+        """The plugin SDK's ``session.app`` namespace: ``app.chat``, ``app.workflow``…"""
+        return AppAPI(self)
+
+    @cached_property
+    def _parallel(self) -> asyncio.Semaphore:
+        return asyncio.Semaphore(PARALLEL_READS)
+
+    def _pool(self, *, fresh: bool) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=self.timeout, transport=self._transport, verify=self._ssl, limits=pool_limits(fresh)
         )
-        self.app: AppAPI[AsyncDify] = AppAPI(self)
-        self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
-        self._transport = transport
-        self._http = httpx.AsyncClient(timeout=self.timeout, transport=transport, verify=self._ssl)
-        self._fresh: httpx.AsyncClient | None = None
-        self._parallel = asyncio.Semaphore(PARALLEL_READS)
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -79,15 +58,6 @@ class AsyncDify(ClientCore):
 
     async def apps(self) -> list[AppInfo]:
         return await self._run_blocking(self._apps_flow)
-
-    def _client_for(self, call: Call) -> httpx.AsyncClient:
-        if call.idempotent:
-            return self._http
-        if self._fresh is None:
-            self._fresh = httpx.AsyncClient(
-                timeout=self.timeout, transport=self._transport, verify=self._ssl, limits=fresh_limits()
-            )
-        return self._fresh
 
     async def _run_blocking(self, make_flow: Callable[[], Flow[T]]) -> T:
         return await self._drive(make_flow())
@@ -169,7 +139,7 @@ class AsyncDify(ClientCore):
             if deadline is None:
                 response = await sending
             else:  # a head that drips never trips a read timeout
-                response = await asyncio.wait_for(sending, max(deadline - time.monotonic(), 0.0))
+                response = await self.clock.within(sending, deadline)
         except asyncio.TimeoutError:
             raise self._past_deadline(url) from None
         except OSError as exc:
@@ -195,6 +165,6 @@ class AsyncDify(ClientCore):
         if deadline is None:
             return await response.aread()
         try:
-            return await asyncio.wait_for(response.aread(), max(deadline - time.monotonic(), 0.0))
+            return await self.clock.within(response.aread(), deadline)
         except asyncio.TimeoutError:
             raise self._past_deadline(url) from None

@@ -48,19 +48,19 @@ class Backend(Protocol):
         """The bearer token for a request about ``app_id`` (None: not about one app)."""
         ...
 
-    def app_ids_flow(self, core: ClientCore) -> Flow[list[str]]:
+    def app_ids_flow(self, core: ClientCore[Any, Any]) -> Flow[list[str]]:
         """The workspace's app ids."""
         ...
 
-    def known_flow(self, core: ClientCore, app_id: str) -> Flow[None]:
+    def known_flow(self, core: ClientCore[Any, Any], app_id: str) -> Flow[None]:
         """Raise ``AppNotFoundError`` unless ``app_id`` is one of the workspace's apps."""
         ...
 
-    def info_flow(self, core: ClientCore, app_id: str) -> Flow[dict[str, Any]]:
+    def info_flow(self, core: ClientCore[Any, Any], app_id: str) -> Flow[dict[str, Any]]:
         """The app's /info (name, description, tags, mode, author_name)."""
         ...
 
-    def parameters_flow(self, core: ClientCore, app_id: str) -> Flow[dict[str, Any]]:
+    def parameters_flow(self, core: ClientCore[Any, Any], app_id: str) -> Flow[dict[str, Any]]:
         """The app's /parameters (its form, opening statement…)."""
         ...
 
@@ -74,7 +74,7 @@ class Backend(Protocol):
         """The path listing ``what`` (conversations, messages); raises where there is no history."""
         ...
 
-    def check_token_flow(self, core: ClientCore, error: DifyAPIError) -> Flow[None]:
+    def check_token_flow(self, core: ClientCore[Any, Any], error: DifyAPIError) -> Flow[None]:
         """After ``error``: raise a clearer one when the cause is an expired or revoked login."""
         ...
 
@@ -98,20 +98,20 @@ class ServiceBackend:
             raise AppNotFoundError(app_id or "", self.workspace.name, list(self.workspace.apps))
         return entry.key().reveal()
 
-    def app_ids_flow(self, core: ClientCore) -> Flow[list[str]]:
+    def app_ids_flow(self, core: ClientCore[Any, Any]) -> Flow[list[str]]:
         yield from ()  # a flow, though it needs no request
         return [app_id for app_id, entry in self.workspace.apps.items() if not entry.deleted]
 
-    def known_flow(self, core: ClientCore, app_id: str) -> Flow[None]:
+    def known_flow(self, core: ClientCore[Any, Any], app_id: str) -> Flow[None]:
         yield from ()
         if app_id not in self.workspace.apps:
             raise AppNotFoundError(app_id, self.workspace.name, list(self.workspace.apps))
 
-    def info_flow(self, core: ClientCore, app_id: str) -> Flow[dict[str, Any]]:
+    def info_flow(self, core: ClientCore[Any, Any], app_id: str) -> Flow[dict[str, Any]]:
         yield from self.known_flow(core, app_id)
         return (yield from core._read_flow(Call("GET", "/info", app_id)))
 
-    def parameters_flow(self, core: ClientCore, app_id: str) -> Flow[dict[str, Any]]:
+    def parameters_flow(self, core: ClientCore[Any, Any], app_id: str) -> Flow[dict[str, Any]]:
         yield from self.known_flow(core, app_id)
         return (yield from core._read_flow(Call("GET", "/parameters", app_id)))
 
@@ -128,7 +128,7 @@ class ServiceBackend:
     def history_path(self, what: str) -> str:
         return f"/{what}"
 
-    def check_token_flow(self, core: ClientCore, error: DifyAPIError) -> Flow[None]:
+    def check_token_flow(self, core: ClientCore[Any, Any], error: DifyAPIError) -> Flow[None]:
         yield from ()  # a key is not a login: nothing to check
 
 
@@ -160,7 +160,7 @@ class AccountBackend:
             raise DifyError(f"the stored login for {server} is not usable ({problem}): run `difytui login`")
         return self._token.reveal()
 
-    def catalog_flow(self, core: ClientCore) -> Flow[dict[str, dict[str, Any]]]:
+    def catalog_flow(self, core: ClientCore[Any, Any]) -> Flow[dict[str, dict[str, Any]]]:
         """Every app of the workspace (all pages), by Dify app id; fetched once per client."""
         if self._catalog is None:
             catalog: dict[str, dict[str, Any]] = {}
@@ -181,16 +181,16 @@ class AccountBackend:
             self._catalog = catalog
         return self._catalog
 
-    def app_ids_flow(self, core: ClientCore) -> Flow[list[str]]:
+    def app_ids_flow(self, core: ClientCore[Any, Any]) -> Flow[list[str]]:
         return list((yield from self.catalog_flow(core)))
 
-    def known_flow(self, core: ClientCore, app_id: str) -> Flow[None]:
+    def known_flow(self, core: ClientCore[Any, Any], app_id: str) -> Flow[None]:
         catalog = yield from self.catalog_flow(core)
         if app_id not in catalog:
             names = [f"{key} ({app.get('name')})" for key, app in catalog.items()]
             raise AppNotFoundError(app_id, self.workspace.name, names)
 
-    def info_flow(self, core: ClientCore, app_id: str) -> Flow[dict[str, Any]]:
+    def info_flow(self, core: ClientCore[Any, Any], app_id: str) -> Flow[dict[str, Any]]:
         yield from self.known_flow(core, app_id)
         app = (yield from self.catalog_flow(core))[app_id]  # cached by known_flow: no request
         tags = [tag.get("name") if isinstance(tag, dict) else tag for tag in app.get("tags") or []]
@@ -202,7 +202,7 @@ class AccountBackend:
             "author_name": app.get("created_by_name"),
         }
 
-    def parameters_flow(self, core: ClientCore, app_id: str) -> Flow[dict[str, Any]]:
+    def parameters_flow(self, core: ClientCore[Any, Any], app_id: str) -> Flow[dict[str, Any]]:
         yield from self.known_flow(core, app_id)
         call = Call("GET", f"/apps/{app_id}/describe", app_id, params={"fields": "parameters"})
         described = yield from core._read_flow(call)
@@ -224,7 +224,7 @@ class AccountBackend:
             "(use a workspace with the app's API key for that)"
         )
 
-    def check_token_flow(self, core: ClientCore, error: DifyAPIError) -> Flow[None]:
+    def check_token_flow(self, core: ClientCore[Any, Any], error: DifyAPIError) -> Flow[None]:
         """Dify 1.14.2 answers an expired or revoked token with a 500: ask /account whether it is that."""
         if error.status != 500:
             return

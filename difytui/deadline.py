@@ -1,14 +1,16 @@
-"""The run deadline: its check, request timeouts cut to it, and the blocking client's watchdog that
-ends a read blocked past it."""
+"""The run deadline: its check, the clock it is read on, request timeouts cut to it, and the
+blocking client's watchdog that ends a read blocked past it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import httpx
 
@@ -16,6 +18,45 @@ from difytui.errors import DifyError
 
 if TYPE_CHECKING:
     import httpcore  # httpx's transport: the type of the connection's stream
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    """Where a deadline reads the time and waits for it. The clients use ``SYSTEM_CLOCK``; a test
+    passes a clock it moves itself, so a deadline passes when the test says, not when a busy
+    machine happens to get there."""
+
+    def now(self) -> float:
+        """Seconds on a monotonic scale."""
+        ...
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (on another thread) once ``now()`` reaches ``when``; returns a cancel."""
+        ...
+
+    async def within(self, awaitable: Awaitable[T], when: float) -> T:
+        """``awaitable``'s result; once ``now()`` reaches ``when``, asyncio.TimeoutError (it is cancelled)."""
+        ...
+
+
+class SystemClock:
+    """Real time: time.monotonic(), a timer thread, asyncio.wait_for (the event loop's clock is the same)."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Callable[[], None]:
+        timer = threading.Timer(max(0.0, when - time.monotonic()), callback)
+        timer.daemon = True
+        timer.start()
+        return timer.cancel
+
+    async def within(self, awaitable: Awaitable[T], when: float) -> T:
+        return await asyncio.wait_for(awaitable, max(when - time.monotonic(), 0.0))
+
+
+SYSTEM_CLOCK: Clock = SystemClock()
 
 
 def checked_deadline(value: object) -> float | None:
@@ -32,9 +73,9 @@ def checked_deadline(value: object) -> float | None:
     return value
 
 
-def cut_to(timeout: httpx.Timeout, deadline: float) -> httpx.Timeout:
-    """``timeout`` with each phase cut to what is left before ``deadline`` (a time.monotonic())."""
-    left = max(deadline - time.monotonic(), 0.001)
+def cut_to(timeout: httpx.Timeout, deadline: float, clock: Clock) -> httpx.Timeout:
+    """``timeout`` with each phase cut to what is left before ``deadline`` (on ``clock``)."""
+    left = max(deadline - clock.now(), 0.001)
 
     def cut(value: float | None) -> float:
         return left if value is None else min(value, left)
@@ -52,24 +93,23 @@ class Watchdog:
     the request's ``trace`` extension when it connects: runs always go out on a new connection.
     """
 
-    def __init__(self, deadline: float, response: httpx.Response | None = None) -> None:
+    def __init__(self, deadline: float, clock: Clock, response: httpx.Response | None = None) -> None:
         self.deadline = deadline
         self.fired = False
+        self._clock = clock
         self._response = response
         self._connected: httpcore.NetworkStream | None = None
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        self._cancel = clock.call_at(deadline, self._fire)
 
     def trace(self, name: str, info: dict[str, Any]) -> None:
         if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
             self._connected = info.get("return_value")
 
     def due(self) -> bool:
-        return self.fired or time.monotonic() >= self.deadline
+        return self.fired or self._clock.now() >= self.deadline
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        self._cancel()
 
     def _fire(self) -> None:
         self.fired = True

@@ -117,3 +117,22 @@ class RunInterrupted(KeyboardInterrupt):
         self.task_id = task_id
         self.stopped = stopped
         super().__init__()
+
+
+class ConversationNotFoundError(DifyAPIError):
+    """Dify has no such conversation for this user: deleted (here or elsewhere), another user's, or
+    never there. A chat sent with its id would silently start a new conversation (Dify does that)."""
+
+    def __init__(self, conversation_id: str, error: DifyAPIError) -> None:
+        super().__init__(error.status, error.code, error.message, url=error.url)
+        self.conversation_id = conversation_id
+        Exception.__init__(self, f"conversation {conversation_id} no longer exists on the server (deleted?)")
+
+
+class MessageNotFoundError(DifyAPIError):
+    """Dify has no such message for this user (its conversation deleted, or another user's)."""
+
+    def __init__(self, message_id: str, error: DifyAPIError) -> None:
+        super().__init__(error.status, error.code, error.message, url=error.url)
+        self.message_id = message_id
+        Exception.__init__(self, f"message {message_id} no longer exists on the server")

@@ -7,10 +7,9 @@ perform the steps. Where the apps live is the backend's business (:mod:`difytui.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import httpx
 
@@ -24,7 +23,7 @@ from difytui._http import (
     retry_delay,
 )
 from difytui.backends import AccountBackend, Backend, ServiceBackend
-from difytui.deadline import checked_deadline, cut_to
+from difytui.deadline import SYSTEM_CLOCK, Clock, checked_deadline, cut_to
 from difytui.errors import (
     AmbiguousAppError,
     AppNotFoundError,
@@ -46,8 +45,11 @@ if TYPE_CHECKING:
     from difytui.streams import AsyncEventStream, EventStream
 
 ResponseMode = Literal["streaming", "blocking"]
-C = TypeVar("C", bound="ClientCore")
+C = TypeVar("C", bound="ClientCore[Any, Any]")
 T = TypeVar("T")
+#: What a driver's connection pools are (httpx.Client or httpx.AsyncClient), and its ``transport``.
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 #: What a run flow returns: the open event stream (or a blocking run's JSON answer), and the app's mode.
 RunOutcome = tuple["httpx.Response | dict[str, Any]", str]
 #: A file to send: a path, a URL, or a Dify file mapping.
@@ -73,8 +75,12 @@ def _check_base_url(url: str) -> None:
         raise DifyError(f"base_url {url!r} is not a valid URL: {problem}")
 
 
-class ClientCore:
-    """Configuration, caches and the request flows shared by both clients."""
+class ClientCore(Generic[TransportT, HttpT]):
+    """Configuration, caches, connection pools and the request flows shared by both clients.
+
+    The constructor is the clients' own: ``Dify`` is a ``ClientCore[httpx.BaseTransport, httpx.Client]``,
+    so a type checker sees each client's ``transport`` type, and ``AsyncDify`` the async ones.
+    """
 
     def __init__(
         self,
@@ -86,6 +92,8 @@ class ClientCore:
         timeout: float | None = None,
         token: str | Secret | None = None,
         deadline: float | None = None,
+        clock: Clock | None = None,
+        transport: TransportT | None = None,
     ) -> None:
         from difytui.config import AppEntry, Workspace, default_user
 
@@ -112,6 +120,8 @@ class ClientCore:
         #: Seconds a whole run (invoke call) may take, or None (unlimited, the default): when it
         #: passes, the run is stopped on the server and DifyDeadlineError is raised.
         self.deadline = checked_deadline(deadline if deadline is not None else workspace.deadline)
+        #: What the deadline is read on: real time, unless a test passes a clock it moves itself.
+        self.clock: Clock = clock or SYSTEM_CLOCK
         self._info: dict[str, dict[str, Any]] = {}
         self._backend: Backend
         if workspace.kind == "account":
@@ -121,6 +131,10 @@ class ClientCore:
             self._backend = AccountBackend(workspace, self.user, secret)
         else:
             self._backend = ServiceBackend(workspace, self.user)
+        self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
+        self._transport: TransportT | None = transport
+        self._http: HttpT = self._pool(fresh=False)
+        self._fresh: HttpT | None = None
 
     @classmethod
     def from_config(
@@ -155,18 +169,31 @@ class ClientCore:
         """A blocking run: streamed, folded into the blocking body; stopped on the server if given up."""
         raise NotImplementedError
 
+    def _pool(self, *, fresh: bool) -> HttpT:
+        """A new connection pool of the driver's kind; ``fresh``: one that keeps no connection alive."""
+        raise NotImplementedError
+
     # -- plumbing shared by both drivers -------------------------------------------------
 
+    def _client_for(self, call: Call) -> HttpT:
+        """Reads go through the kept-alive pool (they are retried); runs, uploads and stops on new
+        connections (see fresh_limits)."""
+        if call.idempotent:
+            return self._http
+        if self._fresh is None:
+            self._fresh = self._pool(fresh=True)
+        return self._fresh
+
     def _deadline_at(self) -> float | None:
-        """The time.monotonic() by which a run starting now must end, if there is a deadline."""
-        return None if self.deadline is None else time.monotonic() + self.deadline
+        """The time (on ``self.clock``) by which a run starting now must end, if there is a deadline."""
+        return None if self.deadline is None else self.clock.now() + self.deadline
 
     def _timeouts(self, call: Call, deadline: float | None) -> httpx.Timeout | None:
         """The call's own timeouts (a stop's are short), each cut to what is left before the deadline."""
         base = self.timeout if call.timeout is None else httpx.Timeout(call.timeout)
         if deadline is None:
             return base  # always sent: set_read_timeout() applies to the next request
-        return cut_to(base, deadline)
+        return cut_to(base, deadline, self.clock)
 
     def set_read_timeout(self, seconds: float) -> None:
         """Seconds each read of the requests from now on may wait (the constructor's ``timeout``).
@@ -176,7 +203,7 @@ class ClientCore:
 
     def _failure(self, exc: httpx.HTTPError, url: str, deadline: float | None) -> DifyError:
         """What a request's httpx error means: the deadline passing (its timeouts are cut to it)."""
-        if deadline is not None and time.monotonic() >= deadline - 0.01:
+        if deadline is not None and self.clock.now() >= deadline - 0.01:
             return self._past_deadline(url)
         return connection_error(exc, url)
 

@@ -106,6 +106,36 @@ _MIGRATIONS: list[str] = [
         PRIMARY KEY (ws, name)
     );
     """,
+    # Every run's record (difytui.run_records): its summary in columns, its full event stream as
+    # zlib-compressed JSON lines; ``size`` is what the row costs, for the budget. Never a key.
+    """
+    CREATE TABLE run_records (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ws TEXT NOT NULL,
+        app_id TEXT NOT NULL,
+        interface TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started REAL NOT NULL,
+        finished REAL,
+        query TEXT,
+        inputs TEXT NOT NULL,
+        answer TEXT,
+        outputs TEXT,
+        error TEXT,
+        conversation_id TEXT,
+        message_id TEXT,
+        task_id TEXT,
+        workflow_run_id TEXT,
+        elapsed REAL,
+        total_tokens INTEGER,
+        total_price TEXT,
+        currency TEXT,
+        event_count INTEGER NOT NULL,
+        events BLOB NOT NULL,
+        size INTEGER NOT NULL
+    );
+    CREATE INDEX run_records_app ON run_records (ws, app_id, id);
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 #: Conversations whose inputs are kept per workspace (the newest): one row per CLI conversation

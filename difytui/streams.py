@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,7 +22,7 @@ from difytui._http import (
     task_id_of,
     terminal_events,
 )
-from difytui.deadline import Watchdog
+from difytui.deadline import SYSTEM_CLOCK, Clock, Watchdog
 from difytui.errors import (
     DifyDeadlineError,
 )
@@ -34,7 +33,26 @@ if TYPE_CHECKING:
     from difytui.flows import RunOutcome
 
 
-class EventStream:
+class _Decoding:
+    """What both streams do with the body's chunks: decode the events, note the run's task id as
+    soon as one names it, and see the mode's last event (``_ended``)."""
+
+    task_id: str | None
+    _terminals: frozenset[str]
+    _ended = False
+
+    def _decoded(self, parser: SSEParser, chunk: bytes | None, url: str) -> Iterator[dict[str, Any]]:
+        for data in parser.feed(chunk):
+            event = decode_event(data, url)
+            if self.task_id is None:
+                self.task_id = task_id_of(event)
+            yield event
+            if is_terminal(event, self._terminals):
+                self._ended = True
+                return
+
+
+class EventStream(_Decoding):
     """The events of one streamed run, as Dify sent them (pings left out); closes after the last one.
 
     Iterate it, or use it as a context manager to close it early. ``close()`` is safe to call twice.
@@ -49,6 +67,7 @@ class EventStream:
         deadline: float | None = None,
         seconds: float | None = None,
         stop: Callable[[str], bool] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.response = response
         #: the app's mode (chat, advanced-chat, workflow…): it decides which event is the last.
@@ -58,6 +77,7 @@ class EventStream:
         self._deadline = deadline
         self._seconds = seconds
         self._stop = stop
+        self._clock = clock
         self._events = self._iterate()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -80,17 +100,12 @@ class EventStream:
         response = self.response
         url = str(response.request.url)
         parser = SSEParser()
-        terminals = self._terminals
-        watchdog = Watchdog(self._deadline, response) if self._deadline is not None else None
+        watchdog = Watchdog(self._deadline, self._clock, response) if self._deadline is not None else None
         try:
             for chunk in itertools.chain(response.iter_bytes(), (None,)):  # None: the end
-                for data in parser.feed(chunk):
-                    event = decode_event(data, url)
-                    if self.task_id is None:
-                        self.task_id = task_id_of(event)
-                    yield event
-                    if is_terminal(event, terminals):
-                        return
+                yield from self._decoded(parser, chunk, url)
+                if self._ended:
+                    return
                 if watchdog is not None and watchdog.due():
                     break
         except Exception as exc:
@@ -113,7 +128,7 @@ class EventStream:
         return DifyDeadlineError(self._seconds or 0.0, url, task_id, stopped)
 
 
-class AsyncEventStream:
+class AsyncEventStream(_Decoding):
     """Async twin of ``EventStream``: ``async for event in stream``; ``await stream`` opens it early."""
 
     def __init__(self, client: AsyncDify, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> None:
@@ -167,7 +182,6 @@ class AsyncEventStream:
         assert response is not None
         url = str(response.request.url)
         parser = SSEParser()
-        terminals = self._terminals
         if self._deadline is None:
             body = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
         else:
@@ -175,13 +189,10 @@ class AsyncEventStream:
         chunks = _then_end(body)
         try:
             async for chunk in chunks:
-                for data in parser.feed(chunk):
-                    event = decode_event(data, url)
-                    if self.task_id is None:
-                        self.task_id = task_id_of(event)
+                for event in self._decoded(parser, chunk, url):
                     yield event
-                    if is_terminal(event, terminals):
-                        return
+                if self._ended:
+                    return
         except httpx.HTTPError as exc:
             raise connection_error(exc, url, streaming=True) from None
         finally:
@@ -196,14 +207,14 @@ class AsyncEventStream:
     async def _until(self, response: httpx.Response, deadline: float) -> AsyncGenerator[bytes, None]:
         """The body's chunks until the deadline (then ``_expired``), however slowly they come."""
         chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+        clock = self._client.clock
         try:
             while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
+                if clock.now() >= deadline:
                     self._expired = True
                     return
                 try:
-                    chunk = await asyncio.wait_for(_next(chunks), left)
+                    chunk = await clock.within(_next(chunks), deadline)
                 except asyncio.TimeoutError:
                     self._expired = True
                     return

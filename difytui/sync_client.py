@@ -3,60 +3,38 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, TypeVar
 
 import httpx
 
-from difytui._http import (
-    Call,
-    Flow,
-    Parallel,
-    Sleep,
-    answer,
-    fresh_limits,
-    is_the_stream,
-)
+from difytui._http import Call, Flow, Parallel, Sleep, answer, is_the_stream, pool_limits
 from difytui.app_api import AppAPI
 from difytui.deadline import Watchdog
-from difytui.errors import (
-    DifyDeadlineError,
-    DifyError,
-)
+from difytui.errors import DifyDeadlineError, DifyError
 from difytui.flows import ClientCore, RunOutcome, given_up
 from difytui.models import AppInfo
 from difytui.streams import EventStream
 
-if TYPE_CHECKING:
-    from difytui.config import AppEntry, Workspace
-    from difytui.secrets import Secret
-
 T = TypeVar("T")
 
 
-class Dify(ClientCore):
-    """Blocking client. Streaming calls return an ``EventStream`` (an iterator of event dicts)."""
+class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
+    """Blocking client. Streaming calls return an ``EventStream`` (an iterator of event dicts).
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        apps: Mapping[str, str | Secret | AppEntry] | None = None,
-        user: str | None = None,
-        *,
-        workspace: Workspace | None = None,
-        timeout: float | None = None,
-        token: str | Secret | None = None,
-        deadline: float | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            base_url, apps, user, workspace=workspace, timeout=timeout, token=token, deadline=deadline
+    Its constructor is ``ClientCore``'s (base_url, apps, user; workspace, timeout, token, deadline,
+    clock, transport)."""
+
+    @cached_property
+    def app(self) -> AppAPI[Dify]:
+        """The plugin SDK's ``session.app`` namespace: ``app.chat``, ``app.workflow``…"""
+        return AppAPI(self)
+
+    def _pool(self, *, fresh: bool) -> httpx.Client:
+        return httpx.Client(
+            timeout=self.timeout, transport=self._transport, verify=self._ssl, limits=pool_limits(fresh)
         )
-        self.app: AppAPI[Dify] = AppAPI(self)
-        self._ssl = httpx.create_ssl_context()  # built once, shared by both pools
-        self._transport = transport
-        self._http = httpx.Client(timeout=self.timeout, transport=transport, verify=self._ssl)
-        self._fresh: httpx.Client | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -72,15 +50,6 @@ class Dify(ClientCore):
     def apps(self) -> list[AppInfo]:
         """The workspace's apps (from each app's /info; an app whose /info fails carries ``error``)."""
         return self._run_blocking(self._apps_flow)
-
-    def _client_for(self, call: Call) -> httpx.Client:
-        if call.idempotent:
-            return self._http
-        if self._fresh is None:
-            self._fresh = httpx.Client(
-                timeout=self.timeout, transport=self._transport, verify=self._ssl, limits=fresh_limits()
-            )
-        return self._fresh
 
     def _run_blocking(self, make_flow: Callable[[], Flow[T]]) -> T:
         return self._drive(make_flow())
@@ -99,6 +68,7 @@ class Dify(ClientCore):
             mode,
             deadline=deadline,
             seconds=self.deadline,
+            clock=self.clock,
             stop=lambda task_id: self._stop_quietly(app_id, task_id),
         )
 
@@ -167,7 +137,7 @@ class Dify(ClientCore):
         token = self._backend.token(call.app_id)
         url = self.base_url + call.path
         http = self._client_for(call)
-        head = Watchdog(deadline) if deadline is not None else None  # until the head has arrived
+        head = Watchdog(deadline, self.clock) if deadline is not None else None  # until the head has arrived
         trace = head.trace if head is not None else None
         try:
             if call.upload is not None:
@@ -201,7 +171,7 @@ class Dify(ClientCore):
         """The whole body; under a deadline, cut where it passes (a drip never trips a read timeout)."""
         if deadline is None:
             return response.read()
-        watchdog = Watchdog(deadline, response)
+        watchdog = Watchdog(deadline, self.clock, response)
         try:
             body = response.read()
         except httpx.HTTPError:

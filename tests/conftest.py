@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -107,21 +108,28 @@ class AsyncAPI:
         self.loop.close()
 
 
-@pytest.fixture(params=["sync", "async"])
-def make_api(request, sim):
-    """``make_api(**client_kwargs)`` → a SyncAPI or AsyncAPI on the simulator's demo workspace."""
-    made: list[Any] = []
+@contextlib.contextmanager
+def api_maker(kind: str, **defaults: Any) -> Iterator[Callable[..., SyncAPI | AsyncAPI]]:
+    """``make(**overrides)`` → a SyncAPI or AsyncAPI (``kind``) built with ``defaults``; all closed after."""
+    made: list[SyncAPI | AsyncAPI] = []
 
     def make(**overrides: Any) -> SyncAPI | AsyncAPI:
-        kwargs: dict[str, Any] = {"base_url": sim.base_url, "apps": sim.apps_config(), "user": "tester"}
-        kwargs.update(overrides)
-        api = (SyncAPI if request.param == "sync" else AsyncAPI)(**kwargs)
+        api = (SyncAPI if kind == "sync" else AsyncAPI)(**{**defaults, **overrides})
         made.append(api)
         return api
 
-    yield make
-    for api in made:
-        api.close()
+    try:
+        yield make
+    finally:
+        for api in made:
+            api.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def make_api(request, sim):
+    """``make_api(**client_kwargs)`` → a SyncAPI or AsyncAPI on the simulator's demo workspace."""
+    with api_maker(request.param, base_url=sim.base_url, apps=sim.apps_config(), user="tester") as make:
+        yield make
 
 
 @pytest.fixture

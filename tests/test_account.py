@@ -251,6 +251,13 @@ def test_history_is_shown_as_unavailable_not_failed(account):
     assert api.client.has_history is False
     with pytest.raises(DifyError, match="not available on an account workspace"):
         api("app.conversations", app_id(api, "chat"))
+    for call, args in (
+        ("app.conversations.rename", ("c", "name")),
+        ("app.messages.suggested", ("m",)),
+        ("app.workflow_runs.logs", ()),
+    ):
+        with pytest.raises(DifyError, match="not available on an account workspace"):
+            api(call, app_id(api, "chat"), *args)
 
 
 def test_a_revoked_token_answering_500_asks_to_log_in_again(account):

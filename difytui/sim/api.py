@@ -84,6 +84,7 @@ ROUTES = [
     _route(r"/v1/messages", GET=(api_history.messages, "query")),
     _route(rf"/v1/messages/(?P<mid>{_UUID})/feedbacks", POST=(api_history.feedback, "json")),
     _route(rf"/v1/messages/(?P<mid>{_UUID})/suggested", GET=(api_history.suggested, "query!")),
+    _route(r"/v1/app/feedbacks", GET=(api_history.app_feedbacks, None)),
     _route(r"/v1/files/upload", POST=(uploads.upload, "form")),
 ]
 

@@ -7,6 +7,7 @@ once. Path-B apps (chatflow, workflow) report input errors inside a stream: ping
 from __future__ import annotations
 
 import json
+import uuid
 from typing import TYPE_CHECKING
 
 from . import wire
@@ -14,7 +15,7 @@ from .api_context import Ctx, not_chat, wrong_mode
 from .events import events_for
 from .runs import Run, Stream, new_run
 from .state import Conversation
-from .validation import is_uuid, parse_payload, prepare_files, prepare_inputs
+from .validation import is_uuid, parse_payload, prepare_files, prepare_inputs, pydantic_error
 
 if TYPE_CHECKING:
     from .api import Api
@@ -132,22 +133,37 @@ def get_workflow_run(api: Api, ctx: Ctx) -> wire.Response:
     )
 
 
+#: the only statuses ``/workflows/logs`` filters by (``paused``, ``running`` → 400; BA6, BB3)
+_LOG_STATUSES = ("succeeded", "failed", "stopped")
+
+
 def workflow_logs(api: Api, ctx: Ctx) -> wire.Response:
     q = ctx.request.query
     page, limit = (
         wire.bounded_int(q.get("page"), 1, 1, 99999),
         wire.bounded_int(q.get("limit"), 20, 1, 100),
     )
+    status = q.get("status")
+    if status and status not in _LOG_STATUSES:
+        raise pydantic_error(
+            "WorkflowLogQuery",
+            [("status", "Input should be 'succeeded', 'failed' or 'stopped'", "literal_error", status)],
+        )
     runs = [r for r in api.state.workflow_runs.values() if r.app_id == ctx.app_id]
-    if q.get("status"):
-        runs = [r for r in runs if r.status == q["status"]]
+    if status:
+        runs = [r for r in runs if r.status == status]
+    if q.get("created_by_end_user_session_id"):
+        runs = [r for r in runs if r.user == q["created_by_end_user_session_id"]]
+    if q.get("keyword"):
+        # Dify searches the run's inputs and outputs text
+        runs = [r for r in runs if q["keyword"] in json.dumps([r.inputs, r.outputs], ensure_ascii=False)]
     runs.reverse()
     chunk = runs[(page - 1) * limit : page * limit]
     data = []
     for r in chunk:
         data.append(
             {
-                "id": api.state.ids.new("log"),
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, "workflow-app-log:" + r.id)),  # stable across pages
                 "workflow_run": {
                     "id": r.id,
                     "version": "2026-11-26 10:26:20.475933",

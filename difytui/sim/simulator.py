@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import os
 import socket
@@ -230,6 +231,16 @@ class Simulator:
         for app_id, key in self.apps_config().items():
             lines += [f"[workspaces.{workspace}.apps.{app_id}]", f'api_key = "{key}"', ""]
         return "\n".join(lines)
+
+    def enable_suggested(self, app_id: str, questions: list[str] | None) -> None:
+        """Switch on the chat app's suggested questions after an answer (``/parameters`` shows it).
+
+        ``questions``: what ``GET /messages/:id/suggested`` answers; None: no model works (a 500, B89).
+        Only this simulator's copy of the app changes."""
+        app = copy.deepcopy(self._api.apps[app_id])
+        app["parameters"]["suggested_questions_after_answer"] = {"enabled": True}
+        app["suggested_by_model"] = questions
+        self._api.apps[app_id] = app
 
     # --- observation ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -88,6 +89,42 @@ class Conversation:
 
 
 @dataclass
+class Feedback:
+    """One end user's rating of a message, as ``GET /app/feedbacks`` lists it."""
+
+    id: str
+    app_id: str
+    conversation_id: str
+    message_id: str
+    end_user_id: str
+    rating: str
+    content: str | None
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict:
+        def iso(t: float) -> str:
+            # Dify prints naive UTC datetimes; the microseconds appear once a row was updated
+            return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + (
+                f".{int(t % 1 * 1e6):06d}" if t != self.created_at else ""
+            )
+
+        return {
+            "id": self.id,
+            "app_id": self.app_id,
+            "conversation_id": self.conversation_id,
+            "message_id": self.message_id,
+            "rating": self.rating,
+            "content": self.content,
+            "from_source": "user",
+            "from_end_user_id": self.end_user_id,
+            "from_account_id": None,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+
+
+@dataclass
 class WorkflowRun:
     id: str
     app_id: str
@@ -112,6 +149,10 @@ class State:
         self.workflow_runs: dict[str, WorkflowRun] = {}
         self._end_users: dict[tuple[str, str], str] = {}
         self._seq = 0
+        #: unix seconds for new records: Dify stores them at 1-second resolution (tests set a fake clock)
+        self.clock: Callable[[], int] = now
+        #: app feedbacks, oldest first (``GET /app/feedbacks`` lists them newest first)
+        self.feedbacks: list[Feedback] = []
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -162,6 +203,8 @@ class State:
             name=name or "New conversation",
             inputs=inputs,
             introduction=app["parameters"].get("opening_statement") or "",
+            created_at=self.clock(),
+            updated_at=self.clock(),
         )
         seq = self._next_seq()
         conv.order = {"created": seq, "updated": seq}
@@ -174,10 +217,11 @@ class State:
             conversation_id=conv.id if conv else "",
             inputs=inputs,
             query=query,
+            created_at=self.clock(),
         )
         self.messages[msg.id] = msg
         if conv is not None:
             conv.messages.append(msg)
-            conv.updated_at = now()
+            conv.updated_at = msg.created_at
             conv.order["updated"] = self._next_seq()
         return msg

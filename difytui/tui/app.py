@@ -22,19 +22,29 @@ from textual.worker import Worker, WorkerState
 from difytui.tui.bench_actions import OPEN_TESTS, SAVE_CASE, BenchActions
 from difytui.tui.commands import DifyCommands
 from difytui.tui.gc_policy import GcPolicy
+from difytui.tui.keys import PAGE_DOWN, PAGE_UP, RUN, STOP
 from difytui.tui.pane_actions import PaneActions
 from difytui.tui.safe_text import one_line
-from difytui.tui.screens.help import HelpScreen, binding_rows, help_bindings
+from difytui.tui.screens.help import HelpScreen, help_rows
 from difytui.tui.startup import styles_dir
 from difytui.tui.store_writer import StoreWriter
 from difytui.tui.widgets.app_list import AppList
 from difytui.tui.workspace_actions import WorkspaceActions
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from difytui.client import AsyncDify
     from difytui.config import Workspace
     from difytui.store import Store
     from difytui.tui.widgets.pane import AppPane
+
+
+#: Below this many columns the sidebar steps aside while an app is open (ctrl+b brings it back).
+SIDEBAR_AUTO_HIDE_BELOW = 100
+
+
+COPY_TIP = "Copy the last answer (OSC 52)"
 
 
 class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
@@ -44,19 +54,46 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
     COMMANDS = App.COMMANDS | {DifyCommands}
     ENABLE_COMMAND_PALETTE = True
 
+    # Short descriptions fit every key that matters in an 80-column footer (tests/tui/test_layout.py);
+    # the tooltips say more, on F1 and in the README's table (tests/tui/test_help_keys.py).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter apps", key_display="/", id="apps.filter"),
         # The panes bind these ids too (and chat.new, log.raw): here they serve the app list.
-        Binding("ctrl+r", "run", "Run/send", id="app.run"),
-        Binding("escape", "stop", "Stop / back", id="app.stop"),
+        Binding("ctrl+r", "run", "Run", id="app.run", tooltip=RUN.tooltip),
+        Binding("escape", "stop", "Stop", id="app.stop", tooltip=STOP.tooltip),
         # priority: TextArea binds ctrl+y to redo.
-        Binding("ctrl+y", "copy_answer", "Copy answer", id="answer.copy", priority=True),
-        Binding("pageup", "log_page(-1)", "Scroll up", id="log.page_up", show=False),
-        Binding("pagedown", "log_page(1)", "Scroll down", id="log.page_down", show=False),
-        Binding("f1", "help", "Help", id="help"),
-        OPEN_TESTS,  # after F1: a narrow footer drops these before Help
+        Binding("ctrl+y", "copy_answer", "Copy", id="answer.copy", priority=True, tooltip=COPY_TIP),
+        Binding("f1", "help", "Help", id="help", tooltip="Every key with its binding id"),
+        # ctrl+l reaches the filter from a text field too, where "/" is just a character.
+        Binding("ctrl+l", "focus_filter", "Filter", id="apps.filter", tooltip="Filter the app list"),
+        Binding(
+            "slash",
+            "focus_filter",
+            "Filter",
+            id="apps.filter.slash",
+            show=False,
+            tooltip="Filter the app list (outside a text field)",
+        ),
+        Binding(
+            "ctrl+b",
+            "toggle_sidebar",
+            "Sidebar",
+            id="app.sidebar",
+            show=False,
+            tooltip=f"Hide or show the app list (it steps aside below {SIDEBAR_AUTO_HIDE_BELOW} columns)",
+        ),
+        # The prompt binds these too (a few lines high, it would scroll itself).
+        Binding("pageup", "log_page(-1)", "Scroll up", id="log.page_up", show=False, tooltip=PAGE_UP.tooltip),
+        Binding(
+            "pagedown",
+            "log_page(1)",
+            "Scroll down",
+            id="log.page_down",
+            show=False,
+            tooltip=PAGE_DOWN.tooltip,
+        ),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit difytui"),
+        OPEN_TESTS,  # last: a narrow footer drops these before the keys above
         SAVE_CASE,
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
     def __init__(
@@ -88,6 +125,15 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
         self.panes: dict[str, AppPane] = {}
         self.gc_policy = GcPolicy(self)
         self.sub_title = workspace.name
+        self._sidebar_choice: bool | None = None  # ctrl+b's last word; None: by width
+        self._sidebar_revealed = False  # shown for a key that focuses it (ctrl+l, Escape)
+
+    def get_driver_class(self) -> type[Driver]:
+        driver_class = super().get_driver_class()
+        from difytui.tui.terminal_keys import use_alt_aware_parser
+
+        use_alt_aware_parser(driver_class.__module__)  # alt+enter from xterm/tmux (ESC CR)
+        return driver_class
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -107,7 +153,8 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
         text.append("Pick an app on the left", style="bold")
         text.append(" (↑/↓ and Enter, or type to filter).\n\n")
         text.append("ctrl+r runs or sends · Escape stops · ctrl+n new conversation · ctrl+t raw events\n")
-        text.append("ctrl+y copies the last answer · F1 lists every key · ctrl+p command palette")
+        text.append("ctrl+y copies the last answer · ctrl+l filters the apps · ctrl+b hides this list\n")
+        text.append("F1 lists every key · ctrl+p command palette")
         text.append(f"\n\nWorkspace {one_line(self.workspace.name)}", style="dim")
         return text
 
@@ -125,7 +172,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
         # Only the first frame sits on the start-up path: it shows the cached app list, the server's
         # comes after (building the client, and the demo simulator's start, happen on this request).
         self.refresh_apps()
-        self.mount(Footer())
+        self.mount(Footer(compact=True))
         self.call_after_refresh(self.load_late_styles)
 
     def stream_started(self) -> None:
@@ -166,16 +213,53 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
     # -- actions -------------------------------------------------------------------------------
 
     def action_focus_filter(self) -> None:
+        if self.screen is not self.screen_stack[0]:
+            return  # the filter is under a modal
+        self.reveal_sidebar()
         self.query_one("#app-filter").focus()
 
     def action_stop(self) -> None:
         """Escape outside a pane, or on a pane with no run to stop: back to the app list."""
         if self.screen is not self.screen_stack[0]:
             return  # a modal without its own Escape binding: nothing here to focus
+        self.reveal_sidebar()
         self.query_one("#app-options").focus()
+
+    # -- the sidebar -------------------------------------------------------------------------------
+
+    def sidebar_visible(self) -> bool:
+        """Shown for the keys that focus it; else as ctrl+b last left it; else it steps aside for
+        an open app in a narrow terminal."""
+        if self._sidebar_revealed:
+            return True
+        if self._sidebar_choice is not None:
+            return self._sidebar_choice
+        return self.size.width >= SIDEBAR_AUTO_HIDE_BELOW or self.current_pane is None
+
+    def update_sidebar(self) -> None:
+        self.query_one("#sidebar").display = self.sidebar_visible()
+
+    def reveal_sidebar(self, reveal: bool = True) -> None:
+        self._sidebar_revealed = reveal
+        self.update_sidebar()
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        self._sidebar_revealed = False
+        self._sidebar_choice = not sidebar.display
+        if not self._sidebar_choice and sidebar.has_focus_within:
+            pane = self.current_pane  # a hidden widget keeps no focus: hand it to the open app
+            if pane is not None:
+                pane.focus_first()
+            else:
+                self.screen.set_focus(None)
+        self.update_sidebar()
+
+    def on_resize(self) -> None:
+        self.update_sidebar()
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen(binding_rows(help_bindings(self.BINDINGS), self.user_keymap)))
+        self.push_screen(HelpScreen(help_rows(self.BINDINGS, self.user_keymap)))

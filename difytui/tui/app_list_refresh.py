@@ -76,7 +76,7 @@ class AppListRefresh(DeferredStartup):
         if failures:
             self.app_list.set_status(f"{len(failures)} app(s) unavailable: {failures[0]}")
         else:
-            self.app_list.set_status(f"{len(items)} apps")
+            self.app_list.set_status("")
 
     def on_apps_refresh_failed(self, message: m.AppsRefreshFailed) -> None:
         self.app_list.set_status(f"cannot refresh: {message.message}")

@@ -45,7 +45,7 @@ SAVE_CASE = Binding(
     "save_case",
     "Save case",
     id="case.save",
-    tooltip="Save the conversation (or the last run) as a test case in cases_dir/<app>.toml",
+    tooltip="Save the conversation (or the last run) as a test case in the app's file under cases_dir",
 )
 
 

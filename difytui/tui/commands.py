@@ -22,11 +22,15 @@ if TYPE_CHECKING:
 class DifyCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
         app: DifyConsole = self.app  # type: ignore[assignment]
-        yield "New conversation", app.action_new_conversation, "Start a fresh chat (ctrl+n)"
+        pane = app.current_pane
+        chat = pane is not None and pane.interface == "chat"
+        if chat:  # a workflow or a text generator has no conversation
+            yield "New conversation", app.action_new_conversation, "Start a fresh chat (ctrl+n)"
         yield "Toggle raw events", app.action_toggle_raw, "Show every event as JSON (ctrl+t)"
         yield "Copy last answer", app.action_copy_answer, "Copy to the clipboard (ctrl+y)"
-        yield "Copy conversation id", app.action_copy_conversation, "The current chat's conversation id"
-        yield "Run / send", app.run_current_pane, "Run the app or send the message (ctrl+r)"
+        if chat:
+            yield "Copy conversation id", app.action_copy_conversation, "The current chat's conversation id"
+        yield "Run / send", app.run_current_pane, "Run the open app or send the message (ctrl+r)"
         yield "Refresh app list", app.refresh_apps, "Ask Dify for each app's name and mode again"
         yield "Tests", app.action_open_tests, "The open app's test cases: run, results, diffs (ctrl+g)"
         yield "Save as test case", app.action_save_case, "The chat or last run, into cases_dir (ctrl+s)"

@@ -27,6 +27,9 @@ class PaneActions(AppListRefresh):
     saved_draft: Callable[[str], dict[str, Any]]
     restore_pane: Callable[[AppPane, Any], Awaitable[None]]
 
+    def reveal_sidebar(self, reveal: bool = True) -> None:
+        """Overridden by the console (it owns the sidebar)."""
+
     @on(AppList.Chosen)
     def _chosen(self, message: AppList.Chosen) -> None:
         self.open_app(message.app_id)
@@ -54,9 +57,10 @@ class PaneActions(AppListRefresh):
             mounted = switcher.mount(pane)
             switcher.current = pane.id
             self.call_later(self.restore_pane, pane, mounted)  # its form folded as last left
-            return
-        switcher.current = pane.id
-        pane.focus_first()
+        else:
+            switcher.current = pane.id
+            pane.focus_first()
+        self.reveal_sidebar(False)  # focus moves to the pane: a narrow terminal gives it the room
 
     @property
     def current_pane(self) -> AppPane | None:
@@ -69,17 +73,13 @@ class PaneActions(AppListRefresh):
         return widget if isinstance(widget, AppPane) else None
 
     def action_run(self) -> None:
-        """ctrl+r from the app list (a pane binds its own): open the highlighted app, or run it
-        when it is the one on screen (its form may have failed to load: running retries it)."""
-        app_id = self.app_list.highlighted_app
-        if app_id is None:
+        """ctrl+r outside a pane (the app list, the welcome): run the open app, never the highlighted
+        one: Enter opens that. A pane whose form failed to load retries it."""
+        pane = self.current_pane
+        if pane is None:
             self.notify("Open an app first (Enter on the list).", severity="warning")
             return
-        pane = self.panes.get(app_id)
-        if pane is not None and pane is self.current_pane:
-            pane.action_run()
-        else:
-            self.open_app(app_id)
+        pane.action_run()
 
     def action_log_page(self, direction: int) -> None:
         pane = self.current_pane
@@ -94,11 +94,7 @@ class PaneActions(AppListRefresh):
     # The palette's entries for the panes' keys: they act on the pane on screen.
 
     def run_current_pane(self) -> None:
-        pane = self.current_pane
-        if pane is not None:
-            pane.action_run()
-        else:
-            self.action_run()
+        self.action_run()
 
     def action_new_conversation(self) -> None:
         from difytui.tui.widgets.chat_pane import ChatPane

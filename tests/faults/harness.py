@@ -75,8 +75,12 @@ class Runner:
             return self._sync_stream(app, gate_after)
         return self.loop.run_until_complete(self._async_stream(app, gate_after))
 
-    def blocking(self, app: str) -> Outcome:
+    def blocking(self, app: str, *, gate_after: int | None = None) -> Outcome:
+        """Run ``app`` blocking; with ``gate_after``, open the server's gate once the client folded
+        that many events of the stream it reads under the hood."""
         outcome = Outcome()
+        if gate_after is not None:
+            self._observe_folds(gate_after)
         try:
             if self.loop is None:
                 outcome.result = _invoke(self.client, app, "blocking")
@@ -86,7 +90,28 @@ class Runner:
             outcome.error = error
         except Exception as error:
             outcome.crash = _short(error)
+        finally:
+            vars(self.client).pop("_folder", None)
         return outcome
+
+    def _observe_folds(self, gate_after: int) -> None:
+        """Count the events the client folds (an observer on its own Folder; nothing else changes)."""
+        client = self.client
+        make = type(client)._folder
+
+        def folder(mode: str, response: Any) -> Any:
+            made = make(client, mode, response)
+            add, folded = made.add, [0]
+
+            def counted(event: dict[str, Any]) -> None:
+                add(event)
+                folded[0] += 1
+                self._gate(gate_after, folded[0])
+
+            made.add = counted
+            return made
+
+        client._folder = folder  # type: ignore[method-assign]
 
     def call(self, fn: Callable[[Dify | AsyncDify], Any]) -> Outcome:
         """Any other client call (``fn`` returns the value, or a coroutine for the async client)."""

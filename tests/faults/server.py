@@ -1,10 +1,13 @@
-"""A loopback HTTP server that answers with exact bytes, for fault injection.
+"""A loopback HTTP server that answers with exact bytes: fault injection, and what proxies, gateways
+and broken plugins send.
 
 It speaks just enough HTTP/1.1 to read a request; every answer is a script of raw actions (send
 bytes, drip them, wait for the test, stall until the client hangs up, close, reset), so a test
-controls the framing, headers, cuts and timing byte for byte. One server runs per test process on
-its own thread and event loop; tests set the script for the run endpoints (``serve``) and read what
-the server saw from ``requests`` and ``notes``.
+controls the framing, headers, cuts and timing byte for byte. ``/info``, ``/parameters`` (for the
+keys given to ``app``) and ``/stop`` are answered at once on kept-alive connections, like Dify
+does; every other request plays the script set with ``serve``. The tests' server runs per test
+process (tests/faults/conftest.py) on its own thread and event loop; tests read what it saw from
+``requests`` and ``notes``, and wait on them with ``wait``.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    connection: int = 0  # which TCP connection carried it (1, 2, … in the order they were accepted)
 
 
 @dataclass
@@ -112,9 +116,11 @@ class FaultServer:
     def __init__(self) -> None:
         self._routes = _Routes()
         self.requests: list[Request] = []
-        #: what the server noticed: ("hung-up", "stall"|"repeat"|"drip after N of M bytes"),
-        #: ("capped", …) when a client never hung up, ("reset", …)
+        #: what the server noticed: ("at", "gate"|"drip"|"repeat"|"stall") when it reached that
+        #: action, ("hung-up", "gate"|"stall"|"repeat"|"drip after N of M bytes"), ("capped", …)
+        #: when a client never hung up, ("reset", …)
         self.notes: list[tuple[str, str]] = []
+        self._connections = 0
         self._loop = asyncio.new_event_loop()
         self._gate = asyncio.Event()
         self._ready = threading.Event()
@@ -141,7 +147,7 @@ class FaultServer:
         """Answer ``/info`` (and ``/parameters``) for requests bearing ``key``."""
         info = json.dumps({"name": key, "description": "", "tags": [], "mode": mode, "author_name": "x"})
         params = parameters or response(json.dumps({"user_input_form": [], "file_upload": {}}))
-        self._routes.fixed[("/info", key)] = response(info)
+        self._routes.fixed[("/info", key)] = response(info, close=False)
         self._routes.fixed[("/parameters", key)] = params
 
     def serve(self, *script: Action | bytes) -> None:
@@ -184,11 +190,18 @@ class FaultServer:
             self._loop.run_forever()
         finally:
             server.close()
+            # Connections still open (kept alive, or a client that never hung up) end here.
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._connections += 1
+        connection = self._connections
         reset_next = False
         try:
             while True:
@@ -199,6 +212,7 @@ class FaultServer:
                     self._record(self.notes, ("reset", "reused connection"))
                     _reset(writer)
                     return
+                request.connection = connection
                 self._record(self.requests, request)
                 script = self._script_for(request)
                 keep = await self._play(script, reader, writer)
@@ -214,9 +228,9 @@ class FaultServer:
         key = request.headers.get("authorization", "").removeprefix("Bearer ")
         for (suffix, app_key), answer in self._routes.fixed.items():
             if request.path.split("?", 1)[0].endswith(suffix) and app_key == key:
-                return (Send(answer),)
+                return (Send(answer), KeepAlive())
         if request.path.endswith("/stop"):
-            return (Send(response('{"result": "success"}')),)
+            return (Send(response('{"result": "success"}', close=False)), KeepAlive())
         return self._routes.run
 
     async def _play(
@@ -228,6 +242,7 @@ class FaultServer:
                 writer.write(action.data)
                 await writer.drain()
             elif isinstance(action, Drip):
+                self._record(self.notes, ("at", "drip"))
                 i = 0
                 try:
                     for i in range(len(action.data)):
@@ -239,11 +254,15 @@ class FaultServer:
                     self._record(self.notes, ("hung-up", f"drip after {i} of {len(action.data)} bytes"))
                     return None
             elif isinstance(action, Repeat):
+                self._record(self.notes, ("at", "repeat"))
                 await self._until_hangup(reader, "repeat", _repeat(writer, action.data, action.interval))
                 return None
             elif isinstance(action, Gate):
-                await asyncio.wait_for(self._gate.wait(), SAFETY_CAP)
+                self._record(self.notes, ("at", "gate"))
+                if not await self._gate_or_hangup(reader):
+                    return None
             elif isinstance(action, Stall):
+                self._record(self.notes, ("at", "stall"))
                 await self._until_hangup(reader, "stall", None)
                 return None
             elif isinstance(action, Reset):
@@ -253,6 +272,25 @@ class FaultServer:
             elif isinstance(action, KeepAlive):
                 return action
         return None
+
+    async def _gate_or_hangup(self, reader: asyncio.StreamReader) -> bool:
+        """Wait for the test to open the gate (True), or for the client to hang up (False)."""
+        opened = asyncio.ensure_future(asyncio.wait_for(self._gate.wait(), SAFETY_CAP))
+        hangup = asyncio.ensure_future(reader.read())  # a client sends nothing more: this ends at EOF
+        try:
+            await asyncio.wait({opened, hangup}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            hangup.cancel()
+        if hangup.done() and not hangup.cancelled():
+            hangup.exception()  # a reset is a hang-up too
+        if opened.done():
+            if opened.exception() is not None:  # never opened (SAFETY_CAP)
+                self._record(self.notes, ("capped", "gate"))
+                return False
+            return True
+        opened.cancel()
+        self._record(self.notes, ("hung-up", "gate"))
+        return False
 
     async def _until_hangup(
         self, reader: asyncio.StreamReader, what: str, meanwhile: Coroutine[Any, Any, None] | None

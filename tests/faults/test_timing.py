@@ -1,28 +1,24 @@
-"""Stalls, drips and resets. Stalls meet a client with a short read timeout; the never-ending
-answers (a ping forever, a byte at a time) meet the optional overall run deadline. Resets come
-after the client consumed a known number of events (the server waits for the test's signal), so
-what arrived is known exactly."""
+"""Stalls, drips and resets. Stalls meet a client with a short read timeout (the never-ending
+answers that meet the overall run deadline are in test_deadline.py). Resets come after the client
+consumed a known number of events (the server waits for the test's signal), so what arrived is
+known exactly."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from difytui.errors import DifyConnectionError
 
 from .harness import Runner, judge_blocking, judge_error, judge_stream, run_streamed
-from .server import Drip, FaultServer, Gate, KeepAlive, Repeat, Reset, Stall, response
+from .server import Drip, Gate, KeepAlive, Reset, Stall, response
 from .wire import CHAT_BLOCKING_BODY, CHATFLOW, F, S, T, block, expected, head
 
 SSE = block(S) + block(T) + block(F)
 ANSWER_WIRE = response(CHAT_BLOCKING_BODY)
 HEAD = ANSWER_WIRE[: len(ANSWER_WIRE) - len(CHAT_BLOCKING_BODY)]
 HALF_ANSWER = ANSWER_WIRE[: len(ANSWER_WIRE) - len(CHAT_BLOCKING_BODY) // 2]
-#: The overall run deadline given to the clients that meet never-ending answers (seconds): far
-#: above the time the server takes to send the first event, even on a loaded machine.
-DEADLINE = 1.0
 
 
 def timed_out(outcome) -> list[str]:
@@ -80,67 +76,6 @@ def test_dripped_stream_delivers_every_event(runner):
 def test_dripped_blocking_answer_arrives_whole(runner):
     runner.server.serve(Drip(ANSWER_WIRE))
     assert not judge_blocking(runner.blocking("chat"), json.loads(CHAT_BLOCKING_BODY))
-
-
-# -- the overall deadline: answers that never end --------------------------------------------------
-
-
-@pytest.fixture(scope="module", params=["sync", "async"])
-def deadline_runner(request: pytest.FixtureRequest, server: FaultServer) -> Iterator[Runner]:
-    made = Runner(request.param, server, timeout=10.0, deadline=DEADLINE)
-    # /info read (and cached) before any run: inside the deadline, only the run's POST and its
-    # first event must arrive, not a metadata request as well.
-    for app in ("wf", "chat"):
-        assert made.call(lambda client, app=app: client.app.info(app)).error is None
-    yield made
-    made.close()
-
-
-NEVER_ENDING = {
-    "ping-forever": [head(), block(S), Repeat(b"event: ping\n\n", 0.02)],
-    "byte-at-a-time": [head(), block(S), Drip(block(T) * 400, 0.01)],
-    "comment-forever": [head(), block(S), Repeat(b": keep-alive\n\n", 0.02)],
-}
-
-
-@pytest.mark.parametrize("name", list(NEVER_ENDING))
-def test_never_ending_stream_meets_the_deadline_and_is_stopped(deadline_runner, name):
-    server = deadline_runner.server
-    server.serve(*NEVER_ENDING[name])
-    outcome = deadline_runner.stream("wf")
-    assert not judge_error(outcome, events=[S]), outcome.describe()
-    # The run is stopped on the server (it has the task id from the first event), and the client
-    # hung up instead of reading on.
-    stop_path = "/workflows/tasks/t-1/stop"
-    assert server.wait(lambda: any(r.path.endswith(stop_path) for r in server.stops())), server.requests
-    assert server.wait(lambda: any(note[0] == "hung-up" for note in server.notes)), server.notes
-
-
-@pytest.mark.parametrize("call", ["blocking", "streaming"])
-def test_a_dripping_head_meets_the_deadline(deadline_runner, call):
-    """A byte every 0.1 s: the head alone takes 9 s, so the deadline (1 s) passes while it drips;
-    the client must hang up then, not once the head is complete (each byte resets a read timeout)."""
-    server = deadline_runner.server
-    wire, head_size = (ANSWER_WIRE, len(HEAD)) if call == "blocking" else (head() + SSE, len(head()))
-    server.serve(Drip(wire, 0.1))
-    outcome = deadline_runner.blocking("chat") if call == "blocking" else deadline_runner.stream("wf")
-    assert not judge_error(outcome, events=[]), outcome.describe()
-    assert server.wait(lambda: any(note[0] == "hung-up" for note in server.notes)), server.notes
-    sent = int(next(note[1] for note in server.notes if note[0] == "hung-up").split()[2])
-    assert sent < head_size, f"read {sent} bytes (the head is {head_size}) after the deadline"
-
-
-@pytest.mark.parametrize("kind", ["sync", "async"])
-def test_a_run_inside_the_deadline_is_untouched(server, kind):
-    roomy = Runner(kind, server, timeout=10.0, deadline=60.0)
-    try:
-        problems = run_streamed(roomy, "wf", [head(), SSE], SSE)
-        assert not problems, problems
-        server.serve(Drip(ANSWER_WIRE))
-        assert not judge_blocking(roomy.blocking("chat"), json.loads(CHAT_BLOCKING_BODY))
-        assert not server.stops()
-    finally:
-        roomy.close()
 
 
 # -- resets ----------------------------------------------------------------------------------------

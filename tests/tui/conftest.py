@@ -46,12 +46,13 @@ async def apps_loaded(pilot: Any, app: DifyConsole) -> None:
 
 
 async def open_app(pilot: Any, app: DifyConsole, app_id: str, typed: str | None = None) -> Any:
-    """Keyboard only: / focuses the filter, type (part of) the id, Enter opens it; waits for its form.
+    """Keyboard only: ctrl+l focuses the filter (from anywhere), type (part of) the id, Enter opens
+    it; waits for its form.
 
     By default only the id's first characters are typed (each key press costs a frame); the wait
     below fails loudly if they opened another app."""
     await apps_loaded(pilot, app)
-    await pilot.press("slash")
+    await pilot.press("ctrl+l")
     await type_text(pilot, typed or app_id[:4])
     await pilot.press("enter")
     pane = await wait_until(

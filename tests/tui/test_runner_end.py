@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from rawserver import RawServer, head, sse
+from faults.server import FaultServer
+from faults.wire import block, head
 
 from difytui.client import AsyncDify
 from difytui.tui import messages as m
@@ -15,16 +16,17 @@ STARTED = {"event": "workflow_started", "task_id": "t1", "workflow_run_id": "r1"
 
 
 async def run_with_finish(data: object) -> list[object]:
-    server = RawServer()
+    server = FaultServer().start()
+    server.app("app-raw", "workflow")
     finish = {"event": "workflow_finished", "task_id": "t1", "workflow_run_id": "r1", "data": data}
-    server.serve(head() + sse(STARTED) + sse(finish))
+    server.serve(head() + block(STARTED) + block(finish))
     posted: list[object] = []
     try:
         async with AsyncDify(base_url=server.base_url, apps={"a": "app-raw"}, user="u") as client:
             request = RunRequest(app_id="a", interface="workflow", inputs={})
             await stream_run(client, request, 1, posted.append)
     finally:
-        server.close()
+        server.stop()
     return posted
 
 

@@ -41,61 +41,82 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-def test_app_list(snap_compare, sim):
-    async def run_before(pilot):
-        await apps_loaded(pilot, pilot.app)
-        await settle(pilot)
+async def app_list(pilot) -> None:
+    await apps_loaded(pilot, pilot.app)
+    await settle(pilot)
 
-    assert snap_compare(console(sim), terminal_size=SIZE, run_before=run_before)
+
+async def chat_mid_conversation(pilot) -> None:
+    app = pilot.app
+    pane = await open_app(pilot, app, "support-bot")
+    pane.prompt.focus()
+    for question in ("How do I add an app?", "And where is my data?"):
+        await type_text(pilot, question)
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+    await type_text(pilot, "one more thing")
+    await settle(pilot)
+
+
+async def workflow_with_timeline(pilot) -> None:
+    app = pilot.app
+    pane = await open_app(pilot, app, "report-builder")
+    await type_text(pilot, "Terminal UIs")
+    await pilot.press("ctrl+r")
+    await run_done(pilot, pane)
+    # Show the timeline (the run's top) rather than the end of the report.
+    pane.log_view.release_anchor()
+    pane.log_view.scroll_to_widget(pane.log_view.query_one(".timeline"), top=True, animate=False)
+    await settle(pilot)
+
+
+async def form_with_validation_errors(pilot) -> None:
+    app = pilot.app
+    pane = await open_app(pilot, app, "copywriter")
+    pane.form.rows[0].control.value = "A name that is far too long for forty characters"
+    await pilot.press("ctrl+r")
+    await settle(pilot)
+
+
+async def help_screen(pilot) -> None:
+    await apps_loaded(pilot, pilot.app)
+    await pilot.press("f1")
+    await settle(pilot)
+
+
+def test_app_list(snap_compare, sim):
+    assert snap_compare(console(sim), terminal_size=SIZE, run_before=app_list)
 
 
 def test_chat_mid_conversation(snap_compare, sim):
-    async def run_before(pilot):
-        app = pilot.app
-        pane = await open_app(pilot, app, "support-bot")
-        pane.prompt.focus()
-        for question in ("How do I add an app?", "And where is my data?"):
-            await type_text(pilot, question)
-            await pilot.press("enter")
-            await run_done(pilot, pane)
-        await type_text(pilot, "one more thing")
-        await settle(pilot)
-
-    assert snap_compare(console(sim), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(console(sim), terminal_size=SIZE, run_before=chat_mid_conversation)
 
 
 def test_workflow_with_timeline(snap_compare, sim):
-    async def run_before(pilot):
-        app = pilot.app
-        pane = await open_app(pilot, app, "report-builder")
-        await type_text(pilot, "Terminal UIs")
-        await pilot.press("ctrl+r")
-        await run_done(pilot, pane)
-        # Show the timeline (the run's top) rather than the end of the report.
-        pane.log_view.release_anchor()
-        pane.log_view.scroll_to_widget(pane.log_view.query_one(".timeline"), top=True, animate=False)
-        await settle(pilot)
-
-    assert snap_compare(console(sim), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(console(sim), terminal_size=SIZE, run_before=workflow_with_timeline)
 
 
 def test_form_with_validation_errors(snap_compare, sim):
-    async def run_before(pilot):
-        app = pilot.app
-        pane = await open_app(pilot, app, "copywriter")
-        pane.form.rows[0].control.value = "A name that is far too long for forty characters"
-        await pilot.press("ctrl+r")
-        await settle(pilot)
-
-    assert snap_compare(console(sim), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(console(sim), terminal_size=SIZE, run_before=form_with_validation_errors)
 
 
 def test_help_screen(snap_compare, sim):
-    async def run_before(pilot):
-        await apps_loaded(pilot, pilot.app)
-        await pilot.press("f1")
-        await settle(pilot)
-
     assert snap_compare(
-        console(sim, keymap={"app.run": "f5,ctrl+r"}), terminal_size=SIZE, run_before=run_before
+        console(sim, keymap={"app.run": "f5,ctrl+r"}), terminal_size=SIZE, run_before=help_screen
     )
+
+
+SCREENS = {
+    "app_list": app_list,
+    "chat": chat_mid_conversation,
+    "workflow": workflow_with_timeline,
+    "form_errors": form_with_validation_errors,
+    "help": help_screen,
+}
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+def test_main_screens_at_size(snap_compare, sim, screen, size):
+    """The smallest terminal a newcomer may have, and a large one (issue 10)."""
+    assert snap_compare(console(sim), terminal_size=size, run_before=SCREENS[screen])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,8 +13,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+#: Keys that are not the console's bindings (Textual's, the widgets'), listed after them.
 EXTRA_KEYS = [
-    ("", "enter", "Open the highlighted app · send the chat message"),
+    ("", "enter", "Open the highlighted app · send the chat message · ask a focused suggestion"),
     ("", "tab / shift+tab", "Next / previous field"),
     ("", "up / down", "Move in the app list (also from the filter box)"),
     ("", "ctrl+p", "Command palette (switch app or workspace, copy…)"),
@@ -26,14 +28,13 @@ _KEY_NAMES = {"slash": "/", "question_mark": "?"}
 def help_bindings(app_bindings: Iterable[BindingType]) -> list[Binding]:
     """Every binding with an id, once: the app's, the panes' (beside the run keys they share with
     the app list) and the prompt's."""
-    from difytui.tui.widgets.pane import PANE_BINDINGS, STOP
-    from difytui.tui.widgets.prompt import Prompt
+    from difytui.tui.keys import PANE_BINDINGS, PROMPT_BINDINGS, STOP
 
     ordered = [b for b in app_bindings if isinstance(b, Binding)]
     after_stop = next((i + 1 for i, b in enumerate(ordered) if b.id == STOP.id), len(ordered))
-    ordered[after_stop:after_stop] = PANE_BINDINGS
+    ordered[after_stop:after_stop] = [*PANE_BINDINGS, *PROMPT_BINDINGS]
     bindings: dict[str, Binding] = {}
-    for binding in [*ordered, *Prompt.BINDINGS]:
+    for binding in ordered:
         if isinstance(binding, Binding) and binding.id and binding.id not in bindings:
             bindings[binding.id] = binding
     return list(bindings.values())
@@ -46,8 +47,22 @@ def binding_rows(bindings: list[Binding], keymap: dict[str, str]) -> list[tuple[
             continue
         keys = keymap.get(binding.id, binding.key)
         shown = " / ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
-        rows.append((binding.id, shown, binding.description))
+        rows.append((binding.id, shown, binding.tooltip or binding.description))
     return rows
+
+
+def help_rows(app_bindings: Iterable[BindingType], keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    """What F1 lists (and the README's key table, tests/tui/test_help_keys.py)."""
+    return [*binding_rows(help_bindings(app_bindings), keymap), *EXTRA_KEYS]
+
+
+def markdown_table(rows: list[tuple[str, str, str]]) -> str:
+    """The README's key table for ``rows``."""
+    lines = ["| id | keys | action |", "| --- | --- | --- |"]
+    for binding_id, keys, description in rows:
+        shown_id = f"`{binding_id}`" if binding_id else ""
+        lines.append(f"| {shown_id} | `{keys}` | {description} |")
+    return "\n".join(lines)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -60,21 +75,24 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        text.append("difytui — keys\n\n", style="bold")
-        text.append(f"{'id':<16} {'keys':<22} action\n", style="bold underline")
-        for binding_id, keys, description in [*self.rows, *EXTRA_KEYS]:
-            text.append(f"{binding_id:<16} ", style="cyan")
-            text.append(f"{keys:<22} ", style="bold")
-            text.append(f"{description}\n")
-        text.append(
+        # A table: in a narrow terminal the actions (and long key lists) wrap inside their columns.
+        table = Table(box=None, padding=(0, 2, 0, 0), expand=True, header_style="bold underline")
+        table.add_column("id", style="cyan", no_wrap=True)
+        table.add_column("keys", style="bold", max_width=18)
+        table.add_column("action", ratio=1)
+        for binding_id, keys, description in self.rows:
+            table.add_row(Text(binding_id), Text(keys), Text(description))
+        notes = Text(
             '\nRemap any id in the config file:  [keymap]  app.run = "f5"\n'
             "Escape stops a run; the partial answer stays and your message returns to the prompt.\n"
             "Copying uses OSC 52 (in tmux: set -g set-clipboard on).",
             style="dim",
         )
+        self.table = table
         with VerticalScroll(id="help-body"):
-            yield Static(text, markup=False)
+            yield Static(Text("difytui — keys\n", style="bold"), markup=False)
+            yield Static(table, markup=False, id="help-table")
+            yield Static(notes, markup=False)
 
     def action_dismiss(self, result: Any = None) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -54,9 +54,11 @@ class AppList(Vertical):
         self.apps: dict[str, AppItem] = {a.id: a for a in apps}
         self.order: list[str] = [a.id for a in apps]
         self._needle = ""  # the filter the list was last built for
+        self._note = ""  # the last refresh's word ("refreshing…", failures); shown under the count
+        self._shown = len(apps)  # apps the filter lets through
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="/ filter apps", id="app-filter", compact=True)
+        yield Input(placeholder="filter apps (ctrl+l or /)", id="app-filter", compact=True)
         yield AppOptions(id="app-options")
         yield Static("", id="apps-status", markup=False)
 
@@ -73,8 +75,18 @@ class AppList(Vertical):
         self.order = [a.id for a in apps]
         self.rebuild()
 
-    def set_status(self, text: str) -> None:
-        self.query_one("#apps-status", Static).update(Text(one_line(text), style="italic"))
+    def set_status(self, note: str) -> None:
+        """The refresh's outcome, under the app count (which follows the filter)."""
+        self._note = one_line(note)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        total = len(self.order)
+        count = f"{self._shown} of {total} apps" if self._shown != total else f"{total} apps"
+        text = Text(count, style="italic")
+        if self._note:
+            text.append(f"\n{self._note}")
+        self.query_one("#apps-status", Static).update(text)
 
     def _matches(self, item: AppItem, needle: str) -> bool:
         if not needle:
@@ -130,6 +142,8 @@ class AppList(Vertical):
             items.extend(Option(self._prompt(item), id=item.id) for item in members)
         options.clear_options()
         options.add_options(items)
+        self._shown = sum(1 for o in items if not o.disabled)
+        self._show_status()
         if not any(not o.disabled for o in items):
             options.add_option(Option(Text("no app matches", style="italic"), disabled=True))
             self._needle = needle

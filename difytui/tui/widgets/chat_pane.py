@@ -15,25 +15,27 @@ from textual.widgets import Button, Markdown, Static
 
 from difytui.tui import messages as m
 from difytui.tui import runner
+from difytui.tui.keys import NEW_CHAT, RAW, SUGGESTIONS
 from difytui.tui.models import RunRequest
 from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, one_line
-from difytui.tui.widgets.pane import NEW_CHAT, RAW, AppPane
+from difytui.tui.widgets.pane import AppPane
 from difytui.tui.widgets.prompt import Prompt
 from difytui.tui.widgets.response_log import AnswerView, UserTurn
 from difytui.tui.widgets.timeline import NodeTimeline
 
 
-class SuggestedQuestion(Button, can_focus=False):
-    """Click to ask it (kept out of the Tab order between the form and the prompt)."""
+class SuggestedQuestion(Button):
+    """Asks its question: click, Enter on it, or alt+<its number> from anywhere in the pane."""
 
-    def __init__(self, question: str) -> None:
-        super().__init__(Content(one_line(question)), compact=True, classes="suggested")
+    def __init__(self, question: str, number: int) -> None:
+        label = Content.assemble((f"alt+{number} ", "dim"), one_line(question))
+        super().__init__(label, compact=True, classes="suggested")
         self.question = question
 
 
 class ChatPane(AppPane):
-    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, RAW]
+    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, RAW, *SUGGESTIONS]
     interface = "chat"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -53,6 +55,14 @@ class ChatPane(AppPane):
         return self.query_one("#prompt", Prompt)
 
     def main_control(self) -> Widget | None:
+        return self.prompt
+
+    def focus_target(self) -> Widget | None:
+        """The prompt, unless a required input is still empty: then that field."""
+        if self.form is not None:
+            for row in self.form.rows:
+                if row.field.required and not row.field.read_only and not (row.raw() or "").strip():
+                    return row.control
         return self.prompt
 
     def on_mount(self) -> None:
@@ -88,9 +98,9 @@ class ChatPane(AppPane):
         widgets: list[Widget] = []
         if opening:
             widgets.append(Markdown(clean(opening), classes="opening"))
-        if questions:
-            row = Vertical(*(SuggestedQuestion(q) for q in questions), classes="suggestions")
-            widgets.append(row)
+        if questions and not self.conversation_id:  # a conversation under way has moved on
+            numbered = enumerate(questions, start=1)
+            widgets.append(Vertical(*(SuggestedQuestion(q, n) for n, q in numbered), classes="suggestions"))
         if widgets:
             log = self.log_view
             if log.children:
@@ -119,13 +129,21 @@ class ChatPane(AppPane):
     @on(SuggestedQuestion.Pressed)
     def _suggested(self, event: Button.Pressed) -> None:
         event.stop()
-        if not isinstance(event.button, SuggestedQuestion):
-            return
+        if isinstance(event.button, SuggestedQuestion):
+            self._ask(event.button.question)
+
+    def action_suggest(self, index: int) -> None:
+        """alt+1…alt+3: ask a suggested question shown under the opening statement."""
+        questions = list(self.query(SuggestedQuestion))
+        if index < len(questions):
+            self._ask(questions[index].question)
+
+    def _ask(self, question: str) -> None:
         if self.runs.running:
             self.notify("A run is in progress: Escape stops it.", severity="warning")
             return
         # Sent as it is: whatever the user is drafting in the prompt stays there.
-        request = self._request_for(event.button.question)
+        request = self._request_for(question)
         if request is not None:
             self.call_later(self.start_run, request)
 
@@ -154,9 +172,17 @@ class ChatPane(AppPane):
         self._sent_turns += 1
         if self.prompt.text.strip() == request.query:  # sent from the prompt (not a suggestion)
             self.prompt.text = ""
+        await self._clear_suggestions()
         run.answer = AnswerView()
         await self.log_view.add(UserTurn(request.query), run.answer)
         self.log_view.anchor()
+
+    async def _clear_suggestions(self) -> None:
+        """The conversation moved on: the opening's suggestions are stale."""
+        rows = self.query(".suggestions")
+        if any(row.has_focus_within for row in rows):
+            self.prompt.focus()
+        await rows.remove()
 
     def conversation_seen(self, run: ActiveRun, conversation_id: str) -> None:
         sent = run.request.conversation_id

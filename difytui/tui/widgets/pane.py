@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widget import Widget
@@ -26,6 +26,7 @@ from difytui.models import Interface
 from difytui.tui import messages as m
 from difytui.tui import runner
 from difytui.tui.case_capture import Transcript
+from difytui.tui.keys import RUN, STOP
 from difytui.tui.models import AppItem, PaneContext, RunRequest
 from difytui.tui.run_controller import ActiveRun, RunController
 from difytui.tui.safe_text import clean, one_line
@@ -33,22 +34,13 @@ from difytui.tui.widgets.app_list import badge_text
 from difytui.tui.widgets.form import FormView
 from difytui.tui.widgets.raw_events import RawEvents
 from difytui.tui.widgets.response_log import Notice, ResponseLog
-from difytui.tui.widgets.stats import StatsLine
-
-# The run keys live on the pane, so the pane that has focus gets them. Their ids are the ones
-# users know from F1 and remap in [keymap]. Escape on an idle pane falls through to the app's
-# binding of the same id, which backs out to the app list.
-RUN = Binding("ctrl+r", "run", "Run/send", id="app.run")
-STOP = Binding("escape", "stop", "Stop / back", id="app.stop")
-NEW_CHAT = Binding("ctrl+n", "new_conversation", "New chat", id="chat.new")
-RAW = Binding("ctrl+t", "toggle_raw", "Raw events", id="log.raw")
-#: Every key any pane binds (for F1).
-PANE_BINDINGS = (RUN, STOP, NEW_CHAT, RAW)
+from difytui.tui.widgets.stats import PARTIAL, PARTIAL_MARK, StatsLine
 
 
 class AppPane(Vertical):
     """Base class of the chat, workflow and completion panes."""
 
+    # The run keys live on the pane, so the pane that has focus gets them (ids and texts: keys.py).
     # Subclasses add theirs (Textual merges BINDINGS along the class hierarchy).
     BINDINGS: ClassVar[list[BindingType]] = [RUN, STOP]
     interface: ClassVar[Interface]
@@ -326,6 +318,9 @@ class AppPane(Vertical):
                 await run.answer.finish("done")
             elif status == "stopped":
                 await run.answer.finish("stopped", message.error or "")
+            elif status == PARTIAL:  # a success with handled node errors: the CLI exits 0 too
+                note = f" — {message.error}" if message.error else ""
+                await run.answer.finish("done", f"{PARTIAL_MARK} {status}{note}")
             elif status == "paused":
                 await run.answer.finish("paused", "waiting for human input, which difytui cannot answer")
             else:

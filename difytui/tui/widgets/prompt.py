@@ -1,4 +1,6 @@
-"""The chat prompt: Enter sends, alt+enter (or ctrl+j) inserts a newline."""
+"""The chat prompt: Enter sends, alt+enter (or ctrl+j, shift+enter) inserts a newline.
+
+Terminals send alt+enter as ESC CR, which Textual reads as plain enter: see terminal_keys."""
 
 from __future__ import annotations
 
@@ -6,19 +8,15 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import events
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from difytui.tui.keys import NEWLINE, PAGE_DOWN, PAGE_UP
+
 
 class Prompt(TextArea):
-    BINDINGS: ClassVar[list[Any]] = [
-        # Many terminals cannot tell shift+enter from enter; alt+enter and ctrl+j reach us everywhere.
-        Binding("alt+enter,ctrl+j", "newline", "Newline", id="prompt.newline", show=False),
-        # The prompt is a few lines high: paging scrolls the conversation instead.
-        Binding("pageup", "app.log_page(-1)", "Scroll up", id="log.page_up", show=False),
-        Binding("pagedown", "app.log_page(1)", "Scroll down", id="log.page_down", show=False),
-    ]
+    # The prompt is a few lines high: paging scrolls the conversation instead.
+    BINDINGS: ClassVar[list[Any]] = [NEWLINE, PAGE_UP, PAGE_DOWN]
 
     @dataclass
     class Submitted(Message):

@@ -12,9 +12,10 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
+from difytui.tui.keys import RAW
 from difytui.tui.models import RunRequest
 from difytui.tui.run_controller import ActiveRun
-from difytui.tui.widgets.pane import RAW, AppPane
+from difytui.tui.widgets.pane import AppPane
 
 
 class RunBar(Horizontal):

@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from difytui.tui.run_controller import ActiveRun
 
 
+#: Dify's status for a run whose failed nodes were handled (error branches, "continue on error"):
+#: a success with a warning, as the CLI (exit 0) has it; never the ✗ of a failure.
+PARTIAL = "partial-succeeded"
+PARTIAL_MARK = "⚠"
+
+
 def _number(value: Any) -> float | None:
     try:
         return float(value)
@@ -31,7 +37,9 @@ def stats_text(
 ) -> Text:
     usage = usage or {}
     parts: list[tuple[str, str]] = []
-    if status:
+    if status == PARTIAL:
+        parts.append((f"{PARTIAL_MARK} {status}", "bold yellow"))
+    elif status:
         parts.append((status, "bold"))
     parts.append((f"first event {first_event:.2f}s" if first_event is not None else "no events", ""))
     if total is not None:

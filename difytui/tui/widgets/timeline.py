@@ -5,9 +5,11 @@ Node events are few (one per node start/finish), so each one re-renders the whol
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 from textual.widgets import Static
 
@@ -23,6 +25,13 @@ _MARKS = {
     "partial-succeeded": ("✓", "yellow"),
 }
 _CONTAINERS = ("iteration", "loop")
+_TITLE_WIDTH = 30
+_MIN_TITLE = 12
+_TYPE_WIDTH = 13  # the node type and its space
+
+
+def _fit(title: str, width: int) -> str:
+    return f"{title:<{width}}" if len(title) <= width else title[: width - 1] + "…"
 
 
 @dataclass
@@ -115,42 +124,74 @@ class NodeTimeline(Static):
                 line.status = "failed" if status == "failed" else "stopped"
         self.refresh_text()
 
-    def render_text(self) -> Text:
+    def render_text(self, width: int = 0) -> Text:
+        """One row per node, cut to ``width`` columns (0: as wide as it takes); errors wrap.
+
+        Narrow, the title column gives up room first (down to 12 columns), then the node type
+        column goes, then the rows' ends are cut: no row wraps."""
+        rows = [(line, depth, self._tail(line)) for line, depth in self._walk(self.order, 0)]
+        if not rows:
+            return Text("waiting for the first node…", style="dim italic")
+        tail_width = max(tail.cell_len for _line, _depth, tail in rows)
+        room = width - 2 - 1 - tail_width if width else _TITLE_WIDTH + _TYPE_WIDTH
+        show_type = room - _TYPE_WIDTH >= _MIN_TITLE
+        title_width = max(_MIN_TITLE, min(_TITLE_WIDTH, room - (_TYPE_WIDTH if show_type else 0)))
         text = Text()
-        for key in self.order:
-            self._render_line(text, self.lines[key], 0)
-        if not self.order:
-            text.append("waiting for the first node…", style="dim italic")
+        for line, depth, tail in rows:
+            mark, style = _MARKS.get(line.status, ("?", "white"))
+            indent = "   " * depth
+            prefix = f"#{line.round} " if line.round is not None else ""
+            row = Text()
+            row.append(f"{mark} ", style=style)
+            row.append(f"{_fit(indent + prefix + line.title, title_width)} ", style="" if depth else "bold")
+            if show_type:
+                row.append(f"{line.node_type[:12]:<12} ", style="dim")
+            row.append_text(tail)
+            if width:
+                row.truncate(width, overflow="ellipsis")
+            text.append_text(row)
+            text.append("\n")
+            if line.error:
+                text.append(f"{indent}   {line.error}\n", style="red")
         text.rstrip()
         return text
 
-    def _render_line(self, text: Text, line: NodeLine, depth: int) -> None:
-        mark, style = _MARKS.get(line.status, ("?", "white"))
-        indent = "   " * depth
-        prefix = f"#{line.round} " if line.round is not None else ""
-        title = f"{indent}{prefix}{line.title}"
-        text.append(f"{mark} ", style=style)
-        text.append(f"{title[:30]:<30} ", style="bold" if depth == 0 else "")
-        text.append(f"{line.node_type[:12]:<12} ", style="dim")
+    def _walk(self, keys: list[str], depth: int) -> Iterator[tuple[NodeLine, int]]:
+        for key in keys:
+            line = self.lines[key]
+            yield line, depth
+            yield from self._walk(line.children, depth + 1)
+
+    @staticmethod
+    def _tail(line: NodeLine) -> Text:
+        """Status, time and tokens: the end of a node's row."""
+        _mark, style = _MARKS.get(line.status, ("?", "white"))
+        tail = Text()
         if line.status == "running":
             progress = ""
             if line.current is not None:
                 progress = f" {line.current}/{line.rounds}" if line.rounds else f" #{line.current}"
-            text.append(f"running{progress}", style="yellow")
+            tail.append(f"running{progress}", style="yellow")
         else:
-            text.append(f"{line.status:<10}", style=style)
+            tail.append(f"{line.status:<10}", style=style)
             if line.elapsed is not None:
-                text.append(f" {line.elapsed:7.2f}s")
+                tail.append(f" {line.elapsed:7.2f}s")
         if line.tokens:
-            text.append(f"  {line.tokens} tok", style="cyan")
-        text.append("\n")
-        if line.error:
-            text.append(f"{indent}   {line.error}\n", style="red")
-        for child in line.children:
-            self._render_line(text, self.lines[child], depth + 1)
+            tail.append(f"  {line.tokens} tok", style="cyan")
+        return tail
 
     def refresh_text(self) -> None:
-        self.update(self.render_text())
+        self.update(_FittedRows(self))
 
     def on_mount(self) -> None:
         self.refresh_text()
+
+
+class _FittedRows:
+    """The timeline's text, built for the width Rich measures and renders it at (no row wraps)."""
+
+    def __init__(self, timeline: NodeTimeline) -> None:
+        self.timeline = timeline
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.timeline.render_text(options.max_width)

@@ -14,6 +14,7 @@ from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, json_text, one_line
 from difytui.tui.widgets.response_log import AnswerView
 from difytui.tui.widgets.run_pane import RunPane
+from difytui.tui.widgets.stats import PARTIAL
 from difytui.tui.widgets.timeline import NodeTimeline
 
 
@@ -55,7 +56,7 @@ class WorkflowPane(RunPane):
     async def run_closed(self, run: ActiveRun, status: str, finished: m.RunFinished | None) -> None:
         if run.timeline is not None:
             run.timeline.finish(status)
-        if finished is None or status != "succeeded" or finished.outputs is None:
+        if finished is None or status not in ("succeeded", PARTIAL) or finished.outputs is None:
             return
         if run.answer is not None and run.answer.text:
             run.answer.show(False)  # the same text is in the outputs

@@ -1,6 +1,6 @@
 """Issue 8: what proxies, gateways and broken plugins send, one focused case per defect, for Dify and
-AsyncDify against a loopback server that plays exact bytes (tests/rawserver.py). Every outcome is a
-clean end with every event that arrived, or a DifyError that says what happened."""
+AsyncDify against the loopback server that plays exact bytes (tests/faults/server.py). Every outcome
+is a clean end with every event that arrived, or a DifyError that says what happened."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import gzip
 import json
 
 import pytest
-from conftest import AsyncAPI, SyncAPI
-from rawserver import Drip, RawServer, Repeat, answer, head, sse
+from conftest import api_maker
 
-from difytui import DifyAPIError, DifyDeadlineError, DifyError
+from difytui import DifyAPIError, DifyError
 from difytui.errors import DifyProtocolError
+
+from .server import Drip, FaultServer, response
+from .wire import block as sse
+from .wire import head
 
 S = {"event": "workflow_started", "task_id": "t-1", "workflow_run_id": "r-1", "data": {"id": "r-1"}}
 T = {"event": "text_chunk", "task_id": "t-1", "workflow_run_id": "r-1", "data": {"text": "café ☕ 日本"}}
@@ -27,27 +30,15 @@ STREAM = sse(S) + sse(T) + sse(F)
 DEEP = b"[" * 5000 + b"]" * 5000
 
 
-@pytest.fixture
-def server():
-    made = RawServer()
-    yield made
-    made.close()
+KEY = "app-hostile"
 
 
 @pytest.fixture(params=["sync", "async"])
-def client(request, server):
-    """``client(**kwargs)`` → a SyncAPI or AsyncAPI (tests/conftest.py) on the raw server's app "a"."""
-    made: list = []
-
-    def make(**overrides):
-        kwargs = {"base_url": server.base_url, "apps": {"a": "app-hostile"}, "user": "u", **overrides}
-        api = (SyncAPI if request.param == "sync" else AsyncAPI)(**kwargs)
-        made.append(api)
-        return api
-
-    yield make
-    for api in made:
-        api.close()
+def client(request, server: FaultServer):
+    """``client(**kwargs)`` → a SyncAPI or AsyncAPI (tests/conftest.py) on the server's workflow app "a"."""
+    server.app(KEY, "workflow")
+    with api_maker(request.param, base_url=server.base_url, apps={"a": KEY}, user="u") as make:
+        yield make
 
 
 def stream(api):
@@ -80,13 +71,13 @@ def test_a_deeply_nested_event_is_a_protocol_error_after_the_good_ones(client, s
 
 
 def test_a_deeply_nested_blocking_answer_is_a_protocol_error(client, server):
-    server.serve(answer(DEEP))
+    server.serve(response(DEEP))
     with pytest.raises(DifyProtocolError, match="nested too deeply"):
         blocking(client())
 
 
 def test_a_deeply_nested_error_body_is_still_an_api_error(client, server):
-    server.serve(answer(DEEP, "500 INTERNAL SERVER ERROR"))
+    server.serve(response(DEEP, "500 INTERNAL SERVER ERROR"))
     with pytest.raises(DifyAPIError) as caught:
         blocking(client())
     assert caught.value.status == 500
@@ -150,12 +141,15 @@ WHERE = "https://elsewhere.example/v1/workflows/run"
 @pytest.mark.parametrize(
     ("reply", "words"),
     [
-        (answer(b""), ["200 OK", "empty body"]),
-        (answer(b"", "204 No Content"), ["204 No Content"]),
-        (answer(b"", "301 Moved Permanently", "text/html", f"Location: {WHERE}"), ["301", WHERE, "base_url"]),
-        (answer(b"", "302 Found", "text/html"), ["302 Found"]),
-        (answer(b"", "304 Not Modified"), ["304 Not Modified"]),
-        (answer(b"{}"), ["empty JSON object"]),
+        (response(b""), ["200 OK", "empty body"]),
+        (response(b"", "204 No Content"), ["204 No Content"]),
+        (
+            response(b"", "301 Moved Permanently", content_type="text/html", extra=(f"Location: {WHERE}",)),
+            ["301", WHERE, "base_url"],
+        ),
+        (response(b"", "302 Found", content_type="text/html"), ["302 Found"]),
+        (response(b"", "304 Not Modified"), ["304 Not Modified"]),
+        (response(b"{}"), ["empty JSON object"]),
     ],
 )
 def test_a_blocking_run_without_an_answer_is_an_error_saying_what_came_back(client, server, reply, words):
@@ -168,90 +162,11 @@ def test_a_blocking_run_without_an_answer_is_an_error_saying_what_came_back(clie
 
 def test_a_blocking_run_answered_in_blocking_mode_anyway_returns_that_answer(client, server):
     body = {"task_id": "t-1", "workflow_run_id": "r-1", "data": {"id": "r-1", "status": "succeeded"}}
-    server.serve(answer(json.dumps(body).encode()))
+    server.serve(response(json.dumps(body).encode()))
     assert blocking(client()) == body
 
 
-# -- 9. an overall run deadline ---------------------------------------------------------------------
-
-DEADLINE = 1.0  # seconds: room for the run's POST and first event, short enough for a test
-
-
-def warmed(api):
-    """``api`` with app "a"'s /info already read (cached): inside the deadline, the run's POST and
-    its first event are all that must arrive, not a metadata request as well."""
-    api("app.info", "a")
-    return api
-
-
-@pytest.mark.parametrize(
-    "endless",
-    [Repeat(b"event: ping\n\n", 0.05), Repeat(b": keep-alive\n\n", 0.05), Drip(sse(T) * 100, 0.02)],
-    ids=["pings", "comments", "a-byte-at-a-time"],
-)
-def test_an_endless_stream_meets_the_deadline_and_the_run_is_stopped(client, server, endless):
-    api = warmed(client(deadline=DEADLINE))
-    server.serve(head() + sse(S), endless)
-    events, error = stream(api)
-    assert events[:1] == [S] and isinstance(error, DifyDeadlineError)
-    assert error.stopped_task == "t-1" and "stopped on the server" in str(error)
-    assert server.stops() == ["/v1/workflows/tasks/t-1/stop"]
-
-
-def test_a_blocking_run_meets_the_deadline_and_is_stopped(client, server):
-    api = warmed(client(deadline=DEADLINE))
-    server.serve(head() + sse(S), Repeat(b"event: ping\n\n", 0.05))
-    with pytest.raises(DifyDeadlineError) as caught:
-        blocking(api)
-    assert caught.value.stopped_task == "t-1"
-    assert server.stops() == ["/v1/workflows/tasks/t-1/stop"]
-
-
-def test_a_dripping_blocking_answer_meets_the_deadline(client, server):
-    body = json.dumps({"task_id": "t-1", "data": {"text": "x" * 500}}).encode()
-    server.serve(answer(body)[: -len(body)], Drip(body, 0.02))  # the head, then ~10 s of body
-    with pytest.raises(DifyDeadlineError, match="could not be stopped"):
-        blocking(client(deadline=DEADLINE))
-
-
-def test_a_dripping_head_is_cut_off_at_the_deadline_not_once_it_is_complete(client, server):
-    wire = head() + sse(S)
-    server.serve(Drip(wire, 0.05))  # the head alone takes ~3 s to arrive
-    events, error = stream(client(deadline=DEADLINE))
-    assert events == [] and isinstance(error, DifyDeadlineError)
-    assert server.hung_up.wait(30) and server.hung_up_after < len(head())
-
-
-def test_a_run_inside_the_deadline_is_untouched(client, server):
-    server.serve(head() + STREAM)
-    events, error = stream(client(deadline=30))
-    assert error is None and events == [S, T, F] and not server.stops()
-
-
-def test_there_is_no_deadline_by_default(client):
-    assert client().client.deadline is None
-
-
-@pytest.mark.parametrize("bad", [0, -1, float("inf"), "10", True])
-def test_a_deadline_that_is_not_a_positive_number_is_refused(client, bad):
-    with pytest.raises(DifyError, match="deadline"):
-        client(deadline=bad)
-
-
-def test_the_deadline_comes_from_the_config(tmp_path):
-    from difytui import ConfigError, Dify
-    from difytui.config import load_config
-
-    path = tmp_path / "config.toml"
-    path.write_text('[workspaces.w]\nbase_url = "http://x/v1"\ndeadline = 600\n')
-    workspace = load_config(path).workspace()
-    assert workspace.deadline == 600
-    with Dify(workspace=workspace) as dify:
-        assert dify.deadline == 600
-    path.write_text('[workspaces.w]\nbase_url = "http://x/v1"\ndeadline = 0\n')
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    assert caught.value.line == 3 and "deadline must be" in str(caught.value)
+# -- 9. an overall run deadline: see test_deadline.py ------------------------------------------------
 
 
 # -- 10. a run never goes out on a kept-alive connection ----------------------------------------------
@@ -259,32 +174,35 @@ def test_the_deadline_comes_from_the_config(tmp_path):
 
 def test_runs_and_stops_never_reuse_a_kept_alive_connection(client, server):
     api = client()
-    for _ in range(3):
+    seen = []  # serve() starts a new record: keep each run's
+    for run in (stream, stream, stream, blocking):
         server.serve(head() + STREAM)
-        stream(api)
-    server.serve(head() + STREAM)
-    blocking(api)
-    api("app.stop", "a", "t-1")
+        run(api)
+        if run is blocking:
+            api("app.stop", "a", "t-1")
+        seen += server.requests
+    reads = [r for r in seen if r.method == "GET"]
+    assert reads, "the /info read, on a kept-alive connection"
     carried: set[int] = set()
-    for seen in server.requests:
-        if not seen.path.endswith("/info"):
+    for request in seen:
+        if request not in reads:
             # a request that is never retried arrives on a connection of its own
-            assert seen.connection not in carried, [(r.connection, r.path) for r in server.requests]
-        carried.add(seen.connection)
+            assert request.connection not in carried, [(r.connection, r.path) for r in seen]
+        carried.add(request.connection)
 
 
 # -- 11. errors named for what they are -----------------------------------------------------------------
 
 
 def test_a_corrupt_gzip_stream_is_named_as_such_not_as_a_cut(client, server):
-    server.serve(head("text/event-stream", "200 OK", "Content-Encoding: gzip") + b"this is not gzip")
+    server.serve(head("text/event-stream", "Content-Encoding: gzip") + b"this is not gzip")
     events, error = stream(client())
     assert events == [] and isinstance(error, DifyProtocolError)
     assert "could not be decompressed" in str(error) and "cut" not in str(error)
 
 
 def test_a_gzip_stream_is_read(client, server):
-    server.serve(head("text/event-stream", "200 OK", "Content-Encoding: gzip") + gzip.compress(STREAM))
+    server.serve(head("text/event-stream", "Content-Encoding: gzip") + gzip.compress(STREAM))
     events, error = stream(client())
     assert error is None and events == [S, T, F]
 
@@ -310,7 +228,8 @@ def test_cli_prints_strict_json_for_lone_surrogates_and_non_finite_numbers(serve
     from difytui.cli import main
 
     monkeypatch.setenv("DIFY_BASE_URL", server.base_url)
-    monkeypatch.setenv("DIFY_API_KEY", "app-hostile")
+    server.app(KEY, "workflow")
+    monkeypatch.setenv("DIFY_API_KEY", KEY)
     monkeypatch.setenv("DIFY_APP_ID", "a")
     odd = (
         b'data: {"event":"text_chunk","task_id":"t-1","data":{"text":"a\\ud800b","n":NaN}}\n\n'

@@ -1,0 +1,333 @@
+"""Run records: every run kept locally with its full event stream, within a budget (issue 11).
+
+A record is a run's summary (status, inputs, query, answer or outputs, error, ids, timing, tokens,
+cost) in columns, plus every event it received as zlib-compressed JSON lines. The budget bounds
+both the number of records and the database's size; the oldest records go first. The size check
+counts the pages SQLite really uses (freed pages are reused by the next records), and makes room
+*before* a record is written, so the file does not grow past the budget. Never holds a key: inputs
+lose any :class:`~difytui.secrets.Secret`, and Dify's events carry none.
+
+Nothing here knows the UI or the CLI; they hand over a finished run's events (later work).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .store import Store, _plain
+
+JSON = dict[str, Any]
+
+DEFAULT_MAX_RUNS = 5000
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+#: bytes a row costs besides its columns' text (row header, index entry), for the page estimate
+_ROW_OVERHEAD = 96
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_runs: int = DEFAULT_MAX_RUNS
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclass
+class RunRecord:
+    """A run's summary; ``events`` of a stored one come from :meth:`RunRecords.events`."""
+
+    app_id: str
+    interface: str
+    status: str
+    inputs: JSON
+    query: str | None = None
+    answer: str | None = None
+    outputs: JSON | None = None
+    error: str | None = None
+    conversation_id: str | None = None
+    message_id: str | None = None
+    task_id: str | None = None
+    workflow_run_id: str | None = None
+    started: float = 0.0
+    finished: float | None = None
+    #: seconds the server reports (workflow elapsed_time / message latency), else finished - started
+    elapsed: float | None = None
+    total_tokens: int | None = None
+    total_price: str | None = None
+    currency: str | None = None
+    event_count: int = 0
+    id: int | None = None
+    ws: str = ""
+
+
+def summarize(
+    app_id: str,
+    interface: str,
+    inputs: Mapping[str, Any],
+    events: Iterable[JSON],
+    *,
+    query: str | None = None,
+    started: float = 0.0,
+    finished: float | None = None,
+    status: str | None = None,
+) -> tuple[RunRecord, list[JSON]]:
+    """The record of a run from the events it received (in order), and those events as a list.
+
+    ``status``: what the caller knows when the stream did not say (``"stopped"``, ``"interrupted"``);
+    a terminal event's status wins over it."""
+    record = RunRecord(app_id, interface, status or "unfinished", _plain(dict(inputs)), query=query)
+    record.started, record.finished = started, finished
+    kept: list[JSON] = []
+    answer: list[str] = []
+    for event in events:
+        kept.append(event)
+        _absorb(record, event, answer)
+    if answer:
+        record.answer = "".join(answer)
+    record.event_count = len(kept)
+    if record.elapsed is None and finished is not None:
+        record.elapsed = max(0.0, finished - started)
+    return record, kept
+
+
+def _absorb(record: RunRecord, event: JSON, answer: list[str]) -> None:
+    for key in ("conversation_id", "message_id", "task_id", "workflow_run_id"):
+        value = event.get(key)
+        if isinstance(value, str) and value and getattr(record, key) is None:
+            setattr(record, key, value)
+    kind = event.get("event")
+    data = _obj(event.get("data"))
+    if kind in ("message", "agent_message") and isinstance(event.get("answer"), str):
+        answer.append(event["answer"])
+    elif kind == "message_replace" and isinstance(event.get("answer"), str):
+        answer[:] = [event["answer"]]
+    elif kind == "message_end":
+        _usage(record, _obj(_obj(event.get("metadata")).get("usage")))
+        if record.status == "unfinished":
+            record.status = "succeeded"  # a chatflow's workflow_finished, after it, may say otherwise
+    elif kind == "workflow_finished":
+        status = data.get("status")
+        record.status = status if isinstance(status, str) else record.status
+        outputs = data.get("outputs")
+        record.outputs = outputs if isinstance(outputs, dict) else record.outputs
+        error = data.get("error")
+        record.error = error if isinstance(error, str) and error else record.error
+        if isinstance(data.get("elapsed_time"), (int, float)):
+            record.elapsed = float(data["elapsed_time"])
+        if isinstance(data.get("total_tokens"), int) and record.total_tokens is None:
+            record.total_tokens = data["total_tokens"]
+    elif kind == "error":
+        record.status = "failed"
+        message = event.get("message")
+        record.error = message if isinstance(message, str) else "error"
+
+
+def _obj(value: object) -> JSON:
+    return value if isinstance(value, dict) else {}
+
+
+def _usage(record: RunRecord, usage: JSON) -> None:
+    if isinstance(usage.get("total_tokens"), int):
+        record.total_tokens = usage["total_tokens"]
+    price = usage.get("total_price")
+    if isinstance(price, (str, int, float)):
+        record.total_price = str(price)
+    if isinstance(usage.get("currency"), str):
+        record.currency = usage["currency"]
+    if isinstance(usage.get("latency"), (int, float)) and record.elapsed is None:
+        record.elapsed = float(usage["latency"])
+
+
+def compress_events(events: Iterable[JSON]) -> bytes:
+    lines = "\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in events)
+    return zlib.compress(lines.encode("utf-8"), 6)
+
+
+def decompress_events(blob: bytes) -> list[JSON]:
+    text = zlib.decompress(blob).decode("utf-8")
+    return [json.loads(line) for line in text.split("\n") if line]
+
+
+_COLUMNS = (
+    "ws, app_id, interface, status, started, finished, query, inputs, answer, outputs, error, "
+    "conversation_id, message_id, task_id, workflow_run_id, elapsed, total_tokens, total_price, "
+    "currency, event_count"
+)
+
+
+def _dump(value: JSON | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _row(record: RunRecord) -> tuple[Any, ...]:
+    return (
+        record.ws,
+        record.app_id,
+        record.interface,
+        record.status,
+        record.started,
+        record.finished,
+        record.query,
+        _dump(record.inputs) or "{}",
+        record.answer,
+        _dump(record.outputs),
+        record.error,
+        record.conversation_id,
+        record.message_id,
+        record.task_id,
+        record.workflow_run_id,
+        record.elapsed,
+        record.total_tokens,
+        record.total_price,
+        record.currency,
+        record.event_count,
+    )
+
+
+def _record(row: sqlite3.Row | tuple[Any, ...]) -> RunRecord:
+    (rid, ws, app_id, interface, status, started, finished, query, inputs, answer, outputs, error) = row[:12]
+    (conv, msg, task, wf_run, elapsed, tokens, price, currency, count) = row[12:21]
+    return RunRecord(
+        app_id,
+        interface,
+        status,
+        json.loads(inputs),
+        query=query,
+        answer=answer,
+        outputs=json.loads(outputs) if outputs else None,
+        error=error,
+        conversation_id=conv,
+        message_id=msg,
+        task_id=task,
+        workflow_run_id=wf_run,
+        started=started,
+        finished=finished,
+        elapsed=elapsed,
+        total_tokens=tokens,
+        total_price=price,
+        currency=currency,
+        event_count=count,
+        id=rid,
+        ws=ws,
+    )
+
+
+class RunRecords:
+    """The run records table of a :class:`~difytui.store.Store`, within ``budget``."""
+
+    def __init__(self, store: Store, budget: Budget | None = None) -> None:
+        self.store = store
+        self.budget = budget or Budget()
+
+    def add(self, ws: str, record: RunRecord, events: Iterable[JSON]) -> int | None:
+        """Store ``record`` with its events; the oldest records make room first. Its id (None: the
+        database failed, which the store logs; a record is a convenience)."""
+        blob = compress_events(events)
+        row = _row(record)
+        row = (ws, *row[1:])
+        size = len(blob) + sum(len(v) for v in row if isinstance(v, str)) + _ROW_OVERHEAD
+
+        def write(conn: sqlite3.Connection) -> int | None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._make_room(conn, size)
+                cursor = conn.execute(
+                    f"INSERT INTO run_records ({_COLUMNS}, events, size) VALUES ({', '.join('?' * 22)})",
+                    (*row, blob, size),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return cursor.lastrowid
+
+        return self.store.write(None, write)
+
+    def _make_room(self, conn: sqlite3.Connection, size: int) -> None:
+        """Drop the oldest records until one more of ``size`` bytes fits the budget."""
+        (count,) = conn.execute("SELECT count(*) FROM run_records").fetchone()
+        excess = count + 1 - self.budget.max_runs
+        if excess > 0:
+            _drop_oldest(conn, excess)
+            count -= excess
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        needed = (size // page_size + 2) * page_size  # its pages, and one for the index and table
+        while count > 0 and _used_bytes(conn, page_size) + needed > self.budget.max_bytes:
+            batch = max(1, count // 50)  # a few at a time: sizes differ, so the check repeats
+            _drop_oldest(conn, batch)
+            count -= batch
+
+    def find(
+        self,
+        ws: str,
+        app_id: str | None = None,
+        *,
+        status: str | None = None,
+        text: str | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[RunRecord]:
+        """Records newest first (``before_id``: the page after the one that ended there); ``text``
+        matches the query, answer, inputs, outputs or error."""
+        where, args = ["ws = ?"], [ws]
+        if app_id is not None:
+            where.append("app_id = ?")
+            args.append(app_id)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        if text:
+            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            cols = ("query", "answer", "inputs", "outputs", "error")
+            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
+            args += [like] * len(cols)
+        if before_id is not None:
+            where.append("id < ?")
+            args.append(str(before_id))
+        sql = f"SELECT id, {_COLUMNS} FROM run_records WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?"
+
+        def read(conn: sqlite3.Connection) -> list[RunRecord]:
+            return [_record(row) for row in conn.execute(sql, (*args, limit))]
+
+        return self.store.read([], read)
+
+    def get(self, record_id: int) -> RunRecord | None:
+        def read(conn: sqlite3.Connection) -> RunRecord | None:
+            row = conn.execute(
+                f"SELECT id, {_COLUMNS} FROM run_records WHERE id = ?", (record_id,)
+            ).fetchone()
+            return None if row is None else _record(row)
+
+        return self.store.read(None, read)
+
+    def events(self, record_id: int) -> list[JSON]:
+        """The run's events as received, in order ([] if the record is gone)."""
+
+        def read(conn: sqlite3.Connection) -> list[JSON]:
+            row = conn.execute("SELECT events FROM run_records WHERE id = ?", (record_id,)).fetchone()
+            return [] if row is None else decompress_events(row[0])
+
+        none: list[JSON] = []
+        return self.store.read(none, read)
+
+    def count(self, ws: str | None = None) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            if ws is None:
+                return int(conn.execute("SELECT count(*) FROM run_records").fetchone()[0])
+            return int(conn.execute("SELECT count(*) FROM run_records WHERE ws = ?", (ws,)).fetchone()[0])
+
+        return self.store.read(0, read)
+
+
+def _drop_oldest(conn: sqlite3.Connection, n: int) -> None:
+    conn.execute("DELETE FROM run_records WHERE id IN (SELECT id FROM run_records ORDER BY id LIMIT ?)", (n,))
+
+
+def _used_bytes(conn: sqlite3.Connection, page_size: int) -> int:
+    """The database's size without its free pages (which the next records reuse)."""
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    return int((pages - free) * page_size)

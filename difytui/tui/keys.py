@@ -1,0 +1,65 @@
+"""The console's key bindings that more than one widget shares, and the ones F1 lists.
+
+Light on purpose (textual.binding only): the shell imports it before the first frame. Each binding
+has an id (for ``[keymap]`` in the config), a short description (the footer's: an 80-column footer
+shows every key that matters) and a tooltip that says more (F1, the README's table, hover).
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+# The run keys live on the pane, so the pane that has focus gets them; the app binds the same ids
+# for the app list. Escape on an idle pane falls through to the app's binding, back to the list.
+RUN = Binding("ctrl+r", "run", "Run", id="app.run", tooltip="Run the open app (send, in a chat)")
+STOP = Binding(
+    "escape",
+    "stop",
+    "Stop",
+    id="app.stop",
+    tooltip="Stop the running request (the partial answer stays); else back to the app list",
+)
+NEW_CHAT = Binding(
+    "ctrl+n", "new_conversation", "New chat", id="chat.new", tooltip="Start a new conversation"
+)
+RAW = Binding("ctrl+t", "toggle_raw", "Raw", id="log.raw", tooltip="Show or hide every raw event as JSON")
+#: Every key any pane binds (for F1).
+PANE_BINDINGS = (RUN, STOP, NEW_CHAT, RAW)
+
+#: alt+1…alt+3 ask the chat's suggested questions; priority, or the prompt would type the digit.
+SUGGESTIONS = tuple(
+    Binding(
+        f"alt+{n}",
+        f"suggest({n - 1})",
+        f"Ask {n}",
+        id=f"chat.suggest{n}",
+        show=False,
+        priority=True,
+        tooltip=f"Ask the chat's suggested question {n}",
+    )
+    for n in (1, 2, 3)
+)
+
+# Many terminals cannot tell shift+enter from enter; alt+enter and ctrl+j reach us everywhere
+# (alt+enter as ESC CR: see terminal_keys).
+NEWLINE = Binding(
+    "alt+enter,ctrl+j,shift+enter",
+    "newline",
+    "New line",
+    id="prompt.newline",
+    show=False,
+    tooltip="In the prompt: insert a new line (Enter sends)",
+)
+PAGE_UP = Binding(
+    "pageup", "app.log_page(-1)", "Scroll up", id="log.page_up", show=False, tooltip="Scroll the answers up"
+)
+PAGE_DOWN = Binding(
+    "pagedown",
+    "app.log_page(1)",
+    "Scroll down",
+    id="log.page_down",
+    show=False,
+    tooltip="Scroll the answers down",
+)
+#: Beside the run keys: the prompt's (and the suggestions') keys.
+PROMPT_BINDINGS = (NEWLINE, *SUGGESTIONS)
