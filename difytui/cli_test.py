@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,9 @@ def add_parser(
     test.add_argument(
         "--concurrency", type=_positive, default=None, metavar="N", help="runs at once (default 4)"
     )
-    test.add_argument("--repeat", type=_positive, metavar="N", help="run each case N times (replaces repeat)")
+    test.add_argument(
+        "--repeat", type=_repeat, metavar="N", help="run each case N times (replaces repeat; at most 1000)"
+    )
     test.add_argument("--json", metavar="FILE", help="write the full report as JSON")
     test.add_argument("--junit", metavar="FILE", help="write a JUnit XML report (for CI)")
     test.add_argument("--fail-fast", action="store_true", help="stop after the first failing case")
@@ -62,6 +65,15 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
+    return value
+
+
+def _repeat(text: str) -> int:
+    from difytui.bench.model import MAX_REPEAT
+
+    value = _positive(text)
+    if value > MAX_REPEAT:  # the runs are built up front: a typo must not exhaust memory
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_REPEAT} (got {value})")
     return value
 
 
@@ -84,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
 
             source = _Source(load_config(args.config), None)
         default = args.workspace or None
+        _check_reports(args)
         cases = _cases(args, source, default)
-        targets = [_target(text) for text in args.target]
+        targets = list(dict.fromkeys(_target(text) for text in args.target))  # each once
         return asyncio.run(_main(args, cases, targets, source, default))
     except (_Usage, ConfigError, AppNotFoundError) as error:
         say(f"difytui: {error}")
@@ -125,6 +138,15 @@ class _Source:
         if self.config.path is None:
             raise _Usage("no PATH given and no config file to find a cases folder beside: give PATH")
         return self.config.path.parent / "cases"
+
+
+def _check_reports(args: argparse.Namespace) -> None:
+    """A report with nowhere to go is a usage error before anything runs, not after the suite."""
+    for option, value in (("--json", args.json), ("--junit", args.junit)):
+        if value and not Path(value).parent.is_dir():
+            raise _Usage(f"{option} {value}: no folder {Path(value).parent}")
+        if value and Path(value).is_dir():
+            raise _Usage(f"{option} {value}: a folder, not a file")
 
 
 def _cases(args: argparse.Namespace, source: _Source, default: str | None) -> list[Case]:
@@ -174,25 +196,55 @@ async def _main(
     store = Store()
     progress = _Progress(sys.stderr.isatty())
     try:
-        await _check(cases, targets, clients)
-        started = time.monotonic()
-        suite = await run_suite(
-            cases,
-            clients,
-            standard_grader(),
-            targets=targets,
-            concurrency=args.concurrency or DEFAULT_CONCURRENCY,
-            repeat=args.repeat,
-            fail_fast=args.fail_fast,
-            on_progress=progress,
-            recorder=Recorder(store),
-        )
-        elapsed = time.monotonic() - started
+        with _each_ctrl_c_cancels():
+            try:
+                await _check(cases, targets, clients)
+            except asyncio.CancelledError:  # nothing ran yet
+                say("difytui: interrupted")
+                return EXIT_INTERRUPTED
+            started = time.monotonic()
+            suite = await run_suite(
+                cases,
+                clients,
+                standard_grader(),
+                targets=targets,
+                concurrency=args.concurrency or DEFAULT_CONCURRENCY,
+                repeat=args.repeat,
+                fail_fast=args.fail_fast,
+                on_progress=progress,
+                recorder=Recorder(store, default_workspace=source.workspace(default).name),
+            )
+            elapsed = time.monotonic() - started
+        progress.clear()
+        return _report(args, suite, elapsed)  # before closing: a Ctrl+C there must not lose it
     finally:
         progress.clear()
-        await clients.aclose()
+        with contextlib.suppress(asyncio.CancelledError):
+            await clients.aclose()
         store.close()
-    return _report(args, suite, elapsed)
+
+
+@contextlib.contextmanager
+def _each_ctrl_c_cancels() -> Iterator[None]:
+    """Every Ctrl+C cancels the running task: :func:`run_suite` stops the in-flight runs on the
+    first and gives up waiting for those stop calls on the second, and the partial reports are
+    written either way. (asyncio's own handler makes a second Ctrl+C a KeyboardInterrupt that
+    loses them.) Where the loop cannot take signals (Windows), asyncio's handling stays."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        if previous is not None:  # asyncio.run's own, which it takes back at the end
+            signal.signal(signal.SIGINT, previous)
 
 
 async def _check(cases: list[Case], targets: list[Target], clients: Clients) -> None:
@@ -279,3 +331,4 @@ class _Progress:
         if self.shown:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
+            self.shown = False

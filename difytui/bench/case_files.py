@@ -8,29 +8,27 @@ need the target app's interface (``query`` on a workflow app) wait for :func:`ch
 from __future__ import annotations
 
 import contextlib
-import datetime
 import difflib
-import math
 import re
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from difytui.errors import ConfigError, DifyError
-from difytui.toml_lines import Locator, decode_error, type_name
+from difytui.toml_lines import decode_error, type_name
 
+from .case_targets import check_target, grader_needs_inputs, graders
+from .case_values import CaseFileError, Problem, Reported, ValueReader, shown
 from .model import (
     ASSERTION_TYPES,
     DEFAULT_PASS_RATE,
     DEFAULT_REPEAT,
     DEFAULT_TIMEOUT_S,
+    MAX_REPEAT,
     RUN_STATUSES,
     TEXT_TYPES,
     Assertion,
     Case,
-    Target,
     Where,
 )
 from .paths import parse_path
@@ -40,7 +38,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised only on 3.10
     import tomli as tomllib
 
-__all__ = ["CaseFileError", "Problem", "check_target", "graders", "load_cases"]
+__all__ = ["CaseFileError", "Problem", "check_target", "grader_needs_inputs", "graders", "load_cases"]
 
 _TOP_KEYS = ("defaults", "case")
 _CASE_KEYS = (
@@ -73,30 +71,6 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "judge": ("value", "app"),
 }
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a case file, where it is (line None: the file as a whole)."""
-
-    file: Path
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
-
-
-class CaseFileError(ConfigError):
-    """One or more case-file problems; ``str()`` gives one ``file:line: message`` line each."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        first = self.problems[0]
-        self.message = first.message
-        self.path = str(first.file)
-        self.line = first.line
-        DifyError.__init__(self, "\n".join(str(problem) for problem in self.problems))
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,7 +118,7 @@ def _hidden(rel: Path) -> bool:
 
 def _load_file(file: Path, rel: str, problems: list[Problem]) -> list[Case]:
     try:
-        text = file.read_bytes().decode("utf-8")
+        text = file.read_bytes().decode("utf-8-sig")  # a BOM (Notepad) is not TOML
     except UnicodeDecodeError as exc:
         problems.append(Problem(file, None, f"not UTF-8 text: {exc.reason}"))
         return []
@@ -163,40 +137,12 @@ def _load_file(file: Path, rel: str, problems: list[Problem]) -> list[Case]:
     return cases
 
 
-class _Bad(Exception):
-    """A problem already recorded: stop reading the table it is in."""
+class _FileReader(ValueReader):
+    """One file's tables → cases; every problem recorded with its line (see :class:`ValueReader`)."""
 
-
-@dataclass
-class _FileReader:
-    file: Path
-    rel: str
-    text: str
-    problems: list[Problem]
-    loc: Locator = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.loc = Locator(self.text)
-
-    # -- reporting
-
-    def where(self, *key_path: str | int) -> Where:
-        return Where(self.file, self.loc.line_of(key_path) or 1)
-
-    def problem(self, message: str, *key_path: str | int) -> _Bad:
-        self.problems.append(Problem(self.file, self.loc.line_of(key_path), message))
-        return _Bad()
-
-    def unknown_keys(
-        self, table: Mapping[str, Any], allowed: Sequence[str], what: str, *at: str | int
-    ) -> None:
-        for key in table:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.problem(
-                    f"unknown key {key!r} in {what}{hint}; allowed keys: {', '.join(allowed)}", *at, key
-                )
+    def __init__(self, file: Path, rel: str, text: str, problems: list[Problem]) -> None:
+        super().__init__(file, text, problems)
+        self.rel = rel
 
     # -- the file
 
@@ -213,7 +159,7 @@ class _FileReader:
         for index, raw in enumerate(raw_cases):
             try:
                 case = self.case(index, raw, defaults, default_lines)
-            except _Bad:
+            except Reported:
                 continue
             if case.name in names:
                 first = names[case.name]
@@ -240,7 +186,7 @@ class _FileReader:
         for key in _DEFAULT_KEYS:
             if key in raw:
                 lines[key] = self.where("defaults", key)
-                with contextlib.suppress(_Bad):
+                with contextlib.suppress(Reported):
                     values[key] = self.value(key, raw[key], "defaults", key)
         return values, lines
 
@@ -266,7 +212,7 @@ class _FileReader:
             key_lines[key] = self.where(*at, key)
             try:
                 value = self.value(key, raw[key], *at, key)
-            except _Bad:
+            except Reported:
                 continue
             if key == "inputs":
                 value = {**values.get("inputs", {}), **value}
@@ -278,7 +224,7 @@ class _FileReader:
         turns = values.get("turns") or ((values["query"],) if "query" in values else ())
         assertions = self.assertions(raw.get("assert", []), len(turns), *at)
         if len(self.problems) != before:
-            raise _Bad()
+            raise Reported()
         return Case(
             name=name,
             file=self.file.absolute(),
@@ -310,18 +256,20 @@ class _FileReader:
         if key == "files":
             return tuple(self.file_ref(ref, *at) for ref in self.strings(value, *at, empty_ok=False))
         if key == "repeat":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise self.problem(f"repeat must be a whole number ≥ 1 (got {_show(value)})", *at)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_REPEAT:
+                raise self.problem(
+                    f"repeat must be a whole number from 1 to {MAX_REPEAT} (got {shown(value)})", *at
+                )
             return value
         if key == "pass_rate":
             rate = self.number(value, *at)
             if not 0 < rate <= 1:
-                raise self.problem(f"pass_rate must be more than 0 and at most 1 (got {_show(value)})", *at)
+                raise self.problem(f"pass_rate must be more than 0 and at most 1 (got {shown(value)})", *at)
             return rate
         if key == "timeout_s":
             seconds = self.number(value, *at)
             if seconds <= 0:
-                raise self.problem(f"timeout_s must be a number of seconds > 0 (got {_show(value)})", *at)
+                raise self.problem(f"timeout_s must be a number of seconds > 0 (got {shown(value)})", *at)
             return seconds
         raise AssertionError(key)  # pragma: no cover - every key of _CASE_KEYS is handled above
 
@@ -345,7 +293,7 @@ class _FileReader:
         for index, table in enumerate(raw):
             try:
                 out.append(self.assertion(table, turns, *case_at, "assert", index))
-            except _Bad:
+            except Reported:
                 continue
         return tuple(out)
 
@@ -375,10 +323,10 @@ class _FileReader:
         fields: dict[str, Any] = {}
         for key in allowed[1:]:
             if key in raw:
-                with contextlib.suppress(_Bad):
+                with contextlib.suppress(Reported):
                     fields[key] = self.assert_value(base, key, raw[key], turns, *at, key)
         if len(self.problems) != before:
-            raise _Bad()
+            raise Reported()
         return Assertion(
             type=base,
             where=self.where(*at),
@@ -400,9 +348,9 @@ class _FileReader:
         if key == "threshold":
             number = self.number(value, *at)
             if base == "similar" and not 0 <= number <= 1:
-                raise self.problem(f"a similar threshold is a ratio from 0 to 1 (got {_show(value)})", *at)
+                raise self.problem(f"a similar threshold is a ratio from 0 to 1 (got {shown(value)})", *at)
             if base != "similar" and number < 0:
-                raise self.problem(f"threshold must not be negative (got {_show(value)})", *at)
+                raise self.problem(f"threshold must not be negative (got {shown(value)})", *at)
             return number
         if key == "path":
             path = self.string(value, *at)
@@ -412,7 +360,7 @@ class _FileReader:
             return path
         if key == "turn":
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise self.problem(f"turn must be a whole number ≥ 1 (got {_show(value)})", *at)
+                raise self.problem(f"turn must be a whole number ≥ 1 (got {shown(value)})", *at)
             if turns and value > turns:
                 plural = "s" if turns > 1 else ""
                 raise self.problem(f"turn {value}: the case has only {turns} turn{plural}", *at)
@@ -442,116 +390,6 @@ class _FileReader:
             return status
         return self.string(value, *at)
 
-    # -- value types
-
-    def string(self, value: Any, *at: str | int) -> str:
-        if not isinstance(value, str):
-            raise self.problem(f"{at[-1]} must be a string (got {type_name(value)})", *at)
-        if not value.strip():
-            raise self.problem(f"{at[-1]} must not be empty", *at)
-        return value
-
-    def strings(self, value: Any, *at: str | int, empty_ok: bool = True) -> list[str]:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            got = type_name(value) if not isinstance(value, list) else "an array with other values"
-            raise self.problem(f"{at[-1]} must be an array of strings (got {got})", *at)
-        if not empty_ok and not all(v.strip() for v in value):
-            raise self.problem(f"{at[-1]} must not hold empty strings", *at)
-        return value
-
-    def table(self, value: Any, *at: str | int) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.problem(f"{at[-1]} must be a table (got {type_name(value)})", *at)
-        self.json_value(value, *at)
-        return value
-
-    def json_value(self, value: Any, *at: str | int) -> Any:
-        """``value``, which must have a JSON equivalent (TOML dates and times have none)."""
-        odd = _non_json(value)
-        if odd is not None:
-            raise self.problem(f"{at[-1]} holds a {odd}, which JSON cannot carry: write it as a string", *at)
-        return value
-
-    def number(self, value: Any, *at: str | int) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self.problem(f"{at[-1]} must be a number (got {_show(value)})", *at)
-        return float(value)
-
-    def regex(self, value: Any, flags: int, *at: str | int) -> str:
-        pattern = self.string(value, *at)
-        try:
-            re.compile(pattern, flags)
-        except re.error as exc:
-            raise self.problem(f"{at[-1]} is not a valid regular expression: {exc}", *at) from None
-        return pattern
-
-
-def _non_json(value: Any) -> str | None:
-    """The name of the first value inside ``value`` that is not JSON (a TOML date or time)."""
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list):
-        return next((odd for odd in map(_non_json, value) if odd is not None), None)
-    if isinstance(value, (datetime.date, datetime.time)):
-        return "date" if type(value) is datetime.date else type(value).__name__
-    return None
-
 
 def _all_labels() -> list[str]:
     return [*ASSERTION_TYPES, *(f"not-{t}" for t in TEXT_TYPES)]
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-        return repr(value)
-    return type_name(value)
-
-
-# --------------------------------------------------------------------------------------------
-# Checks once the apps are known
-
-#: Interfaces that take a query (chatbot, agent and chatflow apps).
-_CHAT = "chat"
-
-
-def check_target(
-    case: Case, target: Target, interface: str, *, graders: Mapping[str, str] | None = None
-) -> None:
-    """Raise :class:`CaseFileError` when ``case`` cannot run on ``target``, whose app has ``interface``
-    (``"chat"``, ``"workflow"`` or ``"completion"``): a query for a workflow or completion app, none
-    for a chat app. ``graders`` (grader app → interface, when known) checks the judges too: a
-    completion or workflow grader needs ``inputs``."""
-    problems: list[Problem] = []
-    if interface == _CHAT and not case.turns:
-        message = f"case {case.name!r}: {target.label} is a chat app: give query or turns"
-        problems.append(Problem(case.where.file, case.where.line, message))
-    elif interface != _CHAT and case.turns:
-        key = "turns" if "turns" in case.key_lines else "query"
-        where = case.key_lines.get(key, case.where)
-        problems.append(
-            Problem(
-                where.file,
-                where.line,
-                f"case {case.name!r}: {target.label} is a {interface} app, which takes no {key}: "
-                "give its inputs only",
-            )
-        )
-    for assertion in case.assertions:
-        grader = graders.get(assertion.app) if graders and assertion.app else None
-        if assertion.type == "judge" and grader and grader != _CHAT and assertion.inputs is None:
-            message = grader_needs_inputs(assertion, grader)
-            problems.append(Problem(assertion.where.file, assertion.where.line, message))
-    if problems:
-        raise CaseFileError(problems)
-
-
-def grader_needs_inputs(assertion: Assertion, interface: str) -> str:
-    return (
-        f"judge app {assertion.app!r} is a {interface} app: give the assertion inputs "
-        "(with {answer} where the answer goes)"
-    )
-
-
-def graders(cases: Sequence[Case]) -> set[str]:
-    """The grader apps the cases' judge assertions name (to look up their interfaces)."""
-    return {a.app for case in cases for a in case.assertions if a.type == "judge" and a.app}

@@ -77,7 +77,7 @@ def append_case(
     ``threshold``: the ``similar`` threshold (None: the loader's default, 0.8). ``name`` gets a
     `` (2)``, `` (3)``… suffix when the file has a case of that name already.
     """
-    doc = _load(path)
+    doc, bom = _load(path)
     defaults = doc.get("defaults")
     defaults = defaults if isinstance(defaults, Mapping) else {}
     cases = doc.get("case")
@@ -125,21 +125,23 @@ def append_case(
     cases.append(table)
 
     text = tomlkit.dumps(doc)
-    _write_atomically(path, text)
+    _write_atomically(path, bom + text)
     return SavedCase(path, unique, _last_case_line(text))
 
 
-def _load(path: Path) -> tomlkit.TOMLDocument:
+def _load(path: Path) -> tuple[tomlkit.TOMLDocument, str]:
+    """The file's document, and its byte order mark if it has one (Notepad's UTF-8: kept as it was)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return tomlkit.document()
+        return tomlkit.document(), ""
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"cannot read the case file: {getattr(exc, 'strerror', None) or exc}", str(path)
         ) from None
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
     try:
-        return tomlkit.parse(text)
+        return tomlkit.parse(text[len(bom) :]), bom
     except TOMLKitError as exc:
         raise ConfigError(f"cannot add a case to a file that is not valid TOML: {exc}", str(path)) from None
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from difytui.bench.model import Target
 from difytui.errors import DifyError
+from difytui.form_fields import FILE_CONTROLS, parse_form
 from difytui.models import INTERFACE_BY_MODE, Interface
 
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ class Endpoint:
     dify: AsyncDify
     app_id: str
     interface: Interface
+    #: the form's file and file-list inputs: a case gives them as paths or URLs (see run_turn)
+    file_inputs: frozenset[str] = frozenset()
 
 
 class Clients:
@@ -57,7 +60,9 @@ class Clients:
         interface = INTERFACE_BY_MODE.get(mode)
         if interface is None:
             raise DifyError(f"app {target.label!r} has mode {mode!r}, which difytui cannot run")
-        return Endpoint(dify, app_id, interface)
+        form = parse_form(await dify.app.parameters(app_id))
+        files = frozenset(field.variable for field in form if field.control in FILE_CONTROLS)
+        return Endpoint(dify, app_id, interface, files)
 
     async def aclose(self) -> None:
         for lookup in self._endpoints.values():

@@ -71,11 +71,13 @@ def tokens(result: CaseResult) -> int | None:
 
 @dataclass
 class Row:
-    """One case across the targets: its result on each, and each target's diff against the first."""
+    """One case across the targets: its result on each, and each target's diff against the first
+    that answered."""
 
     case: Case
     results: dict[Target, CaseResult] = field(default_factory=dict)
     diffs: dict[Target, str] = field(default_factory=dict)  # target → diff of the first's text to its
+    unanswered: list[Target] = field(default_factory=list)  # no completed run: nothing to compare
 
     @property
     def differs(self) -> bool:
@@ -92,12 +94,13 @@ def matrix(suite: SuiteResult) -> list[Row]:
         targets = [t for t in suite.targets if t in row.results]
         if len(targets) < 2:
             continue
-        first = targets[0]
-        base = result_text(row.results[first])
-        for other in targets[1:]:
-            text = result_text(row.results[other])
-            if base is None or text is None:
-                continue
+        texts = {target: result_text(row.results[target]) for target in targets}
+        row.unanswered = [target for target, text in texts.items() if text is None]
+        answered = [(target, text) for target, text in texts.items() if text is not None]
+        if not answered:
+            continue
+        first, base = answered[0]  # a target that errored must not hide how the others differ
+        for other, text in answered[1:]:
             diff = unified(base, text, first.label, other.label)
             if diff is not None:
                 row.diffs[other] = diff

@@ -19,7 +19,7 @@ from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE
 
 from .assertions import Judge, clip, compact_json, is_workflow, pick_turn
-from .case_files import grader_needs_inputs
+from .case_targets import grader_needs_inputs
 from .model import DEFAULT_JUDGE_PASS, Assertion, AssertionResult, Case, RunResult
 from .paths import MISSING, select
 

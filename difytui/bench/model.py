@@ -35,6 +35,8 @@ RUN_TYPES = ("status", "node", "latency", "first-token", "tokens", "cost", "judg
 ASSERTION_TYPES = TEXT_TYPES + RUN_TYPES
 
 DEFAULT_REPEAT = 1
+#: The most runs of one case: a suite builds its runs up front, so a typo must not exhaust memory.
+MAX_REPEAT = 1000
 DEFAULT_PASS_RATE = 1.0
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_CONCURRENCY = 4
@@ -204,6 +206,9 @@ class SuiteResult:
     targets: list[Target]
     results: list[CaseResult] = field(default_factory=list)
     interrupted: bool = False  # Ctrl+C: the reports are partial
+    #: cases × targets that did not finish (Ctrl+C, --fail-fast): not in ``results``, whose
+    #: verdicts they would skew; the reports list them as not run
+    not_run: list[CaseResult] = field(default_factory=list)
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for result in self.results if result.verdict == verdict)

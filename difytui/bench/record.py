@@ -15,7 +15,7 @@ from dataclasses import asdict
 from typing import Any
 
 from difytui.bench.compare import result_text, run_text, unified
-from difytui.bench.model import CaseResult, RunResult, SuiteResult
+from difytui.bench.model import CaseResult, RunResult, SuiteResult, Target
 from difytui.store import Store
 
 #: Suites kept (the newest); older ones and their runs are pruned when a suite ends.
@@ -57,8 +57,16 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
 class Recorder:
     """Writes a suite's runs as its cases finish (so an interrupted suite keeps what it did)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, default_workspace: str | None = None) -> None:
         self.store = store
+        #: the workspace a target without one runs on: part of its identity, so that the previous
+        #: run of a case on staging is not the one on production after ``--workspace`` changed
+        self.default_workspace = default_workspace
+
+    def target_key(self, target: Target) -> str:
+        if target.workspace is None and self.default_workspace is not None:
+            return Target(target.app, self.default_workspace).label
+        return target.label
 
     def begin(self, suite: SuiteResult) -> None:
         self.store.write(
@@ -75,7 +83,7 @@ class Recorder:
             row = conn.execute(
                 "SELECT text FROM bench_runs WHERE case_key = ? AND target = ? AND suite_id != ?"
                 " AND text IS NOT NULL ORDER BY recorded DESC, rowid DESC LIMIT 1",
-                (result.case.key, result.target.label, suite.suite_id),
+                (result.case.key, self.target_key(result.target), suite.suite_id),
             ).fetchone()
             return str(row[0]) if row else None
 
@@ -100,7 +108,7 @@ class Recorder:
                 (
                     suite.suite_id,
                     result.case.key,
-                    result.target.label,
+                    self.target_key(result.target),
                     index,
                     run.verdict,
                     text[:MAX_TEXT] if text is not None else None,

@@ -33,8 +33,14 @@ def to_dict(suite: SuiteResult, elapsed: float | None = None) -> dict[str, Any]:
             "passed": suite.count("pass"),
             "failed": suite.count("fail"),
             "errors": suite.count("error"),
+            "not_run": len(suite.not_run),
         },
         "results": [_result(result) for result in suite.results],
+        # cases × targets that did not finish (Ctrl+C, --fail-fast): what a rerun still has to do
+        "not_run": [
+            {"file": r.case.rel, "case": r.case.name, "line": r.case.where.line, "target": r.target.label}
+            for r in suite.not_run
+        ],
     }
     rows = [row for row in matrix(suite) if len(row.results) > 1]
     if rows:
@@ -43,6 +49,7 @@ def to_dict(suite: SuiteResult, elapsed: float | None = None) -> dict[str, Any]:
                 "file": row.case.rel,
                 "case": row.case.name,
                 "differs": row.differs,
+                "unanswered": [target.label for target in row.unanswered],
                 "diffs": {target.label: diff for target, diff in row.diffs.items()},
             }
             for row in rows

@@ -28,7 +28,8 @@ def xml_text(text: object) -> str:
 
 
 def to_xml(suite: SuiteResult, elapsed: float | None = None) -> str:
-    tests, failures, errors = len(suite.results), suite.count("fail"), suite.count("error")
+    skipped = len(suite.not_run)
+    tests, failures, errors = len(suite.results) + skipped, suite.count("fail"), suite.count("error")
     seconds = f"{elapsed:.3f}" if elapsed is not None else "0"
     root = ET.Element(
         "testsuites",
@@ -45,7 +46,7 @@ def to_xml(suite: SuiteResult, elapsed: float | None = None) -> str:
         tests=str(tests),
         failures=str(failures),
         errors=str(errors),
-        skipped="0",
+        skipped=str(skipped),
         time=seconds,
     )
     properties = ET.SubElement(testsuite, "properties")
@@ -53,6 +54,16 @@ def to_xml(suite: SuiteResult, elapsed: float | None = None) -> str:
     ET.SubElement(properties, "property", name="interrupted", value=str(suite.interrupted).lower())
     for result in suite.results:
         _testcase(testsuite, result)
+    why = "the suite was interrupted" if suite.interrupted else "stopped by --fail-fast"
+    for result in suite.not_run:  # CI shows what is still to run, not a shorter suite
+        element = ET.SubElement(
+            testsuite,
+            "testcase",
+            classname=xml_text(result.case.rel),
+            name=xml_text(f"{result.case.name} [{result.target.label}]"),
+            time="0",
+        )
+        ET.SubElement(element, "skipped", message=f"not run: {why}")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 

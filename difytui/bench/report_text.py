@@ -66,8 +66,11 @@ def totals(suite: SuiteResult, elapsed: float | None = None) -> str:
     counts = f"{suite.count('pass')} passed, {suite.count('fail')} failed, {suite.count('error')} errors"
     line = f"{counts} ({len(suite.results)} cases × targets"
     line += f", {elapsed:.1f} s)" if elapsed is not None else ")"
-    if suite.interrupted:
-        line += "; interrupted: the cases that had not finished are left out"
+    if suite.not_run:
+        why = "interrupted" if suite.interrupted else "--fail-fast"
+        line += f"; {len(suite.not_run)} not run ({why})"
+    elif suite.interrupted:
+        line += "; interrupted"
     return line
 
 
@@ -77,7 +80,11 @@ def _comparison(suite: SuiteResult) -> list[str]:
         return []
     lines = ["", "Targets side by side (verdict, p50 latency, tokens):"]
     for row in rows:
-        lines.append(f"  {row.case.rel} › {row.case.name}" + ("" if row.differs else "  (same answers)"))
+        if row.unanswered:
+            note = "  (no answer from " + ", ".join(t.label for t in row.unanswered) + ")"
+        else:
+            note = "" if row.differs else "  (same answers)"
+        lines.append(f"  {row.case.rel} › {row.case.name}{note}")
         width = max(len(t.label) for t in row.results)
         for target, result in row.results.items():
             p50, used = latency(result), tokens(result)

@@ -7,10 +7,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from difytui.bench.turns import fold_event
 from difytui.errors import DifyAPIError, DifyError
+from difytui.form_files import is_url, to_file
 
 if TYPE_CHECKING:
     from difytui.bench.clients import Endpoint
@@ -96,12 +98,31 @@ async def _next_event(events: AsyncIterator[dict[str, Any]]) -> dict[str, Any] |
 def _open(endpoint: Endpoint, case: Case, query: str | None, conversation_id: str | None) -> AsyncEventStream:
     app = endpoint.dify.app
     files = list(case.files) or None
+    inputs = file_inputs(case.inputs, endpoint.file_inputs, case.file.parent)
     if endpoint.interface == "chat":
         return app.chat.invoke(
-            endpoint.app_id, query or "", case.inputs, conversation_id=conversation_id, files=files
+            endpoint.app_id, query or "", inputs, conversation_id=conversation_id, files=files
         )
     api = app.workflow if endpoint.interface == "workflow" else app.completion
-    return api.invoke(endpoint.app_id, case.inputs, files=files)
+    return api.invoke(endpoint.app_id, inputs, files=files)
+
+
+def file_inputs(inputs: dict[str, Any], names: frozenset[str], folder: Path) -> dict[str, Any]:
+    """``inputs`` with the file inputs' text (a path relative to the case file's ``folder``, or a
+    URL; a list of them for a file-list) made into files the client uploads or links. A TOML
+    file holds only text, and Dify refuses text where its form wants a file."""
+
+    def file(text: str) -> Any:
+        return to_file(text) if is_url(text) else folder / Path(text).expanduser()
+
+    converted = dict(inputs)
+    for name in names & inputs.keys():
+        value = inputs[name]
+        if isinstance(value, str) and value.strip():
+            converted[name] = file(value)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            converted[name] = [file(v) for v in value]
+    return converted
 
 
 def _api_error(error: DifyAPIError) -> str:

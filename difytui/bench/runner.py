@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from difytui.bench.model import (
     DEFAULT_CONCURRENCY,
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from difytui.async_client import AsyncDify
     from difytui.bench.clients import Clients
     from difytui.bench.record import Recorder
+
+T = TypeVar("T")
 
 #: ``grade(case, run, dify)``: the run's assertion results; ``dify`` is the target's client (a
 #: judge assertion asks an app of the same workspace).
@@ -132,28 +134,51 @@ async def run_suite(
     try:
         await asyncio.wait(workers)  # unlike gather, leaves the workers alone when cancelled
     except asyncio.CancelledError:
-        # Ctrl+C (or the caller giving up): each worker is cancelled once (a second cancel would
-        # cut its stop call short) and stops its run on the server; the partial result is returned.
+        # Ctrl+C (or the caller giving up): each worker is cancelled once and stops its run on the
+        # server. Cancelled again (a second Ctrl+C), the workers are cancelled again, which cuts
+        # their stop calls short. Either way the partial result is returned.
         suite.interrupted = True
-        uncancel = getattr(asyncio.current_task(), "uncancel", None)  # Python 3.11+
-        if uncancel is not None:
-            uncancel()
-        for worker in workers:
-            worker.cancel()
-        await asyncio.wait(workers)
+        while True:
+            _uncancel()
+            for worker in workers:
+                worker.cancel()
+            try:
+                await asyncio.wait(workers)
+                break
+            except asyncio.CancelledError:
+                continue
     for worker in workers:  # a bug in a worker is not a cancelled suite
         if not worker.cancelled() and worker.exception() is not None:
             raise worker.exception()  # type: ignore[misc]
     while state.recording:  # the last cases' records (they run on after a cancel: they are threads)
-        await asyncio.wait(set(state.recording))
+        await _through(asyncio.wait(set(state.recording)))
+    suite.not_run = [r for r in suite.results if not _finished(state, r)]
     suite.results = [r for r in suite.results if _finished(state, r)]
     if recorder is not None:
-        await asyncio.to_thread(recorder.end, suite)
+        await _through(asyncio.to_thread(recorder.end, suite))
     return suite
 
 
+async def _through(step: Awaitable[T]) -> T:
+    """Await ``step`` to its end however often this task is cancelled meanwhile: a further Ctrl+C
+    while the last records are written must not lose the partial result."""
+    future = asyncio.ensure_future(step)
+    while True:
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            _uncancel()
+
+
+def _uncancel() -> None:
+    """Take back the cancel this task just got (Python 3.11+), so that its next await is not cut."""
+    uncancel = getattr(asyncio.current_task(), "uncancel", None)
+    if uncancel is not None:
+        uncancel()
+
+
 def _finished(state: _Suite, result: CaseResult) -> bool:
-    """Whether every run of ``result`` ended; a partial case is dropped from an interrupted report."""
+    """Whether every run of ``result`` ended; a partial case is reported as not run."""
     return state.pending.get(id(result), 0) == 0
 
 

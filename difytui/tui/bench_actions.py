@@ -120,7 +120,9 @@ class BenchActions(App[object]):
             for item in self.app_list.apps.values()
             if item.interface == pane.item.interface and item.id != pane.item.id
         ]
-        screen = TestsScreen(pane.item, self.case_folders(), interfaces, self.client, self.store, peers)
+        screen = TestsScreen(
+            pane.item, self.case_folders(), interfaces, self.client, self.store, peers, self.workspace.name
+        )
         self.push_screen(screen)
 
     def action_save_case(self) -> None:

@@ -10,6 +10,7 @@ from difytui.bench.case_files import CaseFileError, Problem, check_target
 from difytui.bench.catalog import Folders, load_catalog
 from difytui.bench.history import LastResult, last_results
 from difytui.bench.model import Case, Target
+from difytui.bench.record import Recorder
 from difytui.store import Store
 
 
@@ -27,6 +28,7 @@ def load_app_cases(
     interface: str | None,
     interfaces: Mapping[str, str],
     store: Store,
+    workspace: str | None = None,
 ) -> AppCases:
     """The cases of the app known by ``names`` (reads files and the state: call it in a thread).
 
@@ -50,13 +52,15 @@ def load_app_cases(
         except CaseFileError as error:
             found.invalid.add(case.key)
             found.problems.extend(error.problems)
-    found.last = history(store, found.cases)
+    found.last = history(store, found.cases, workspace)
     return found
 
 
-def history(store: Store, cases: Sequence[Case]) -> dict[str, LastResult]:
-    """The last recorded results, each on its case's own target (the label ``difytui test`` records)."""
+def history(store: Store, cases: Sequence[Case], workspace: str | None = None) -> dict[str, LastResult]:
+    """The last recorded results, each on its case's own target as ``difytui test`` records it (a
+    case naming no workspace ran on ``workspace``, the console's)."""
+    keys = Recorder(store, default_workspace=workspace)
     found: dict[str, LastResult] = {}
     for case in cases:
-        found.update(last_results(store, [case.key], Target(case.app, case.workspace).label))
+        found.update(last_results(store, [case.key], keys.target_key(Target(case.app, case.workspace))))
     return found

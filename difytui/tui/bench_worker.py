@@ -46,7 +46,12 @@ class SuiteFailed(Message):
 
 
 async def run_cases(
-    client: AsyncDify, store: Store, cases: Sequence[Case], post: Post, targets: Sequence[Target] = ()
+    client: AsyncDify,
+    store: Store,
+    workspace: str,
+    cases: Sequence[Case],
+    post: Post,
+    targets: Sequence[Target] = (),
 ) -> None:
     """Run ``cases``, each on its own app (the open one) or on each of ``targets`` (a comparison),
     recording them like ``difytui test`` does (so "last result" and "changed since the previous
@@ -66,7 +71,7 @@ async def run_cases(
             standard_grader(),
             targets=targets,
             on_progress=lambda progress: post(CaseProgress(progress)),
-            recorder=Recorder(store),
+            recorder=Recorder(store, default_workspace=workspace),  # the CLI's identity of a target
         )
     except Exception as error:  # a bug must not take the console down (see tui.runner)
         post(SuiteFailed(describe_error(error)[0]))

@@ -183,7 +183,7 @@ BAD = {
         7,
         "value must be an array of strings",
     ),
-    "wrong repeat": (HEAD + "repeat = 0\n", 5, "repeat must be a whole number ≥ 1 (got 0)"),
+    "wrong repeat": (HEAD + "repeat = 0\n", 5, "repeat must be a whole number from 1 to 1000 (got 0)"),
     "wrong pass_rate": (HEAD + "pass_rate = 1.5\n", 5, "pass_rate must be more than 0 and at most 1"),
     "wrong inputs": (
         '[defaults]\ninputs = "a"\n[[case]]\nname = "x"\napp = "a"\n',
@@ -257,6 +257,11 @@ BAD = {
         HEAD + '[[case.assert]]\ntype = "equals"\npath = "t"\nvalue = [1, 10:30:00]\n',
         8,
         "value holds a time, which JSON cannot carry",
+    ),
+    "a runaway repeat": (
+        HEAD + "repeat = 99999999999999999999\n",
+        5,
+        "repeat must be a whole number from 1 to 1000",
     ),
     "case not a table array": ('case = "x"\n', 1, "case must be an array of tables"),
     "inline assert tables": (
@@ -384,3 +389,14 @@ def test_the_full_example_of_the_docs_loads(tmp_path):
         "equals",
     }
     assert cases[0].inputs == {"product": "difytui", "customer_name": "Ana"} and cases[0].timeout_s == 60
+
+
+def test_a_byte_order_mark_is_not_a_toml_error(tmp_path):
+    # Windows editors (Notepad) start UTF-8 files with one; tomllib calls it an invalid statement
+    path = tmp_path / "bom.toml"
+    path.write_bytes('\ufeff[[case]]\nname = "b"\napp = "a"\nquery = "x"\nrepeat = 0\n'.encode())
+    error = error_of(path)
+    assert str(error) == f"{path}:5: repeat must be a whole number from 1 to 1000 (got 0)"
+    path.write_bytes('\ufeff[[case]]\nname = "b"\napp = "a"\nquery = "x"\n'.encode())
+    [case] = load_cases([path])
+    assert case.name == "b"

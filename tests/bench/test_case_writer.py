@@ -141,3 +141,12 @@ def test_a_file_that_is_not_toml_is_left_alone(tmp_path):
 def test_an_app_id_becomes_a_safe_file_name(tmp_path):
     assert case_file(tmp_path, "../etc/passwd").parent == tmp_path
     assert case_file(tmp_path, "my bot/v2").name == "my-bot-v2.toml"
+
+
+def test_a_file_with_a_byte_order_mark_gets_the_case_and_keeps_its_mark(tmp_path):
+    path = tmp_path / "support-bot.toml"
+    path.write_bytes(("\ufeff" + USER_FILE).encode())  # Notepad's UTF-8, which the loader reads
+    saved = _chat(path, inputs={"product": "Dify Cloud"})
+    assert path.read_bytes().startswith(("\ufeff" + USER_FILE).encode())
+    greets, new = load_cases([path])
+    assert greets.name == "greets" and new.name == saved.name

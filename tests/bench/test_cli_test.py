@@ -106,12 +106,22 @@ def test_a_failing_case_exits_1_and_the_reports_are_written(sim, tmp_path, capsy
     assert "✗ wrong.toml › wrong [support-bot]  0/1 passed" in out
     assert "— contains (line 8): expected to contain 'never in the answer'" in out
     data = json.loads(report.read_text(encoding="utf-8"))
-    assert data["totals"] == {"cases": 3, "passed": 2, "failed": 1, "errors": 0}
+    assert data["totals"] == {"cases": 3, "passed": 2, "failed": 1, "errors": 0, "not_run": 0}
     root = ET.parse(junit).getroot()
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("3", "1", "0")
     for text in (out, report.read_text(encoding="utf-8"), junit.read_text(encoding="utf-8")):
         for key in sim.api_keys.values():
             assert key not in text
+
+
+def test_a_report_that_cannot_be_written_is_a_usage_error_before_anything_runs(sim, tmp_path, capsys):
+    config = _config(tmp_path, sim)
+    cases = _cases(tmp_path / "cases", support=GOOD)
+    for option in ("--json", "--junit"):
+        missing = tmp_path / "no-such-folder" / "report"
+        assert main(["test", "--config", str(config), str(cases), option, str(missing)]) == 2
+        assert f"difytui: {option} {missing}: no folder {missing.parent}" in capsys.readouterr().err
+    assert _runs(sim) == 0
 
 
 def test_a_bad_case_file_exits_2_naming_file_and_line_and_runs_nothing(sim, tmp_path, capsys):
@@ -150,6 +160,10 @@ def test_bad_numbers_are_usage_errors(sim, tmp_path):
         with pytest.raises(SystemExit) as done:
             main(["test", "--config", str(config), option, "0"])
         assert done.value.code == 2
+    # a runaway --repeat would build its runs up front until memory ran out
+    with pytest.raises(SystemExit) as done:
+        main(["test", "--config", str(config), "--repeat", "99999999999"])
+    assert done.value.code == 2
 
 
 def test_without_path_the_cases_folder_beside_the_config_is_used(sim, tmp_path, capsys):
@@ -180,8 +194,8 @@ def test_filter_repeat_and_targets(sim, tmp_path, capsys):
     config = _config(tmp_path, sim)
     cases = _cases(tmp_path / "cases", support=GOOD)
     argv = ["test", "--config", str(config), str(cases), "--filter", "GREETS", "--repeat", "2"]
-    argv += ["--target", "support-bot", "--target", "demo:travel-agent"]
-    assert main(argv) == 0
+    argv += ["--target", "support-bot", "--target", "demo:travel-agent", "--target", "demo:travel-agent"]
+    assert main(argv) == 0  # a target given twice runs once
     out = capsys.readouterr().out
     assert "✓ support.toml › greets [support-bot]  2/2 passed" in out
     assert "✓ support.toml › greets [demo:travel-agent]  2/2 passed" in out
@@ -200,6 +214,21 @@ def test_a_changed_answer_is_shown_on_the_next_run(sim, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Changed since the previous run:\n  support.toml › greets [support-bot]" in out
     assert "+Hi there! Here is what I found about **Dify Cloud** (turn 1):" in out
+
+
+def test_the_previous_run_is_of_the_same_workspace_when_cases_name_none(sim, tmp_path, capsys):
+    # the cases run on the default workspace, chosen with --workspace: staging's first run has no
+    # previous run, even though demo's answered differently before
+    config = _config(tmp_path, sim)
+    staging = "\n" + sim.config_toml("staging")
+    config.write_text(config.read_text(encoding="utf-8") + staging, encoding="utf-8")
+    cases = _cases(tmp_path / "cases", support=GOOD)
+    assert main(["test", "--config", str(config), "--workspace", "demo", str(cases)]) == 0
+    _cases(tmp_path / "cases", support=GOOD.replace('product = "difytui"', 'product = "Dify Cloud"'))
+    assert main(["test", "--config", str(config), "--workspace", "staging", str(cases)]) == 0
+    assert "Changed since the previous run" not in capsys.readouterr().out
+    assert main(["test", "--config", str(config), "--workspace", "demo", str(cases)]) == 0
+    assert "Changed since the previous run" in capsys.readouterr().out  # demo's own history
 
 
 def test_ctrl_c_stops_in_flight_runs_on_the_server_and_writes_partial_reports(sim, tmp_path):
@@ -233,9 +262,10 @@ def test_ctrl_c_stops_in_flight_runs_on_the_server_and_writes_partial_reports(si
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["interrupted"] is True
     assert [r["case"] for r in data["results"]] == ["quick"]
+    assert [r["case"] for r in data["not_run"]] == ["held"]
     root = ET.parse(junit).getroot()
-    assert root.get("tests") == "1"
-    assert "interrupted: the cases that had not finished are left out" in out
+    assert (root.get("tests"), root.find("testsuite").get("skipped")) == ("2", "1")
+    assert "1 not run (interrupted)" in out
 
 
 def test_a_cases_dir_that_is_not_text_is_a_config_error_with_its_line(sim, tmp_path, capsys):
@@ -273,3 +303,47 @@ def test_on_a_terminal_progress_is_one_live_line(capsys):
         "[1/2] ✓ 1  ✗ 0  ! 0  running 0",
         "",
     ]
+
+
+def test_a_second_ctrl_c_gives_up_the_stop_calls_but_still_writes_the_reports(sim, tmp_path):
+    config = _config(tmp_path, sim)
+    held = (
+        '[[case]]\nname = "held"\napp = "support-bot"\ninputs = { product = "difytui" }\nquery = "Hold on"\n'
+        '[[case]]\nname = "queued"\napp = "support-bot"\ninputs = { product = "difytui" }\nquery = "Hi"\n'
+    )
+    cases = _cases(tmp_path / "cases", held=held)
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    sim.add_fault("/v1/chat-messages", "hold", after=2)  # the run holds until it is stopped…
+    sim.add_fault("/v1/chat-messages/", "delay", seconds=60)  # …and its stop call hangs
+    argv = [sys.executable, "-m", "difytui", "test", "--config", str(config), str(cases)]
+    argv += ["--concurrency", "1", "--json", str(report), "--junit", str(junit)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait_for(found) -> None:
+        deadline = time.monotonic() + 60
+        while not found() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        assert found()
+
+    try:
+        wait_for(lambda: any(run.query == "Hold on" for run in sim.running_tasks.values()))
+        process.send_signal(signal.SIGINT)
+        wait_for(lambda: any(r.path.endswith("/stop") for r in sim.requests))  # the stop call hangs
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)  # well before the stop's 60 s
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["interrupted"] is True
+    assert data["results"] == []
+    assert [(r["case"], r["target"]) for r in data["not_run"]] == [
+        ("held", "support-bot"),
+        ("queued", "support-bot"),
+    ]
+    root = ET.parse(junit).getroot()
+    assert (root.get("tests"), root.find("testsuite").get("skipped")) == ("2", "2")
+    assert "2 not run (interrupted)" in out

@@ -94,6 +94,8 @@ async def _first_run(sim, app: str, **fields) -> TurnResult:
         ("support-bot", {"turns": ("Hello", "And where is my data?"), "inputs": {"product": "Dify Cloud"}}),
         ("report-builder", {"inputs": {"topic": "SSE", "audience": "managers", "sections": 3}}),
         ("copywriter", {"inputs": {"product_name": "Tui", "brief": "A console"}}),
+        # a file input, as the console has it: a path (saved as its text, uploaded again on replay)
+        ("trip-planner", {"turns": ("Plan",), "inputs": {"city": "x", "photo": cases_dir() / "sunset.png"}}),
     ],
 )
 async def test_a_saved_case_loads_and_passes_against_the_same_app(sim, tmp_path, app, fields):

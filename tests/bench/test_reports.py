@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from difytui.bench import report_json, report_junit, report_text
+from difytui.bench.compare import matrix
 from difytui.bench.model import Target
 from difytui.bench.record import Recorder
 from difytui.bench.runner import run_suite
@@ -94,6 +95,27 @@ async def test_the_matrix_shows_targets_side_by_side_with_their_diff(sim):
     assert row["differs"] and row["diffs"]["travel-agent"].startswith("--- support-bot\n+++ travel-agent")
 
 
+async def test_a_target_without_an_answer_is_not_the_same_answer_and_does_not_hide_the_others_diff(sim):
+    # the first target is on a dead server: the two that answered are still compared
+    targets = [Target("support-bot", "dead"), Target("support-bot"), Target("travel-agent")]
+    pool = clients(sim, dead="dead")
+    suite = await run_suite([case("hi")], pool, grade, targets=targets)
+    await pool.aclose()
+    [row] = matrix(suite)
+    assert list(row.diffs) == [Target("travel-agent")]
+    assert row.diffs[Target("travel-agent")].startswith("--- support-bot\n+++ travel-agent")
+    assert row.unanswered == [Target("support-bot", "dead")]
+    # one answer against an error is nothing to compare, not "the same answers"
+    pool = clients(sim, dead="dead")
+    suite = await run_suite([case("hi")], pool, grade, targets=targets[:2])
+    await pool.aclose()
+    text = report_text.render(suite)
+    assert "(same answers)" not in text
+    assert "  support.toml › hi  (no answer from dead:support-bot)" in text
+    [row] = report_json.to_dict(suite)["comparison"]
+    assert (row["differs"], row["unanswered"]) == (False, ["dead:support-bot"])
+
+
 async def test_one_target_per_case_has_no_matrix(sim):
     pool = clients(sim)
     flow = case("report", app="report-builder", inputs={"topic": "t", "audience": "everyone"})
@@ -124,7 +146,7 @@ async def test_the_json_report_holds_every_run_and_assertion(sim, tmp_path):
     path = tmp_path / "report.json"
     report_json.write(path, suite, elapsed=1.0)
     report = json.loads(path.read_text(encoding="utf-8"))
-    assert report["totals"] == {"cases": 4, "passed": 1, "failed": 1, "errors": 2}
+    assert report["totals"] == {"cases": 4, "passed": 1, "failed": 1, "errors": 2, "not_run": 0}
     assert report["targets"] == ["support-bot", "dead:support-bot"]
     first = report["results"][0]
     assert (first["file"], first["case"], first["target"], first["verdict"]) == (

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from difytui.bench import report_text
 from difytui.bench.compare import matrix
 from difytui.bench.model import Assertion, Target, Where
 from difytui.bench.record import Recorder
@@ -267,6 +268,9 @@ async def test_fail_fast_stops_after_the_first_failing_case(sim):
     await pool.aclose()
     assert [r.case.name for r in suite.results] == ["fails"]
     assert suite.results[0].verdict == "fail" and not suite.interrupted
+    assert [r.case.name for r in suite.not_run] == ["b", "c"]  # the reports say what did not run
+    assert "1 failed, 0 errors (1 cases × targets" in report_text.totals(suite)
+    assert "2 not run (--fail-fast)" in report_text.totals(suite)
 
 
 async def test_an_unknown_app_is_an_error_for_its_runs(sim):
@@ -303,7 +307,8 @@ async def test_a_target_is_looked_up_once_however_many_runs_start_together(sim):
     suite = await run_suite([case(str(n)) for n in range(6)], pool, grade, concurrency=6)
     await pool.aclose()
     assert [r.verdict for r in suite.results] == ["pass"] * 6
-    assert [r.path for r in sim.requests if r.method == "GET"] == ["/v1/info"]
+    # the app, and its form (which inputs are files)
+    assert [r.path for r in sim.requests if r.method == "GET"] == ["/v1/info", "/v1/parameters"]
 
 
 async def test_the_recorded_suites_are_bounded(sim, tmp_path, monkeypatch):
@@ -319,3 +324,28 @@ async def test_the_recorded_suites_are_bounded(sim, tmp_path, monkeypatch):
     assert recorder.suite_count() == 2
     assert {row[0] for row in kept} == {suites[1].suite_id, suites[2].suite_id}
     store.close()
+
+
+async def test_a_file_input_takes_a_path_beside_the_case_file_or_a_url(sim, tmp_path):
+    from difytui.bench.case_files import load_cases
+    from difytui.demo import cases_dir
+
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "sunset.png").write_bytes((cases_dir() / "sunset.png").read_bytes())
+    path = tmp_path / "files.toml"
+    path.write_text(
+        '[[case]]\nname = "photo"\napp = "trip-planner"\nquery = "Plan"\n'
+        'inputs = { city = "Lyon", photo = "pics/sunset.png" }\n'
+        '[[case]]\nname = "attachments"\napp = "report-builder"\n'
+        'inputs = { topic = "T", audience = "engineers", '
+        'attachments = ["pics/sunset.png", "https://example.com/a.pdf"] }\n',
+        encoding="utf-8",
+    )
+    pool = clients(sim)
+    suite = await run_suite(load_cases([path]), pool, grade)
+    await pool.aclose()
+    assert [run.error for r in suite.results for run in r.runs] == [None, None]
+    uploads = [r for r in sim.requests if r.path == "/v1/files/upload"]
+    assert len(uploads) == 2  # the photo, and the attachment that is not a URL
+    attachments = next(r.json for r in sim.requests if r.path == "/v1/workflows/run")["inputs"]["attachments"]
+    assert [a["transfer_method"] for a in attachments] == ["local_file", "remote_url"]

@@ -84,6 +84,7 @@ class TestsScreen(ModalScreen[None]):
         client: AsyncDify,
         store: Store,
         peers: Sequence[tuple[str, str]] = (),
+        workspace: str = "",
     ) -> None:
         super().__init__(id="tests-screen")
         self.item = item
@@ -91,6 +92,7 @@ class TestsScreen(ModalScreen[None]):
         self.interfaces = dict(interfaces)
         self.client = client
         self.store = store
+        self.workspace = workspace  # its name: part of a recorded run's identity
         self.peers = list(peers)  # (id, name) of the apps it can be compared with (same interface)
         self.other: Target | None = None  # the app compared with, once chosen
         self.others: dict[str, CaseResult] = {}  # its results, by case key
@@ -144,7 +146,13 @@ class TestsScreen(ModalScreen[None]):
         """Read the cases folders again (after Save as test case, or an edit) and the last results."""
         names = {self.item.id, self.item.name}
         found = await asyncio.to_thread(
-            load_app_cases, self.folders, names, self.item.interface, self.interfaces, self.store
+            load_app_cases,
+            self.folders,
+            names,
+            self.item.interface,
+            self.interfaces,
+            self.store,
+            self.workspace,
         )
         self.cases, self.invalid, self.problems, self.last = (
             found.cases,
@@ -248,7 +256,7 @@ class TestsScreen(ModalScreen[None]):
             self._set_cell(key, Text("queued", style="dim"), other)
         self._status(f"running {len(runnable)} case(s)… Escape stops them")
         self.suite = self.run_worker(
-            run_cases(self.client, self.store, runnable, self.post_message, targets),
+            run_cases(self.client, self.store, self.workspace, runnable, self.post_message, targets),
             group="tests-run",
             exit_on_error=False,
             name="test suite",
@@ -285,7 +293,7 @@ class TestsScreen(ModalScreen[None]):
         self.pending = set()
         failing = suite.count("pass") < len(suite.results)
         self._status(summary + ("  ·  f re-runs the failed ones" if failing else ""), "bold")
-        self.last = await asyncio.to_thread(history, self.store, self.cases)
+        self.last = await asyncio.to_thread(history, self.store, self.cases, self.workspace)
         for case in self.cases:
             self.table.update_cell(
                 case.key, COLUMNS[1], last_cell(case, self.last.get(case.key)), update_width=True
