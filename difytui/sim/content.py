@@ -43,8 +43,8 @@ def support_answer(query: str, inputs: dict, turn: int) -> str:
         "2. Fill in the form — required fields are marked with `*`.\n"
         "3. Press `Enter` to send; `Esc` stops a running answer.\n\n"
         "```bash\n"
-        "difytui --demo                                   # try everything without a server\n"
-        'difytui --demo invoke support-bot -q "hello"     # the same from a script\n'
+        "difytui --demo                                # no server needed\n"
+        'difytui --demo invoke support-bot -q "hello"  # from a script\n'
         "```\n\n"
         "> Tip: answers stream token by token, so you can stop early. Merci et à bientôt! 👋\n"
     )

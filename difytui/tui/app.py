@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from difytui.tui.bench_actions import OPEN_TESTS, SAVE_CASE, BenchActions
 from difytui.tui.commands import DifyCommands
 from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.keys import PAGE_DOWN, PAGE_UP, RUN, STOP
@@ -46,7 +47,7 @@ SIDEBAR_AUTO_HIDE_BELOW = 100
 COPY_TIP = "Copy the last answer (OSC 52)"
 
 
-class DifyConsole(PaneActions, WorkspaceActions):
+class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
     TITLE = "difytui"
     #: The first frame's rules only; LATE_STYLES (the panes', the import screens') are read after it.
     CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "shell.tcss"]
@@ -91,6 +92,8 @@ class DifyConsole(PaneActions, WorkspaceActions):
             tooltip=PAGE_DOWN.tooltip,
         ),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit difytui"),
+        OPEN_TESTS,  # last: a narrow footer drops these before the keys above
+        SAVE_CASE,
     ]
 
     def __init__(

@@ -32,6 +32,8 @@ class DifyCommands(Provider):
             yield "Copy conversation id", app.action_copy_conversation, "The current chat's conversation id"
         yield "Run / send", app.run_current_pane, "Run the open app or send the message (ctrl+r)"
         yield "Refresh app list", app.refresh_apps, "Ask Dify for each app's name and mode again"
+        yield "Tests", app.action_open_tests, "The open app's test cases: run, results, diffs (ctrl+g)"
+        yield "Save as test case", app.action_save_case, "The chat or last run, into cases_dir (ctrl+s)"
         yield "Help: keys", app.action_help, "All bindings with their ids (F1)"
         yield (
             "Import apps from Dify console…",

@@ -25,6 +25,7 @@ from difytui.forms import Field, defaults, parse_form
 from difytui.models import Interface
 from difytui.tui import messages as m
 from difytui.tui import runner
+from difytui.tui.case_capture import Transcript
 from difytui.tui.keys import RUN, STOP
 from difytui.tui.models import AppItem, PaneContext, RunRequest
 from difytui.tui.run_controller import ActiveRun, RunController
@@ -54,6 +55,7 @@ class AppPane(Vertical):
         self.form: FormView | None = None
         self.runs = RunController(self._send_stop, self._streaming)
         self.last_answer: str = ""
+        self.transcript = Transcript()  # what Save as test case saves
         self.want_focus = False
         self._params_error: str | None = None
 
@@ -326,6 +328,8 @@ class AppPane(Vertical):
             self.last_answer = run.answer.text or self.last_answer
             if found := sources(message.metadata):
                 await self.log_view.mount(Citations(found), after=run.answer)
+        answer = run.answer.text if run.answer is not None else ""
+        self.transcript.finished(run.request, status, answer, message.outputs, run.conversation_id)
         await self.run_closed(run, status, message)
         if status == "failed":
             await self.notice(f"The run failed: {message.error or 'no details'}", "error")
