@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "CONTROLS",
     "FILE_CONTROLS",
     "TEXT_CONTROLS",
     "Field",
+    "Naming",
     "defaults",
     "form_variables",
     "parse_form",
@@ -37,6 +38,10 @@ CONTROLS = (
 TEXT_CONTROLS = ("text-input", "paragraph", "select")
 FILE_CONTROLS = ("file", "file-list")
 
+#: How messages name a field: by its label (a form the user sees) or by its variable (what the
+#: CLI's ``-i KEY=VALUE`` and the API take).
+Naming = Literal["label", "variable"]
+
 
 @dataclass(frozen=True)
 class Field:
@@ -55,6 +60,12 @@ class Field:
     allowed_file_extensions: tuple[str, ...] = ()
     allowed_file_upload_methods: tuple[str, ...] = ()
     json_schema: Any = None
+
+    def called(self, naming: Naming) -> str:
+        """The field's name in a message: its label (one line) or its variable."""
+        if naming == "label":
+            return " ".join(self.label.split()) or self.variable
+        return self.variable
 
 
 def _text(value: object) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path, PurePath
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
-from .form_fields import Field
+from .form_fields import Field, Naming
 from .text import article
 
 __all__ = ["check_file", "file_type_of", "file_upload_enabled", "is_file_value", "is_url", "to_file"]
@@ -56,11 +56,11 @@ def _normalize_ext(ext: str) -> str:
     return ext if not ext or ext.startswith(".") else "." + ext
 
 
-def check_file(field: Field, value: Any) -> str | None:
+def check_file(field: Field, value: Any, naming: Naming = "variable") -> str | None:
     """Dify's ``is_file_valid_with_config`` for a path or URL, with a readable message."""
     if isinstance(value, Mapping):
         return None  # an already-built mapping: Dify checks it
-    var = field.variable
+    var = field.called(naming)
     local = isinstance(value, PurePath)
     name = value.name if local else os.fspath(value)
     if local and not Path(value).expanduser().is_file():

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import DifyError
-from .form_fields import FILE_CONTROLS, Field
+from .form_fields import FILE_CONTROLS, Field, Naming
 from .form_files import to_file
 
 __all__ = ["FormError", "as_text", "coerce", "restore"]
@@ -28,7 +28,7 @@ class FormError(DifyError):
         super().__init__(message)
 
 
-def _coerce_one(field: Field, text: str) -> Any:
+def _coerce_one(field: Field, text: str, naming: Naming) -> Any:
     """The typed value for ``text``, or ``None`` to leave the variable out."""
     blank = not text.strip()
     control = field.control
@@ -47,20 +47,20 @@ def _coerce_one(field: Field, text: str) -> Any:
                 return convert(stripped)
             except ValueError:
                 pass
-        return stripped  # validate() gives Dify's "must be a valid number"
+        return stripped  # validate() says it "must be a number"
     if control == "checkbox":
         word = text.strip().lower()
         if word in _TRUE:
             return True
         if word in _FALSE:
             return False
-        raise FormError(field.variable, f"{field.variable} must be true or false (yes/no, on/off, 1/0)")
+        raise FormError(field.variable, f"{field.called(naming)} must be true or false (yes/no, on/off, 1/0)")
     if control == "json_object":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise FormError(
-                field.variable, f"{field.variable} is not valid JSON: {exc.msg} (at {exc.pos})"
+                field.variable, f"{field.called(naming)} is not valid JSON: {exc.msg} (at {exc.pos})"
             ) from None
     if control == "file":
         return to_file(text)
@@ -69,9 +69,10 @@ def _coerce_one(field: Field, text: str) -> Any:
     return text
 
 
-def coerce(fields: Iterable[Field], raw: Mapping[str, str]) -> dict[str, Any]:
+def coerce(fields: Iterable[Field], raw: Mapping[str, str], naming: Naming = "variable") -> dict[str, Any]:
     """Text (``--input key=value``, TUI boxes) → typed values. Blank values of non-text fields are
-    left out (so Dify applies the default); variables not in the form pass through as strings."""
+    left out (so Dify applies the default); variables not in the form pass through as strings.
+    A :class:`FormError` names the field by ``naming``."""
     by_name = {f.variable: f for f in fields}
     values: dict[str, Any] = {}
     for name, text in raw.items():
@@ -79,7 +80,7 @@ def coerce(fields: Iterable[Field], raw: Mapping[str, str]) -> dict[str, Any]:
         if field is None:
             values[name] = text
             continue
-        value = _coerce_one(field, str(text))
+        value = _coerce_one(field, str(text), naming)
         if value is not None:
             values[name] = value
     return values

@@ -4,7 +4,7 @@ The one import for all of it; each job has its own module:
 
 - :mod:`difytui.form_fields` — ``user_input_form`` → :class:`Field` list, the form's variables,
   default values;
-- :mod:`difytui.form_validation` — Dify's validation rules, with Dify's own messages;
+- :mod:`difytui.form_validation` — Dify's validation rules, with readable messages;
 - :mod:`difytui.form_values` — text (``--input``, TUI boxes) → typed values and back;
 - :mod:`difytui.form_files` — file inputs: Dify's file types, a field's upload settings, whether
   the app keeps a run's files.
@@ -15,15 +15,16 @@ client), an ``http(s)://`` URL string, or a Dify file mapping dict.
 
 from __future__ import annotations
 
-from .form_fields import CONTROLS, Field, defaults, form_variables, parse_form, unknown_inputs
+from .form_fields import CONTROLS, Field, Naming, defaults, form_variables, parse_form, unknown_inputs
 from .form_files import file_type_of, file_upload_enabled, is_url
-from .form_validation import validate
+from .form_validation import validate, validate_one
 from .form_values import FormError, as_text, coerce, restore
 
 __all__ = [
     "CONTROLS",
     "Field",
     "FormError",
+    "Naming",
     "as_text",
     "coerce",
     "defaults",
@@ -35,4 +36,5 @@ __all__ = [
     "restore",
     "unknown_inputs",
     "validate",
+    "validate_one",
 ]

@@ -120,7 +120,7 @@ def test_blocking_prints_the_result(capsys, config):
 def test_local_input_errors_exit_2_before_any_run(capsys, config, sim):
     code, _out, err = run(capsys, "--config", config, "invoke", "trip-planner", "-q", "hi")
     assert code == 2
-    assert "city is required in input form" in err
+    assert "input error: city is required" in err
     assert not [r for r in sim.requests if r.path == "/v1/chat-messages"]
 
 

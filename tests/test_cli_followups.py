@@ -96,7 +96,7 @@ def test_a_follow_up_of_the_consoles_conversation_reuses_the_consoles_inputs(cap
 def test_without_recorded_inputs_the_error_says_follow_ups_need_them_again(capsys, config, sim):
     code, _out, err = run(capsys, "--config", config, "invoke", "trip-planner", "-q", "more", "-c", UNKNOWN)
     assert code == 2
-    assert "city is required in input form" in err
+    assert "input error: city is required" in err
     assert "follow-ups need the inputs again" in err and UNKNOWN in err and "-i KEY=VALUE" in err
     assert not sent(sim, "/v1/chat-messages")
     # A first turn without its inputs gets the plain error, not the follow-up advice.

@@ -173,7 +173,7 @@ def test_defaults(fields):
     assert defaults(fields) == {"tone": "formal", "n": 3, "dry_run": False}
 
 
-# --- validation: Dify's rules and messages (§6) -------------------------------------------
+# --- validation: Dify's rules (§6), in readable words -------------------------------------
 
 
 def test_valid_values_pass(fields, doc):
@@ -184,47 +184,73 @@ def test_valid_values_pass(fields, doc):
 def test_required(fields):
     errors = validate(fields, {})
     assert errors == {
-        "name": "name is required in input form",
-        "tone": "tone is required in input form",
-        "doc": "doc is required in input form",
+        "name": "name is required",
+        "tone": "tone is required",
+        "doc": "doc is required",
     }
 
 
 def test_required_captured_message():
-    # the real server's answer in captures/service-api/chat_missing_input_blocking.http
+    # what the real server rejects (captures/service-api/chat_missing_input_blocking.http) is
+    # rejected here first, in fewer words
     fields = parse_form(captured_body("chat_parameters.http"))
-    expected = captured_body("chat_missing_input_blocking.http")["message"]
-    assert validate(fields, {}) == {"city": expected}
+    dify = captured_body("chat_missing_input_blocking.http")["message"]
+    assert dify == "city is required in input form"
+    assert validate(fields, {}) == {"city": "city is required"}
 
 
 def test_wrong_number_captured_message():
     fields = parse_form(captured_body("wf_parameters.http"))
-    expected = captured_body("wf_run_wrong_type_input.http")["message"]
-    assert validate(fields, {"name": "Alice", "count": "three"}) == {"count": expected}
+    dify = captured_body("wf_run_wrong_type_input.http")["message"]
+    assert dify == "count in input form must be a valid number"
+    assert validate(fields, {"name": "Alice", "count": "three"}) == {"count": "count must be a number"}
+
+
+def test_messages_name_fields_by_label_for_a_form(fields):
+    # The TUI's form shows labels, so its messages use them (issue 10); the CLI keeps variables.
+    values = {"name": "x" * 49, "n": "lots", "meta": [1], "tone": "rude"}
+    assert validate(fields, values, naming="label") == {
+        "name": "Name must be at most 48 characters",
+        "n": "Count must be a number",
+        "meta": 'Meta must be a JSON object, e.g. {"key": "value"}',
+        "tone": "Tone must be one of: formal, casual",
+        "doc": "Document is required",
+    }
+    with pytest.raises(FormError) as info:
+        coerce(fields, {"dry_run": "maybe"}, naming="label")
+    assert info.value.message == "Dry run must be true or false (yes/no, on/off, 1/0)"
+    with pytest.raises(FormError) as info:
+        coerce(fields, {"meta": "{nope"}, naming="label")
+    assert info.value.message.startswith("Meta is not valid JSON")
+
+
+def test_a_blank_label_falls_back_to_the_variable():
+    field = Field("city", "  ", "text-input", required=True)
+    assert validate([field], {}, naming="label") == {"city": "city is required"}
 
 
 def test_optional_missing_uses_default_and_validates_it():
     field = Field("tone", "Tone", "select", options=("a", "b"), default="c")
-    assert validate([field], {}) == {"tone": "tone in input form must be one of the following: ['a', 'b']"}
+    assert validate([field], {}) == {"tone": "tone must be one of: a, b"}
     assert validate([Field("x", "x", "text-input")], {}) == {}
 
 
 def test_text_must_be_string(fields):
     errors = validate(fields, {"name": 5, "tone": ["formal"], "brief": {"a": 1}})
-    assert errors["name"] == "(type 'text-input') name in input form must be a string"
-    assert errors["tone"] == "(type 'select') tone in input form must be a string"
-    assert errors["brief"] == "(type 'paragraph') brief in input form must be a string"
+    assert errors["name"] == "name must be text"
+    assert errors["tone"] == "tone must be text"
+    assert errors["brief"] == "brief must be text"
 
 
 def test_select_options(fields):
     errors = validate(fields, {"tone": "rude"})
-    assert errors["tone"] == "tone in input form must be one of the following: ['formal', 'casual']"
+    assert errors["tone"] == "tone must be one of: formal, casual"
 
 
 def test_max_length(fields):
     assert validate(fields, {"name": "x" * 48}).get("name") is None
     errors = validate(fields, {"name": "x" * 49})
-    assert errors["name"] == "name in input form must be less than 48 characters"
+    assert errors["name"] == "name must be at most 48 characters"
 
 
 def test_empty_required_text_is_accepted_like_dify(fields):
@@ -239,12 +265,12 @@ def test_empty_required_text_is_accepted_like_dify(fields):
 )  # fmt: skip
 def test_number(fields, value, ok):
     errors = validate(fields, {"n": value})
-    assert errors.get("n") == (None if ok else "n in input form must be a valid number")
+    assert errors.get("n") == (None if ok else "n must be a number")
 
 
 def test_file_must_be_a_file(fields):
     errors = validate(fields, {"doc": "report.pdf"})
-    assert errors["doc"] == "doc in input form must be a file"
+    assert errors["doc"] == "doc must be a file (a path or an http(s):// URL)"
     # a Dify mapping, a URL and a path are all files to the client
     ok = {"type": "document", "transfer_method": "remote_url", "url": "https://x/a.pdf"}
     assert "doc" not in validate(fields, {"doc": ok})
@@ -259,34 +285,34 @@ def test_file_list(fields, tmp_path):
         imgs.append(path)
     assert "imgs" not in validate(fields, {"imgs": imgs[:5]})
     errors = validate(fields, {"imgs": imgs})
-    assert errors["imgs"] == "imgs in input form must be less than 5 files"
+    assert errors["imgs"] == "imgs can take at most 5 files"
     errors = validate(fields, {"imgs": imgs[0]})
-    assert errors["imgs"] == "imgs in input form must be a list of files"
+    assert errors["imgs"] == "imgs must be a list of files (paths or http(s):// URLs)"
     errors = validate(fields, {"imgs": ["a.png"]})
-    assert errors["imgs"] == "imgs in input form must be a list of files"
+    assert errors["imgs"] == "imgs must be a list of files (paths or http(s):// URLs)"
 
 
 def test_optional_file_blank_is_unset(fields):
     assert "imgs" not in validate(fields, {"imgs": ""})
     assert "imgs" not in validate(fields, {"imgs": []})
     required = Field("doc", "Doc", "file", required=True)
-    assert validate([required], {"doc": ""}) == {"doc": "doc in input form must be a file"}
+    assert validate([required], {"doc": ""}) == {"doc": "doc must be a file (a path or an http(s):// URL)"}
 
 
 def test_json_object(fields):
     assert "meta" not in validate(fields, {"meta": {}})
     assert "meta" not in validate(fields, {"meta": ""})  # empty passes, as in Dify
-    assert validate(fields, {"meta": [1, 2]})["meta"] == "meta in input form must be a dict"
-    assert validate(fields, {"meta": '{"a": 1}'})["meta"] == "meta in input form must be a dict"
+    assert validate(fields, {"meta": [1, 2]})["meta"].startswith("meta must be a JSON object")
+    assert validate(fields, {"meta": '{"a": 1}'})["meta"].startswith("meta must be a JSON object")
 
 
 def test_checkbox_accepts_anything_but_objects(fields):
     for value in (True, "yes", 0, "maybe"):
         assert "dry_run" not in validate(fields, {"dry_run": value})
     errors = validate(fields, {"dry_run": {"a": 1}})
-    assert errors["dry_run"] == "Invalid input type for ['dry_run']"
+    assert errors["dry_run"] == "dry_run cannot be an object"
     errors = validate(fields, {"dry_run": [{"a": 1}]})
-    assert errors["dry_run"] == "Invalid input type for ['dry_run']"
+    assert errors["dry_run"] == "dry_run cannot be an object"
 
 
 def test_unknown_and_read_only_variables_ignored():
@@ -385,7 +411,7 @@ def test_coerce_numbers(fields, text, value):
 
 def test_coerce_bad_number_is_reported_by_validate(fields):
     values = coerce(fields, {"n": "lots"})
-    assert validate(fields, values)["n"] == "n in input form must be a valid number"
+    assert validate(fields, values)["n"] == "n must be a number"
 
 
 @pytest.mark.parametrize(
@@ -417,7 +443,7 @@ def test_coerce_blank_values_are_left_out(fields):
     # a blank required text box is "missing", so validate reports it as Dify's web form would
     values = coerce(fields, {"name": "  "})
     assert values == {}
-    assert validate(fields, values)["name"] == "name is required in input form"
+    assert validate(fields, values)["name"] == "name is required"
 
 
 def test_coerce_then_validate_round_trip(fields, doc):

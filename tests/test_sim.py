@@ -356,3 +356,19 @@ def test_chatflow_answer_names_the_messages_attachments(sim):
         without = c.post("/chat-messages", json={**CITY, "response_mode": "blocking"})
     assert "Thanks for the attachments: *sunset.png*" in with_file.json()["answer"]
     assert "attachments" not in without.json()["answer"]
+
+
+def test_citations_stream_as_dify_objects_and_history_lists_them_with_ids(sim):
+    payload = {"inputs": {"product": "difytui"}, "query": "hi", "user": "u1", "response_mode": "streaming"}
+    with _client(sim, "support-bot") as c:
+        events = _events(_frames(c.post("/chat-messages", json=payload).content))
+        end = events[-1]
+        assert end["event"] == "message_end"
+        (cited,) = end["metadata"]["retriever_resources"]
+        # citation_metadata.py's RetrievalSourceMetadata: no id, message_id or created_at.
+        assert {"id", "message_id", "created_at"}.isdisjoint(cited)
+        assert cited["dataset_name"] and cited["document_name"] and cited["content"]
+        history = c.get("/messages", params={"user": "u1", "conversation_id": end["conversation_id"]}).json()
+        (listed,) = history["data"][0]["retriever_resources"]
+        assert listed["message_id"] == end["message_id"] and listed["id"] and listed["created_at"]
+        assert listed["document_name"] == cited["document_name"] and "retriever_from" not in listed

@@ -248,7 +248,8 @@ _APPS: dict[str, dict] = {
                     required=False,
                     default=3,
                     options=[],
-                    hint="Between 1 and 6",
+                    # Dify's number inputs have no range: the hint says what the demo does.
+                    hint="How many sections to draft (the demo writes up to 6)",
                 ),
                 _item(
                     "checkbox",

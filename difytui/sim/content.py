@@ -7,6 +7,7 @@ exercise multi-byte UTF-8 split across network reads.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 _PIECE = re.compile(r"\s*\S+|\s+")
@@ -180,3 +181,29 @@ CITATION = {
     "files": None,
     "summary": None,
 }
+
+#: What history (``GET /messages``) lists for a citation (``api/fields/message_fields.py``).
+_HISTORY_CITATION_KEYS = (
+    "position",
+    "dataset_id",
+    "dataset_name",
+    "document_id",
+    "document_name",
+    "data_source_type",
+    "segment_id",
+    "score",
+    "hit_count",
+    "word_count",
+    "segment_position",
+    "index_node_hash",
+    "content",
+    "summary",
+)
+
+
+def history_citation(citation: dict, message_id: str, created_at: int) -> dict:
+    # Its id comes from the message's, not the simulator's id counter: the ids of every later
+    # task, message and conversation stay what they were before citations were recorded.
+    record_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"citation:{message_id}"))
+    kept = {key: citation.get(key) for key in _HISTORY_CITATION_KEYS}
+    return {"id": record_id, "message_id": message_id, **kept, "created_at": created_at}

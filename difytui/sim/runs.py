@@ -312,7 +312,12 @@ class Run:
     def metadata(self) -> dict:
         meta: dict[str, Any] = {"annotation_reply": None, "retriever_resources": [], "usage": self.usage}
         if self.app["parameters"]["retriever_resource"]["enabled"] and self.answer:
-            meta["retriever_resources"] = [dict(content.CITATION, message_id=self.msg.id)]
+            # Streamed as Dify's citation objects (no ids); history lists them with theirs.
+            meta["retriever_resources"] = [dict(content.CITATION)]
+            if self.message is not None and not self.message.retriever_resources:
+                self.message.retriever_resources = [
+                    content.history_citation(content.CITATION, self.message.id, now())
+                ]
         return meta
 
     def message_end(self, files: list | None = None) -> dict:

@@ -40,6 +40,7 @@ class Message:
     status: str = "normal"
     error: str | None = None
     agent_thoughts: list = field(default_factory=list)
+    retriever_resources: list = field(default_factory=list)
     message_files: list = field(default_factory=list)
     feedback: dict | None = None
 
@@ -52,7 +53,7 @@ class Message:
             "query": self.query,
             "answer": self.answer,
             "feedback": self.feedback,
-            "retriever_resources": [],
+            "retriever_resources": self.retriever_resources,
             "created_at": self.created_at,
             "agent_thoughts": self.agent_thoughts,
             "message_files": self.message_files,

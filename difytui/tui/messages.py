@@ -88,6 +88,7 @@ class RunFinished(RunMessage):
     outputs: dict[str, Any] | None = None
     usage: dict[str, Any] = field(default_factory=dict)
     elapsed_time: float | None = None  # Dify's own, when it reports it
+    metadata: dict[str, Any] = field(default_factory=dict)  # message_end's (citations)
 
 
 @dataclass

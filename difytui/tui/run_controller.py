@@ -19,13 +19,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from difytui.tui.models import RunRequest
 
 if TYPE_CHECKING:  # what the pane mounts for a run; this module never loads Textual itself
-    from textual.widgets import Static
-
+    from difytui.tui.widgets.agent_steps import AgentSteps
     from difytui.tui.widgets.response_log import AnswerView
     from difytui.tui.widgets.timeline import NodeTimeline
 
@@ -72,9 +71,7 @@ class ActiveRun:
     # The pane's widgets for this run (set and used by the pane only).
     answer: AnswerView | None = None
     timeline: NodeTimeline | None = None
-    thought_view: Static | None = None
-    #: agent thoughts by id (Dify re-sends a thought as it fills in)
-    thoughts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    thought_view: AgentSteps | None = None
 
 
 @dataclass(frozen=True)

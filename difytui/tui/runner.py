@@ -95,6 +95,7 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
         return
     ids: dict[str, Any] = {}
     usage: dict[str, Any] = {}
+    metadata: dict[str, Any] = {}
     finished: dict[str, Any] | None = None
     try:
         async for event in stream:
@@ -128,7 +129,9 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
             else:
                 post(m.OtherEvent(run_id, event, now))
                 if kind == "message_end":
-                    usage = dict((event.get("metadata") or {}).get("usage") or {})
+                    raw = event.get("metadata")
+                    metadata = dict(raw) if isinstance(raw, dict) else {}
+                    usage = dict(metadata.get("usage") or {})
                     finished = finished or {"status": "succeeded"}
                 elif kind in ("workflow_finished", "workflow_paused"):
                     data = event.get("data") or {}
@@ -167,6 +170,7 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
             outputs=finished.get("outputs"),
             usage=usage,
             elapsed_time=finished.get("elapsed_time"),
+            metadata=metadata,
         )
     )
 

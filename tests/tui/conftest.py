@@ -74,6 +74,16 @@ async def run_done(pilot: Any, pane: Any, timeout: float = 10.0) -> None:
     await pilot.pause()
 
 
+async def ask(pilot: Any, app: DifyConsole, app_id: str, text: str) -> Any:
+    """Open a chat app, send ``text`` from its prompt, wait for the answer; the pane."""
+    pane = await open_app(pilot, app, app_id)
+    pane.prompt.focus()
+    await type_text(pilot, text)
+    await pilot.press("enter")
+    await run_done(pilot, pane)
+    return pane
+
+
 def requests_to(sim: Any, suffix: str) -> list[Any]:
     return [r for r in sim.requests if r.path.endswith(suffix) and r.method == "POST"]
 

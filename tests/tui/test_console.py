@@ -221,8 +221,8 @@ async def test_agent_thoughts_are_shown(sim):
         await type_text(pilot, "Plan a weekend in Kyoto")
         await pilot.press("enter")
         await run_done(pilot, pane)
-        thoughts = pane.log_view.query_one(".thoughts")
-        assert "🔧" in str(thoughts.render())
+        step = pane.log_view.query_one(".agent-step")
+        assert "🔧" in str(step.title)
         assert answers(pane)[-1].text
 
 
@@ -278,10 +278,10 @@ async def test_form_validation_is_inline_and_nothing_is_sent(sim):
         await pilot.press("ctrl+r")
         await pilot.pause()
         errors = {v: str(r.query_one(".field-error").render()) for v, r in rows.items()}
-        assert "topic in input form must be less than 80 characters" in errors["topic"]
-        assert "audience is required in input form" in errors["audience"]
-        assert "metadata in input form must be a dict" in errors["metadata"]
-        assert "less than 3 files" in errors["attachments"]
+        assert "Topic must be at most 80 characters" in errors["topic"]
+        assert "Audience is required" in errors["audience"]
+        assert "Metadata must be a JSON object" in errors["metadata"]
+        assert "Attachments can take at most 3 files" in errors["attachments"]
         assert not requests_to(sim, "/workflows/run")
         assert app.focused is rows["topic"].control
 

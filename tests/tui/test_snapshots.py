@@ -9,7 +9,7 @@ import pytest
 
 from difytui.tui import run_controller, runner
 
-from .conftest import apps_loaded, console, open_app, run_done, type_text
+from .conftest import apps_loaded, ask, console, open_app, run_done, type_text
 
 SIZE = (120, 36)
 
@@ -104,6 +104,17 @@ def test_help_screen(snap_compare, sim):
     assert snap_compare(
         console(sim, keymap={"app.run": "f5,ctrl+r"}), terminal_size=SIZE, run_before=help_screen
     )
+
+
+async def agent_tool_call_unfolded(pilot) -> None:
+    pane = await ask(pilot, pilot.app, "travel-agent", "Plan a weekend in Kyoto")
+    pane.query_one(".agent-step CollapsibleTitle").focus()
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def test_agent_tool_call_unfolded(snap_compare, sim):
+    assert snap_compare(console(sim), terminal_size=SIZE, run_before=agent_tool_call_unfolded)
 
 
 SCREENS = {

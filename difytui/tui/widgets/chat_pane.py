@@ -19,6 +19,7 @@ from difytui.tui.keys import NEW_CHAT, RAW, SUGGESTIONS
 from difytui.tui.models import RunRequest
 from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, one_line
+from difytui.tui.widgets.agent_steps import AgentSteps, paragraph_break
 from difytui.tui.widgets.pane import AppPane
 from difytui.tui.widgets.prompt import Prompt
 from difytui.tui.widgets.response_log import AnswerView, UserTurn
@@ -213,28 +214,13 @@ class ChatPane(AppPane):
         run.timeline.apply(event)
 
     async def agent_thought(self, run: ActiveRun, event: dict[str, Any]) -> None:
-        run.thoughts[str(event.get("id"))] = event  # the same thought is re-sent as it fills in
-        view = run.thought_view
-        if view is None:
-            view = run.thought_view = Static("", classes="thoughts", markup=False)
-            await self._mount_above_answer(run, view)
-        text = Text()
-        for thought in sorted(run.thoughts.values(), key=lambda t: t.get("position") or 0):
-            tool = one_line(thought.get("tool"))
-            if not tool:
-                continue
-            text.append("🔧 ", style="")
-            text.append(tool, style="bold")
-            tool_input = one_line(thought.get("tool_input"))
-            if tool_input:
-                text.append(f"  {tool_input[:120]}", style="dim")
-            observation = one_line(thought.get("observation"))
-            if observation:
-                text.append(f"\n   → {observation[:200]}", style="italic")
-            text.append("\n")
-        text.rstrip()
-        view.update(text)
-        view.display = bool(text.plain)
+        if run.thought_view is None:
+            run.thought_view = AgentSteps()
+            await self._mount_above_answer(run, run.thought_view)
+        new_tool_call = await run.thought_view.apply(event)
+        # The next round's text (maybe a heading) starts its own block after the tool call.
+        if new_tool_call and run.answer is not None and (gap := paragraph_break(run.answer.text)):
+            await run.answer.write(gap)
 
     async def run_closed(self, run: ActiveRun, status: str, finished: m.RunFinished | None) -> None:
         if run.timeline is not None:

@@ -1,8 +1,9 @@
 """An app's input form, built from its ``/parameters`` ``user_input_form``.
 
-Values are read as text (or bool for checkboxes) and turned into typed values by
-``difytui.forms.coerce``; ``difytui.forms.validate`` applies Dify's own rules before anything is
-sent, and the messages are shown under the fields they are about.
+Each :class:`~difytui.tui.widgets.form_row.FieldRow` checks its own value with ``difytui.forms``'
+rules before anything is sent; the messages (naming fields by their labels) show under the fields
+they are about and clear as soon as the value is fixed. The form scrolls inside its panel, which
+takes what the pane can spare while the log keeps a usable height.
 """
 
 from __future__ import annotations
@@ -10,107 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
-from difytui.forms import Field, FormError, as_text, coerce, validate
-from difytui.tui.safe_text import clean, one_line
+from difytui.forms import Field, as_text
+from difytui.tui.safe_text import one_line
+from difytui.tui.widgets.form_row import FieldRow, LimitReached
 
-_CONTROL_HINTS = {
-    "file": "a file path or an http(s):// URL",
-    "file-list": "file paths or URLs, separated by commas",
-    "json_object": 'a JSON object, e.g. {"key": "value"}',
-}
-
-
-def _field_hint(field: Field) -> str:
-    parts = []
-    if field.hint and field.hint != field.placeholder:
-        parts.append(one_line(field.hint))
-    if field.control in ("text-input", "paragraph") and field.max_length:
-        parts.append(f"max {field.max_length} characters")
-    if field.control == "file-list" and field.max_length:
-        parts.append(f"up to {field.max_length} files")
-    if field.control in ("file", "file-list") and field.allowed_file_types:
-        parts.append("types: " + ", ".join(field.allowed_file_types))
-    return " · ".join(parts)
-
-
-class FieldRow(Vertical):
-    """Label (with a required mark), the control, a hint and an inline error line."""
-
-    def __init__(self, field: Field, index: int, value: Any) -> None:
-        super().__init__(classes="field-row")
-        self.field = field
-        self.index = index
-        self.value = value
-
-    def compose(self) -> ComposeResult:
-        field = self.field
-        label = Text(one_line(field.label) or field.variable, style="bold")
-        if field.required:
-            label.append(" *", style="bold red")
-        label.append(f"  {field.control}", style="dim")
-        yield Static(label, classes="field-label", markup=False)
-        yield self._control()
-        hint = _field_hint(field)
-        if hint:
-            yield Static(Text(hint), classes="field-hint", markup=False)
-        yield Static("", classes="field-error", markup=False)
-
-    def _control(self) -> Widget:
-        field, value = self.field, self.value
-        control_id = f"field-{self.index}"
-        placeholder = one_line(field.placeholder) or _CONTROL_HINTS.get(field.control, "")
-        text = as_text(field, value) if value is not None else ""
-        if field.read_only:
-            return Static(
-                Text("filled in by Dify (external data tool)", style="italic"),
-                id=control_id,
-                classes="field-readonly",
-            )
-        if field.control in ("paragraph", "json_object"):
-            area = TextArea(clean(text), id=control_id, soft_wrap=True, classes="field-area")
-            area.show_line_numbers = False
-            return area
-        if field.control == "select":
-            # Option prompts are Text: a str would be parsed as markup by Select's OptionList
-            # ("[/x]" raises, "[@click=…]" becomes an action); Text also keeps type-to-search.
-            options = [(Text(one_line(o) or " "), o) for o in field.options]
-            chosen = text if text in field.options else Select.NULL
-            return Select(options, value=chosen, id=control_id, prompt="choose…", allow_blank=True)
-        if field.control == "checkbox":
-            checked = value is True or str(text).lower() in ("true", "1", "yes", "on")
-            # Content, not str: a str label is parsed as markup.
-            return Checkbox(Content(one_line(field.label) or field.variable), checked, id=control_id)
-        kind = "number" if field.control == "number" else "text"
-        return Input(clean(text), placeholder=placeholder, id=control_id, type=kind, valid_empty=True)
-
-    @property
-    def control(self) -> Widget:
-        return self.query_one(f"#field-{self.index}")
-
-    def raw(self) -> str | None:
-        """The control's text (None for read-only fields)."""
-        widget = self.control
-        if isinstance(widget, Input):
-            return widget.value
-        if isinstance(widget, TextArea):
-            return widget.text
-        if isinstance(widget, Select):
-            return "" if widget.is_blank() else str(widget.value)
-        if isinstance(widget, Checkbox):
-            return "true" if widget.value else "false"
-        return None
-
-    def show_error(self, message: str | None) -> None:
-        error = self.query_one(".field-error", Static)
-        error.update(Text(f"✗ {one_line(message)}") if message else "")
-        error.display = bool(message)
-        self.set_class(bool(message), "-invalid")
+#: The log keeps at least this many rows (its border included), or this share of the pane.
+LOG_MIN_ROWS = 7
+LOG_MIN_SHARE = 0.3
 
 
 class FormView(Vertical):
@@ -130,6 +43,11 @@ class FormView(Vertical):
     def on_mount(self) -> None:
         for row in self.query(FieldRow):
             row.show_error(None)
+        # Re-fit after every layout: the terminal, the prompt or the stats line may have changed.
+        self.screen.screen_layout_refresh_signal.subscribe(self, self._layout_refreshed)
+
+    def _layout_refreshed(self, _screen: object) -> None:
+        self.fit_panel()
 
     @property
     def rows(self) -> list[FieldRow]:
@@ -146,18 +64,23 @@ class FormView(Vertical):
         values: dict[str, Any] = {}
         errors: dict[str, str] = {}
         for row in self.rows:
-            raw = row.raw()
-            if raw is None:
-                continue
-            try:
-                values.update(coerce([row.field], {row.field.variable: raw}))
-            except FormError as error:
-                errors[row.field.variable] = error.message
-        for variable, message in validate(self.fields, values).items():
-            errors.setdefault(variable, message)
-        for row in self.rows:
-            row.show_error(errors.get(row.field.variable))
+            value, error = row.check()
+            values.update(value)
+            if error:
+                errors[row.field.variable] = error
+            row.show_error(error)
         return values, errors
+
+    def attention(self, errors: dict[str, str], doing: str) -> str:
+        """The summary of a failed check: how many fields, which ones; focus goes to the first."""
+        names = [row.name_shown for row in self.rows if row.field.variable in errors]
+        first = next(row for row in self.rows if row.field.variable in errors)
+        # No centring scroll from the screen: reveal() shows the whole row once its error lines
+        # have their height.
+        first.control.focus(scroll_visible=False)
+        self.call_after_refresh(self.reveal, first)
+        count = "1 input needs" if len(names) == 1 else f"{len(names)} inputs need"
+        return f"{count} attention before {doing}: {', '.join(names)}"
 
     def summary(self, values: dict[str, Any]) -> str:
         shown = []
@@ -166,3 +89,83 @@ class FormView(Vertical):
                 text = one_line(as_text(field, values[field.variable]))
                 shown.append(f"{field.variable}={text[:24] + '…' if len(text) > 25 else text}")
         return ", ".join(shown)
+
+    # -- as the user edits ------------------------------------------------------------------------
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self, event: Input.Changed | TextArea.Changed | Select.Changed | Checkbox.Changed) -> None:
+        row = self._row_of(event.control)
+        if row is not None and row.invalid:
+            row.show_error(row.check()[1])  # cleared as soon as the value is fixed
+
+    @on(LimitReached)
+    def _limit_reached(self, event: LimitReached) -> None:
+        event.stop()
+        row = self._row_of(event.widget)
+        if row is not None:
+            row.limit_reached()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        row = self._row_of(event.widget)
+        if row is not None:
+            # The screen centres a focused widget it cannot show whole, one refresh later; the
+            # row is revealed after that, so the result does not depend on which comes first.
+            self.call_after_refresh(self.call_after_refresh, self.reveal, row)
+
+    def _row_of(self, widget: Widget | None) -> FieldRow | None:
+        while widget is not None and widget is not self:
+            if isinstance(widget, FieldRow):
+                return widget
+            parent = widget.parent
+            widget = parent if isinstance(parent, Widget) else None
+        return None
+
+    def reveal(self, row: FieldRow) -> None:
+        """Scroll the whole row (label, control, hint, error) into view; when it is taller than
+        the form's panel, its error line and then its control win."""
+        scroller = self.parent
+        if not isinstance(scroller, Widget):
+            return
+        scroller.scroll_to_widget(row, animate=False, immediate=True)
+        error = row.query_one(".field-error")
+        if error.display:
+            scroller.scroll_to_widget(error, animate=False, immediate=True)
+        scroller.scroll_to_widget(row.control, animate=False, immediate=True)
+
+    # -- sharing the pane's height with the log ---------------------------------------------------
+
+    def fit_panel(self) -> None:
+        """Cap the form's panel (the pane's child that holds the form) at what the pane's other
+        fixed-height parts and the log's minimum leave; the form scrolls within it."""
+        panel: Widget = self
+        for ancestor in self.ancestors:
+            if not isinstance(ancestor, Widget):
+                return
+            if ancestor.has_class("app-pane"):
+                break
+            panel = ancestor
+        else:
+            return
+        pane = ancestor
+        height = pane.content_size.height
+        if not height:
+            return
+        fixed = sum(
+            child.outer_size.height + child.styles.margin.top + child.styles.margin.bottom
+            for child in pane.children
+            if child is not panel and child.display and not _flexible(child)
+        )
+        log = max(LOG_MIN_ROWS, int(height * LOG_MIN_SHARE))
+        room = max(4, height - fixed - log)
+        current = panel.styles.max_height
+        if current is None or not current.is_cells or current.value != room:
+            panel.styles.max_height = room
+
+
+def _flexible(widget: Widget) -> bool:
+    """A part that takes what is left (``1fr``): the log's row."""
+    height = widget.styles.height
+    return height is not None and height.is_fraction

@@ -30,6 +30,7 @@ from difytui.tui.models import AppItem, PaneContext, RunRequest
 from difytui.tui.run_controller import ActiveRun, RunController
 from difytui.tui.safe_text import clean, one_line
 from difytui.tui.widgets.app_list import badge_text
+from difytui.tui.widgets.citations import Citations, sources
 from difytui.tui.widgets.form import FormView
 from difytui.tui.widgets.raw_events import RawEvents
 from difytui.tui.widgets.response_log import Notice, ResponseLog
@@ -171,9 +172,8 @@ class AppPane(Vertical):
         values, errors = self.form.collect()
         if errors:
             self.query_one("#inputs", Collapsible).collapsed = False
-            first = next(r for r in self.form.rows if r.field.variable in errors)
-            first.control.focus()
-            self.notify(f"{len(errors)} input(s) need attention before sending.", severity="error")
+            doing = "sending" if self.interface == "chat" else "running"
+            self.notify(self.form.attention(errors, doing), severity="error")
             return None
         return values
 
@@ -324,6 +324,8 @@ class AppPane(Vertical):
             else:
                 await run.answer.finish(status, message.error or "")
             self.last_answer = run.answer.text or self.last_answer
+            if found := sources(message.metadata):
+                await self.log_view.mount(Citations(found), after=run.answer)
         await self.run_closed(run, status, message)
         if status == "failed":
             await self.notice(f"The run failed: {message.error or 'no details'}", "error")

@@ -1,0 +1,183 @@
+"""One field of an app's form: label, control, hint and inline error (:class:`FieldRow`).
+
+A row checks its own value (``difytui.forms`` rules, messages naming the field by its label), so
+the form can validate one field as the user edits it. Text limits are enforced as the user types.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Select, Static, TextArea
+from textual.widgets.text_area import EditResult, Location
+
+from difytui.forms import Field, FormError, as_text, coerce, validate_one
+from difytui.tui.safe_text import clean, one_line
+
+_CONTROL_HINTS = {
+    "file": "a file path or an http(s):// URL",
+    "file-list": "file paths or URLs, separated by commas",
+    "json_object": 'a JSON object, e.g. {"key": "value"}',
+}
+
+
+def field_hint(field: Field) -> str:
+    parts = []
+    if field.hint and field.hint != field.placeholder:
+        parts.append(one_line(field.hint))
+    if field.control in ("text-input", "paragraph") and field.max_length:
+        parts.append(f"max {field.max_length} characters")
+    if field.control == "file-list" and field.max_length:
+        parts.append(f"up to {field.max_length} files")
+    if field.control in ("file", "file-list") and field.allowed_file_types:
+        parts.append("types: " + ", ".join(field.allowed_file_types))
+    return " · ".join(parts)
+
+
+class LimitReached(Message):
+    """A text control refused an edit that would pass its field's ``max_length``.
+
+    Handled by the form, not the row: it then arrives in the order of the control's ``Changed``
+    messages (they travel the same path), so a later valid edit always clears it."""
+
+    def __init__(self, control: Widget) -> None:
+        super().__init__()
+        self.widget = control
+
+
+class LimitedInput(Input):
+    def restricted(self) -> None:
+        super().restricted()
+        if self.max_length and len(self.value) >= self.max_length:
+            self.post_message(LimitReached(self))
+
+
+class LimitedTextArea(TextArea):
+    """A TextArea that refuses typed or pasted text past ``max_length`` characters (Dify's limit),
+    as Input does with its own ``max_length``; edits made through the API are not limited."""
+
+    def __init__(self, text: str, max_length: int | None, **kwargs: Any) -> None:
+        super().__init__(text, **kwargs)
+        self.max_length = max_length
+
+    def _replace_via_keyboard(self, insert: str, start: Location, end: Location) -> EditResult | None:
+        if self.max_length:
+            replaced = len(self.document.get_text_range(start, end))
+            if len(self.text) - replaced + len(insert) > self.max_length and insert:
+                self.app.bell()
+                self.post_message(LimitReached(self))
+                return None
+        return super()._replace_via_keyboard(insert, start, end)
+
+
+class FieldRow(Vertical):
+    """Label (with a required mark), the control, a hint and an inline error line."""
+
+    def __init__(self, field: Field, index: int, value: Any) -> None:
+        super().__init__(classes="field-row")
+        self.field = field
+        self.index = index
+        self.value = value
+
+    @property
+    def name_shown(self) -> str:
+        """How messages call this field: its label."""
+        return self.field.called("label")
+
+    def compose(self) -> ComposeResult:
+        field = self.field
+        label = Text(one_line(field.label) or field.variable, style="bold")
+        if field.required:
+            label.append(" *", style="bold red")
+        label.append(f"  {field.control}", style="dim")
+        yield Static(label, classes="field-label", markup=False)
+        yield self._control()
+        hint = field_hint(field)
+        if hint:
+            yield Static(Text(hint), classes="field-hint", markup=False)
+        yield Static("", classes="field-error", markup=False)
+
+    def _control(self) -> Widget:
+        field, value = self.field, self.value
+        control_id = f"field-{self.index}"
+        placeholder = one_line(field.placeholder) or _CONTROL_HINTS.get(field.control, "")
+        text = as_text(field, value) if value is not None else ""
+        if field.read_only:
+            return Static(
+                Text("filled in by Dify (external data tool)", style="italic"),
+                id=control_id,
+                classes="field-readonly",
+            )
+        if field.control in ("paragraph", "json_object"):
+            limit = field.max_length if field.control == "paragraph" else None
+            area = LimitedTextArea(clean(text), limit, id=control_id, soft_wrap=True, classes="field-area")
+            area.show_line_numbers = False
+            return area
+        if field.control == "select":
+            # Option prompts are Text: a str would be parsed as markup by Select's OptionList
+            # ("[/x]" raises, "[@click=…]" becomes an action); Text also keeps type-to-search.
+            options = [(Text(one_line(o) or " "), o) for o in field.options]
+            chosen = text if text in field.options else Select.NULL
+            return Select(options, value=chosen, id=control_id, prompt="choose…", allow_blank=True)
+        if field.control == "checkbox":
+            checked = value is True or str(text).lower() in ("true", "1", "yes", "on")
+            # Content, not str: a str label is parsed as markup.
+            return Checkbox(Content(one_line(field.label) or field.variable), checked, id=control_id)
+        kind = "number" if field.control == "number" else "text"
+        limit = field.max_length if field.control == "text-input" else None
+        return LimitedInput(
+            clean(text),
+            placeholder=placeholder,
+            id=control_id,
+            type=kind,
+            valid_empty=True,
+            max_length=limit or 0,
+        )
+
+    @property
+    def control(self) -> Widget:
+        return self.query_one(f"#field-{self.index}")
+
+    def raw(self) -> str | None:
+        """The control's text (None for read-only fields)."""
+        widget = self.control
+        if isinstance(widget, Input):
+            return widget.value
+        if isinstance(widget, TextArea):
+            return widget.text
+        if isinstance(widget, Select):
+            return "" if widget.is_blank() else str(widget.value)
+        if isinstance(widget, Checkbox):
+            return "true" if widget.value else "false"
+        return None
+
+    def check(self) -> tuple[dict[str, Any], str | None]:
+        """({variable: typed value} or {} when left out, the error message or None)."""
+        raw = self.raw()
+        if raw is None:
+            return {}, None
+        field = self.field
+        try:
+            values = coerce([field], {field.variable: raw}, naming="label")
+        except FormError as error:
+            return {}, error.message
+        return values, validate_one(field, values.get(field.variable), naming="label")
+
+    @property
+    def invalid(self) -> bool:
+        return self.has_class("-invalid")
+
+    def show_error(self, message: str | None) -> None:
+        error = self.query_one(".field-error", Static)
+        error.update(Text(f"✗ {one_line(message)}") if message else "")
+        error.display = bool(message)
+        self.set_class(bool(message), "-invalid")
+
+    def limit_reached(self) -> None:
+        self.show_error(f"{self.name_shown} can hold at most {self.field.max_length} characters")
