@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -10,33 +11,25 @@ import pytest
 from difytui.tui.gc_policy import GcPolicy
 
 
-class FakeTimer:
-    def __init__(self, delay: float, callback: Callable[[], None]) -> None:
-        self.delay, self.callback, self.stopped = delay, callback, False
-
-    def stop(self) -> None:
-        self.stopped = True
-
-
 class FakeLoop:
     """Stands for the app: keeps what it was asked to call, the test calls it."""
 
     def __init__(self) -> None:
         self.after_refresh: list[Callable[[], None]] = []
-        self.timers: list[FakeTimer] = []
 
     def call_after_refresh(self, callback: Callable[[], None], *args: object) -> bool:
         self.after_refresh.append(callback)
         return True
 
-    def set_timer(self, delay: float, callback: Callable[[], None]) -> FakeTimer:
-        self.timers.append(FakeTimer(delay, callback))
-        return self.timers[-1]
-
 
 class Node:
     def __init__(self) -> None:
         self.me = self  # a cycle: only the cyclic collector frees it
+
+
+def churn(allocations: int) -> None:
+    for _ in range(allocations):
+        Node()
 
 
 @pytest.fixture
@@ -58,15 +51,36 @@ def collector() -> Iterator[list[int]]:
         gc.unfreeze()
 
 
-def test_full_passes_wait_while_it_streams_and_come_back_after_the_final_render(collector):
+def test_the_app_is_frozen_once_when_the_first_stream_starts(collector):
+    policy = GcPolicy(FakeLoop())
+    assert gc.get_freeze_count() == 0  # not at start-up: the first frame is not drawn yet
+    policy.stream_started()
+    frozen = gc.get_freeze_count()
+    assert frozen > 0  # what lives now (modules, the app) is not scanned again
+    policy.stream_ended()
+    chat = [Node() for _ in range(100)]  # the chat's own objects stay collectable
+    policy.stream_started()
+    assert gc.get_freeze_count() == frozen
+    assert chat
+
+
+def test_full_passes_run_while_it_streams_and_free_dropped_cycles(collector):
     loop = FakeLoop()
     policy = GcPolicy(loop)
     thresholds = gc.get_threshold()
     policy.stream_started()
-    assert gc.get_threshold()[2] > thresholds[2]
+    assert 0 < gc.get_threshold()[2] <= 100  # bounded, not held off for the whole stream
+    young = thresholds[0] * thresholds[1]  # allocations between two gen1 passes
+    piece = Node()  # a piece's cycle that lives long enough to reach generation 2, then is dropped
+    dropped = weakref.ref(piece)
+    churn(young * 3)
+    assert dropped() is not None
+    del piece
+    collector.clear()
+    churn(young * GcPolicy.STREAM_GEN2 * 2)  # a stream's churn: allocations set the cadence
+    assert 2 in collector and dropped() is None
     policy.stream_ended()
-    assert gc.get_threshold()[2] > thresholds[2]  # not before the final render is drawn
-    loop.after_refresh.pop()()
+    loop.after_refresh.pop()()  # the final render is drawn: the usual cadence again
     assert gc.get_threshold() == thresholds
 
 

@@ -84,6 +84,7 @@ class AnswerView(Vertical):
         self._refs: list[str] = []
         self._window_wanted = False
         self._moves = 0  # window moves scheduled and not done
+        self._refresh_due = False  # a refresh_window is scheduled after a refresh and not yet run
         self._label = label
         self._width = 0
         self._above = Spacer(classes="answer-spacer")
@@ -339,6 +340,7 @@ class AnswerView(Vertical):
 
     def refresh_window(self) -> None:
         """Render the pieces near the viewport and drop the others (called after scrolling)."""
+        self._refresh_due = False
         if self._lock.locked():
             self._window_wanted = True  # the lock's holder looks again when it is done
             return
@@ -357,7 +359,11 @@ class AnswerView(Vertical):
             if viewport_moved is not None:
                 viewport_moved()
             else:
-                self.call_after_refresh(self.refresh_window)
+                self._refresh_later()
+
+    def _refresh_later(self) -> None:
+        self._refresh_due = True
+        self.call_after_refresh(self.refresh_window)
 
     def _wanted_window(self) -> tuple[int, int] | None:
         n = len(self._pieces)
@@ -386,8 +392,14 @@ class AnswerView(Vertical):
 
     @property
     def settled(self) -> bool:
-        """Nothing is being rendered or moved (tests wait for it)."""
-        return not self._lock.locked() and not self._moves and self._flush_timer is None
+        """Nothing is being rendered or moved, and no move is scheduled (tests wait for it; the
+        log's own scheduled refresh is in :attr:`ResponseLog.settled`)."""
+        return (
+            not self._lock.locked()
+            and not self._moves
+            and not self._refresh_due
+            and self._flush_timer is None
+        )
 
     async def _move_window(self) -> None:
         try:
@@ -399,7 +411,7 @@ class AnswerView(Vertical):
             self._moves -= 1
         if self._window_wanted:
             self._window_wanted = False
-            self.call_after_refresh(self.refresh_window)
+            self._refresh_later()
 
     async def _set_window(self, lo: int, hi: int) -> None:
         drop = [p for i, p in enumerate(self._pieces) if p.widget is not None and not lo <= i < hi]

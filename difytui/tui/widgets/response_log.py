@@ -42,6 +42,12 @@ class ResponseLog(VerticalScroll, can_focus=False):
             if isinstance(child, AnswerView):
                 child.refresh_window()
 
+    @property
+    def settled(self) -> bool:
+        """No window refresh is due and no answer renders or moves its pieces (tests wait for it:
+        between a scroll and the refresh after the next frame, every answer alone looks settled)."""
+        return not self._windows_due and all(a.settled for a in self.query_children(AnswerView))
+
     def on_resize(self) -> None:
         self.viewport_moved()
 
