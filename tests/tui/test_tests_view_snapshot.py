@@ -36,6 +36,13 @@ def test_tests_view_80x24(snap_compare, sim, tmp_path, monkeypatch):
         await run_keys(pilot, screen, "ctrl+r")
         await pilot.press("enter")
         assert isinstance(app.screen, tests_view.TestsScreen)
+        # The DataTable sizes its columns to updated cells on its next Idle, which a loaded machine
+        # may not have reached yet: wait for that recorded state, not for time.
+        table = screen.table
+        for _ in range(200):
+            if not table._updated_cells and not table._require_update_dimensions:
+                break
+            await pilot.pause()
         await pilot.pause()
 
     assert snap_compare(console_on(sim, folder), terminal_size=(80, 24), run_before=run_before)
