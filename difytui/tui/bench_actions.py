@@ -8,6 +8,7 @@ terminal cannot suspend).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import subprocess
@@ -126,7 +127,7 @@ class BenchActions(App[object]):
         )
         self.push_screen(screen)
 
-    def action_save_case(self) -> None:
+    async def action_save_case(self) -> None:
         pane = self.current_pane
         if pane is None:
             self.notify(
@@ -144,8 +145,8 @@ class BenchActions(App[object]):
         if folders.save is None:
             self.notify(f"Cannot save a test case: {clean(folders.why)}", severity="error", markup=False)
             return
-        try:
-            saved = _save(folders.save, pane.item, transcript)
+        try:  # off the UI thread: the case file is parsed and rewritten
+            saved = await asyncio.to_thread(_save, folders.save, pane.item, transcript)
         except Exception as error:  # ConfigError (a file that is not TOML, a disk error), or a bug
             self.notify(f"Could not save the test case: {clean(str(error))}", severity="error", markup=False)
             return
