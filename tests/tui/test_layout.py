@@ -134,6 +134,15 @@ async def test_the_app_count_follows_the_filter(sim):
         await wait_until(pilot, lambda: str(status.render()).startswith(f"{total} apps"), what="count again")
 
 
+async def test_a_workspace_of_one_app_counts_it_in_the_singular(sim):
+    keys = {"copywriter": sim.apps_config()["copywriter"]}
+    app = console(sim, keys=keys)
+    async with app.run_test(size=SMALL) as pilot:
+        await apps_loaded(pilot, app)
+        status = app.query_one("#apps-status")
+        await wait_until(pilot, lambda: str(status.render()).split("\n")[0] == "1 app", what="1 app")
+
+
 async def test_switching_from_a_chat_to_a_workflow_leaves_no_chat_keys_behind(sim):
     app = console(sim)
     async with app.run_test(size=SMALL) as pilot:

@@ -82,7 +82,8 @@ class AppList(Vertical):
 
     def _show_status(self) -> None:
         total = len(self.order)
-        count = f"{self._shown} of {total} apps" if self._shown != total else f"{total} apps"
+        noun = "app" if total == 1 else "apps"
+        count = f"{self._shown} of {total} {noun}" if self._shown != total else f"{total} {noun}"
         text = Text(count, style="italic")
         if self._note:
             text.append(f"\n{self._note}")
