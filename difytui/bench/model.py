@@ -6,6 +6,7 @@ so each of them can be built and tested on its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -192,9 +193,15 @@ class CaseResult:
 
     @property
     def verdict(self) -> Verdict:
-        if self.runs and self.passed_runs / len(self.runs) >= self.case.pass_rate:
-            return "pass"
-        return "error" if any(run.verdict == "error" for run in self.runs) else "fail"
+        return repeats_verdict([run.verdict for run in self.runs], self.case.pass_rate)
+
+
+def repeats_verdict(verdicts: Sequence[Verdict], pass_rate: float) -> Verdict:
+    """A case's verdict from its runs': pass when enough passed, else error if any errored."""
+    passed = sum(1 for verdict in verdicts if verdict == "pass")
+    if verdicts and passed / len(verdicts) >= pass_rate:
+        return "pass"
+    return "error" if "error" in verdicts else "fail"
 
 
 @dataclass

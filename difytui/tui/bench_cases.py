@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from difytui.bench.case_files import CaseFileError, Problem, check_target
 from difytui.bench.catalog import Folders, load_catalog
-from difytui.bench.history import LastResult, last_results
+from difytui.bench.last_results import LastResult, last_results
 from difytui.bench.model import Case, Target
 from difytui.bench.record import Recorder
 from difytui.store import Store

@@ -13,7 +13,7 @@ import time
 from rich.text import Text
 
 from difytui.bench.compare import latency, result_text, tokens, unified
-from difytui.bench.history import LastResult
+from difytui.bench.last_results import LastResult
 from difytui.bench.model import AssertionResult, Case, CaseResult, RunResult, TurnResult, Verdict
 from difytui.tui.safe_text import clean, one_line
 

@@ -4,7 +4,7 @@ cases of one app, where they are read and saved, and what was recorded about the
 from __future__ import annotations
 
 from difytui.bench.catalog import folders_for, load_catalog
-from difytui.bench.history import last_results
+from difytui.bench.last_results import last_results
 from difytui.bench.model import AssertionResult, CaseResult, RunResult, SuiteResult, Target
 from difytui.bench.record import Recorder
 from difytui.config import Workspace

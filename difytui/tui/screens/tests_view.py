@@ -24,7 +24,7 @@ from textual.worker import Worker
 
 from difytui.bench.case_files import Problem
 from difytui.bench.catalog import Folders
-from difytui.bench.history import LastResult
+from difytui.bench.last_results import LastResult
 from difytui.bench.model import Case, CaseResult, Target
 from difytui.tui.bench_cases import history, load_app_cases
 from difytui.tui.bench_detail import detail_text, last_cell, result_cell

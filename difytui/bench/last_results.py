@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from difytui.bench.model import Verdict
+from difytui.bench.model import Verdict, repeats_verdict
 from difytui.store import Store
 
 
@@ -36,9 +36,7 @@ class LastResult:
 
     def verdict(self, pass_rate: float) -> Verdict:
         """The case's verdict, as :attr:`CaseResult.verdict` adds it up."""
-        if self.verdicts and self.passed / len(self.verdicts) >= pass_rate:
-            return "pass"
-        return "error" if "error" in self.verdicts else "fail"
+        return repeats_verdict(self.verdicts, pass_rate)
 
 
 def last_results(store: Store, keys: Sequence[str], target: str) -> dict[str, LastResult]:
