@@ -6,7 +6,6 @@ startup (what waits until after the first frame), app_list_refresh, pane_actions
 
 from __future__ import annotations
 
-import gc
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -165,10 +164,8 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
 
     def on_ready(self) -> None:
         # Startup objects (modules, styles, the widget tree) live as long as the app: keep the
-        # cyclic collector from scanning them again and again (gc.freeze). run() kept it off until
-        # this first frame.
-        gc.freeze()
-        gc.enable()
+        # cyclic collector from scanning them again and again (gc.freeze, undone on unmount).
+        self.gc_policy.first_frame()
         # Only the first frame sits on the start-up path: it shows the cached app list, the server's
         # comes after (building the client, and the demo simulator's start, happen on this request).
         self.refresh_apps()

@@ -1,8 +1,10 @@
 """How the cyclic garbage collector's full passes run while the console is up.
 
 A full (generation 2) pass scans every tracked object not frozen. The console's long-lived objects
-(modules, classes, Textual's widgets and styles) are frozen once, when the first stream starts
-(never before the first frame), so a full pass scans only what came after: the chat's own objects.
+(modules, classes, Textual's widgets and styles) are frozen at the first frame, and what the app
+built after it (app list, the client) once more when the first stream starts, so a full pass scans
+only what came after: the chat's own objects. The policy owns every freeze, so ``close`` leaves
+nothing frozen for the next console (switching workspace) or the caller.
 While anything streams, full passes stay on at a bounded cadence (``STREAM_GEN2``: one per that
 many gen1 passes, and CPython runs one only when the objects that survived since the last make up
 a quarter of the scanned ones). Holding them off for the whole stream instead kept every dropped
@@ -30,13 +32,20 @@ class GcPolicy:
         self._loop = loop
         self._streams = 0
         self._thresholds: tuple[int, int, int] | None = None
-        self._frozen = False
+        self._frozen = False  # anything frozen by this policy (close unfreezes)
+        self._frozen_for_streams = False
+
+    def first_frame(self) -> None:
+        """The first frame is drawn: what start-up made lives as long as the app; collect again."""
+        self._frozen = True
+        gc.freeze()
+        gc.enable()  # difytui.tui.run keeps it off until this frame
 
     def stream_started(self) -> None:
         self._streams += 1
-        if not self._frozen:
+        if not self._frozen_for_streams:
             # Everything alive now is the app itself: full passes need not scan it again.
-            self._frozen = True
+            self._frozen = self._frozen_for_streams = True
             gc.freeze()
             # Cheap (nothing young is left to scan), and it resets CPython's count of long-lived
             # objects: otherwise the first full pass waits for a quarter of the frozen ones.
@@ -65,5 +74,5 @@ class GcPolicy:
             self._thresholds = None
         self._streams = 0
         if self._frozen:
-            self._frozen = False
+            self._frozen = self._frozen_for_streams = False
             gc.unfreeze()

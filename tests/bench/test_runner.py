@@ -207,7 +207,8 @@ async def test_429_waits_for_retry_after_and_retries(sim):
 async def test_a_turn_past_its_timeout_is_stopped_on_the_server_and_is_an_error(sim):
     sim.add_fault("/v1/chat-messages", "hold", after=3)
     pool = clients(sim)
-    suite = await run_suite([case("slow", timeout_s=0.5), case("fine")], pool, grade)
+    # One at a time: the one-shot fault is the first request's, and that must be the slow case's.
+    suite = await run_suite([case("slow", timeout_s=0.5), case("fine")], pool, grade, concurrency=1)
     await pool.aclose()
     slow, fine = suite.results
     turn = slow.runs[0].turns[0]

@@ -92,3 +92,20 @@ def test_close_mid_stream_restores_the_collector(collector):
     policy.close()  # the app ends mid-stream
     assert gc.get_threshold() == thresholds
     assert gc.get_freeze_count() == 0
+
+
+def test_the_first_frame_freeze_is_undone_on_close_even_with_no_stream(collector):
+    policy = GcPolicy(FakeLoop())
+    policy.first_frame()
+    at_start = gc.get_freeze_count()
+    assert at_start > 0
+    made_after = [Node() for _ in range(100)]
+    policy.stream_started()  # what the app built after its first frame is frozen too, once
+    assert gc.get_freeze_count() >= at_start + len(made_after)
+    policy.stream_ended()
+    policy.close()
+    assert gc.get_freeze_count() == 0
+    policy = GcPolicy(FakeLoop())
+    policy.first_frame()
+    policy.close()  # a console that never streamed
+    assert gc.get_freeze_count() == 0

@@ -216,6 +216,15 @@ async def test_switching_workspace_mid_stream_stops_the_run_and_restores_gc(stal
 # -- 5. Escape while the run is being set up -------------------------------------------------------------
 
 
+async def test_a_console_that_never_streamed_leaves_nothing_frozen(sim):
+    # Its first frame freezes what start-up made; a later test (or console) must start clean.
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await apps_loaded(pilot, app)
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
 async def test_escape_while_the_run_is_set_up_sends_nothing(sim):
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
