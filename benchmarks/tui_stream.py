@@ -191,7 +191,6 @@ def drawn(app: App[Any]) -> bool:
     )
 
 
-
 @dataclass
 class Probe:
     """A ticker: how late each 5 ms sleep wakes up is how long the loop was blocked.
@@ -256,7 +255,7 @@ async def console_run(answers: list[list[str]], rate: float | None, measure: set
                 pane.action_run()
                 views: list[AnswerView] = []
 
-                def answered(number: int = number) -> bool:
+                def answered(number: int = number, views: list[AnswerView] = views) -> bool:
                     views[:] = pane.log_view.query_children(AnswerView)
                     return pane.active is None and len(views) == number and views[-1].rendered
 

@@ -34,13 +34,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import textual._compositor as compositor_module  # noqa: E402
-import textual.widget as widget_module  # noqa: E402
-from textual.css.stylesheet import Stylesheet  # noqa: E402
-from textual.widgets.markdown import MarkdownBlock  # noqa: E402
-from tui_stream import answer_tokens, console_run  # noqa: E402
+import itertools
 
-from difytui.tui.widgets.answer_view import AnswerView  # noqa: E402
+import textual._compositor as compositor_module
+import textual.widget as widget_module
+from textual.css.stylesheet import Stylesheet
+from textual.widgets.markdown import MarkdownBlock
+from tui_stream import answer_tokens, console_run
+
+from difytui.tui.widgets.answer_view import AnswerView
 
 KEYS = ("styled", "arranged", "reflows", "placed", "blocks")
 
@@ -171,7 +173,7 @@ FLUSHES = Flushes()
 
 
 def deltas(marks: list[dict[str, float]]) -> list[dict[str, float]]:
-    return [{k: b[k] - a[k] for k in a} for a, b in zip(marks, marks[1:], strict=False)]
+    return [{k: b[k] - a[k] for k in a} for a, b in itertools.pairwise(marks)]
 
 
 def mean(rows: list[dict[str, float]]) -> dict[str, float]:
@@ -238,9 +240,11 @@ def profile(name: str, answers: list[list[str]], measure: set[int], top: int) ->
         print(f"  last quarter, per flush:  {fmt(mean(rows[-quarter:]))}")
         worst = max(rows, key=lambda r: r["cpu"]) if rows else {}
         print(f"  costliest flush:          {fmt(worst)}")
-        print(f"  end of answer:            {fmt(ends[number])}, longest callback {longest[number] * 1000:.1f} ms")
+        end = f"{fmt(ends[number])}, longest callback {longest[number] * 1000:.1f} ms"
+        print(f"  end of answer:            {end}")
     gcs = ", ".join(
-        f"gen{g}: {COUNTS.gc_ms[g]:.0f} ms in all, longest {COUNTS.gc_max[g]:.1f} ms" for g in sorted(COUNTS.gc_ms)
+        f"gen{g}: {COUNTS.gc_ms[g]:.0f} ms in all, longest {COUNTS.gc_max[g]:.1f} ms"
+        for g in sorted(COUNTS.gc_ms)
     )
     print(f"  collector over the whole run: {gcs}")
 
