@@ -233,10 +233,9 @@ class MessageActions:
         if answer is None:
             return
         message_id = self._message_ids.pop(run.run_id, None)
-        await self.log_view.mount(AnswerBar(message_id, lambda: answer.text, answer), after=answer)
-        self._select(None)
         feature = self.parameters.get("suggested_questions_after_answer")
         if status == "succeeded" and message_id and isinstance(feature, dict) and feature.get("enabled"):
+            # Its reply is handled after this (the pane's messages are handled one at a time).
             self.run_worker(
                 runner.load_suggestions(self.ctx.client, self.item.id, message_id, self.post_message),
                 name="loading suggested questions",
@@ -244,6 +243,8 @@ class MessageActions:
                 exclusive=True,
                 exit_on_error=False,
             )
+        await self.log_view.mount(AnswerBar(message_id, lambda: answer.text, answer), after=answer)
+        self._select(None)
 
     async def on_suggestions_loaded(self, message: m.SuggestionsLoaded) -> None:
         bars = self.answer_bars()
