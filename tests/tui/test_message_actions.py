@@ -6,14 +6,12 @@ from __future__ import annotations
 import pytest
 
 from difytui.client import Dify
-from difytui.tui import run_controller, runner
 from difytui.tui.message_actions import AnswerBar
 from difytui.tui.screens.feedback import FeedbackScreen
 from difytui.tui.widgets.chat_pane import SuggestedQuestion
 from difytui.tui.widgets.response_log import Notice
 
 from .conftest import SIZE, ask, console, open_app, requests_to, run_done, type_text, wait_until
-from .test_snapshots import FakeTime, settle
 
 CHAT = "support-bot"
 
@@ -202,25 +200,3 @@ async def test_the_palette_likes_the_selected_answer(sim):
         commands["Like answer"]()
         mid = bars(pane)[0].message_id
         await wait_until(pilot, lambda: saved(sim) == [(mid, "like", None)], what="the like")
-
-
-# -- snapshot -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake_clock(monkeypatch):
-    clock = FakeTime()
-    monkeypatch.setattr(runner, "time", clock)
-    monkeypatch.setattr(run_controller, "time", clock)
-
-
-async def liked_answer(pilot) -> None:
-    app = pilot.app
-    pane = await answered(pilot, app, "How do I add an app?")
-    await pilot.press("alt+l")
-    await settled_bar(pilot, bars(pane)[-1], "like")
-    await settle(pilot)
-
-
-def test_snapshot_a_liked_answer_at_80x24(snap_compare, sim, fake_clock):
-    assert snap_compare(console(sim), terminal_size=(80, 24), run_before=liked_answer)
