@@ -84,7 +84,7 @@ class AnswerBar(Static):
         if self.saving:
             line.append("  saving…" if line else "saving…", style="italic")
         if self.selected:
-            line.append(("\n" if len(line) > 40 else "  ") + HINT, style="dim not bold")
+            line.append("\n" + HINT, style="dim not bold")
         self.set_class(bool(self.rating), "-rated")
         self.set_class(self.selected, "-selected")
         self.update(line)
