@@ -79,6 +79,26 @@ async def test_like_then_dislike_with_a_comment_then_clear(sim):
         assert errors(app) == []
 
 
+async def test_an_agent_answer_gets_a_comment_with_enter(sim):
+    """Enter in the comment keeps the answer's rating (like when it has none); Escape rates nothing."""
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await ask(pilot, app, "travel-agent", "Plan a weekend in Kyoto")
+        bar = await wait_until(pilot, lambda: bars(pane) and bars(pane)[-1], what="the answer's bar")
+        await pilot.press("alt+c")
+        await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, FeedbackScreen))
+        await pilot.press("alt+c")
+        await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
+        await type_text(pilot, "great plan")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: saved(sim), what="the rating")
+        assert saved(sim) == [(bar.message_id, "like", "great plan")]
+        await settled_bar(pilot, bar, "like")
+        assert pane.prompt.text == ""  # the comment went to the dialog, not to the prompt
+
+
 async def test_a_history_answer_shows_its_rating_and_can_be_rated(sim):
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
