@@ -211,3 +211,33 @@ def test_events_of_a_finished_run_and_of_a_paused_one(client):
     assert names(replay)[0] == "workflow_started" and names(replay)[-1] == "workflow_paused"
     with pytest.raises(DifyError, match="only workflow and chatflow runs"):
         client.call(lambda c: c.app.events("support-bot", run_id))
+
+
+def test_the_account_api_re_attaches_and_reads_forms(sim, make_api):
+    """An account workspace uses /apps/<id>/tasks/<run_id>/events and /apps/<id>/form/human_input."""
+    from helpers import device_login
+
+    from difytui.config import Workspace
+
+    sim.device_interval = 0.05
+    login = device_login(sim)
+    workspace = Workspace(
+        name="cloud",
+        base_url=sim.openapi_url,
+        user="ignored",
+        apps={},
+        kind="account",
+        server=sim.console_url,
+        workspace_id=login.info()["default_workspace_id"],
+    )
+    api = make_api(workspace=workspace, token=login.token.reveal())
+    workflow = next(app.id for app in api("apps") if app.mode == "workflow")
+    result = api(
+        "app.workflow.invoke", workflow, {"topic": "SSE", "audience": "everyone"}, response_mode="blocking"
+    )
+    run_id = result["workflow_run_id"]
+    events = api("app.events", workflow, run_id, include_state_snapshot=True)
+    assert names(events) == ["workflow_finished"] and events[0]["data"]["status"] == "succeeded"
+    with pytest.raises(FormNotFoundError):
+        api("app.human_input.get", workflow, "doesNotExist123")
+    assert sim.requests[-1].path == f"/openapi/v1/apps/{workflow}/form/human_input/doesNotExist123"
