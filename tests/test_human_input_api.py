@@ -241,3 +241,17 @@ def test_the_account_api_re_attaches_and_reads_forms(sim, make_api):
     with pytest.raises(FormNotFoundError):
         api("app.human_input.get", workflow, "doesNotExist123")
     assert sim.requests[-1].path == f"/openapi/v1/apps/{workflow}/form/human_input/doesNotExist123"
+
+
+def test_a_chat_history_gives_back_the_pending_form(client):
+    from difytui.human_input import forms_in_message
+
+    events = client.start("hi-chat-plain", "Oslo")
+    form = paused_form(events)
+    conversation = events[-1]["conversation_id"]
+    (message,) = client.call(lambda c: c.app.messages("hi-chat-plain", conversation))["data"]
+    (pending,) = forms_in_message(message)
+    assert (pending.form_token, pending.workflow_run_id) == (form.form_token, form.workflow_run_id)
+    client.resume("hi-chat-plain", form.workflow_run_id, form.form_token, GOOD, "approve")
+    (message,) = client.call(lambda c: c.app.messages("hi-chat-plain", conversation))["data"]
+    assert forms_in_message(message) == []
