@@ -215,22 +215,11 @@ def test_events_of_a_finished_run_and_of_a_paused_one(client):
 
 def test_the_account_api_re_attaches_and_reads_forms(sim, make_api):
     """An account workspace uses /apps/<id>/tasks/<run_id>/events and /apps/<id>/form/human_input."""
-    from helpers import device_login
-
-    from difytui.config import Workspace
+    from test_account import account_workspace, login_token
 
     sim.device_interval = 0.05
-    login = device_login(sim)
-    workspace = Workspace(
-        name="cloud",
-        base_url=sim.openapi_url,
-        user="ignored",
-        apps={},
-        kind="account",
-        server=sim.console_url,
-        workspace_id=login.info()["default_workspace_id"],
-    )
-    api = make_api(workspace=workspace, token=login.token.reveal())
+    token, login = login_token(sim)
+    api = make_api(workspace=account_workspace(sim, login), token=token)
     workflow = next(app.id for app in api("apps") if app.mode == "workflow")
     result = api(
         "app.workflow.invoke", workflow, {"topic": "SSE", "audience": "everyone"}, response_mode="blocking"
