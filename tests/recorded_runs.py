@@ -26,14 +26,26 @@ def record_workflow(
 
 
 def record_chat(
-    sim: Simulator, records: RunRecords, query: str, app_id: str = "support-bot", ws: str = WS
+    sim: Simulator,
+    records: RunRecords,
+    query: str,
+    app_id: str = "support-bot",
+    ws: str = WS,
+    conversation_id: str | None = None,
 ) -> tuple[RunRecord, list[JSON]]:
     inputs = {"product": "difytui"}
     with Dify(base_url=sim.base_url, apps=sim.apps_config(), user="tester") as client:
         started = time.time()
-        events = list(client.app.chat.invoke(app_id, query, inputs))
+        events = list(client.app.chat.invoke(app_id, query, inputs, "streaming", conversation_id))
     record, kept = summarize(
         app_id, "chat", inputs, events, query=query, started=started, finished=time.time()
     )
     record.id = records.add(ws, record, kept)
     return record, kept
+
+
+def assert_no_secret(text: str, sim: Simulator, *extra: str) -> None:
+    """No app key of the simulator, no account token it minted, nor any of ``extra`` is in ``text``."""
+    secrets = [*sim.api_keys.values(), *sim.account_tokens, *extra]
+    leaked = [s[:8] + "…" for s in secrets if s and s in text]
+    assert not leaked, f"secrets in the export: {leaked}"
