@@ -294,8 +294,9 @@ def _price(value: str | None) -> Decimal | None:
 def _oldest_first(messages: Sequence[Message], records: Sequence[RunRecord] = ()) -> list[Message]:
     """Oldest first. Dify's timestamps have 1-second resolution and its order inside a second is
     arbitrary, so ties go by the reply chain (``parent_message_id``), then by when the local
-    record says the run started, then by the order given (newest first, reversed)."""
-    given = list(reversed(list(messages)))
+    record says the run started, then by the order given (``messages.all`` keeps Dify's page
+    order inside a second: oldest first, as far as Dify knows)."""
+    given = list(messages)
     by_id = {m.id: m for m in given}
     started = {r.message_id: r.started for r in records if r.message_id}
 

@@ -78,3 +78,27 @@ def test_scrub_masks_named_secrets_and_key_shapes():
     )
     assert "ABCDEFGH" not in text and "abcdefghijkl" not in text and "hunter2hunter2" not in text
     assert "app-…UVWX" in text
+
+
+def test_messages_of_one_second_export_once_each_and_in_the_recorded_order(sim):
+    """Dify's timestamps have 1-second resolution and its order inside a second is arbitrary: the
+    local records' start times order them; without records each is still there exactly once."""
+    from difytui.run_records import RunRecord
+    from difytui.sim.apps import ALL_APPS
+
+    sim.state.clock = lambda: 1_795_996_000
+    conv = sim.state.new_conversation(ALL_APPS["support-bot"], "support-bot", "tester", "m0", {})
+    ids = [sim.state.add_message(conv, f"m{n}", {}).id for n in range(5)]
+    with Dify(base_url=sim.base_url, apps=sim.apps_config(), user="tester") as client:
+        messages = list(client.app.messages.all("support-bot", conv.id, page_size=2))
+    runs = [
+        RunRecord("support-bot", "chat", "succeeded", {}, message_id=mid, started=100.0 + n)
+        for n, mid in enumerate(ids)
+    ]
+    md = export_conversation(ConversationExport("support-bot", conv.id, messages, records=runs))
+    positions = [md.index(f"> m{n}\n") for n in range(5)]
+    assert positions == sorted(positions)
+    bare = export_conversation(ConversationExport("support-bot", conv.id, messages))
+    assert sorted(line for line in bare.splitlines() if line.startswith("> m")) == [
+        f"> m{n}" for n in range(5)
+    ]
