@@ -91,6 +91,9 @@ class Comparison:
     totals: Totals
     status: tuple[str, str] = ("", "")
     same_inputs: list[str] = field(default_factory=list)
+    #: output key → a unified diff of its text, for the multi-line strings that differ (a report,
+    #: an answer): in the JSON diff each is one long line with ``\n`` inside
+    text_diffs: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def differing_nodes(self) -> list[NodeRow]:
@@ -124,6 +127,7 @@ def compare_runs(
         totals,
         status=(left.status, right.status),
         same_inputs=same,
+        text_diffs=_text_diffs(left.outputs, right.outputs, run_label(left), run_label(right)),
     )
 
 
@@ -245,6 +249,18 @@ def _output_diff(
     a = (left.answer or _json_text(left.outputs)).splitlines()
     b = (right.answer or _json_text(right.outputs)).splitlines()
     return "answer", list(difflib.unified_diff(a, b, left_name, right_name, lineterm=""))
+
+
+def _text_diffs(
+    left: JSON | None, right: JSON | None, left_name: str, right_name: str
+) -> dict[str, list[str]]:
+    diffs: dict[str, list[str]] = {}
+    for key in sorted(set(left or {}) & set(right or {})):
+        a, b = (left or {})[key], (right or {})[key]
+        if isinstance(a, str) and isinstance(b, str) and a != b and ("\n" in a or "\n" in b):
+            names = (f"{left_name}: {key}", f"{right_name}: {key}")
+            diffs[key] = list(difflib.unified_diff(a.splitlines(), b.splitlines(), *names, lineterm=""))
+    return diffs
 
 
 def _json_lines(value: Any) -> list[str]:

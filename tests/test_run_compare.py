@@ -32,6 +32,9 @@ def test_two_workflow_runs_with_different_inputs(sim, tmp_path):
     assert {"tokens", "outputs"} <= set(rows[("draft_sections", 1)].differs)
     assert cmp.diff_of == "outputs" and any(line.startswith("+") and "managers" in line for line in cmp.diff)
     assert cmp.diff[0] == f"--- #{a.id} report-builder"
+    # the report's text, line by line: the third section only on the right
+    report = cmp.text_diffs["report"]
+    assert report[1] == f"+++ #{b.id} report-builder: report" and "+## Risks: SSE" in report
     assert cmp.totals.tokens == (2 * 64 + 20, 3 * 64 + 20)
     assert delta(*cmp.totals.tokens) == "+64"
 

@@ -75,6 +75,12 @@ async def test_the_keyboard_scrolls_the_comparison(sim, tmp_path):
         await pilot.press("pagedown")
         await pilot.pause()
         assert body.scroll_y > 0
+        body.scroll_home(animate=False)
+        await pilot.pause()
+        await pilot.press("n")  # the first differing node's row at the top
+        await pilot.pause()
+        nodes = screen.query_one("#compare-nodes", Static)
+        assert body.scroll_y == nodes.virtual_region.y + 2
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])

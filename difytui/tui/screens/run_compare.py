@@ -164,14 +164,10 @@ class CompareRunsScreen(ModalScreen[None]):
         heading = Text("Outputs diff" if cmp.diff_of == "outputs" else "Answer diff", style="bold underline")
         if not cmp.diff:
             return Group(heading, Text(f"  the same {cmp.diff_of}", style="dim"))
-        body = Text()
-        for line in cmp.diff:
-            style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-            style = "bold" if line.startswith(("+++", "---")) else "cyan" if line.startswith("@@") else style
-            body.append_text(literal(line, style))
-            body.append("\n")
-        body.rstrip()
-        return Group(heading, body)
+        parts: list[RenderableType] = [heading, _diff_text(cmp.diff)]
+        for key, lines in cmp.text_diffs.items():
+            parts += [Text(f"Text of {one_line(key)}", style="bold underline"), _diff_text(lines)]
+        return Group(*parts)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -220,6 +216,17 @@ class _Fitted:
         for cells, style in self.rows:
             table.add_row(*cells, style=style)
         yield table
+
+
+def _diff_text(lines: list[str]) -> Text:
+    body = Text()
+    for line in lines:
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+        style = "bold" if line.startswith(("+++", "---")) else "cyan" if line.startswith("@@") else style
+        body.append_text(literal(line, style))
+        body.append("\n")
+    body.rstrip()
+    return body
 
 
 def _glyph(row: NodeRow) -> str:
