@@ -8,20 +8,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import device_login
+from helpers import account_config, run_cli
 from recorded_runs import REPORT, assert_no_secret, record_workflow
 
 from difytui.cli import main
 from difytui.config import load_config
 from difytui.run_records import RunRecords
 from difytui.store import Store, workspace_key
-from difytui.tokens import TokenStore
 
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 @pytest.fixture
@@ -32,22 +27,15 @@ def config(tmp_path, sim):
 
 
 @pytest.fixture
-def account_config(tmp_path, sim):
-    login = device_login(sim)
-    TokenStore().save(sim.console_url, login.token, login.info())
-    path = tmp_path / "account.toml"
-    path.write_text(
-        f'[workspaces.cloud]\nkind = "account"\nserver = "{sim.console_url}"\n'
-        f'workspace_id = "{login.info()["default_workspace_id"]}"\n'
-    )
-    return str(path)
+def account(tmp_path, sim):
+    return account_config(tmp_path, sim)
 
 
-def recorded(sim, config: str, inputs: dict) -> int:
+def recorded(sim, config: str, inputs: dict, as_app: str = "report-builder") -> int:
     """A real report-builder run, recorded where the CLI looks for this workspace's runs."""
     ws = workspace_key(load_config(config).workspace(None))
     with Store() as store:
-        record, _ = record_workflow(sim, RunRecords(store), inputs, ws=ws)
+        record, _ = record_workflow(sim, RunRecords(store), inputs, ws=ws, as_app=as_app)
     assert record.id is not None
     return record.id
 
@@ -129,10 +117,13 @@ def test_export_mistakes_are_one_line_each(capsys, config, sim):
     assert usage.value.code == 2
 
 
-def test_an_account_workspace_says_there_is_no_history_and_lists_local_runs(capsys, account_config, sim):
-    code, out, err = run(capsys, "--config", account_config, "history", "Report Builder")
+def test_an_account_workspace_says_there_is_no_history_and_lists_local_runs(capsys, account, sim):
+    rid = recorded(sim, account, REPORT, as_app=sim.directory.by_slug("report-builder").uuid)
+    code, out, err = run(capsys, "--config", account, "history", "Report Builder")
     assert code == 0, err
-    assert "account API has no history endpoints" in err and "Runs of" in out
-    code, out, err = run(capsys, "--config", account_config, "export", "Report Builder", "-c", "abc")
+    assert "account API has no history endpoints" in err and f"#{rid:<5}" in out
+    code, out, err = run(capsys, "--config", account, "export", "Report Builder", "--run", str(rid))
+    assert code == 0 and out.startswith(f"# Run #{rid}")
+    code, out, err = run(capsys, "--config", account, "export", "Report Builder", "-c", "abc")
     assert code == 2 and "account workspace" in err and err.count("\n") == 1
     assert_no_secret(out + err, sim)
