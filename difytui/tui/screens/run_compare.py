@@ -51,6 +51,7 @@ class CompareRunsScreen(ModalScreen[None]):
     view: the shell's keys have nothing to act on here."""
 
     CSS_PATH = styles_dir() / "compare.tcss"
+    HELP_TITLE = "Compare view"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss", "Back", id="compare.back", tooltip="Close the comparison"),
         Binding(
