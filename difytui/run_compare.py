@@ -311,14 +311,15 @@ def show_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def delta(left: float | int | Decimal | None, right: float | int | Decimal | None) -> str:
-    """``+1.20`` / ``-3``: the right run against the left one (blank if either is unknown)."""
+def delta(left: float | Decimal | None, right: float | Decimal | None) -> str:
+    """``+0.25s`` (seconds: floats) / ``+64`` (tokens, cost): the right run against the left one;
+    blank if either is unknown."""
     if left is None or right is None:
         return ""
-    change = right - left  # type: ignore[operator]  # mixed int/float/Decimal pairs never meet
-    if isinstance(change, float):
-        return f"{change:+.2f}s"
-    return f"{change:+}"
+    change = Decimal(str(right)) - Decimal(str(left))
+    if isinstance(left, float) or isinstance(right, float):
+        return f"{float(change):+.2f}s"
+    return f"{change.normalize():+f}"
 
 
 def _str(value: object) -> str:
