@@ -86,3 +86,14 @@ async def test_the_keyboard_scrolls_the_comparison(sim, tmp_path):
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_compare_snapshot(snap_compare, sim, tmp_path, size):
     assert snap_compare(Host(two_runs(sim, tmp_path)), terminal_size=size)
+
+
+async def test_a_node_error_shows_literally_under_the_table(sim, tmp_path):
+    screen = two_runs(sim, tmp_path)
+    plan = next(e for e in screen.comparison.nodes if e.node_id == "plan")
+    plan.right.error = "[bold]quota[/bold] \x1b[31m"
+    async with Host(screen).run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert "✗ Plan sections  left: —  right: [bold]quota[/bold] ␛[31m" in text_of(
+            screen, "#compare-nodes"
+        )

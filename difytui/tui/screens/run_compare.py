@@ -138,7 +138,12 @@ class CompareRunsScreen(ModalScreen[None]):
                 Text(_what(row), style=_DIFF_STYLE),
                 style=_DIFF_STYLE if row.differs else "",
             )
-        return Group(heading, table)
+        errors = [
+            _errors(row)
+            for row in cmp.nodes
+            if (row.left and row.left.error) or (row.right and row.right.error)
+        ]
+        return Group(heading, table, *errors)
 
     def _totals_part(self) -> RenderableType:
         totals = self.comparison.totals
@@ -228,6 +233,16 @@ def _diff_text(lines: list[str]) -> Text:
         body.append("\n")
     body.rstrip()
     return body
+
+
+def _errors(row: NodeRow) -> Text:
+    """A node's errors under the table (they do not fit a cell): ``✗ LLM: left: … · right: …``."""
+    text = Text("✗ ", style="bold red")
+    text.append(one_line(row.label), style="bold")
+    for side, run in (("left", row.left), ("right", row.right)):
+        text.append(f"  {side}: ", style="dim")
+        text.append(one_line(run.error) if run is not None and run.error else "—", style="red")
+    return text
 
 
 def _glyph(row: NodeRow) -> str:
