@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -106,29 +106,43 @@ def run_label(record: RunRecord) -> str:
 
 
 def compare_runs(
-    left: RunRecord, right: RunRecord, left_events: Iterable[JSON], right_events: Iterable[JSON]
+    left: RunRecord,
+    right: RunRecord,
+    left_events: Iterable[JSON],
+    right_events: Iterable[JSON],
+    *,
+    diffs: bool = True,
 ) -> Comparison:
+    """``diffs=False``: without the outputs' diffs (empty), which :func:`with_diffs` adds later:
+    on long outputs they are the slow part (difflib), so the console computes them off its thread."""
     left_nodes, right_nodes = node_runs(left_events), node_runs(right_events)
     changes, same = diff_inputs(left.inputs, right.inputs)
-    diff_of, diff = _output_diff(left, right, run_label(left), run_label(right))
     totals = Totals(
         elapsed=(left.elapsed, right.elapsed),
         tokens=(_total_tokens(left, left_nodes), _total_tokens(right, right_nodes)),
         cost=(_total_cost(left, left_nodes), _total_cost(right, right_nodes)),
         currency=(left.currency, right.currency),
     )
-    return Comparison(
+    comparison = Comparison(
         run_label(left),
         run_label(right),
         changes,
         align_nodes(left_nodes, right_nodes),
-        diff_of,
-        diff,
+        "outputs" if left.outputs is not None and right.outputs is not None else "answer",
+        [],
         totals,
         status=(left.status, right.status),
         same_inputs=same,
-        text_diffs=_text_diffs(left.outputs, right.outputs, run_label(left), run_label(right)),
     )
+    return with_diffs(comparison, left, right) if diffs else comparison
+
+
+def with_diffs(comparison: Comparison, left: RunRecord, right: RunRecord) -> Comparison:
+    """``comparison`` with the unified diffs of the two runs' outputs (or answers) filled in."""
+    names = (comparison.left_label, comparison.right_label)
+    diff_of, diff = _output_diff(left, right, *names)
+    texts = _text_diffs(left.outputs, right.outputs, *names)
+    return replace(comparison, diff_of=diff_of, diff=diff, text_diffs=texts)
 
 
 def diff_inputs(left: JSON, right: JSON) -> tuple[list[InputChange], list[str]]:

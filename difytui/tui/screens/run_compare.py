@@ -29,6 +29,7 @@ from difytui.run_compare import (
     show_seconds,
     show_tokens,
     show_value,
+    with_diffs,
 )
 from difytui.run_records import JSON, RunRecord
 from difytui.tui.safe_text import literal, one_line
@@ -68,7 +69,9 @@ class CompareRunsScreen(ModalScreen[None]):
     ) -> None:
         super().__init__(id="compare-runs")
         self.left, self.right = left, right
-        self.comparison: Comparison = compare_runs(left, right, left_events, right_events)
+        # the outputs' diffs come from a worker (on_mount): difflib on long outputs takes a while
+        self.comparison: Comparison = compare_runs(left, right, left_events, right_events, diffs=False)
+        self.diffed = False
         self._next = 0
 
     def compose(self) -> ComposeResult:
@@ -88,6 +91,16 @@ class CompareRunsScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#compare-body", VerticalScroll).focus()
+        self.run_worker(self._diff_outputs, thread=True, group="compare-diff", exit_on_error=False)
+
+    def _diff_outputs(self) -> None:
+        comparison = with_diffs(self.comparison, self.left, self.right)
+        self.app.call_from_thread(self._show_diffs, comparison)
+
+    def _show_diffs(self, comparison: Comparison) -> None:
+        self.comparison = comparison
+        self.diffed = True
+        self.query_one("#compare-diff", Static).update(self._diff_part())
 
     # -- sections ----------------------------------------------------------------------------
 
@@ -168,6 +181,8 @@ class CompareRunsScreen(ModalScreen[None]):
     def _diff_part(self) -> RenderableType:
         cmp = self.comparison
         heading = Text("Outputs diff" if cmp.diff_of == "outputs" else "Answer diff", style="bold underline")
+        if not self.diffed:
+            return Group(heading, Text("  comparing…", style="dim italic"))
         if not cmp.diff:
             return Group(heading, Text(f"  the same {cmp.diff_of}", style="dim"))
         parts: list[RenderableType] = [heading, _diff_text(cmp.diff)]
