@@ -98,6 +98,8 @@ class CompareRunsScreen(ModalScreen[None]):
         self.app.call_from_thread(self._show_diffs, comparison)
 
     def _show_diffs(self, comparison: Comparison) -> None:
+        if not self.is_attached:  # closed before the diffs were ready
+            return
         self.comparison = comparison
         self.diffed = True
         self.query_one("#compare-diff", Static).update(self._diff_part())
