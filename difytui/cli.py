@@ -60,7 +60,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="difytui",
         description="A terminal console for the apps of a Dify workspace. "
-        "With no command it opens the console; `apps` and `invoke` are for scripts.",
+        "With no command it opens the console; `apps`, `invoke`, `history` and `export` are for scripts.",
         epilog=epilog,
     )
     _global_options(parser, suppress=False)
@@ -114,9 +114,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
     )
-    from difytui import cli_resume, cli_test
+    from difytui import cli_history, cli_resume, cli_test
 
     cli_resume.add_parser(commands, _global_options)
+    cli_history.add_parsers(commands, _global_options)
     cli_test.add_parser(commands, _global_options)
     if not full:
         for name in _HEAVY_COMMANDS:
@@ -181,6 +182,14 @@ def main(argv: list[str] | None = None) -> int:
                 from difytui import cli_resume
 
                 return cli_resume.run(dify, args)
+            if args.command in ("history", "export"):
+                from difytui import cli_history
+
+                return (
+                    cli_history.history(dify, args)
+                    if args.command == "history"
+                    else cli_history.export(dify, args)
+                )
             from difytui.cli_invoke import invoke
 
             return invoke(dify, args)
