@@ -70,6 +70,10 @@ class Backend(Protocol):
 
     def upload_call(self, app_id: str, path: Path) -> Call: ...
 
+    def events_call(self, app_id: str, run_id: str, params: dict[str, str]) -> Call:
+        """The event stream of workflow run ``run_id`` (re-attach, resume): workflow and chatflow apps."""
+        ...
+
     def history_path(self, what: str) -> str:
         """The path listing ``what`` (conversations, messages); raises where there is no history."""
         ...
@@ -124,6 +128,9 @@ class ServiceBackend:
 
     def upload_call(self, app_id: str, path: Path) -> Call:
         return Call("POST", "/files/upload", app_id, upload=path, form={"user": self.user})
+
+    def events_call(self, app_id: str, run_id: str, params: dict[str, str]) -> Call:
+        return Call("GET", f"/workflow/{run_id}/events", app_id, params=dict(params), stream=True)
 
     def history_path(self, what: str) -> str:
         return f"/{what}"
@@ -217,6 +224,10 @@ class AccountBackend:
 
     def upload_call(self, app_id: str, path: Path) -> Call:
         return Call("POST", f"/apps/{app_id}/files/upload", app_id, upload=path)
+
+    def events_call(self, app_id: str, run_id: str, params: dict[str, str]) -> Call:
+        # The path's "task" is the workflow_run_id (a task id → 404), as on the Service API.
+        return Call("GET", f"/apps/{app_id}/tasks/{run_id}/events", app_id, params=dict(params), stream=True)
 
     def history_path(self, what: str) -> str:
         raise DifyError(

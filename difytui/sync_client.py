@@ -70,6 +70,8 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
             seconds=self.deadline,
             clock=self.clock,
             stop=lambda task_id: self._stop_quietly(app_id, task_id),
+            reattach=lambda run_id: self._drive(self._reattach_flow(app_id, run_id), deadline),
+            policy=self.reconnect,
         )
 
     def _run_folded(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> dict[str, Any]:
@@ -84,6 +86,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
             folder = self._folder(mode, outcome)
             for event in stream:
                 folder.add(event)
+            folder.reconcile(stream.reconciled_answer)
         except BaseException as exc:
             task_id = None
             if stream is not None:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import wire
 from .api import Api
+from .drops import draw_gap, wait_for_listener
 from .events import events_for
 from .faults import STREAM_FAULTS, error_event, fault_response, pause_events
 from .runs import Pause, Raw, Run, Stream
@@ -311,8 +312,19 @@ class Server:
             self.api.detached.pop(run.task_id, None)
 
     async def _apply_fault(self, writer, fault, run, events, lock) -> bool:
-        _abandon(run, events)
         kind = fault["kind"]
+        if kind == "drop":  # the connection goes, the run goes on (see .drops)
+            draw_gap(run, events, fault.get("gap", 0))
+            async with lock:
+                if fault.get("how") == "eof":
+                    await self._send(writer, b"0\r\n\r\n")
+                else:
+                    writer.transport.abort()
+            if not run.finished:
+                await wait_for_listener(run, fault.get("wait", 30.0))
+                await self._detached(run, events)
+            return False
+        _abandon(run, events)
         async with lock:
             if kind == "cut":
                 writer.transport.abort()  # RST, no terminating chunk
