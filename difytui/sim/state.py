@@ -154,6 +154,10 @@ class State:
         self.clock: Callable[[], int] = now
         #: app feedbacks, oldest first (``GET /app/feedbacks`` lists them newest first)
         self.feedbacks: list[Feedback] = []
+        #: workflow run id → its event log (:class:`.run_log.RunLog`: node records, listeners)
+        self.run_logs: dict[str, Any] = {}
+        #: form token → Human Input form (:class:`.human_input.Form`)
+        self.forms: dict[str, Any] = {}
 
     def _next_seq(self) -> int:
         self._seq += 1
