@@ -19,7 +19,9 @@ def message(text: str) -> dict:
 
 
 def cut() -> DifyConnectionError:
-    return DifyConnectionError("the connection to http://x/v1/chat-messages was cut mid-stream", url="http://x")
+    return DifyConnectionError(
+        "the connection to http://x/v1/chat-messages was cut mid-stream", url="http://x"
+    )
 
 
 def delivered(reattachment: Reattachment, events: list[dict]) -> list[dict]:

@@ -1,12 +1,13 @@
 """The ``drop`` fault: a run's stream connection goes, the run goes on (as Dify's runs outlive their
 streams), so a client can re-attach with ``GET /workflow/:run_id/events``.
 
-``add_fault(path, "drop", after=N, gap=K, how="reset"|"eof")``: after N data events the connection
-is reset (``how="eof"``: ended cleanly without the terminal event). First the run draws K more events
-at once, which nobody hears (the relay is at-most-once: a listener gets them only through the
-snapshot's node records); ``gap="all"``: the run finishes before the connection goes. Then the run
-waits for a listener (at most ``wait`` seconds, 30, or until it is stopped) and goes on at its pace.
-Drawing the gap before the connection goes makes each case deterministic, however slow the machine.
+``add_fault(path, "drop", after=N, gap=K, how="reset"|"eof", wait=30)``: after N data events the
+connection is reset (``how="eof"``: ended cleanly, without the terminal event). The run first
+makes K more events at once, which nobody hears (Dify's relay is at-most-once: a listener learns of
+them only through the snapshot's node records); ``gap="all"``: the run finishes before the
+connection goes. Then the run waits for a listener (at most ``wait`` seconds, or until stopped) and
+goes on at its pace. Making the gap before the connection goes, and waiting for the listener,
+makes each case the same however slow the machine.
 """
 
 from __future__ import annotations
@@ -15,43 +16,60 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from .run_log import log_of
 from .runs import Pause, Raw
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from .runs import Run
+    from .server import Server
 
-#: How often a held run looks for its listener (simulator time, not the client's).
+#: How often a held run looks for its listener (the simulator's own wait, not a test's).
 _POLL = 0.005
 
 
-def draw_gap(run: Run, events: Iterator[Any], gap: int | str) -> None:
-    """Advance the run by ``gap`` events (``"all"``: to its end) with no one listening."""
+async def drop(
+    server: Server, writer: Any, fault: dict, run: Run, pending: Any, events: Iterator[Any], lock: Any
+) -> bool:
+    """Apply a ``drop`` fault at ``pending``, the event the run made but did not send yet."""
+    gap = fault.get("gap", 0)
+    if gap == "all" or int(gap) > 1:
+        _draw(events, None if gap == "all" else int(gap) - 1)  # ``pending`` is the gap's first
+    async with lock:
+        if fault.get("how") == "eof":
+            await server._send(writer, b"0\r\n\r\n")
+        else:
+            writer.transport.abort()  # RST, no terminating chunk
+    if run.finished or run.workflow_run is None:
+        return False
+    log = log_of(run)
+    await _listener(run, fault.get("wait", 30.0))
+    if gap == 0 and isinstance(pending, dict) and log.listened:
+        log.publish(pending)  # no gap: the listener gets what the cut connection did not
+    await server._detached(run, events)
+    return False
+
+
+def _draw(events: Iterator[Any], count: int | None) -> None:
+    """Advance the run by ``count`` events (None: to its end) with no one listening."""
     drawn = 0
-    if gap != "all" and int(gap) <= 0:
-        return
     for item in events:
         if isinstance(item, (Pause, Raw)):
             continue
         if not isinstance(item, dict):  # a pause on a form (Suspend): the run waits there
             return
         drawn += 1
-        if gap != "all" and drawn >= int(gap):
+        if count is not None and drawn >= count:
             return
 
 
-async def wait_for_listener(run: Run, seconds: float) -> None:
+async def _listener(run: Run, seconds: float) -> None:
     """Until someone listens to the run's events (or it is stopped, or ``seconds`` pass)."""
-    logs = getattr(run.state, "run_logs", {})
+    log = log_of(run)
 
     async def listened() -> None:
-        while True:
-            log = logs.get(run.wf_run.id) if run.workflow_run is not None else None
-            if log is not None and getattr(log, "_listeners", None):
-                return
-            if run.stopped:
-                return
+        while not (log.listened or run.stopped):
             await asyncio.sleep(_POLL)
 
     with contextlib.suppress(asyncio.TimeoutError):

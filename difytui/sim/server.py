@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import wire
 from .api import Api
-from .drops import draw_gap, wait_for_listener
+from .drops import drop
 from .events import events_for
 from .faults import STREAM_FAULTS, error_event, fault_response, pause_events
 from .human_input_relay import RelayMixin, _Disconnected
@@ -279,6 +279,9 @@ class Server(RelayMixin):
                         await self._pause(run, item.factor * self.sim.token_delay)
                     continue
                 if fault is not None and sent >= after:
+                    if fault["kind"] == "drop":  # the connection goes, the run goes on
+                        pinger.cancel()
+                        return await drop(self, writer, fault, run, item, events, lock)
                     if fault["kind"] != "hold":
                         return await self._apply_fault(writer, fault, run, events, lock)
                     # Hold the run at this point until it is stopped, so a test's stop lands
@@ -322,19 +325,8 @@ class Server(RelayMixin):
             self.api.detached.pop(run.task_id, None)
 
     async def _apply_fault(self, writer, fault, run, events, lock) -> bool:
-        kind = fault["kind"]
-        if kind == "drop":  # the connection goes, the run goes on (see .drops)
-            draw_gap(run, events, fault.get("gap", 0))
-            async with lock:
-                if fault.get("how") == "eof":
-                    await self._send(writer, b"0\r\n\r\n")
-                else:
-                    writer.transport.abort()
-            if not run.finished:
-                await wait_for_listener(run, fault.get("wait", 30.0))
-                await self._detached(run, events)
-            return False
         _abandon(run, events)
+        kind = fault["kind"]
         async with lock:
             if kind == "cut":
                 writer.transport.abort()  # RST, no terminating chunk
