@@ -197,7 +197,8 @@ class Reattachment:
 
 
 def _worth_retrying(error: BaseException) -> bool:
-    """A failed re-attach try that another try may get past: the network, or a busy server."""
+    """A failed re-attach try that another try may get past: the network, or a busy server. Not a
+    timeout: it already cost the whole read timeout, and repeating it only hides a dead server."""
     if isinstance(error, DifyConnectionError):
-        return True
+        return not error.timed_out
     return isinstance(error, DifyAPIError) and error.status in _RETRY_STATUSES

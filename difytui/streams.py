@@ -141,8 +141,8 @@ class EventStream(_Decoding):
             assert self._reattach is not None and reattachment.run_id is not None  # retry_delay checked
             try:
                 response = self._reattach(reattachment.run_id)
-            except DifyDeadlineError:
-                raise
+            except DifyDeadlineError as late:  # the run goes on, and Dify named its task: stop it
+                raise self._expired(late.url) from None
             except DifyError as failed:
                 error = failed
                 continue
@@ -255,17 +255,14 @@ class AsyncEventStream(_Decoding):
             if delay is None:
                 raise reattachment.gave_up(error) from None
             if self._deadline is not None and client.clock.now() + delay >= self._deadline:
-                url = error.url if isinstance(error, DifyConnectionError) else ""
-                task_id = self.task_id
-                stopped = bool(task_id and await client._stop_quietly(self._app_id, task_id))
-                raise DifyDeadlineError(client.deadline or 0.0, url, task_id, stopped)
+                raise await self._past_deadline(error.url if isinstance(error, DifyConnectionError) else "")
             await asyncio.sleep(delay)
             assert reattachment.run_id is not None  # retry_delay checked
             try:
                 flow = client._reattach_flow(self._app_id, reattachment.run_id)
                 outcome = await client._drive(flow, self._deadline)
-            except DifyDeadlineError:
-                raise
+            except DifyDeadlineError as late:  # the run goes on, and Dify named its task: stop it
+                raise await self._past_deadline(late.url) from None
             except DifyError as failed:
                 error = failed
                 continue
@@ -293,10 +290,14 @@ class AsyncEventStream(_Decoding):
             await chunks.aclose()
             await response.aclose()
         if self._expired:
-            task_id = self.task_id
-            stopped = bool(task_id and await self._client._stop_quietly(self._app_id, task_id))
-            raise DifyDeadlineError(self._client.deadline or 0.0, url, task_id, stopped)
+            raise await self._past_deadline(url)
         raise stream_ended_early(url)
+
+    async def _past_deadline(self, url: str) -> DifyDeadlineError:
+        """The deadline passed: the run is stopped on the server when Dify named its task."""
+        task_id = self.task_id
+        stopped = bool(task_id and await self._client._stop_quietly(self._app_id, task_id))
+        return DifyDeadlineError(self._client.deadline or 0.0, url, task_id, stopped)
 
     async def _until(self, response: httpx.Response, deadline: float) -> AsyncGenerator[bytes, None]:
         """The body's chunks until the deadline (then ``_expired``), however slowly they come."""

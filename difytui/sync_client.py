@@ -24,7 +24,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
     """Blocking client. Streaming calls return an ``EventStream`` (an iterator of event dicts).
 
     Its constructor is ``ClientCore``'s (base_url, apps, user; workspace, timeout, token, deadline,
-    clock, transport)."""
+    clock, transport, reconnect)."""
 
     @cached_property
     def app(self) -> AppAPI[Dify]:

@@ -162,3 +162,13 @@ def test_policy_delays_and_checks():
     with pytest.raises(DifyError):
         ReconnectPolicy(attempts=-1)
     assert Reattachment("workflow", ReconnectPolicy(attempts=0)).retry_delay(cut()) is None
+
+
+def test_a_try_that_times_out_is_the_last_one():
+    reattachment = started_chatflow()
+    slow = cut()
+    slow.timed_out = True
+    assert reattachment.retry_delay(slow) == 0.5  # the stream's own read timeout: re-attach
+    timed_out = DifyConnectionError("timed out waiting for http://x/v1/workflow/run-1/events")
+    timed_out.timed_out = True
+    assert reattachment.retry_delay(timed_out) is None

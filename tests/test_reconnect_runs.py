@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from difytui.client import ReconnectPolicy
-from difytui.errors import DifyConnectionError
+from difytui.errors import DifyConnectionError, DifyDeadlineError
 
 CHATFLOW = ("app.chat.invoke", "trip-planner", "plan a long day", {"city": "Lyon"})
 WORKFLOW = ("app.workflow.invoke", "report-builder", {"topic": "Streaming", "audience": "engineers"})
@@ -161,3 +161,28 @@ def test_chat_and_completion_runs_are_not_reattached(make_api, sim, call):
     assert len(events) == 4 and isinstance(error, DifyConnectionError)
     assert "re-attaching" not in str(error)
     assert not reattaches(sim)
+
+
+class StillClock:
+    """Time that never moves: the deadline passes only when a wait would reach it."""
+
+    def now(self) -> float:
+        return 1000.0
+
+    def call_at(self, when, callback):
+        return lambda: None
+
+    async def within(self, awaitable, when):
+        return await awaitable
+
+
+def test_a_wait_that_would_outlast_the_deadline_stops_the_run_instead(make_api, sim):
+    api = make_api(reconnect=ReconnectPolicy(backoff=20.0, max_delay=20.0), deadline=10.0, clock=StillClock())
+    sim.add_fault("/v1/workflows/run", "drop", after=8)
+    events, error = api.collect(*WORKFLOW)
+    assert len(events) == 8 and isinstance(error, DifyDeadlineError)
+    assert error.stopped_task == events[0]["task_id"]
+    assert not reattaches(sim)
+    assert [r.path for r in sim.requests if r.path.endswith("/stop")] == [
+        f"/v1/workflows/tasks/{events[0]['task_id']}/stop"
+    ]
