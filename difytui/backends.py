@@ -70,12 +70,16 @@ class Backend(Protocol):
 
     def upload_call(self, app_id: str, path: Path) -> Call: ...
 
-    def events_call(self, app_id: str, run_id: str, params: dict[str, str]) -> Call:
-        """The event stream of workflow run ``run_id`` (re-attach, resume): workflow and chatflow apps."""
-        ...
-
     def history_path(self, what: str) -> str:
         """The path listing ``what`` (conversations, messages); raises where there is no history."""
+        ...
+
+    def form_path(self, app_id: str, form_token: str) -> str:
+        """The path of a Human Input form (GET reads it, POST submits it)."""
+        ...
+
+    def events_path(self, app_id: str, workflow_run_id: str) -> str:
+        """The path that re-attaches to a workflow or chatflow run's events."""
         ...
 
     def check_token_flow(self, core: ClientCore[Any, Any], error: DifyAPIError) -> Flow[None]:
@@ -129,11 +133,14 @@ class ServiceBackend:
     def upload_call(self, app_id: str, path: Path) -> Call:
         return Call("POST", "/files/upload", app_id, upload=path, form={"user": self.user})
 
-    def events_call(self, app_id: str, run_id: str, params: dict[str, str]) -> Call:
-        return Call("GET", f"/workflow/{run_id}/events", app_id, params=dict(params), stream=True)
-
     def history_path(self, what: str) -> str:
         return f"/{what}"
+
+    def form_path(self, app_id: str, form_token: str) -> str:
+        return f"/form/human_input/{form_token}"
+
+    def events_path(self, app_id: str, workflow_run_id: str) -> str:
+        return f"/workflow/{workflow_run_id}/events"
 
     def check_token_flow(self, core: ClientCore[Any, Any], error: DifyAPIError) -> Flow[None]:
         yield from ()  # a key is not a login: nothing to check
@@ -225,15 +232,18 @@ class AccountBackend:
     def upload_call(self, app_id: str, path: Path) -> Call:
         return Call("POST", f"/apps/{app_id}/files/upload", app_id, upload=path)
 
-    def events_call(self, app_id: str, run_id: str, params: dict[str, str]) -> Call:
-        # The path's "task" is the workflow_run_id (a task id → 404), as on the Service API.
-        return Call("GET", f"/apps/{app_id}/tasks/{run_id}/events", app_id, params=dict(params), stream=True)
-
     def history_path(self, what: str) -> str:
         raise DifyError(
             f"{what} are not available on an account workspace: Dify's account API has no history "
             "(use a workspace with the app's API key for that)"
         )
+
+    def form_path(self, app_id: str, form_token: str) -> str:
+        return f"/apps/{app_id}/form/human_input/{form_token}"
+
+    def events_path(self, app_id: str, workflow_run_id: str) -> str:
+        # the segment is named task_id, but Dify wants the workflow run id there (protocol §6)
+        return f"/apps/{app_id}/tasks/{workflow_run_id}/events"
 
     def check_token_flow(self, core: ClientCore[Any, Any], error: DifyAPIError) -> Flow[None]:
         """Dify 1.14.2 answers an expired or revoked token with a 500: ask /account whether it is that."""

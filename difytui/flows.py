@@ -163,8 +163,12 @@ class ClientCore(Generic[TransportT, HttpT]):
         raise NotImplementedError
 
     def _run_stream(
-        self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str
+        self,
+        make_flow: Callable[[], Flow[RunOutcome]],
+        app_id: str,
+        terminals: frozenset[str] | None = None,
     ) -> EventStream | AsyncEventStream:
+        """``terminals``: the events that end the stream, when not the mode's (re-attached runs)."""
         raise NotImplementedError
 
     def _run_folded(
@@ -425,7 +429,8 @@ class ClientCore(Generic[TransportT, HttpT]):
 
     def _reattach_flow(self, app_id: str, run_id: str) -> Flow[httpx.Response]:
         """The events stream of run ``run_id``, replaying its state first: a dropped stream goes on there."""
-        call = self._backend.events_call(app_id, run_id, {"include_state_snapshot": "true"})
+        path = self._backend.events_path(app_id, run_id)
+        call = Call("GET", path, app_id, params={"include_state_snapshot": "true"}, stream=True)
         response = yield from self._call_flow(call)
         if not isinstance(response, httpx.Response):
             raise DifyProtocolError(f"{self.base_url + call.path} answered without an event stream")

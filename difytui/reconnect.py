@@ -63,6 +63,8 @@ class ReconnectPolicy:
 
 
 DEFAULT_POLICY = ReconnectPolicy()
+#: A stream that is never re-attached.
+NEVER = ReconnectPolicy(attempts=0)
 
 
 def _data(event: dict[str, Any]) -> dict[str, Any]:

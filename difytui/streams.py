@@ -27,7 +27,7 @@ from difytui._http import (
 )
 from difytui.deadline import SYSTEM_CLOCK, Clock, Watchdog
 from difytui.errors import DifyConnectionError, DifyDeadlineError, DifyError
-from difytui.reconnect import DEFAULT_POLICY, Reattachment, ReconnectPolicy
+from difytui.reconnect import DEFAULT_POLICY, NEVER, Reattachment, ReconnectPolicy
 
 if TYPE_CHECKING:
     from difytui._http import Flow
@@ -86,22 +86,23 @@ class EventStream(_Decoding):
         seconds: float | None = None,
         stop: Callable[[str], bool] | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        terminals: frozenset[str] | None = None,
         reattach: Callable[[str], httpx.Response] | None = None,
         policy: ReconnectPolicy = DEFAULT_POLICY,
     ) -> None:
         self.response = response
-        #: the app's mode (chat, advanced-chat, workflow…): it decides which event is the last.
+        #: the app's mode (chat, advanced-chat, workflow…): it decides which event is the last,
+        #: unless ``terminals`` says (a re-attached run's stream: difytui.human_input_api)
         self.mode = mode
         self.task_id: str | None = None
-        self._terminals = terminal_events(mode)
+        self._terminals = terminals if terminals is not None else terminal_events(mode)
         self._deadline = deadline
         self._seconds = seconds
         self._stop = stop
         self._clock = clock
         #: opens the events endpoint of a run (its workflow_run_id); None: never re-attach
         self._reattach = reattach
-        never = ReconnectPolicy(attempts=0)
-        self._reattachment = Reattachment(mode, policy if reattach is not None else never)
+        self._reattachment = Reattachment(mode, policy if reattach is not None else NEVER)
         self._events = self._iterate()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -184,8 +185,15 @@ class EventStream(_Decoding):
 class AsyncEventStream(_Decoding):
     """Async twin of ``EventStream``: ``async for event in stream``; ``await stream`` opens it early."""
 
-    def __init__(self, client: AsyncDify, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> None:
+    def __init__(
+        self,
+        client: AsyncDify,
+        make_flow: Callable[[], Flow[RunOutcome]],
+        app_id: str,
+        terminals: frozenset[str] | None = None,
+    ) -> None:
         self._client = client
+        self._fixed_terminals = terminals
         self._make_flow = make_flow
         self._app_id = app_id
         self.response: httpx.Response | None = None
@@ -207,8 +215,12 @@ class AsyncEventStream(_Decoding):
                 self.response = outcome
             else:
                 self.answer = outcome
-            self._terminals = terminal_events(self.mode)
-            self._reattachment = Reattachment(self.mode, self._client.reconnect)
+            fixed = self._fixed_terminals
+            self._terminals = fixed if fixed is not None else terminal_events(self.mode)
+            # A run's own stream is re-attached after a drop; an app.events listener is not (its
+            # caller chose the snapshot and continue_on_pause: it opens a new one if it wants).
+            policy = self._client.reconnect if fixed is None else NEVER
+            self._reattachment = Reattachment(self.mode, policy)
         return self
 
     def __await__(self) -> Generator[Any, None, AsyncEventStream]:

@@ -140,6 +140,14 @@ def _human_input(
         finished = run.workflow_finished({})
         run.wf_run.status, run.wf_run.finished_at = "running", None
         return finished
+    if chat:
+        # Dify 1.14.2: the resumed stream re-sends the text streamed before the pause (right after
+        # workflow_started) and never streams the Answer after it, whose text only reaches
+        # workflow_finished.outputs.answer (fact 22, C05); the stored answer gets the repeat (C10)
+        run.answer = run.msg.answer
+        if pre:
+            yield from _text_events(run, pre)
+            streamed.update(n["id"] for n in rest if n["type"] == "answer")
     yield _resumed_node(started)
     again = _resumed_node(started)
     bad = next((k for k, v in inputs.items() if not isinstance(v, str)), None)
@@ -174,19 +182,12 @@ def _human_input(
         {f"{nid}.__action_id": action, f"{nid}.__action_value": title, f"{nid}.__rendered_content": rendered}
     )
     more_forms = any(n["type"] == "human-input" for n in rest)
-    if chat:
-        # Dify 1.14.2: the resumed stream re-sends the text streamed before the pause and never
-        # streams the Answer after it, whose text only reaches workflow_finished (fact 22, C05)
-        run.answer = run.msg.answer
-        if pre:
-            yield from _text_events(run, pre)
-            streamed.update(n["id"] for n in rest if n["type"] == "answer")
-        elif not more_forms:
-            for later in rest:
-                if later["type"] == "answer":
-                    yield from _text_events(run, _pieces(later["template"], values, [later["id"], "answer"]))
-                    streamed.add(later["id"])
-    elif not more_forms:
+    if chat and not more_forms:
+        for later in rest:
+            if later["type"] == "answer" and later["id"] not in streamed:
+                yield from _text_events(run, _pieces(later["template"], values, [later["id"], "answer"]))
+                streamed.add(later["id"])
+    elif not chat and not more_forms:
         for later in rest:
             if later["type"] == "end" and "stream" in later:
                 yield from _text_events(run, _pieces(later["stream"], values, ["end", "answer"]))
