@@ -45,7 +45,8 @@ class ReconnectPolicy:
 
     ``attempts``: tries after each drop (0: never re-attach); a re-attached stream that brings a new
     event starts the count again, so a long run may survive several drops but never loops on one.
-    The n-th try waits ``backoff * factor**(n-1)`` seconds, at most ``max_delay``.
+    The first try goes at once (a cut proxy connection is not a busy server); the n-th waits
+    ``backoff * factor**(n-2)`` seconds, at most ``max_delay``.
     """
 
     attempts: int = 3
@@ -59,7 +60,9 @@ class ReconnectPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before try number ``attempt`` (from 1)."""
-        return min(self.max_delay, self.backoff * self.factor ** (attempt - 1))
+        if attempt <= 1:
+            return 0.0
+        return min(self.max_delay, self.backoff * self.factor ** (attempt - 2))
 
 
 DEFAULT_POLICY = ReconnectPolicy()

@@ -46,7 +46,7 @@ def started_chatflow() -> Reattachment:
 
 def test_a_snapshot_replay_delivers_only_what_was_not_seen():
     reattachment = started_chatflow()
-    assert reattachment.retry_delay(cut()) == 0.5
+    assert reattachment.retry_delay(cut()) == 0.0  # the first try goes at once
     reattachment.attached()
     replay = [
         # Dify's replay: task_id is the run id, indexes differ; the stored answer is "" while running
@@ -124,9 +124,9 @@ def test_what_is_not_reattached(mode, events, error):
 def test_attempts_are_bounded_with_backoff_and_the_error_says_what_happened():
     reattachment = started_chatflow()
     drop = cut()
-    assert reattachment.retry_delay(drop) == 0.5
+    assert reattachment.retry_delay(drop) == 0.0
     unavailable = DifyAPIError(503, "", "Service Unavailable")
-    assert reattachment.retry_delay(unavailable) == 1.0
+    assert reattachment.retry_delay(unavailable) == 0.5
     refused = DifyConnectionError("cannot connect to http://x/v1/workflow/run-1/events")
     assert reattachment.retry_delay(refused) is None
     final = reattachment.gave_up(refused)
@@ -146,19 +146,19 @@ def test_a_run_the_server_does_not_know_ends_the_attempts_at_once():
 def test_a_reattached_stream_that_brings_news_earns_fresh_attempts():
     reattachment = started_chatflow()
     reattachment.retry_delay(cut())
-    assert reattachment.retry_delay(cut()) == 1.0  # the first re-attached stream dropped at once
+    assert reattachment.retry_delay(cut()) == 0.5  # the first re-attached stream dropped at once
     reattachment.attached()
     assert reattachment.admit(message("ld"))  # progress
-    assert reattachment.retry_delay(cut()) == 0.5  # a new drop: the count starts again
+    assert reattachment.retry_delay(cut()) == 0.0  # a new drop: the count starts again
     reattachment.attached()
     assert not reattachment.admit(wf("node_started", id="n-llm"))  # only replay: no progress
-    assert reattachment.retry_delay(cut()) == 1.0
+    assert reattachment.retry_delay(cut()) == 0.5
     assert reattachment.retry_delay(cut()) is None
 
 
 def test_policy_delays_and_checks():
     policy = ReconnectPolicy(attempts=5, backoff=1.0, factor=3.0, max_delay=5.0)
-    assert [policy.delay(n) for n in range(1, 5)] == [1.0, 3.0, 5.0, 5.0]
+    assert [policy.delay(n) for n in range(1, 6)] == [0.0, 1.0, 3.0, 5.0, 5.0]
     with pytest.raises(DifyError):
         ReconnectPolicy(attempts=-1)
     assert Reattachment("workflow", ReconnectPolicy(attempts=0)).retry_delay(cut()) is None
@@ -168,7 +168,7 @@ def test_a_try_that_times_out_is_the_last_one():
     reattachment = started_chatflow()
     slow = cut()
     slow.timed_out = True
-    assert reattachment.retry_delay(slow) == 0.5  # the stream's own read timeout: re-attach
+    assert reattachment.retry_delay(slow) == 0.0  # the stream's own read timeout: re-attach
     timed_out = DifyConnectionError("timed out waiting for http://x/v1/workflow/run-1/events")
     timed_out.timed_out = True
     assert reattachment.retry_delay(timed_out) is None

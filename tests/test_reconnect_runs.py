@@ -179,10 +179,11 @@ class StillClock:
 def test_a_wait_that_would_outlast_the_deadline_stops_the_run_instead(make_api, sim):
     api = make_api(reconnect=ReconnectPolicy(backoff=20.0, max_delay=20.0), deadline=10.0, clock=StillClock())
     sim.add_fault("/v1/workflows/run", "drop", after=8)
+    sim.add_fault("/v1/workflow/", "status", status=503)  # the first try, at once: then 20 s to wait
     events, error = api.collect(*WORKFLOW)
     assert len(events) == 8 and isinstance(error, DifyDeadlineError)
     assert error.stopped_task == events[0]["task_id"]
-    assert not reattaches(sim)
+    assert len(reattaches(sim)) == 1
     assert [r.path for r in sim.requests if r.path.endswith("/stop")] == [
         f"/v1/workflows/tasks/{events[0]['task_id']}/stop"
     ]
