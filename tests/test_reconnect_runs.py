@@ -187,3 +187,15 @@ def test_a_wait_that_would_outlast_the_deadline_stops_the_run_instead(make_api, 
     assert [r.path for r in sim.requests if r.path.endswith("/stop")] == [
         f"/v1/workflows/tasks/{events[0]['task_id']}/stop"
     ]
+
+
+def test_a_workflow_that_finished_meanwhile_gives_its_outputs(make_api, sim):
+    api = make_api(reconnect=QUICK)
+    uncut, _ = streamed(api, WORKFLOW)
+    sim.add_fault("/v1/workflows/run", "drop", after=30, gap="all")
+    events, stream = streamed(api, WORKFLOW)
+    assert shape(events[:30]) == shape(uncut[:30])
+    finished = events[30:]
+    assert [event["event"] for event in finished] == ["workflow_finished"]
+    assert finished[0]["data"]["outputs"] == uncut[-1]["data"]["outputs"]
+    assert stream.reconnects == 1 and stream.reconciled_answer is None  # a workflow has no answer
