@@ -156,3 +156,17 @@ def forms_in(event: JSON) -> list[HumanInputForm]:
         return [HumanInputForm.from_api("", data, workflow_run_id=run_id)]
     reasons = [r for r in _dicts(data.get("reasons")) if r.get("TYPE") == "human_input_required"]
     return [HumanInputForm.from_api("", r, workflow_run_id=run_id) for r in reasons]
+
+
+def forms_in_message(message: JSON) -> list[HumanInputForm]:
+    """The pending forms of a chat message from ``GET /messages`` (its ``extra_contents`` of type
+    ``human_input`` not yet submitted, fact 24): how a chat's history restores a paused turn."""
+    forms = []
+    for item in _dicts(message.get("extra_contents")):
+        definition = _dict(item.get("form_definition"))
+        token = _str(definition.get("form_token"))
+        if item.get("type") == "human_input" and not item.get("submitted") and token:
+            forms.append(
+                HumanInputForm.from_api(token, definition, workflow_run_id=_str(item.get("workflow_run_id")))
+            )
+    return forms

@@ -211,3 +211,36 @@ def test_events_of_a_finished_run_and_of_a_paused_one(client):
     assert names(replay)[0] == "workflow_started" and names(replay)[-1] == "workflow_paused"
     with pytest.raises(DifyError, match="only workflow and chatflow runs"):
         client.call(lambda c: c.app.events("support-bot", run_id))
+
+
+def test_the_account_api_re_attaches_and_reads_forms(sim, make_api):
+    """An account workspace uses /apps/<id>/tasks/<run_id>/events and /apps/<id>/form/human_input."""
+    from test_account import account_workspace, login_token
+
+    sim.device_interval = 0.05
+    token, login = login_token(sim)
+    api = make_api(workspace=account_workspace(sim, login), token=token)
+    workflow = next(app.id for app in api("apps") if app.mode == "workflow")
+    result = api(
+        "app.workflow.invoke", workflow, {"topic": "SSE", "audience": "everyone"}, response_mode="blocking"
+    )
+    run_id = result["workflow_run_id"]
+    events = api("app.events", workflow, run_id, include_state_snapshot=True)
+    assert names(events) == ["workflow_finished"] and events[0]["data"]["status"] == "succeeded"
+    with pytest.raises(FormNotFoundError):
+        api("app.human_input.get", workflow, "doesNotExist123")
+    assert sim.requests[-1].path == f"/openapi/v1/apps/{workflow}/form/human_input/doesNotExist123"
+
+
+def test_a_chat_history_gives_back_the_pending_form(client):
+    from difytui.human_input import forms_in_message
+
+    events = client.start("hi-chat-plain", "Oslo")
+    form = paused_form(events)
+    conversation = events[-1]["conversation_id"]
+    (message,) = client.call(lambda c: c.app.messages("hi-chat-plain", conversation))["data"]
+    (pending,) = forms_in_message(message)
+    assert (pending.form_token, pending.workflow_run_id) == (form.form_token, form.workflow_run_id)
+    client.resume("hi-chat-plain", form.workflow_run_id, form.form_token, GOOD, "approve")
+    (message,) = client.call(lambda c: c.app.messages("hi-chat-plain", conversation))["data"]
+    assert forms_in_message(message) == []

@@ -342,3 +342,26 @@ def test_an_ill_typed_value_is_accepted_and_fails_the_resumed_run(sim):
         events = listener.join()
     assert names(events) == ["ping", "workflow_started", "node_started", "node_finished", "workflow_finished"]
     assert events[-1]["data"]["error"] == captured_body("A12")[1]["error"]
+
+
+def test_the_history_keeps_a_paused_chat_turns_form_until_it_is_submitted(sim):
+    """Fact 24 (C04, C10): extra_contents of type human_input, token dropped once submitted."""
+    with client(sim, "hi-chat") as c:
+        events = start(c, "hi-chat", "Berlin")
+        conv, run_id = events[-1]["conversation_id"], events[-1]["workflow_run_id"]
+        token = events[-1]["data"]["reasons"][0]["form_token"]
+        params = {"conversation_id": conv, "user": USER}
+        (paused,) = c.get("/messages", params=params).json()["data"]
+        real = captured_body("C04")[1]["data"][0]
+        assert list(paused) == list(real) and paused["status"] == "paused"
+        (record,) = paused["extra_contents"]
+        assert list(record) == list(real["extra_contents"][0])
+        assert list(record["form_definition"]) == list(real["extra_contents"][0]["form_definition"])
+        assert record["submitted"] is False and record["form_definition"]["form_token"] == token
+        listener = Listener(c, run_id, include_state_snapshot=True, continue_on_pause=True)
+        listener.wait_for("workflow_paused")
+        c.post(f"/form/human_input/{token}", json={"inputs": GOOD, "action": "approve", "user": USER})
+        listener.join()
+        (done,) = c.get("/messages", params=params).json()["data"][0]["extra_contents"]
+    assert done["submitted"] is True and done["form_definition"]["form_token"] is None
+    assert done["form_submission_data"]["action_id"] == "approve"

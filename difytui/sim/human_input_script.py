@@ -121,10 +121,20 @@ def _human_input(
     yield run.wf_env("human_input_required", form.required_data())
     run.wf_run.status = "paused"
     yield run.wf_env("workflow_paused", paused_data(run, [form]))
+    record: dict[str, Any] = {}
     if chat:
         # the stored answer: what streamed so far (streaming origin) or nothing (blocking, C04)
         run.msg.answer = run.answer if log.streaming else ""
         run.msg.status = "paused" if log.streaming else "normal"
+        definition = form.required_data()
+        record = {
+            "workflow_run_id": run.wf_run.id,
+            "submitted": False,
+            "form_definition": definition,
+            "form_submission_data": None,
+            "type": "human_input",
+        }
+        run.msg.extra_contents.append(record)
     yield SUSPEND
     assert log.submission is not None  # only a submit resumes the script
     _form, inputs, action = log.submission
@@ -165,17 +175,18 @@ def _human_input(
         return end
     rendered = _form.rendered(inputs)
     title = _form.action_title(action)
-    yield run.wf_env(
-        "human_input_form_filled",
-        {
-            "node_id": node["id"],
-            "node_title": node["title"],
-            "rendered_content": rendered,
-            "action_id": action,
-            "action_text": title,
-            "submitted_data": inputs,
-        },
-    )
+    filled = {
+        "node_id": node["id"],
+        "node_title": node["title"],
+        "rendered_content": rendered,
+        "action_id": action,
+        "action_text": title,
+        "submitted_data": inputs,
+    }
+    if record:  # the history's record of the form: submitted, token gone (C10)
+        record["form_definition"] = {**record["form_definition"], "form_token": None}
+        record.update(submitted=True, form_submission_data=dict(filled))
+    yield run.wf_env("human_input_form_filled", filled)
     nid = node["id"]
     values.update({f"{nid}.{k}": v for k, v in inputs.items()})
     values.update(
