@@ -109,19 +109,6 @@ def test_a_blocking_chatflow_folds_the_whole_answer_after_a_drop(make_api, sim):
     assert result["answer"] == run.outputs["answer"]
 
 
-def test_a_run_that_finished_meanwhile_ends_with_its_single_workflow_finished(make_api, sim):
-    api = make_api(reconnect=QUICK)
-    uncut, _ = streamed(api, CHATFLOW)
-    sim.add_fault("/v1/chat-messages", "drop", after=10, gap="all")
-    events, stream = streamed(api, CHATFLOW)
-    assert shape(events[:10]) == shape(uncut[:10])
-    assert [event["event"] for event in events[10:]] == ["workflow_finished"]
-    finished = events[-1]
-    assert finished["task_id"] == finished["workflow_run_id"]  # Dify's record, not the live event
-    assert stream.reconnects == 1
-    assert stream.reconciled_answer == finished["data"]["outputs"]["answer"] != text_of(events)
-
-
 def test_attempts_are_bounded_and_the_error_keeps_what_was_received(make_api, sim):
     api = make_api(reconnect=ReconnectPolicy(attempts=2, backoff=0.0))
     sim.add_fault("/v1/workflows/run", "drop", after=8, wait=0.0)
@@ -189,13 +176,19 @@ def test_a_wait_that_would_outlast_the_deadline_stops_the_run_instead(make_api, 
     ]
 
 
-def test_a_workflow_that_finished_meanwhile_gives_its_outputs(make_api, sim):
+@pytest.mark.parametrize("call", [CHATFLOW, WORKFLOW], ids=["chatflow", "workflow"])
+def test_a_run_that_finished_meanwhile_ends_with_its_single_workflow_finished(make_api, sim, call):
     api = make_api(reconnect=QUICK)
-    uncut, _ = streamed(api, WORKFLOW)
-    sim.add_fault("/v1/workflows/run", "drop", after=30, gap="all")
-    events, stream = streamed(api, WORKFLOW)
-    assert shape(events[:30]) == shape(uncut[:30])
-    finished = events[30:]
-    assert [event["event"] for event in finished] == ["workflow_finished"]
-    assert finished[0]["data"]["outputs"] == uncut[-1]["data"]["outputs"]
-    assert stream.reconnects == 1 and stream.reconciled_answer is None  # a workflow has no answer
+    uncut, _ = streamed(api, call)
+    sim.add_fault(RUN_PATHS[call[1]], "drop", after=10, gap="all")
+    events, stream = streamed(api, call)
+    assert shape(events[:10]) == shape(uncut[:10])
+    assert [event["event"] for event in events[10:]] == ["workflow_finished"]
+    finished = events[-1]
+    assert finished["task_id"] == finished["workflow_run_id"]  # Dify's record, not the live event
+    outputs = finished["data"]["outputs"]
+    assert outputs == uncut[-1]["data"]["outputs"] and stream.reconnects == 1
+    if call is CHATFLOW:  # the text after the cut never streamed: the outputs hold the whole answer
+        assert stream.reconciled_answer == outputs["answer"] != text_of(events)
+    else:
+        assert stream.reconciled_answer is None
