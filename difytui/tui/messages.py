@@ -53,6 +53,21 @@ class AnswerReplaced(StreamEvent):
 
 
 @dataclass
+class RunReconnected(RunMessage):
+    """The stream's connection dropped and the library re-attached it to the run (``count`` so far)."""
+
+    count: int
+
+
+@dataclass
+class AnswerReconciled(RunMessage):
+    """A re-attached chatflow's whole answer (``workflow_finished.outputs.answer``): text streamed
+    while the connection was down never arrived, so this replaces the streamed text."""
+
+    text: str
+
+
+@dataclass
 class NodeEvent(StreamEvent):
     """A workflow/chatflow graph event: workflow_started, node_*, iteration_*, loop_*, agent_log."""
 
@@ -140,3 +155,28 @@ class AppsRefreshed(Message):
 @dataclass
 class AppsRefreshFailed(Message):
     message: str
+
+
+@dataclass
+class FeedbackSaved(Message):
+    """Dify took a rating (None: cleared) for ``message_id``."""
+
+    message_id: str
+    rating: str | None
+    comment: str | None = None
+
+
+@dataclass
+class FeedbackFailed(Message):
+    """The rating could not be saved: ``text`` says why (404: the message is gone)."""
+
+    message_id: str
+    text: str
+
+
+@dataclass
+class SuggestionsLoaded(Message):
+    """Questions to ask next after the answer ``message_id`` (none when the app gives none)."""
+
+    message_id: str
+    questions: list[str]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from difytui.errors import DifyAPIError, DifyError
+from difytui.errors import DifyAPIError, DifyError, MessageNotFoundError
 from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
@@ -22,6 +22,7 @@ from difytui.tui.safe_text import one_line
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify, AsyncEventStream
+    from difytui.history import Rating
 
 #: How a worker reports: ``post_message`` of the widget that started it.
 Post = Callable[[Message], object]
@@ -97,11 +98,15 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
     usage: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
     finished: dict[str, Any] | None = None
+    reconnects = 0
     try:
         async for event in stream:
             now = clock()
             if first is None:
                 first = now
+            if stream.reconnects != reconnects:  # the connection dropped before this event
+                reconnects = stream.reconnects
+                post(m.RunReconnected(run_id, reconnects))
             kind = event.get("event")
             seen = {
                 "task_id": event.get("task_id"),
@@ -143,6 +148,8 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
                     }
                     if data.get("total_tokens") and not usage.get("total_tokens"):
                         usage["total_tokens"] = data.get("total_tokens")
+                    if stream.reconciled_answer is not None:
+                        post(m.AnswerReconciled(run_id, stream.reconciled_answer))
                 elif kind == "error":
                     text, code, status = _error_event_message(event)
                     post(m.RunFailed(run_id, text, code, status, clock(), first))
@@ -216,3 +223,30 @@ async def refresh_apps(client: AsyncDify, post: Post) -> None:
         post(m.AppsRefreshFailed(describe_error(error)[0]))
         return
     post(m.AppsRefreshed(apps))
+
+
+async def send_feedback(
+    client: AsyncDify, app_id: str, message_id: str, rating: Rating | None, comment: str | None, post: Post
+) -> None:
+    """Like, dislike or clear (``rating`` None) an answer, with an optional comment."""
+    try:
+        await client.app.messages.feedback(app_id, message_id, rating, comment)
+    except MessageNotFoundError:
+        text = "Dify no longer has this answer (its conversation was deleted?): the rating was not saved."
+        post(m.FeedbackFailed(message_id, text))
+        return
+    except Exception as error:
+        post(m.FeedbackFailed(message_id, "Could not save the rating: " + describe_error(error)[0]))
+        return
+    post(m.FeedbackSaved(message_id, rating, comment))
+
+
+async def load_suggestions(client: AsyncDify, app_id: str, message_id: str, post: Post) -> None:
+    """The app's questions to ask next. Quiet when there are none for any reason (the feature off,
+    no model, the server gone): they are a nicety, and the next message says what is wrong."""
+    try:
+        found = await client.app.messages.suggested(app_id, message_id)
+    except Exception:
+        return
+    if found.questions:
+        post(m.SuggestionsLoaded(message_id, list(found.questions)))

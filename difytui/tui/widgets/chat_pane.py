@@ -15,7 +15,8 @@ from textual.widgets import Button, Markdown, Static
 
 from difytui.tui import messages as m
 from difytui.tui import runner
-from difytui.tui.keys import NEW_CHAT, RAW, SUGGESTIONS
+from difytui.tui.keys import ANSWER_BINDINGS, EXPORT, NEW_CHAT, RAW, SUGGESTIONS
+from difytui.tui.message_actions import AnswerBar, MessageActions
 from difytui.tui.models import RunRequest
 from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, one_line
@@ -35,8 +36,8 @@ class SuggestedQuestion(Button):
         self.question = question
 
 
-class ChatPane(AppPane):
-    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, RAW, *SUGGESTIONS]
+class ChatPane(MessageActions, AppPane):
+    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, RAW, EXPORT, *SUGGESTIONS, *ANSWER_BINDINGS]
     interface = "chat"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -124,7 +125,8 @@ class ChatPane(AppPane):
             if item.get("query"):
                 widgets.append(UserTurn(str(item["query"])))
             if item.get("answer"):
-                widgets.append(Markdown(clean(item["answer"]), classes="history-answer"))
+                answer = Markdown(clean(item["answer"]), classes="history-answer")
+                widgets += [answer, AnswerBar.for_history(item, answer)]
         await self.log_view.add(*widgets)
 
     @on(SuggestedQuestion.Pressed)
@@ -225,6 +227,7 @@ class ChatPane(AppPane):
     async def run_closed(self, run: ActiveRun, status: str, finished: m.RunFinished | None) -> None:
         if run.timeline is not None:
             run.timeline.finish(status)
+        await self.answer_ended(run, status)
         # Failed or stopped before Dify ended it: never lose what the user typed. Put the message
         # back unless they already typed a new one.
         if finished is None and not self.prompt.text.strip():
@@ -246,6 +249,12 @@ class ChatPane(AppPane):
         self._sent_turns = 0
         self.ctx.writer.set_conversation(self.ctx.ws_key, self.item.id, None)
         self.call_later(self._reset_log)
+
+    def action_export(self) -> None:
+        """ctrl+o: save the conversation to a file (its path confirmed first)."""
+        from difytui.tui.export_actions import export_conversation
+
+        export_conversation(self.app, self)
 
     async def _reset_log(self) -> None:
         await self.log_view.remove_children()
