@@ -113,6 +113,22 @@ async def feed(parts: list[str], rate: float | None) -> AsyncIterator[str]:
         yield part
 
 
+class Events:
+    """The event stream as AsyncDify hands it over: iterable, with its count of re-attaches."""
+
+    reconnects = 0
+    reconciled_answer: str | None = None
+
+    def __init__(self, events: AsyncIterator[dict[str, Any]]) -> None:
+        self._events = events
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._events
+
+    async def aclose(self) -> None:
+        await self._events.aclose()  # type: ignore[attr-defined]
+
+
 class FakeClient:
     """Duck-types the parts of AsyncDify the console uses; each invoke streams the next answer."""
 
@@ -132,7 +148,7 @@ class FakeClient:
     def invoke(self, app_id: str, query: str, inputs: Any = None, **kwargs: Any) -> Any:
         parts = self.answers[self.sent]
         self.sent += 1
-        return self._events(parts)
+        return Events(self._events(parts))
 
     async def _events(self, parts: list[str]) -> AsyncIterator[dict[str, Any]]:
         base = {"conversation_id": "c-bench", "message_id": f"m-{self.sent}", "task_id": f"t-{self.sent}"}
