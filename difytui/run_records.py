@@ -7,19 +7,28 @@ counts the pages SQLite really uses (freed pages are reused by the next records)
 *before* a record is written, so the file does not grow past the budget. Never holds a key: inputs
 lose any :class:`~difytui.secrets.Secret`, and Dify's events carry none.
 
-Nothing here knows the UI or the CLI; they hand over a finished run's events (later work).
+The write-ahead log counts too: a share of the budget (``wal_reserve``) is kept for it, and it is
+checkpointed and truncated once it passes half of that. Records are written with
+``synchronous=NORMAL`` (WAL's safe setting: no fsync per insert; a power cut may lose the last
+records, never the database).
+
+Nothing here knows the UI or the CLI: :func:`record_run` takes a finished run's events.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .store import Store, _plain
+
+if TYPE_CHECKING:
+    from .config import RecordsBudget
 
 JSON = dict[str, Any]
 
@@ -29,10 +38,26 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 _ROW_OVERHEAD = 96
 
 
+#: the write-ahead log's share of the byte budget, at most
+_WAL_RESERVE_CAP = 4 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Budget:
     max_runs: int = DEFAULT_MAX_RUNS
     max_bytes: int = DEFAULT_MAX_BYTES
+
+    @classmethod
+    def of(cls, settings: RecordsBudget | None) -> Budget:
+        """The budget a config's ``[records]`` sets (its unset limits: the defaults)."""
+        if settings is None:
+            return cls()
+        return cls(settings.max_runs or DEFAULT_MAX_RUNS, settings.max_bytes or DEFAULT_MAX_BYTES)
+
+    @property
+    def wal_reserve(self) -> int:
+        """Bytes kept for the write-ahead log (checkpointed past half of it)."""
+        return min(_WAL_RESERVE_CAP, self.max_bytes // 8)
 
 
 @dataclass
@@ -221,6 +246,13 @@ class RunRecords:
     def __init__(self, store: Store, budget: Budget | None = None) -> None:
         self.store = store
         self.budget = budget or Budget()
+        self._wal = f"{store.path}-wal" if store.persistent else None
+
+        def tune(conn: sqlite3.Connection) -> None:
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit = {int(self.budget.wal_reserve // 2)}")
+
+        store.write(None, tune)
 
     def add(self, ws: str, record: RunRecord, events: Iterable[JSON]) -> int | None:
         """Store ``record`` with its events; the oldest records make room first. Its id (None: the
@@ -242,9 +274,21 @@ class RunRecords:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            self._trim_wal(conn)
             return cursor.lastrowid
 
         return self.store.write(None, write)
+
+    def _trim_wal(self, conn: sqlite3.Connection) -> None:
+        """Checkpoint and truncate the write-ahead log once it passes half its reserve."""
+        if self._wal is None:
+            return
+        try:
+            size = os.path.getsize(self._wal)
+        except OSError:
+            return
+        if size > self.budget.wal_reserve // 2:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def _make_room(self, conn: sqlite3.Connection, size: int) -> None:
         """Drop the oldest records until one more of ``size`` bytes fits the budget."""
@@ -255,7 +299,8 @@ class RunRecords:
             count -= excess
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         needed = (size // page_size + 2) * page_size  # its pages, and one for the index and table
-        while count > 0 and _used_bytes(conn, page_size) + needed > self.budget.max_bytes:
+        room = self.budget.max_bytes - self.budget.wal_reserve
+        while count > 0 and _used_bytes(conn, page_size) + needed > room:
             batch = max(1, count // 50)  # a few at a time: sizes differ, so the check repeats
             _drop_oldest(conn, batch)
             count -= batch
@@ -331,3 +376,31 @@ def _used_bytes(conn: sqlite3.Connection, page_size: int) -> int:
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     free = conn.execute("PRAGMA freelist_count").fetchone()[0]
     return int((pages - free) * page_size)
+
+
+def record_run(
+    records: RunRecords,
+    ws: str,
+    app_id: str,
+    interface: str,
+    inputs: Mapping[str, Any],
+    events: Iterable[JSON],
+    *,
+    query: str | None = None,
+    started: float = 0.0,
+    finished: float | None = None,
+    status: str | None = None,
+    error: str | None = None,
+) -> int | None:
+    """Summarize a finished run and store it: what the console's writer thread and the CLI call.
+
+    ``status``/``error``: what the caller saw when the stream did not say (a stop, a failure on our
+    side before or while reading); the stream's own end wins."""
+    record, kept = summarize(
+        app_id, interface, inputs, events, query=query, started=started, finished=finished, status=status
+    )
+    if record.status == "unfinished" and status is None and error:
+        record.status = "failed"
+    if error and not record.error:
+        record.error = error
+    return records.add(ws, record, kept)

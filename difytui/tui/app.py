@@ -23,6 +23,7 @@ from difytui.tui.commands import DifyCommands
 from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.keys import PAGE_DOWN, PAGE_UP, RUN, STOP
 from difytui.tui.pane_actions import PaneActions
+from difytui.tui.run_recording import RunRecorder
 from difytui.tui.safe_text import one_line
 from difytui.tui.screens.help import HelpScreen, help_rows
 from difytui.tui.startup import styles_dir
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
     from difytui.client import AsyncDify
     from difytui.config import Workspace
+    from difytui.run_records import Budget
     from difytui.store import Store
     from difytui.tui.widgets.pane import AppPane
 
@@ -117,6 +119,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
         self._owns_store = store is None
         self.store = store if store is not None else Store()
         self.store_writer = StoreWriter(self.store)
+        self.run_recorder = RunRecorder(self.store_writer, workspace_key(workspace), _budget(workspace))
         self.ws_key = workspace_key(workspace)
         self.user_keymap = dict(keymap or {})
         self._workspaces = list(workspaces or [workspace.name])
@@ -260,3 +263,9 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
             self.pop_screen()
             return
         self.push_screen(HelpScreen(help_rows(self.BINDINGS, self.user_keymap)))
+
+
+def _budget(workspace: Workspace) -> Budget:
+    from difytui.run_records import Budget
+
+    return Budget.of(getattr(workspace, "records", None))

@@ -8,6 +8,7 @@ nothing reaches the screen as a traceback and no crash dump prints a worker's lo
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from difytui.errors import DifyAPIError, DifyError
 from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
+from difytui.tui.run_recording import Record, RunLog
 from difytui.tui.safe_text import one_line
 
 if TYPE_CHECKING:
@@ -79,11 +81,38 @@ def _error_event_message(event: dict[str, Any]) -> tuple[str, str, int | None]:
     return (f"{label}: {text}" if label else text), code, status
 
 
-async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: Post) -> None:
+async def stream_run(
+    client: AsyncDify, request: RunRequest, run_id: int, post: Post, record: Record | None = None
+) -> None:
     """Run ``request`` as a stream, posting one typed message per event, then RunFinished/RunFailed.
 
     Cancellation (Escape) closes the stream before it propagates; the pane calls the stop endpoint.
+    ``record`` is handed the run's log (every event, how it ended) however it ends, stops included.
     """
+    log = RunLog(request, started=time.time())
+
+    def tell(message: Message) -> object:
+        if isinstance(message, m.RunFailed):
+            log.failed(message.message)
+        return post(message)
+
+    try:
+        await _stream_run(client, request, run_id, tell, log.events)
+    except asyncio.CancelledError:
+        log.status = log.status or "stopped"  # Escape, or the console closing
+        raise
+    except BaseException as error:  # a bug: the worker's failure says it; the record keeps it too
+        log.failed(describe_error(error)[0])
+        raise
+    finally:
+        log.finished = time.time()
+        if record is not None:
+            record(log)
+
+
+async def _stream_run(
+    client: AsyncDify, request: RunRequest, run_id: int, post: Post, events: list[dict[str, Any]]
+) -> None:
     clock = time.monotonic
     post(m.RunStarted(run_id, clock()))
     first: float | None = None
@@ -99,6 +128,7 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
     finished: dict[str, Any] | None = None
     try:
         async for event in stream:
+            events.append(event)
             now = clock()
             if first is None:
                 first = now
