@@ -233,5 +233,3 @@ def _report_broken(apps: list[AppInfo]) -> int:
         names = ", ".join(app.id for app in broken)
         _say(f"difytui: {len(broken)} of {len(apps)} app(s) unavailable: {names}")
     return EXIT_ERROR if broken else EXIT_OK
-
-
