@@ -404,3 +404,17 @@ def record_run(
     if error and not record.error:
         record.error = error
     return records.add(ws, record, kept)
+
+
+def known_run_ids(records: RunRecords, ws: str, run_ids: Iterable[str]) -> set[str]:
+    """Which of Dify's workflow run ids the records already hold (the Runs view lists them once)."""
+    ids = list(run_ids)
+    if not ids:
+        return set()
+
+    def read(conn: sqlite3.Connection) -> set[str]:
+        marks = ", ".join("?" * len(ids))
+        sql = f"SELECT workflow_run_id FROM run_records WHERE ws = ? AND workflow_run_id IN ({marks})"
+        return {row[0] for row in conn.execute(sql, (ws, *ids))}
+
+    return records.store.read(set(), read)

@@ -21,9 +21,10 @@ from textual.worker import Worker, WorkerState
 from difytui.tui.bench_actions import OPEN_TESTS, SAVE_CASE, BenchActions
 from difytui.tui.commands import DifyCommands
 from difytui.tui.gc_policy import GcPolicy
-from difytui.tui.keys import PAGE_DOWN, PAGE_UP, RUN, STOP
+from difytui.tui.keys import OPEN_RUNS, PAGE_DOWN, PAGE_UP, RUN, STOP
 from difytui.tui.pane_actions import PaneActions
 from difytui.tui.run_recording import RunRecorder
+from difytui.tui.runs_actions import RunsActions
 from difytui.tui.safe_text import one_line
 from difytui.tui.screens.help import HelpScreen, help_rows
 from difytui.tui.startup import styles_dir
@@ -48,7 +49,7 @@ SIDEBAR_AUTO_HIDE_BELOW = 100
 COPY_TIP = "Copy the last answer (OSC 52)"
 
 
-class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
+class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
     TITLE = "difytui"
     #: The first frame's rules only; LATE_STYLES (the panes', the import screens') are read after it.
     CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "shell.tcss"]
@@ -95,6 +96,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit difytui"),
         OPEN_TESTS,  # last: a narrow footer drops these before the keys above
         SAVE_CASE,
+        OPEN_RUNS,
     ]
 
     def __init__(

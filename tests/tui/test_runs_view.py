@@ -1,0 +1,172 @@
+"""The Runs view (issue 11): every console run is recorded, listed newest first, filtered, opened
+(node timeline with each node's outputs), re-run with the same inputs, marked and compared; a
+workflow app also lists Dify's own runs, started elsewhere, as server runs."""
+
+from __future__ import annotations
+
+from difytui.client import Dify
+from difytui.store import workspace_key
+from difytui.tui.screens.run_detail import RunDetailScreen
+from difytui.tui.screens.runs_view import RunsScreen
+from difytui.tui.widgets.json_section import JsonSection
+
+from .conftest import (
+    SIZE,
+    ask,
+    console,
+    open_app,
+    requests_to,
+    run_done,
+    type_text,
+    wait_until,
+    workspace_for,
+)
+
+
+def recorded(app, n: int):
+    """Wait on the records (written on the state thread), not on the clock."""
+    records = app.run_recorder.records()
+    return lambda: records.count(app.ws_key) >= n
+
+
+async def open_runs(pilot, app) -> RunsScreen:
+    await pilot.press("f3")
+    screen = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, RunsScreen) else None)
+    await pilot.pause()
+    return screen
+
+
+def row_texts(screen: RunsScreen) -> list[str]:
+    table = screen.table
+    return [" ".join(cell.plain for cell in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def run_workflow(pilot, app, topic: str):
+    pane = await open_app(pilot, app, "report-builder")
+    rows = {r.field.variable: r for r in pane.form.rows}
+    rows["topic"].control.value = topic
+    await pilot.press("ctrl+r")
+    await run_done(pilot, pane)
+    return pane
+
+
+async def test_two_chat_runs_are_listed_newest_first_and_filtered(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await ask(pilot, app, "support-bot", "first question")
+        pane.prompt.focus()
+        await type_text(pilot, "second question")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        await wait_until(pilot, recorded(app, 2), what="two records")
+        screen = await open_runs(pilot, app)
+        texts = row_texts(screen)
+        assert len(texts) == 2
+        assert "second question" in texts[0] and "first question" in texts[1]
+        assert all("✓ succeeded" in text for text in texts)
+        await pilot.press("slash")
+        await type_text(pilot, "first")
+        await wait_until(pilot, lambda: screen.table.row_count == 1, what="text filter")
+        assert "first question" in row_texts(screen)[0]
+        await pilot.press("enter", "s")  # back to the table; status: succeeded only
+        await pilot.pause()
+        assert screen.status == "succeeded" and screen.table.row_count == 1
+        await pilot.press("s")  # failed: none
+        await wait_until(pilot, lambda: screen.table.row_count == 0, what="status filter")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, RunsScreen), what="back")
+
+
+async def test_a_recorded_workflow_run_shows_its_nodes_outputs_and_reruns_with_the_same_inputs(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_workflow(pilot, app, "Rivers")
+        await wait_until(pilot, recorded(app, 1), what="the record")
+        first = requests_to(sim, "/workflows/run")[-1].json["inputs"]
+        screen = await open_runs(pilot, app)
+        assert screen.server  # a workflow app lists Dify's runs too
+        screen.table.focus()
+        await pilot.press("enter")
+        detail = await wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, RunDetailScreen) else None, what="detail"
+        )
+        await pilot.pause()
+        titles = [node.title for node in detail.nodes]
+        assert "Plan sections" in titles
+        node = detail.query_one(f"#run-node-{titles.index('Plan sections')}", JsonSection)
+        assert node.collapsed and not node.rendered  # bodies wait until opened
+        await pilot.press("e")  # every node opens
+        await wait_until(pilot, lambda: node.rendered, what="node body")
+        body = node.body_text().plain
+        assert '"outputs"' in body and '"inputs"' in body
+        outputs = detail.nodes[titles.index("Plan sections")].data["outputs"]
+        assert all(str(key) in body for key in outputs)
+        assert detail.query_one("#run-outputs", JsonSection).rendered
+        await pilot.press("ctrl+r")  # re-run: back to the pane, same inputs
+        await wait_until(pilot, lambda: len(requests_to(sim, "/workflows/run")) == 2, what="the re-run")
+        assert requests_to(sim, "/workflows/run")[-1].json["inputs"] == first
+        assert app.screen is app.screen_stack[0]
+        await run_done(pilot, app.current_pane)
+        await wait_until(pilot, recorded(app, 2), what="the re-run's record")
+
+
+async def test_dify_runs_started_elsewhere_are_listed_as_server_runs(sim):
+    ws = workspace_for(sim)
+    with Dify(workspace=ws) as dify:  # another client: the console has no record of it
+        inputs = {"topic": "Elsewhere", "audience": "everyone"}
+        other = dify.app.workflow.invoke("report-builder", inputs, "blocking")
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_workflow(pilot, app, "Here")
+        await wait_until(pilot, recorded(app, 1), what="the record")
+        screen = await open_runs(pilot, app)
+        await wait_until(pilot, lambda: screen.server_pages_done >= 1, what="Dify's runs")
+        keys = list(screen.rows)
+        assert f"s:{other['workflow_run_id']}" in keys
+        assert sum(k.startswith("s:") for k in keys) == 1  # the console's own run is listed once
+        server_text = row_texts(screen)[keys.index(f"s:{other['workflow_run_id']}")]
+        assert "server" in server_text
+        assert requests_to(sim, "/workflows/logs") == []  # a GET, never a POST
+        assert any(r.path.endswith("/workflows/logs") for r in sim.requests)
+        # its detail comes from GET /workflows/run/:id, inputs decoded, no sys.* variables
+        screen.table.move_cursor(row=keys.index(f"s:{other['workflow_run_id']}"))
+        await pilot.press("enter")
+        detail = await wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, RunDetailScreen) else None, what="detail"
+        )
+        assert detail.server and detail.record.inputs.get("topic") == "Elsewhere"
+        assert not any(k.startswith("sys.") for k in detail.record.inputs)
+
+
+async def test_two_marked_runs_open_the_comparison(sim):
+    from difytui.tui.screens.run_compare import CompareRunsScreen
+
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_workflow(pilot, app, "Lakes")
+        pane = app.current_pane
+        pane.form.rows[0].control.value = "Mountains"
+        await pilot.press("ctrl+r")
+        await run_done(pilot, pane)
+        await wait_until(pilot, recorded(app, 2), what="two records")
+        screen = await open_runs(pilot, app)
+        screen.server = False  # only the local records here
+        local = [k for k in screen.rows if k.startswith("r:")]
+        screen.table.focus()
+        screen.table.move_cursor(row=list(screen.rows).index(local[0]))
+        await pilot.press("m")
+        screen.table.move_cursor(row=list(screen.rows).index(local[1]))
+        await pilot.press("m")
+        assert screen.marked == local[:2] and "◆" in row_texts(screen)[list(screen.rows).index(local[1])]
+        await pilot.press("c")
+        compare = await wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, CompareRunsScreen) else None, what="compare"
+        )
+        topics = {compare.left.inputs["topic"], compare.right.inputs["topic"]}
+        assert topics == {"Lakes", "Mountains"}
+
+
+def test_the_console_records_under_its_workspace_key(sim):
+    ws = workspace_for(sim)
+    app = console(sim)
+    assert app.run_recorder.ws == workspace_key(ws)
