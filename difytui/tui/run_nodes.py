@@ -27,7 +27,7 @@ class NodeEntry:
     def detail(self) -> JSON:
         """The finished event's inputs, outputs, process data, error, time and tokens."""
         shown = {k: self.data[k] for k in DETAIL_KEYS if self.data.get(k) not in (None, "", {})}
-        if self.tokens is not None:
+        if self.tokens is not None and "execution_metadata" not in shown:
             shown["total_tokens"] = self.tokens
         return shown
 

@@ -166,6 +166,28 @@ async def test_two_marked_runs_open_the_comparison(sim):
         assert topics == {"Lakes", "Mountains"}
 
 
+async def test_the_list_reads_one_page_and_the_next_as_the_cursor_nears_the_end(sim):
+    from difytui.run_records import summarize
+    from difytui.tui.screens.runs_view import PAGE
+
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_app(pilot, app, "support-bot")
+        records = app.run_recorder.records()
+        for n in range(PAGE * 2 + 5):
+            events = [{"event": "message", "answer": f"answer {n}"}, {"event": "message_end"}]
+            record, kept = summarize("support-bot", "chat", {}, events, query=f"q{n}", started=1000.0 + n)
+            records.add(app.ws_key, record, kept)
+        screen = await open_runs(pilot, app)
+        assert screen.table.row_count == PAGE and screen.local_more
+        assert f"q{PAGE * 2 + 4} " in row_texts(screen)[0]
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: screen.table.row_count > PAGE, what="the next page")
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: screen.table.row_count == PAGE * 2 + 5, what="the last page")
+        assert not screen.local_more and "q0 " in row_texts(screen)[-1]
+
+
 def test_the_console_records_under_its_workspace_key(sim):
     ws = workspace_for(sim)
     app = console(sim)
