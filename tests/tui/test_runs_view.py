@@ -188,6 +188,22 @@ async def test_the_list_reads_one_page_and_the_next_as_the_cursor_nears_the_end(
         assert not screen.local_more and "q0 " in row_texts(screen)[-1]
 
 
+async def test_a_stopped_run_is_recorded_as_stopped_with_its_partial_answer(slow_sim):
+    app = console(slow_sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        pane.prompt.focus()
+        await type_text(pilot, "tell me everything")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pane.active and pane.active.task_id, what="the task id")
+        await wait_until(pilot, lambda: len(pane.raw.events) > 5, what="some of the answer")
+        await pilot.press("escape")
+        await wait_until(pilot, recorded(app, 1), what="the record")
+        [record] = app.run_recorder.records().find(app.ws_key)
+        assert record.status == "stopped" and record.query == "tell me everything"
+        assert record.answer and record.task_id and record.event_count >= 5
+
+
 def test_the_console_records_under_its_workspace_key(sim):
     ws = workspace_for(sim)
     app = console(sim)
