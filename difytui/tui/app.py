@@ -122,6 +122,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         self.store = store if store is not None else Store()
         self.store_writer = StoreWriter(self.store)
         self.run_recorder = RunRecorder(self.store_writer, workspace_key(workspace), _budget(workspace))
+        self.run_marks: list[str] = []
         self.ws_key = workspace_key(workspace)
         self.user_keymap = dict(keymap or {})
         self._workspaces = list(workspaces or [workspace.name])

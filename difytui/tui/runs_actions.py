@@ -23,6 +23,8 @@ class RunsActions(App[object]):
     """Mixed into the console (DifyConsole)."""
 
     run_recorder: RunRecorder
+    #: the runs marked for comparison, across every app's Runs view (see RunsScreen.marked)
+    run_marks: list[str]
     ws_key: str
     panes: dict[str, AppPane]
     app_list: AppList
@@ -52,7 +54,8 @@ class RunsActions(App[object]):
         item = pane.item
         server = item.interface == "workflow" and self.client.has_history
         records = self.run_recorder.records()
-        self.push_screen(RunsScreen(item, records, self.ws_key, self.client, server=server))
+        marks = self.run_marks
+        self.push_screen(RunsScreen(item, records, self.ws_key, self.client, server=server, marks=marks))
 
     def rerun_record(self, record: RunRecord) -> None:
         """Run ``record``'s app again with its inputs (and query), in its pane, opened if need be."""

@@ -39,6 +39,7 @@ class RunLoaded(Message):
     """A run ready to show or compare: its record and events (``purpose``: what it was asked for)."""
 
     purpose: str
+    app_id: str
     key: str
     record: RunRecord | None
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -68,14 +69,14 @@ async def load_run(
         record = await asyncio.to_thread(records.get, int(ident))
         events = await asyncio.to_thread(records.events, int(ident)) if record is not None else []
         error = "" if record is not None else "this record is gone (the budget dropped it)"
-        post(RunLoaded(purpose, key, record, events, error))
+        post(RunLoaded(purpose, app_id, key, record, events, error))
         return
     if client is None:
-        post(RunLoaded(purpose, key, None, error="not connected to Dify"))
+        post(RunLoaded(purpose, app_id, key, None, error="not connected to Dify"))
         return
     try:
         detail = await client.app.workflow_runs.get(app_id, ident)
     except Exception as error:
-        post(RunLoaded(purpose, key, None, error=describe_error(error)[0]))
+        post(RunLoaded(purpose, app_id, key, None, error=describe_error(error)[0]))
         return
-    post(RunLoaded(purpose, key, record_from_server(app_id, detail)))
+    post(RunLoaded(purpose, app_id, key, record_from_server(app_id, detail)))

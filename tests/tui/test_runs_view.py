@@ -157,13 +157,36 @@ async def test_two_marked_runs_open_the_comparison(sim):
         await pilot.press("m")
         screen.table.move_cursor(row=list(screen.rows).index(local[1]))
         await pilot.press("m")
-        assert screen.marked == local[:2] and "◆" in row_texts(screen)[list(screen.rows).index(local[1])]
+        assert screen.marked == [f"report-builder|{key}" for key in local[:2]]
+        assert "◆" in row_texts(screen)[list(screen.rows).index(local[1])]
         await pilot.press("c")
         compare = await wait_until(
             pilot, lambda: app.screen if isinstance(app.screen, CompareRunsScreen) else None, what="compare"
         )
         topics = {compare.left.inputs["topic"], compare.right.inputs["topic"]}
         assert topics == {"Lakes", "Mountains"}
+
+
+async def test_runs_of_two_apps_can_be_compared(sim):
+    from difytui.tui.screens.run_compare import CompareRunsScreen
+
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, app, "support-bot", "hello there")
+        await wait_until(pilot, recorded(app, 1), what="the chat's record")
+        screen = await open_runs(pilot, app)
+        await pilot.press("m", "escape")
+        await run_workflow(pilot, app, "Forests")
+        await wait_until(pilot, recorded(app, 2), what="the workflow's record")
+        screen = await open_runs(pilot, app)
+        assert [m.split("|")[0] for m in screen.marked] == ["support-bot"]  # kept across views
+        local = [k for k in screen.rows if k.startswith("r:")]
+        screen.table.move_cursor(row=list(screen.rows).index(local[0]))
+        await pilot.press("m", "c")
+        compare = await wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, CompareRunsScreen) else None, what="compare"
+        )
+        assert (compare.left.app_id, compare.right.app_id) == ("support-bot", "report-builder")
 
 
 async def test_the_list_reads_one_page_and_the_next_as_the_cursor_nears_the_end(sim):

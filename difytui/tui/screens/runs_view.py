@@ -51,7 +51,14 @@ class RunsScreen(ModalScreen[None]):
     ]
 
     def __init__(
-        self, item: AppItem, records: RunRecords, ws: str, client: AsyncDify | None, *, server: bool
+        self,
+        item: AppItem,
+        records: RunRecords,
+        ws: str,
+        client: AsyncDify | None,
+        *,
+        server: bool,
+        marks: list[str] | None = None,
     ) -> None:
         super().__init__(id="runs-screen")
         self.item = item
@@ -68,7 +75,9 @@ class RunsScreen(ModalScreen[None]):
         self.server_more = self.server
         self.server_loading = False
         self.server_error = ""
-        self.marked: list[str] = []  # row keys, oldest mark first (two at most)
+        # "<app id>|<row key>", oldest first, two at most: the console's list, so that a run of
+        # one app can be compared with a run of another
+        self.marked: list[str] = marks if marks is not None else []
         self.rows: dict[str, RunRow] = {}
         self.loaded: dict[str, RunLoaded] = {}  # the marked runs, as they load for comparing
         self.server_pages_done = 0  # for tests: wait on this, not on the clock
@@ -142,7 +151,7 @@ class RunsScreen(ModalScreen[None]):
         self.rows = {row.key: row for row in shown}
         table.clear()
         for row in shown:
-            table.add_row(*cells(row, row.key in self.marked), key=row.key)
+            table.add_row(*cells(row, self.is_marked(row.key)), key=row.key)
         if keep in self.rows:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._title(len(shown))
@@ -208,13 +217,19 @@ class RunsScreen(ModalScreen[None]):
         if key is not None:
             self.toggle_mark(key)
 
+    def is_marked(self, key: str) -> bool:
+        return f"{self.item.id}|{key}" in self.marked
+
     def toggle_mark(self, key: str) -> None:
-        if key in self.marked:
-            self.marked.remove(key)
+        mark = f"{self.item.id}|{key}"
+        if mark in self.marked:
+            self.marked.remove(mark)
         else:
-            self.marked.append(key)
+            self.marked.append(mark)
             if len(self.marked) > 2:  # two at most: the oldest mark goes
-                self._redraw_mark(self.marked.pop(0))
+                app_id, _, dropped = self.marked.pop(0).rpartition("|")
+                if app_id == self.item.id:
+                    self._redraw_mark(dropped)
         self._redraw_mark(key)
         self._title(self.table.row_count)
 
@@ -222,13 +237,13 @@ class RunsScreen(ModalScreen[None]):
         """``m`` in a run's detail."""
         key = f"r:{record.id}" if record.id is not None else f"s:{record.workflow_run_id}"
         self.toggle_mark(key)
-        state = "marked" if key in self.marked else "unmarked"
+        state = "marked" if self.is_marked(key) else "unmarked"
         self.notify(f"Run {state} for comparison ({len(self.marked)} of 2).", timeout=3)
 
     def _redraw_mark(self, key: str) -> None:
         row = self.rows.get(key)
         if row is not None:
-            self.table.update_cell(key, "col0", cells(row, key in self.marked)[0])
+            self.table.update_cell(key, "col0", cells(row, self.is_marked(key))[0])
 
     @on(DataTable.RowSelected, "#runs-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -241,17 +256,19 @@ class RunsScreen(ModalScreen[None]):
             self.notify("Mark two runs with m first, then c compares them.", severity="warning")
             return
         self.loaded.clear()
-        for key in self.marked:
-            self._load(key, "compare")
+        for mark in self.marked:
+            app_id, _, key = mark.rpartition("|")
+            self._load(key, "compare", app_id)
 
     def action_rerun(self) -> None:
         key = self.highlighted()
         if key is not None:
             self._load(key, "rerun")
 
-    def _load(self, key: str, purpose: str) -> None:
+    def _load(self, key: str, purpose: str, app_id: str | None = None) -> None:
+        app_id = app_id or self.item.id
         self.run_worker(
-            load_run(self.client, self.records, self.item.id, key, purpose, self.post_message),
+            load_run(self.client, self.records, app_id, key, purpose, self.post_message),
             group=f"runs-{purpose}",
             exit_on_error=False,
             name="loading the run",
@@ -276,14 +293,14 @@ class RunsScreen(ModalScreen[None]):
             )
             self.app.push_screen(screen)
         elif message.purpose == "compare":
-            self.loaded[message.key] = message
-            if all(key in self.loaded for key in self.marked):
+            self.loaded[f"{message.app_id}|{message.key}"] = message
+            if all(mark in self.loaded for mark in self.marked):
                 self._compare()
 
     def _compare(self) -> None:
         from difytui.tui.screens.run_compare import CompareRunsScreen
 
-        left, right = (self.loaded[key] for key in self.marked)
+        left, right = (self.loaded[mark] for mark in self.marked)
         assert left.record is not None and right.record is not None
         self.app.push_screen(CompareRunsScreen(left.record, right.record, left.events, right.events))
 
