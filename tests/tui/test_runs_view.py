@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from difytui.client import Dify
 from difytui.store import workspace_key
+from difytui.tui.app import DifyConsole
 from difytui.tui.screens.run_detail import RunDetailScreen
 from difytui.tui.screens.runs_view import RunsScreen
 from difytui.tui.widgets.json_section import JsonSection
@@ -187,6 +188,26 @@ async def test_runs_of_two_apps_can_be_compared(sim):
             pilot, lambda: app.screen if isinstance(app.screen, CompareRunsScreen) else None, what="compare"
         )
         assert (compare.left.app_id, compare.right.app_id) == ("support-bot", "report-builder")
+
+
+async def test_a_recorded_run_is_saved_as_a_new_test_case(sim, tmp_path, monkeypatch):
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    workspace = workspace_for(sim)
+    workspace.cases_dir = tmp_path / "cases"
+    app = DifyConsole(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_workflow(pilot, app, "Glaciers")
+        await wait_until(pilot, recorded(app, 1), what="the record")
+        screen = await open_runs(pilot, app)
+        screen.table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunDetailScreen), what="detail")
+        await pilot.press("ctrl+s")
+        case_file = tmp_path / "cases" / "report-builder.toml"
+        await wait_until(pilot, case_file.exists, what="the case file")
+        text = case_file.read_text()
+        assert 'topic = "Glaciers"' in text and 'app = "report-builder"' in text
 
 
 async def test_the_list_reads_one_page_and_the_next_as_the_cursor_nears_the_end(sim):
