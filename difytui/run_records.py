@@ -247,12 +247,13 @@ class RunRecords:
         self.store = store
         self.budget = budget or Budget()
         self._wal = f"{store.path}-wal" if store.persistent else None
+        self._tuned = False  # the writer connection's settings, set with the first record
 
-        def tune(conn: sqlite3.Connection) -> None:
+    def _tune(self, conn: sqlite3.Connection) -> None:
+        if not self._tuned:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(f"PRAGMA journal_size_limit = {int(self.budget.wal_reserve // 2)}")
-
-        store.write(None, tune)
+            self._tuned = True
 
     def add(self, ws: str, record: RunRecord, events: Iterable[JSON]) -> int | None:
         """Store ``record`` with its events; the oldest records make room first. Its id (None: the
@@ -263,6 +264,7 @@ class RunRecords:
         size = len(blob) + sum(len(v) for v in row if isinstance(v, str)) + _ROW_OVERHEAD
 
         def write(conn: sqlite3.Connection) -> int | None:
+            self._tune(conn)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._make_room(conn, size)

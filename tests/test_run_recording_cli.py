@@ -120,4 +120,6 @@ def test_6000_runs_keep_5000_and_the_database_with_its_wal_stays_in_budget(tmp_p
     assert records.count() <= 5000
     assert records.find("ws", limit=1)[0].query == "q5999"
     assert biggest <= budget.max_bytes, f"{biggest} bytes with the WAL, over {budget.max_bytes}"
+    # WAL's safe setting: a commit appends to the log without an fsync of its own
+    assert store.write(None, lambda conn: conn.execute("PRAGMA synchronous").fetchone()[0]) == 1
     store.close()

@@ -56,7 +56,7 @@ class RunRecorder:
         return self.writer.store
 
     def records(self) -> RunRecords:
-        """The store's run records (made once; reads may use it from any thread)."""
+        """The store's run records (made once, cheaply: nothing is written until a record is)."""
         with self._lock:
             if self._records is None:
                 from difytui.run_records import RunRecords
