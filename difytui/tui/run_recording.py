@@ -9,6 +9,7 @@ frame; the records module (and sqlite3) load with the first record.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,13 @@ class RunLog:
     events: list[dict[str, Any]] = field(default_factory=list)
     status: str | None = None
     error: str | None = None
+
+    @classmethod
+    def start(cls, request: RunRequest) -> RunLog:
+        return cls(request, started=time.time())  # wall clock: when it ran, for the Runs view
+
+    def finish(self) -> None:
+        self.finished = time.time()
 
     def failed(self, error: str) -> None:
         self.status = "failed"

@@ -89,7 +89,7 @@ async def stream_run(
     Cancellation (Escape) closes the stream before it propagates; the pane calls the stop endpoint.
     ``record`` is handed the run's log (every event, how it ended) however it ends, stops included.
     """
-    log = RunLog(request, started=time.time())
+    log = RunLog.start(request)
 
     def tell(message: Message) -> object:
         if isinstance(message, m.RunFailed):
@@ -105,7 +105,7 @@ async def stream_run(
         log.failed(describe_error(error)[0])
         raise
     finally:
-        log.finished = time.time()
+        log.finish()
         if record is not None:
             record(log)
 
