@@ -139,6 +139,29 @@ async def test_dify_runs_started_elsewhere_are_listed_as_server_runs(sim):
         assert not any(k.startswith("sys.") for k in detail.record.inputs)
 
 
+async def test_dify_runs_page_in_as_the_cursor_nears_the_end(sim, monkeypatch):
+    from difytui.tui import runs_worker
+    from difytui.tui.screens import runs_view
+
+    monkeypatch.setattr(runs_worker, "SERVER_PAGE", 2)
+    monkeypatch.setattr(runs_view, "NEAR_END", 1)  # the next page when the cursor is on the last row
+    with Dify(workspace=workspace_for(sim)) as dify:
+        for topic in ("One", "Two", "Three"):
+            dify.app.workflow.invoke("report-builder", {"topic": topic, "audience": "everyone"}, "blocking")
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_app(pilot, app, "report-builder")
+        screen = await open_runs(pilot, app)
+        await wait_until(pilot, lambda: screen.server_pages_done >= 1, what="the first page")
+        assert screen.table.row_count == 2 and screen.server_more
+        screen.table.focus()
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: screen.table.row_count == 3, what="the second page")
+        assert not screen.server_more
+        pages = [r.query.get("page") for r in sim.requests if r.path.endswith("/workflows/logs")]
+        assert pages == ["1", "2"]
+
+
 async def test_two_marked_runs_open_the_comparison(sim):
     from difytui.tui.screens.run_compare import CompareRunsScreen
 
