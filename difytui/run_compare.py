@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -91,6 +91,9 @@ class Comparison:
     totals: Totals
     status: tuple[str, str] = ("", "")
     same_inputs: list[str] = field(default_factory=list)
+    #: output key → a unified diff of its text, for the multi-line strings that differ (a report,
+    #: an answer): in the JSON diff each is one long line with ``\n`` inside
+    text_diffs: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def differing_nodes(self) -> list[NodeRow]:
@@ -103,28 +106,43 @@ def run_label(record: RunRecord) -> str:
 
 
 def compare_runs(
-    left: RunRecord, right: RunRecord, left_events: Iterable[JSON], right_events: Iterable[JSON]
+    left: RunRecord,
+    right: RunRecord,
+    left_events: Iterable[JSON],
+    right_events: Iterable[JSON],
+    *,
+    diffs: bool = True,
 ) -> Comparison:
+    """``diffs=False``: without the outputs' diffs (empty), which :func:`with_diffs` adds later:
+    on long outputs they are the slow part (difflib), so the console computes them off its thread."""
     left_nodes, right_nodes = node_runs(left_events), node_runs(right_events)
     changes, same = diff_inputs(left.inputs, right.inputs)
-    diff_of, diff = _output_diff(left, right, run_label(left), run_label(right))
     totals = Totals(
         elapsed=(left.elapsed, right.elapsed),
         tokens=(_total_tokens(left, left_nodes), _total_tokens(right, right_nodes)),
         cost=(_total_cost(left, left_nodes), _total_cost(right, right_nodes)),
         currency=(left.currency, right.currency),
     )
-    return Comparison(
+    comparison = Comparison(
         run_label(left),
         run_label(right),
         changes,
         align_nodes(left_nodes, right_nodes),
-        diff_of,
-        diff,
+        "outputs" if left.outputs is not None and right.outputs is not None else "answer",
+        [],
         totals,
         status=(left.status, right.status),
         same_inputs=same,
     )
+    return with_diffs(comparison, left, right) if diffs else comparison
+
+
+def with_diffs(comparison: Comparison, left: RunRecord, right: RunRecord) -> Comparison:
+    """``comparison`` with the unified diffs of the two runs' outputs (or answers) filled in."""
+    names = (comparison.left_label, comparison.right_label)
+    diff_of, diff = _output_diff(left, right, *names)
+    texts = _text_diffs(left.outputs, right.outputs, *names)
+    return replace(comparison, diff_of=diff_of, diff=diff, text_diffs=texts)
 
 
 def diff_inputs(left: JSON, right: JSON) -> tuple[list[InputChange], list[str]]:
@@ -247,6 +265,18 @@ def _output_diff(
     return "answer", list(difflib.unified_diff(a, b, left_name, right_name, lineterm=""))
 
 
+def _text_diffs(
+    left: JSON | None, right: JSON | None, left_name: str, right_name: str
+) -> dict[str, list[str]]:
+    diffs: dict[str, list[str]] = {}
+    for key in sorted(set(left or {}) & set(right or {})):
+        a, b = (left or {})[key], (right or {})[key]
+        if isinstance(a, str) and isinstance(b, str) and a != b and ("\n" in a or "\n" in b):
+            names = (f"{left_name}: {key}", f"{right_name}: {key}")
+            diffs[key] = list(difflib.unified_diff(a.splitlines(), b.splitlines(), *names, lineterm=""))
+    return diffs
+
+
 def _json_lines(value: Any) -> list[str]:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str).splitlines()
 
@@ -295,14 +325,15 @@ def show_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def delta(left: float | int | Decimal | None, right: float | int | Decimal | None) -> str:
-    """``+1.20`` / ``-3``: the right run against the left one (blank if either is unknown)."""
+def delta(left: float | Decimal | None, right: float | Decimal | None) -> str:
+    """``+0.25s`` (seconds: floats) / ``+64`` (tokens, cost): the right run against the left one;
+    blank if either is unknown."""
     if left is None or right is None:
         return ""
-    change = right - left  # type: ignore[operator]  # mixed int/float/Decimal pairs never meet
-    if isinstance(change, float):
-        return f"{change:+.2f}s"
-    return f"{change:+}"
+    change = Decimal(str(right)) - Decimal(str(left))
+    if isinstance(left, float) or isinstance(right, float):
+        return f"{float(change):+.2f}s"
+    return f"{change.normalize():+f}"
 
 
 def _str(value: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from recorded_runs import record_chat, record_workflow
 
 from difytui.run_compare import compare_runs, delta, node_runs
-from difytui.run_records import RunRecords
+from difytui.run_records import RunRecord, RunRecords
 from difytui.store import Store
 
 
@@ -32,6 +32,9 @@ def test_two_workflow_runs_with_different_inputs(sim, tmp_path):
     assert {"tokens", "outputs"} <= set(rows[("draft_sections", 1)].differs)
     assert cmp.diff_of == "outputs" and any(line.startswith("+") and "managers" in line for line in cmp.diff)
     assert cmp.diff[0] == f"--- #{a.id} report-builder"
+    # the report's text, line by line: the third section only on the right
+    report = cmp.text_diffs["report"]
+    assert report[1] == f"+++ #{b.id} report-builder: report" and "+## Risks: SSE" in report
     assert cmp.totals.tokens == (2 * 64 + 20, 3 * 64 + 20)
     assert delta(*cmp.totals.tokens) == "+64"
 
@@ -55,3 +58,28 @@ def test_a_node_that_never_finished_is_unfinished():
     ]
     (run,) = node_runs(events)
     assert (run.key, run.status, run.title) == (("llm", 1), "unfinished", "LLM")
+
+
+def node(kind: str, exec_id: str, node_id: str, **data: object) -> dict:
+    return {"event": kind, "data": {"id": exec_id, "node_id": node_id, "title": node_id.upper(), **data}}
+
+
+def test_status_error_and_a_much_slower_node_are_flagged():
+    left = [
+        node("node_started", "a", "llm"),
+        node("node_finished", "a", "llm", status="succeeded", elapsed_time=0.4),
+    ]
+    right = [
+        node("node_started", "b", "llm"),
+        node("node_finished", "b", "llm", status="failed", error="[red]quota[/red]", elapsed_time=2.0),
+    ]
+    (row,) = compare_runs(
+        RunRecord("x", "workflow", "succeeded", {}), RunRecord("y", "workflow", "failed", {}), left, right
+    ).nodes
+    assert row.differs == ("status", "error", "elapsed") and row.right.error == "[red]quota[/red]"
+    # the same node a little slower is not a difference: elapsed times always wobble
+    right[1]["data"].update(status="succeeded", error=None, elapsed_time=0.6)
+    (row,) = compare_runs(
+        RunRecord("x", "workflow", "succeeded", {}), RunRecord("y", "workflow", "succeeded", {}), left, right
+    ).nodes
+    assert row.differs == ()

@@ -19,6 +19,8 @@ from difytui.run_records import RunRecords
 from difytui.store import Store
 from difytui.tui.screens.run_compare import DIFFERS, ONLY_RIGHT, CompareRunsScreen
 
+from .conftest import wait_until
+
 LEFT = {"topic": "SSE", "audience": "engineers", "sections": 2}
 RIGHT = {"topic": "SSE", "audience": "managers", "sections": 3, "notes": "[bold]ops[/bold]"}
 
@@ -75,8 +77,45 @@ async def test_the_keyboard_scrolls_the_comparison(sim, tmp_path):
         await pilot.press("pagedown")
         await pilot.pause()
         assert body.scroll_y > 0
+        body.scroll_home(animate=False)
+        await pilot.pause()
+        await pilot.press("n")  # the first differing node's row at the top
+        await pilot.pause()
+        nodes = screen.query_one("#compare-nodes", Static)
+        assert body.scroll_y == nodes.virtual_region.y + 2
+
+
+async def diffed(pilot) -> CompareRunsScreen:
+    """The screen once its worker has filled in the outputs' diffs."""
+    screen = await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, CompareRunsScreen) and pilot.app.screen
+    )
+    await wait_until(pilot, lambda: screen.diffed, what="the outputs' diffs")
+    await pilot.pause()
+    return screen
+
+
+async def test_the_outputs_diff_arrives_from_a_worker(sim, tmp_path):
+    screen = two_runs(sim, tmp_path)
+    assert screen.comparison.diff == []  # not computed on the UI thread
+    async with Host(screen).run_test(size=(160, 48)) as pilot:
+        await diffed(pilot)
+        diff = text_of(screen, "#compare-diff")
+        assert "comparing…" not in diff and '+    "audience": "managers",' in diff
+        assert "Text of report" in diff and "+## Risks: SSE" in diff
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_compare_snapshot(snap_compare, sim, tmp_path, size):
-    assert snap_compare(Host(two_runs(sim, tmp_path)), terminal_size=size)
+    assert snap_compare(Host(two_runs(sim, tmp_path)), terminal_size=size, run_before=diffed)
+
+
+async def test_a_node_error_shows_literally_under_the_table(sim, tmp_path):
+    screen = two_runs(sim, tmp_path)
+    plan = next(e for e in screen.comparison.nodes if e.node_id == "plan")
+    plan.right.error = "[bold]quota[/bold] \x1b[31m"
+    async with Host(screen).run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert "✗ Plan sections  left: —  right: [bold]quota[/bold] ␛[31m" in text_of(
+            screen, "#compare-nodes"
+        )

@@ -29,6 +29,7 @@ from difytui.run_compare import (
     show_seconds,
     show_tokens,
     show_value,
+    with_diffs,
 )
 from difytui.run_records import JSON, RunRecord
 from difytui.tui.safe_text import literal, one_line
@@ -51,6 +52,7 @@ class CompareRunsScreen(ModalScreen[None]):
     view: the shell's keys have nothing to act on here."""
 
     CSS_PATH = styles_dir() / "compare.tcss"
+    HELP_TITLE = "Compare view"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss", "Back", id="compare.back", tooltip="Close the comparison"),
         Binding(
@@ -67,7 +69,9 @@ class CompareRunsScreen(ModalScreen[None]):
     ) -> None:
         super().__init__(id="compare-runs")
         self.left, self.right = left, right
-        self.comparison: Comparison = compare_runs(left, right, left_events, right_events)
+        # the outputs' diffs come from a worker (on_mount): difflib on long outputs takes a while
+        self.comparison: Comparison = compare_runs(left, right, left_events, right_events, diffs=False)
+        self.diffed = False
         self._next = 0
 
     def compose(self) -> ComposeResult:
@@ -87,6 +91,18 @@ class CompareRunsScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#compare-body", VerticalScroll).focus()
+        self.run_worker(self._diff_outputs, thread=True, group="compare-diff", exit_on_error=False)
+
+    def _diff_outputs(self) -> None:
+        comparison = with_diffs(self.comparison, self.left, self.right)
+        self.app.call_from_thread(self._show_diffs, comparison)
+
+    def _show_diffs(self, comparison: Comparison) -> None:
+        if not self.is_attached:  # closed before the diffs were ready
+            return
+        self.comparison = comparison
+        self.diffed = True
+        self.query_one("#compare-diff", Static).update(self._diff_part())
 
     # -- sections ----------------------------------------------------------------------------
 
@@ -137,7 +153,12 @@ class CompareRunsScreen(ModalScreen[None]):
                 Text(_what(row), style=_DIFF_STYLE),
                 style=_DIFF_STYLE if row.differs else "",
             )
-        return Group(heading, table)
+        errors = [
+            _errors(row)
+            for row in cmp.nodes
+            if (row.left and row.left.error) or (row.right and row.right.error)
+        ]
+        return Group(heading, table, *errors)
 
     def _totals_part(self) -> RenderableType:
         totals = self.comparison.totals
@@ -162,16 +183,14 @@ class CompareRunsScreen(ModalScreen[None]):
     def _diff_part(self) -> RenderableType:
         cmp = self.comparison
         heading = Text("Outputs diff" if cmp.diff_of == "outputs" else "Answer diff", style="bold underline")
+        if not self.diffed:
+            return Group(heading, Text("  comparing…", style="dim italic"))
         if not cmp.diff:
             return Group(heading, Text(f"  the same {cmp.diff_of}", style="dim"))
-        body = Text()
-        for line in cmp.diff:
-            style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-            style = "bold" if line.startswith(("+++", "---")) else "cyan" if line.startswith("@@") else style
-            body.append_text(literal(line, style))
-            body.append("\n")
-        body.rstrip()
-        return Group(heading, body)
+        parts: list[RenderableType] = [heading, _diff_text(cmp.diff)]
+        for key, lines in cmp.text_diffs.items():
+            parts += [Text(f"Text of {one_line(key)}", style="bold underline"), _diff_text(lines)]
+        return Group(*parts)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -220,6 +239,27 @@ class _Fitted:
         for cells, style in self.rows:
             table.add_row(*cells, style=style)
         yield table
+
+
+def _diff_text(lines: list[str]) -> Text:
+    body = Text()
+    for line in lines:
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+        style = "bold" if line.startswith(("+++", "---")) else "cyan" if line.startswith("@@") else style
+        body.append_text(literal(line, style))
+        body.append("\n")
+    body.rstrip()
+    return body
+
+
+def _errors(row: NodeRow) -> Text:
+    """A node's errors under the table (they do not fit a cell): ``✗ LLM: left: … · right: …``."""
+    text = Text("✗ ", style="bold red")
+    text.append(one_line(row.label), style="bold")
+    for side, run in (("left", row.left), ("right", row.right)):
+        text.append(f"  {side}: ", style="dim")
+        text.append(one_line(run.error) if run is not None and run.error else "—", style="red")
+    return text
 
 
 def _glyph(row: NodeRow) -> str:

@@ -43,6 +43,7 @@ class RunDetailScreen(ModalScreen[None]):
     ``mark``: called with the record when m is pressed (the Runs view's marks), if given."""
 
     CSS_PATH = styles_dir() / "runs.tcss"
+    HELP_TITLE = "Run detail"
     BINDINGS: ClassVar[list[BindingType]] = [RUNS_RERUN, RUNS_SAVE_CASE, RUNS_MARK, RUNS_EXPAND, RUNS_BACK]
 
     def __init__(

@@ -41,6 +41,7 @@ class RunsScreen(ModalScreen[None]):
     """The runs of ``item`` in ``records`` (workspace ``ws``); ``server``: list Dify's too."""
 
     CSS_PATH = styles_dir() / "runs.tcss"
+    HELP_TITLE = "Runs view"
     BINDINGS: ClassVar[list[BindingType]] = [
         RUNS_FILTER,
         RUNS_STATUS,
