@@ -144,6 +144,8 @@ def _absorb(record: RunRecord, event: JSON, answer: list[str]) -> None:
             record.elapsed = float(data["elapsed_time"])
         if isinstance(data.get("total_tokens"), int) and record.total_tokens is None:
             record.total_tokens = data["total_tokens"]
+    elif kind == "workflow_paused":  # waiting for human input: it may go on later, elsewhere
+        record.status = "paused"
     elif kind == "error":
         record.status = "failed"
         message = event.get("message")

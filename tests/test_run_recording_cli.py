@@ -123,3 +123,12 @@ def test_6000_runs_keep_5000_and_the_database_with_its_wal_stays_in_budget(tmp_p
     # WAL's safe setting: a commit appends to the log without an fsync of its own
     assert store.write(None, lambda conn: conn.execute("PRAGMA synchronous").fetchone()[0]) == 1
     store.close()
+
+
+def test_a_run_paused_for_human_input_is_recorded_as_paused():
+    events = [
+        {"event": "workflow_started", "task_id": "t", "workflow_run_id": "w", "data": {}},
+        {"event": "workflow_paused", "task_id": "t", "workflow_run_id": "w", "data": {"status": "paused"}},
+    ]
+    record, _kept = summarize("a", "workflow", {}, events)
+    assert record.status == "paused" and record.workflow_run_id == "w"
