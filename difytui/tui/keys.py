@@ -104,4 +104,7 @@ RUNS_SAVE_CASE = Binding(
 RUNS_EXPAND = Binding(
     "e", "expand_all", "Expand", id="runs.expand", tooltip="Open or fold every node of the timeline"
 )
+RUNS_EXPORT = Binding(
+    "x", "export", "Export", id="runs.export", tooltip="Export the run as Markdown or JSON (its events too)"
+)
 RUNS_BACK = Binding("escape", "back", "Back", id="runs.back", tooltip="Close the run, then the Runs view")

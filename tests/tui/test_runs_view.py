@@ -233,6 +233,27 @@ async def test_a_recorded_run_is_saved_as_a_new_test_case(sim, tmp_path, monkeyp
         assert 'topic = "Glaciers"' in text and 'app = "report-builder"' in text
 
 
+async def test_a_recorded_run_is_exported_from_its_detail(sim, tmp_path):
+    from difytui.tui.export_actions import ExportPath
+
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_workflow(pilot, app, "Deltas")
+        await wait_until(pilot, recorded(app, 1), what="the record")
+        screen = await open_runs(pilot, app)
+        screen.table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunDetailScreen), what="detail")
+        await pilot.press("x")
+        asked = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, ExportPath) else None)
+        target = tmp_path / "run.json"
+        asked.query_one("#export-input").value = str(target)
+        await pilot.press("enter")
+        await wait_until(pilot, target.exists, what="the export")
+        dumped = target.read_text(encoding="utf-8")
+        assert "Deltas" in dumped and "workflow_finished" in dumped
+
+
 async def test_the_list_reads_one_page_and_the_next_as_the_cursor_nears_the_end(sim):
     from difytui.run_records import summarize
     from difytui.tui.screens.runs_view import PAGE

@@ -3,7 +3,8 @@ error, time and tokens as highlighted JSON, folded until opened), answer or outp
 
 A local record has its full event stream; a server run (``GET /workflows/run/:id``) only what Dify
 keeps: no events, so no timeline. From here: re-run with the same inputs, save as a test case, mark
-for comparison (the console and the Runs view do the work: see :mod:`difytui.tui.runs_actions`).
+for comparison (the console and the Runs view do the work: see :mod:`difytui.tui.runs_actions`),
+export (:func:`difytui.tui.export_actions.export_run`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from difytui.tui.keys import RUNS_BACK, RUNS_EXPAND, RUNS_MARK, RUNS_RERUN, RUNS_SAVE_CASE
+from difytui.tui.keys import RUNS_BACK, RUNS_EXPAND, RUNS_EXPORT, RUNS_MARK, RUNS_RERUN, RUNS_SAVE_CASE
 from difytui.tui.run_nodes import NodeEntry, node_entries
 from difytui.tui.run_rows import STATUS_MARKS
 from difytui.tui.safe_text import one_line
@@ -44,7 +45,14 @@ class RunDetailScreen(ModalScreen[None]):
 
     CSS_PATH = styles_dir() / "runs.tcss"
     HELP_TITLE = "Run detail"
-    BINDINGS: ClassVar[list[BindingType]] = [RUNS_RERUN, RUNS_SAVE_CASE, RUNS_MARK, RUNS_EXPAND, RUNS_BACK]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        RUNS_RERUN,
+        RUNS_SAVE_CASE,
+        RUNS_MARK,
+        RUNS_EXPAND,
+        RUNS_EXPORT,
+        RUNS_BACK,
+    ]
 
     def __init__(
         self,
@@ -141,6 +149,11 @@ class RunDetailScreen(ModalScreen[None]):
             self.notify("Marks are set in the Runs view.", severity="warning")
             return
         self._mark(self.record)
+
+    def action_export(self) -> None:
+        from difytui.tui.export_actions import export_run
+
+        export_run(self.app, self.record, self.events)
 
     def action_rerun(self) -> None:
         host: RunHost = self.app  # type: ignore[assignment]
