@@ -51,6 +51,18 @@ async def run_workflow(pilot, app, topic: str):
     return pane
 
 
+async def open_recorded_workflow(pilot, app, topic: str) -> RunDetailScreen:
+    """Run report-builder on ``topic``, then open that run's detail from the Runs view."""
+    await run_workflow(pilot, app, topic)
+    await wait_until(pilot, recorded(app, 1), what="the record")
+    screen = await open_runs(pilot, app)
+    screen.table.focus()
+    await pilot.press("enter")
+    return await wait_until(
+        pilot, lambda: app.screen if isinstance(app.screen, RunDetailScreen) else None, what="detail"
+    )
+
+
 async def test_two_chat_runs_are_listed_newest_first_and_filtered(sim):
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
@@ -220,12 +232,7 @@ async def test_a_recorded_run_is_saved_as_a_new_test_case(sim, tmp_path, monkeyp
     workspace.cases_dir = tmp_path / "cases"
     app = DifyConsole(workspace)
     async with app.run_test(size=SIZE) as pilot:
-        await run_workflow(pilot, app, "Glaciers")
-        await wait_until(pilot, recorded(app, 1), what="the record")
-        screen = await open_runs(pilot, app)
-        screen.table.focus()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunDetailScreen), what="detail")
+        await open_recorded_workflow(pilot, app, "Glaciers")
         await pilot.press("ctrl+s")
         case_file = tmp_path / "cases" / "report-builder.toml"
         await wait_until(pilot, case_file.exists, what="the case file")
@@ -238,12 +245,7 @@ async def test_a_recorded_run_is_exported_from_its_detail(sim, tmp_path):
 
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
-        await run_workflow(pilot, app, "Deltas")
-        await wait_until(pilot, recorded(app, 1), what="the record")
-        screen = await open_runs(pilot, app)
-        screen.table.focus()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunDetailScreen), what="detail")
+        await open_recorded_workflow(pilot, app, "Deltas")
         await pilot.press("x")
         asked = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, ExportPath) else None)
         target = tmp_path / "run.json"
