@@ -14,6 +14,7 @@ from textual.app import App
 
 from difytui.run_records import summarize
 from difytui.tui.screens.run_detail import RunDetailScreen
+from difytui.tui.widgets.json_section import JsonSection
 
 STARTED = 1764500000.0  # 2025-11-30 10:53:20 UTC
 
@@ -67,8 +68,15 @@ def utc(monkeypatch):
 async def open_llm_node(pilot) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, RunDetailScreen)
-    screen.query_one("#run-node-1").collapsed = False
+    node = screen.query_one("#run-node-1", JsonSection)
+    node.collapsed = False
+    while not node.rendered:  # its body is built when it opens: wait for that, not for time
+        await pilot.pause()
+    # Opening scrolls the node into view (animated, after a refresh): let that finish, then show
+    # the top, so the picture is the same however loaded the machine is.
     await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    screen.query_one("#run-detail-body").scroll_home(animate=False)
     await pilot.pause()
 
 

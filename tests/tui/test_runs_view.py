@@ -81,9 +81,11 @@ async def test_two_chat_runs_are_listed_newest_first_and_filtered(sim):
         await type_text(pilot, "first")
         await wait_until(pilot, lambda: screen.table.row_count == 1, what="text filter")
         assert "first question" in row_texts(screen)[0]
-        await pilot.press("enter", "s")  # back to the table; status: succeeded only
-        await pilot.pause()
-        assert screen.status == "succeeded" and screen.table.row_count == 1
+        await pilot.press("enter")  # back to the table
+        await wait_until(pilot, lambda: screen.table.has_focus, what="the table's focus")
+        await pilot.press("s")  # status: succeeded only
+        await wait_until(pilot, lambda: screen.status == "succeeded", what="the status filter")
+        assert screen.table.row_count == 1
         await pilot.press("s")  # failed: none
         await wait_until(pilot, lambda: screen.table.row_count == 0, what="status filter")
         await pilot.press("escape")
