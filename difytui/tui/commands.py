@@ -26,6 +26,11 @@ class DifyCommands(Provider):
         chat = pane is not None and pane.interface == "chat"
         if chat:  # a workflow or a text generator has no conversation
             yield "New conversation", app.action_new_conversation, "Start a fresh chat (ctrl+n)"
+            yield (
+                "Conversations…",
+                partial(pane.run_action, "conversations"),
+                "The app's conversations: open one to continue it, rename, delete (ctrl+o)",
+            )
         yield "Toggle raw events", app.action_toggle_raw, "Show every event as JSON (ctrl+t)"
         yield "Copy last answer", app.action_copy_answer, "Copy to the clipboard (ctrl+y)"
         if chat:
