@@ -81,7 +81,15 @@ class ConversationsScreen(ModalScreen[ConversationEntry | None]):
 
     CSS_PATH = styles_dir() / "history.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open", id="conversations.open", tooltip="Continue it in the app's pane"),
+        # priority: the table's own Enter (select) would hide this one from the footer
+        Binding(
+            "enter",
+            "open",
+            "Open",
+            id="conversations.open",
+            priority=True,
+            tooltip="Continue it in the app's pane",
+        ),
         Binding(
             "r", "rename", "Rename", id="conversations.rename", tooltip="Type a name, or let Dify name it"
         ),
@@ -209,7 +217,7 @@ class ConversationsScreen(ModalScreen[ConversationEntry | None]):
         self.table.add_row(*self._cells(entry), key=entry.id)
 
     def _cells(self, entry: ConversationEntry) -> tuple[Text, Text, Text, Text]:
-        name = Text(one_line(entry.name) or "(no name)", style="" if entry.name else "dim italic")
+        name = Text(one_line(entry.name)) if entry.name else Text(f"({entry.id[:8]}…)", style="dim italic")
         if entry.id == self.current:
             name = Text("● ", style="bold green") + name
         messages = Text(str(entry.messages) if entry.messages is not None else "", justify="right")
