@@ -116,6 +116,8 @@ async def test_open_an_old_conversation_and_continue_it_with_its_inputs(sim):
         await type_text(pilot, "and the next one")
         await pilot.press("enter")
         await run_done(pilot, pane)
+        screen = await open_list(pilot, app)  # its messages were all read: their count is known
+        assert screen.entries[old].messages == 2 and screen.entries[old].name == "where is my invoice?"
     sent = requests_to(sim, "/chat-messages")[-1].json
     assert sent["conversation_id"] == old
     assert sent["inputs"]["product"] == "Self-hosted Dify" and sent["inputs"]["customer_name"] == "Ada"
@@ -167,7 +169,7 @@ async def test_250_messages_scroll_back_to_the_start_none_twice_none_lost(sim):
         assert [second[q] for q in shown] == sorted(second[q] for q in shown)
         assert len(pane.log_view.query(HistoryAnswer)) == 250
     pages = [r for r in sim.requests if r.path == "/v1/messages"]
-    assert len(pages) > 10 and all(r.query.get("conversation_id") == cid for r in pages)
+    assert len(pages) >= 5 and all(r.query.get("conversation_id") == cid for r in pages)
 
 
 # -- rename, delete ----------------------------------------------------------------------------------

@@ -40,7 +40,9 @@ def test_conversation_list(snap_compare, sim, size):
 
     async def run_before(pilot):
         app = pilot.app
-        await open_app(pilot, app, CHAT)
+        pane = await open_app(pilot, app, CHAT)
+        # its one message read: the list shows the count
+        await wait_until(pilot, lambda: pane.history_complete, what="the pane's conversation")
         screen = await open_list(pilot, app)
         await wait_until(pilot, lambda: screen.complete, what="the whole list")
         table = screen.table

@@ -51,7 +51,7 @@ class ConversationEntry:
     name: str
     updated: float
     inputs: dict[str, Any] = field(default_factory=dict)
-    #: messages known (the local run records of it); None: unknown
+    #: messages known (all read by the pane, else the local run records of it); None: unknown
     messages: int | None = None
     on_dify: bool = True
 
@@ -77,7 +77,8 @@ def when(timestamp: float) -> str:
 
 class ConversationsScreen(ModalScreen[ConversationEntry | None]):
     """The conversations of ``item`` for this client's user. ``current``: the pane's conversation
-    (marked); ``deleted`` is told each conversation deleted from here (the pane forgets it)."""
+    (marked); ``deleted`` is told each conversation deleted from here (the pane forgets it);
+    ``counts``: the messages of those whose count the pane knows."""
 
     CSS_PATH = styles_dir() / "history.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -107,6 +108,7 @@ class ConversationsScreen(ModalScreen[ConversationEntry | None]):
         ws_key: str,
         current: str | None = None,
         deleted: Callable[[str], object] | None = None,
+        counts: dict[str, int] | None = None,
     ) -> None:
         super().__init__(id="conversations-screen")
         self.item = item
@@ -115,6 +117,7 @@ class ConversationsScreen(ModalScreen[ConversationEntry | None]):
         self.ws_key = ws_key
         self.current = current
         self._deleted = deleted
+        self._counts = dict(counts or {})
         self.entries: dict[str, ConversationEntry] = {}
         self._local: dict[str, LocalConversation] = {}
         self.pager = ConversationPager(PAGE_SIZE)
@@ -213,6 +216,8 @@ class ConversationsScreen(ModalScreen[ConversationEntry | None]):
     # -- rows ---------------------------------------------------------------------------------
 
     def _add(self, entry: ConversationEntry) -> None:
+        if entry.id in self._counts:  # the pane read all its messages: the exact count
+            entry.messages = self._counts[entry.id]
         self.entries[entry.id] = entry
         self.table.add_row(*self._cells(entry), key=entry.id)
 

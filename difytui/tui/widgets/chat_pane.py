@@ -242,8 +242,17 @@ class ChatPane(HistoryPaging, AppPane):
         """ctrl+o: the app's conversations; Enter on one continues it here."""
         from difytui.tui.screens.conversations import ConversationsScreen
 
+        counts = {}
+        if self.conversation_id and self.history_complete:  # every message of it was read
+            counts[self.conversation_id] = self.history_count + self._sent_turns
         screen = ConversationsScreen(
-            self.item, self.ctx.client, self.ctx.store, self.ctx.ws_key, self.conversation_id, self.forget
+            self.item,
+            self.ctx.client,
+            self.ctx.store,
+            self.ctx.ws_key,
+            self.conversation_id,
+            self.forget,
+            counts,
         )
         self.app.push_screen(screen, self._chosen)
 

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from difytui.tui.models import AppItem, PaneContext
     from difytui.tui.widgets.response_log import ResponseLog
 
-#: messages per page (Dify allows 100; a screenful or two is what the user reads first)
-PAGE_SIZE = 20
+#: messages per page (Dify allows 100): each page costs a few layouts of the whole log, so fewer,
+#: larger pages scroll back faster (250 messages: 10 s in pages of 50, 18 s in pages of 20)
+PAGE_SIZE = 50
 #: rows from the top of the log at which the next older page loads
 NEAR_TOP = 3
 
@@ -75,8 +76,9 @@ class HistoryPaging:
     _history_pager: MessagePager | None = None
     _history_marker: Static | None = None
     history_loading = False
-    #: messages shown from the history (tests and the list's counts read it)
+    #: messages shown from the history, and whether that is all of them
     history_count = 0
+    history_complete = False
 
     async def start_history(self) -> None:
         """Show the current conversation's newest turns (the log holds nothing of it yet)."""
@@ -84,6 +86,7 @@ class HistoryPaging:
             return
         self._history_pager = MessagePager(PAGE_SIZE)
         self.history_count = 0
+        self.history_complete = False
         self._history_marker = Static(Text(MORE, style="dim"), classes="history-sep", markup=False)
         await self.log_view.add(self._history_marker)
         self.watch(self.log_view, "scroll_y", self._history_scrolled, init=False)
@@ -130,6 +133,7 @@ class HistoryPaging:
         if widgets:
             await log.mount_all(widgets, after=marker)
         if not message.more:
+            self.history_complete = not message.pager.gap
             marker.update(Text(START, style="dim"))
             if message.pager.gap:
                 await log.mount(
