@@ -27,6 +27,7 @@ class Rename:
 
 class RenameDialog(ModalScreen[Rename | None]):
     CSS_PATH = styles_dir() / "history.tcss"
+    HELP_TITLE = "Rename dialog"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+g",
@@ -74,6 +75,7 @@ class RenameDialog(ModalScreen[Rename | None]):
 
 class ConfirmDelete(ModalScreen[bool]):
     CSS_PATH = styles_dir() / "history.tcss"
+    HELP_TITLE = "Delete dialog"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "y,enter",

@@ -81,6 +81,7 @@ class ConversationsScreen(ModalScreen[ConversationEntry | None]):
     ``counts``: the messages of those whose count the pane knows."""
 
     CSS_PATH = styles_dir() / "history.tcss"
+    HELP_TITLE = "Conversation list"
     BINDINGS: ClassVar[list[BindingType]] = [
         # priority: the table's own Enter (select) would hide this one from the footer
         Binding(
@@ -89,13 +90,21 @@ class ConversationsScreen(ModalScreen[ConversationEntry | None]):
             "Open",
             id="conversations.open",
             priority=True,
-            tooltip="Continue it in the app's pane",
+            tooltip="Continue the highlighted conversation in the app's pane",
         ),
         Binding(
-            "r", "rename", "Rename", id="conversations.rename", tooltip="Type a name, or let Dify name it"
+            "r",
+            "rename",
+            "Rename",
+            id="conversations.rename",
+            tooltip="Rename it: type a name, or let Dify name it",
         ),
         Binding(
-            "d,delete", "delete", "Delete", id="conversations.delete", tooltip="Delete it on Dify (asks)"
+            "d,delete",
+            "delete",
+            "Delete",
+            id="conversations.delete",
+            tooltip="Delete it on Dify (asks first)",
         ),
         Binding("escape", "back", "Back", id="conversations.back", tooltip="Back to the app"),
     ]
