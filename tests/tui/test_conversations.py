@@ -278,6 +278,10 @@ async def test_conversations_only_the_local_records_know_are_listed_and_marked(s
         await pilot.press("ctrl+end", "r")  # Dify has no such conversation to rename
         assert isinstance(app.screen, ConversationsScreen)
         assert not requests_to(sim, f"/conversations/{lost}/name")
+        await pilot.press("enter")  # opened anyway: Dify's 404 is said, no new thread in silence
+        pane = app.current_pane
+        await wait_until(pilot, lambda: lost in notices(pane, "warning"), what="the gone notice")
+        assert pane.conversation_id is None
     store.close()
 
 
@@ -301,5 +305,6 @@ async def test_an_account_workspace_says_it_has_no_history_and_lists_the_local_r
         await wait_until(pilot, lambda: screen.entries, what="the local records")
         assert "no conversation history" in str(screen.query_one("#conv-status").render())
         assert table_ids(screen) == [conversation]
+        assert str(screen.table.get_row(conversation)[3]) == ""  # not "not on Dify": none can be listed
         assert not [r for r in sim.requests if "conversations" in r.path]
     store.close()

@@ -235,7 +235,9 @@ class ConversationsScreen(ModalScreen[ConversationEntry | None]):
         if entry.id == self.current:
             name = Text("● ", style="bold green") + name
         messages = Text(str(entry.messages) if entry.messages is not None else "", justify="right")
-        mark = Text("" if entry.on_dify else NOT_LISTED, style="yellow")
+        # (an account workspace cannot list any: its status line says so, not every row)
+        unlisted = not entry.on_dify and self.client.has_history
+        mark = Text(NOT_LISTED if unlisted else "", style="yellow")
         return name, Text(when(entry.updated)), messages, mark
 
     def _update(self, entry: ConversationEntry) -> None:

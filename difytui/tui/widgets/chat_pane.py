@@ -242,7 +242,7 @@ class ChatPane(HistoryPaging, AppPane):
         """ctrl+o: the app's conversations; Enter on one continues it here."""
         from difytui.tui.screens.conversations import ConversationsScreen
 
-        counts = {}
+        counts: dict[str, int] = {}
         if self.conversation_id and self.history_complete:  # every message of it was read
             counts[self.conversation_id] = self.history_count + self._sent_turns
         screen = ConversationsScreen(
@@ -276,12 +276,7 @@ class ChatPane(HistoryPaging, AppPane):
         self.stats.display = False
         self._show_conversation()
         await self._show_opening()
-        if not entry.on_dify:
-            await self.notice(
-                f"Dify no longer lists conversation {entry.id}: it may have been deleted elsewhere.",
-                "warning",
-            )
-        await self.start_history()
+        await self.start_history()  # one Dify no longer has: its 404 says so (history_gone)
         self.prompt.focus()
 
     def history_gone(self, conversation_id: str, text: str) -> None:
