@@ -159,8 +159,12 @@ class ClientCore(Generic[TransportT, HttpT]):
         raise NotImplementedError
 
     def _run_stream(
-        self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str
+        self,
+        make_flow: Callable[[], Flow[RunOutcome]],
+        app_id: str,
+        terminals: frozenset[str] | None = None,
     ) -> EventStream | AsyncEventStream:
+        """``terminals``: the events that end the stream, when not the mode's (re-attached runs)."""
         raise NotImplementedError
 
     def _run_folded(

@@ -68,12 +68,14 @@ class EventStream(_Decoding):
         seconds: float | None = None,
         stop: Callable[[str], bool] | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        terminals: frozenset[str] | None = None,
     ) -> None:
         self.response = response
-        #: the app's mode (chat, advanced-chat, workflow…): it decides which event is the last.
+        #: the app's mode (chat, advanced-chat, workflow…): it decides which event is the last,
+        #: unless ``terminals`` says (a re-attached run's stream: difytui.human_input_api)
         self.mode = mode
         self.task_id: str | None = None
-        self._terminals = terminal_events(mode)
+        self._terminals = terminals if terminals is not None else terminal_events(mode)
         self._deadline = deadline
         self._seconds = seconds
         self._stop = stop
@@ -131,8 +133,15 @@ class EventStream(_Decoding):
 class AsyncEventStream(_Decoding):
     """Async twin of ``EventStream``: ``async for event in stream``; ``await stream`` opens it early."""
 
-    def __init__(self, client: AsyncDify, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> None:
+    def __init__(
+        self,
+        client: AsyncDify,
+        make_flow: Callable[[], Flow[RunOutcome]],
+        app_id: str,
+        terminals: frozenset[str] | None = None,
+    ) -> None:
         self._client = client
+        self._fixed_terminals = terminals
         self._make_flow = make_flow
         self._app_id = app_id
         self.response: httpx.Response | None = None
@@ -153,7 +162,8 @@ class AsyncEventStream(_Decoding):
                 self.response = outcome
             else:
                 self.answer = outcome
-            self._terminals = terminal_events(self.mode)
+            fixed = self._fixed_terminals
+            self._terminals = fixed if fixed is not None else terminal_events(self.mode)
         return self
 
     def __await__(self) -> Generator[Any, None, AsyncEventStream]:

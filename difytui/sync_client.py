@@ -54,14 +54,24 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
     def _run_blocking(self, make_flow: Callable[[], Flow[T]]) -> T:
         return self._drive(make_flow())
 
-    def _run_stream(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> EventStream:
+    def _run_stream(
+        self,
+        make_flow: Callable[[], Flow[RunOutcome]],
+        app_id: str,
+        terminals: frozenset[str] | None = None,
+    ) -> EventStream:
         deadline = self._deadline_at()
         response, mode = self._drive(make_flow(), deadline)
         assert isinstance(response, httpx.Response)  # a streamed call's result is its open stream
-        return self._event_stream(response, mode, deadline, app_id)
+        return self._event_stream(response, mode, deadline, app_id, terminals)
 
     def _event_stream(
-        self, response: httpx.Response, mode: str, deadline: float | None, app_id: str
+        self,
+        response: httpx.Response,
+        mode: str,
+        deadline: float | None,
+        app_id: str,
+        terminals: frozenset[str] | None = None,
     ) -> EventStream:
         return EventStream(
             response,
@@ -70,6 +80,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
             seconds=self.deadline,
             clock=self.clock,
             stop=lambda task_id: self._stop_quietly(app_id, task_id),
+            terminals=terminals,
         )
 
     def _run_folded(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> dict[str, Any]:

@@ -24,15 +24,23 @@ NEW_CHAT = Binding(
 )
 RAW = Binding("ctrl+t", "toggle_raw", "Raw", id="log.raw", tooltip="Show or hide every raw event as JSON")
 CONVERSATIONS = Binding(
-    "ctrl+o",
+    "f2",
     "conversations",
     "Chats",
     id="chat.conversations",
     show=False,  # on F1 and the palette: an 80-column footer has no room left
     tooltip="The app's conversations on Dify (and in the local records): open, rename, delete",
 )
+EXPORT = Binding(
+    "ctrl+o",
+    "export",
+    "Export",
+    id="chat.export",
+    show=False,  # the 80-column footer has no room left: F1 and the palette ("Export…") list it
+    tooltip="Export the conversation as Markdown or JSON",
+)
 #: Every key any pane binds (for F1).
-PANE_BINDINGS = (RUN, STOP, NEW_CHAT, CONVERSATIONS, RAW)
+PANE_BINDINGS = (RUN, STOP, NEW_CHAT, CONVERSATIONS, RAW, EXPORT)
 
 #: alt+1…alt+3 ask the chat's suggested questions; priority, or the prompt would type the digit.
 SUGGESTIONS = tuple(

@@ -1,4 +1,4 @@
-"""The conversation list (ctrl+o) and continuing a conversation from it (issue 11, deliverable 1).
+"""The conversation list (f2) and continuing a conversation from it (issue 11, deliverable 1).
 
 Everything runs against the simulator over loopback. Long lists are seeded straight into its state
 before the console starts, with its clock set, so "several messages in one second" is exact; every
@@ -65,7 +65,7 @@ def chat(sim: Simulator, query: str, inputs: dict[str, Any]) -> str:
 async def open_list(pilot: Any, app: DifyConsole) -> ConversationsScreen:
     pane = app.current_pane
     assert pane is not None
-    await pilot.press("ctrl+o")
+    await pilot.press("f2")
     screen = await wait_until(
         pilot, lambda: app.screen if isinstance(app.screen, ConversationsScreen) else None, what="the list"
     )
@@ -300,7 +300,7 @@ async def test_an_account_workspace_says_it_has_no_history_and_lists_the_local_r
         await pilot.press("enter")
         await run_done(pilot, pane)
         conversation = pane.conversation_id
-        await pilot.press("ctrl+o")
+        await pilot.press("f2")
         screen = await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen) and app.screen)
         await wait_until(pilot, lambda: screen.entries, what="the local records")
         assert "no conversation history" in str(screen.query_one("#conv-status").render())

@@ -1,4 +1,4 @@
-"""Snapshots of the conversation list (ctrl+o) at 80×24 and 160×48: Dify's conversations, newest
+"""Snapshots of the conversation list (f2) at 80×24 and 160×48: Dify's conversations, newest
 first, the open one marked, and one that only the local records know.
 
 Update with ``pytest tests/tui/test_conversations_snapshot.py --snapshot-update`` after checking it.

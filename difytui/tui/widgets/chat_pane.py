@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Markdown, Static
 
 from difytui.tui import messages as m
-from difytui.tui.keys import CONVERSATIONS, NEW_CHAT, RAW, SUGGESTIONS
+from difytui.tui.keys import CONVERSATIONS, EXPORT, NEW_CHAT, RAW, SUGGESTIONS
 from difytui.tui.models import RunRequest
 from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, one_line
@@ -40,7 +40,7 @@ class SuggestedQuestion(Button):
 
 
 class ChatPane(HistoryPaging, AppPane):
-    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, CONVERSATIONS, RAW, *SUGGESTIONS]
+    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, CONVERSATIONS, RAW, EXPORT, *SUGGESTIONS]
     interface = "chat"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -214,7 +214,7 @@ class ChatPane(HistoryPaging, AppPane):
         if code == "not_found" and run.request.conversation_id:
             return (
                 f"Conversation {run.request.conversation_id} no longer exists on Dify (deleted elsewhere?): "
-                "ctrl+n starts a new one, ctrl+o lists the others. Your message is back in the prompt."
+                "ctrl+n starts a new one, f2 lists the others. Your message is back in the prompt."
             )
         return "Your message is back in the prompt: Enter or ctrl+r sends it again."
 
@@ -228,6 +228,12 @@ class ChatPane(HistoryPaging, AppPane):
         self.ctx.writer.set_conversation(self.ctx.ws_key, self.item.id, None)
         self.call_later(self._reset_log)
 
+    def action_export(self) -> None:
+        """ctrl+o: save the conversation to a file (its path confirmed first)."""
+        from difytui.tui.export_actions import export_conversation
+
+        export_conversation(self.app, self)
+
     async def _reset_log(self) -> None:
         await self.log_view.remove_children()
         self.stats.display = False
@@ -236,10 +242,10 @@ class ChatPane(HistoryPaging, AppPane):
         await self.notice("New conversation: the next message starts it.", "info")
         self.prompt.focus()
 
-    # -- the conversation list (ctrl+o) ---------------------------------------------------------
+    # -- the conversation list (f2) -------------------------------------------------------------
 
     def action_conversations(self) -> None:
-        """ctrl+o: the app's conversations; Enter on one continues it here."""
+        """f2: the app's conversations; Enter on one continues it here."""
         from difytui.tui.screens.conversations import ConversationsScreen
 
         counts: dict[str, int] = {}
@@ -290,7 +296,7 @@ class ChatPane(HistoryPaging, AppPane):
         self.call_later(
             self.notice,
             f"Conversation {conversation_id} no longer exists on Dify (deleted elsewhere?): {text}. "
-            "The next message starts a new conversation; ctrl+o lists the others.",
+            "The next message starts a new conversation; f2 lists the others.",
             "warning",
         )
 
