@@ -172,6 +172,27 @@ async def test_250_messages_scroll_back_to_the_start_none_twice_none_lost(sim):
     assert len(pages) >= 5 and all(r.query.get("conversation_id") == cid for r in pages)
 
 
+async def test_page_up_from_the_prompt_loads_the_older_page(sim):
+    cid, _queries = seed_messages(sim, 80)
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, CHAT)
+        await open_list(pilot, app)
+        await pilot.press("enter")
+        await history_shown(pilot, pane)
+        first = pane.history_count
+        assert first < 80 and pane.history_more
+        pane.prompt.focus()
+        for _ in range(100):  # the user pages up until the top of what is shown
+            if pane.history_count > first:
+                break
+            await pilot.press("pageup")
+            await pilot.pause()
+        await wait_until(pilot, lambda: pane.history_complete, what="the older page")
+        assert pane.history_count == 80 and len(set(history_queries(pane))) == 80
+        assert pane.conversation_id == cid
+
+
 # -- rename, delete ----------------------------------------------------------------------------------
 
 
