@@ -82,6 +82,7 @@ class AsyncDify(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
             folder = self._folder(stream.mode, stream.response)
             async for event in stream:
                 folder.add(event)
+            folder.reconcile(stream.reconciled_answer)
         except BaseException as exc:
             await stream.aclose()
             task_id = stream.task_id
