@@ -90,6 +90,15 @@ async def history_shown(pilot: Any, pane: Any) -> None:
     await pilot.pause()
 
 
+async def open_first_conversation(pilot: Any, app: DifyConsole) -> Any:
+    """The chat app's pane, continuing the newest conversation of its list (its first page shown)."""
+    pane = await open_app(pilot, app, CHAT)
+    await open_list(pilot, app)
+    await pilot.press("enter")
+    await history_shown(pilot, pane)
+    return pane
+
+
 # -- open and continue -------------------------------------------------------------------------------
 
 
@@ -146,10 +155,7 @@ async def test_250_messages_scroll_back_to_the_start_none_twice_none_lost(sim):
     cid, queries = seed_messages(sim, 250)
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, CHAT)
-        await open_list(pilot, app)
-        await pilot.press("enter")
-        await history_shown(pilot, pane)
+        pane = await open_first_conversation(pilot, app)
         assert pane.conversation_id == cid
         second = {m.query: m.created_at for m in sim.state.conversations[cid].messages}
         assert second[history_queries(pane)[-1]] == second["m249"]  # the newest second at the bottom
@@ -176,10 +182,7 @@ async def test_page_up_from_the_prompt_loads_the_older_page(sim):
     cid, _queries = seed_messages(sim, 80)
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, CHAT)
-        await open_list(pilot, app)
-        await pilot.press("enter")
-        await history_shown(pilot, pane)
+        pane = await open_first_conversation(pilot, app)
         first = pane.history_count
         assert first < 80 and pane.history_more
         pane.prompt.focus()
