@@ -77,5 +77,20 @@ PAGE_DOWN = Binding(
     show=False,
     tooltip="Scroll the answers down",
 )
-#: Beside the run keys: the prompt's (and the suggestions') keys.
-PROMPT_BINDINGS = (NEWLINE, *SUGGESTIONS)
+
+# A chat's answers, current or from history: alt+↑/↓ pick one (the last by default), the others act
+# on it. Priority, like the suggestions: the prompt would take alt+letters as text.
+ANSWER_BINDINGS = tuple(
+    Binding(key, action, description, id=binding_id, show=False, priority=True, tooltip=tooltip)
+    for key, action, description, binding_id, tooltip in (
+        ("alt+up", "answer_move(-1)", "Prev answer", "answer.prev", "Select the previous answer"),
+        ("alt+down", "answer_move(1)", "Next answer", "answer.next", "Select the next answer"),
+        ("alt+l", "answer_rate('like')", "Like", "answer.like", "Like the selected answer (Dify feedback)"),
+        ("alt+d", "answer_rate('dislike')", "Dislike", "answer.dislike", "Dislike the selected answer"),
+        ("alt+x", "answer_rate(None)", "Clear rating", "answer.clear", "Clear the selected answer's rating"),
+        ("alt+c", "answer_comment", "Comment", "answer.comment", "Rate the selected answer with a comment"),
+    )
+)
+
+#: Beside the run keys (F1): the prompt's, the suggestions' and the answers' keys.
+PROMPT_BINDINGS = (NEWLINE, *SUGGESTIONS, *ANSWER_BINDINGS)

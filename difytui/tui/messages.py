@@ -209,3 +209,28 @@ class MessagesFailed(Message):
     gone: bool = False
     #: the workspace cannot list history at all (account API)
     unavailable: bool = False
+
+
+@dataclass
+class FeedbackSaved(Message):
+    """Dify took a rating (None: cleared) for ``message_id``."""
+
+    message_id: str
+    rating: str | None
+    comment: str | None = None
+
+
+@dataclass
+class FeedbackFailed(Message):
+    """The rating could not be saved: ``text`` says why (404: the message is gone)."""
+
+    message_id: str
+    text: str
+
+
+@dataclass
+class SuggestionsLoaded(Message):
+    """Questions to ask next after the answer ``message_id`` (none when the app gives none)."""
+
+    message_id: str
+    questions: list[str]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from difytui.errors import ConversationNotFoundError, DifyAPIError, DifyError
+from difytui.errors import ConversationNotFoundError, DifyAPIError, DifyError, MessageNotFoundError
 from difytui.history import ConversationPager, MessagePager
 from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.tui import messages as m
@@ -23,6 +23,7 @@ from difytui.tui.safe_text import one_line
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify, AsyncEventStream
+    from difytui.history import Rating
 
 #: How a worker reports: ``post_message`` of the widget that started it.
 Post = Callable[[Message], object]
@@ -280,3 +281,30 @@ async def delete_conversation(client: AsyncDify, app_id: str, conversation_id: s
         post(m.ConversationChanged(conversation_id, error=describe_error(error)[0], gone=gone))
         return
     post(m.ConversationChanged(conversation_id))
+
+
+async def send_feedback(
+    client: AsyncDify, app_id: str, message_id: str, rating: Rating | None, comment: str | None, post: Post
+) -> None:
+    """Like, dislike or clear (``rating`` None) an answer, with an optional comment."""
+    try:
+        await client.app.messages.feedback(app_id, message_id, rating, comment)
+    except MessageNotFoundError:
+        text = "Dify no longer has this answer (its conversation was deleted?): the rating was not saved."
+        post(m.FeedbackFailed(message_id, text))
+        return
+    except Exception as error:
+        post(m.FeedbackFailed(message_id, "Could not save the rating: " + describe_error(error)[0]))
+        return
+    post(m.FeedbackSaved(message_id, rating, comment))
+
+
+async def load_suggestions(client: AsyncDify, app_id: str, message_id: str, post: Post) -> None:
+    """The app's questions to ask next. Quiet when there are none for any reason (the feature off,
+    no model, the server gone): they are a nicety, and the next message says what is wrong."""
+    try:
+        found = await client.app.messages.suggested(app_id, message_id)
+    except Exception:
+        return
+    if found.questions:
+        post(m.SuggestionsLoaded(message_id, list(found.questions)))

@@ -14,7 +14,8 @@ from textual.widget import Widget
 from textual.widgets import Button, Markdown, Static
 
 from difytui.tui import messages as m
-from difytui.tui.keys import CONVERSATIONS, EXPORT, NEW_CHAT, RAW, SUGGESTIONS
+from difytui.tui.keys import ANSWER_BINDINGS, CONVERSATIONS, EXPORT, NEW_CHAT, RAW, SUGGESTIONS
+from difytui.tui.message_actions import MessageActions
 from difytui.tui.models import RunRequest
 from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, one_line
@@ -39,8 +40,15 @@ class SuggestedQuestion(Button):
         self.question = question
 
 
-class ChatPane(HistoryPaging, AppPane):
-    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, CONVERSATIONS, RAW, EXPORT, *SUGGESTIONS]
+class ChatPane(HistoryPaging, MessageActions, AppPane):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        NEW_CHAT,
+        CONVERSATIONS,
+        RAW,
+        EXPORT,
+        *SUGGESTIONS,
+        *ANSWER_BINDINGS,
+    ]
     interface = "chat"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -204,6 +212,7 @@ class ChatPane(HistoryPaging, AppPane):
     async def run_closed(self, run: ActiveRun, status: str, finished: m.RunFinished | None) -> None:
         if run.timeline is not None:
             run.timeline.finish(status)
+        await self.answer_ended(run, status)
         # Failed or stopped before Dify ended it: never lose what the user typed. Put the message
         # back unless they already typed a new one.
         if finished is None and not self.prompt.text.strip():

@@ -18,6 +18,7 @@ from difytui.history import Message as HistoryMessage
 from difytui.history import MessagePager
 from difytui.tui import messages as m
 from difytui.tui import runner
+from difytui.tui.message_actions import AnswerBar
 from difytui.tui.safe_text import clean
 from difytui.tui.widgets.response_log import Notice, UserTurn
 
@@ -51,7 +52,9 @@ def turn_widgets(messages: list[HistoryMessage]) -> list[Widget]:
         if message.query:
             widgets.append(UserTurn(message.query))
         if message.answer:
-            widgets.append(HistoryAnswer(message))
+            answer = HistoryAnswer(message)
+            # its bar: rating shown, and the answer keys (message_actions) can pick it
+            widgets += [answer, AnswerBar.for_history(message.raw, answer)]
         elif message.error:
             widgets.append(Notice(f"✗ {message.error}", "error"))
     return widgets
