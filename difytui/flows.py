@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 import httpx
 
@@ -37,6 +37,7 @@ from difytui.errors import (
 from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
 from difytui.text import article
+from difytui.upload_progress import Progress, ProgressReader
 from difytui.urls import url_problem
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ class ClientCore(Generic[TransportT, HttpT]):
         self,
         call: Call,
         token: str,
-        upload: IO[bytes] | bytes | None = None,
+        upload: IO[bytes] | ProgressReader | bytes | None = None,
         deadline: float | None = None,
         trace: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> httpx.Request:
@@ -235,6 +236,8 @@ class ClientCore(Generic[TransportT, HttpT]):
             extensions["timeout"] = timeouts.as_dict()
         if trace is not None:
             extensions["trace"] = trace
+        # A ProgressReader is file-like for httpx: read, seek, tell (and fileno when it can).
+        part = (call.upload.name, cast(IO[bytes], upload)) if upload is not None and call.upload else None
         return httpx.Request(
             call.method,
             self.base_url + call.path,
@@ -242,7 +245,7 @@ class ClientCore(Generic[TransportT, HttpT]):
             params=params or None,
             json=call.json,
             data=call.form if upload is not None else None,
-            files={"file": (call.upload.name, upload)} if upload is not None and call.upload else None,
+            files={"file": part} if part else None,
             extensions=extensions or None,
         )
 
@@ -338,12 +341,15 @@ class ClientCore(Generic[TransportT, HttpT]):
                 raise AmbiguousAppError(ref, self.workspace.name, [(app.id, app.name) for app in named])
         raise not_found
 
-    def _upload_flow(self, app_id: str, path: Path) -> Flow[dict[str, Any]]:
+    def _upload_flow(self, app_id: str, path: Path, progress: Progress | None = None) -> Flow[dict[str, Any]]:
+        """Upload one local file → its ``local_file`` mapping; ``progress(sent, total)`` as it goes."""
         from difytui.forms import file_type_of
 
         if not path.is_file():
             raise DifyError(f"cannot upload {path}: no such file")
-        uploaded: dict[str, Any] = yield from self._call_flow(self._backend.upload_call(app_id, path))
+        call = self._backend.upload_call(app_id, path)
+        call.progress = progress
+        uploaded: dict[str, Any] = yield from self._call_flow(call)
         if not uploaded.get("id"):
             raise DifyProtocolError(f"the upload of {path.name} was answered without a file id")
         return {
