@@ -29,6 +29,7 @@ __all__ = [
     "local_paths",
     "size_problem",
     "to_file",
+    "type_extensions",
 ]
 
 _FILE_TYPES: dict[str, tuple[str, ...]] = {
@@ -41,6 +42,11 @@ _FILE_TYPES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 _TYPE_BY_EXTENSION = {ext: kind for kind, exts in _FILE_TYPES.items() for ext in exts}
+
+
+def type_extensions(kind: str) -> tuple[str, ...]:
+    """The extensions of one of Dify's file types (none for custom)."""
+    return _FILE_TYPES.get(kind, ())
 
 
 def _extension(path_or_name: str | os.PathLike[str]) -> str:

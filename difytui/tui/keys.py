@@ -63,3 +63,14 @@ PAGE_DOWN = Binding(
 )
 #: Beside the run keys: the prompt's (and the suggestions') keys.
 PROMPT_BINDINGS = (NEWLINE, *SUGGESTIONS)
+
+#: On a file or file-list input: the file picker (difytui/tui/screens/file_picker.py).
+PICK_FILE = Binding(
+    "ctrl+o",
+    "pick_file",
+    "Pick file",
+    id="form.pick_file",
+    tooltip="In a file input: choose files from a folder tree (typing a path or URL works too)",
+)
+#: The form's keys (F1 lists them after the prompt's).
+FORM_BINDINGS = (PICK_FILE,)
