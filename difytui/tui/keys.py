@@ -70,6 +70,7 @@ PICK_FILE = Binding(
     "pick_file",
     "Pick file",
     id="form.pick_file",
+    show=False,  # the field's hint says it: the 80-column footer has no room left
     tooltip="In a file input: choose files from a folder tree (typing a path or URL works too)",
 )
 #: The form's keys (F1 lists them after the prompt's).

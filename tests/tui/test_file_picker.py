@@ -247,3 +247,21 @@ async def test_a_big_upload_shows_its_progress_in_the_stats_line(sim, project, m
     assert shown[0][3].startswith("uploading big.pdf · ") and "of 1.5 MB (" in shown[0][3]
     assert shown[-1][3] == "uploaded big.pdf · 1.5 MB"
     assert len(requests_to(sim, "/files/upload")) == 2
+
+
+async def _picker_with_a_file_chosen(pilot) -> None:
+    pane = await open_app(pilot, pilot.app, "report-builder")
+    picker = await open_picker(pilot, rows_of(pane)["attachments"])
+    await open_folder(pilot, picker, "docs")
+    await go_to(pilot, picker, "report.pdf")
+    await pilot.press("space")
+    for widget in pilot.app.query("Input, TextArea"):
+        widget.cursor_blink = False
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_picker_snapshot(snap_compare, sim, project, size):
+    assert snap_compare(console(sim), terminal_size=size, run_before=_picker_with_a_file_chosen)

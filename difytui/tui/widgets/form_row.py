@@ -32,7 +32,8 @@ _CONTROL_HINTS = {
 }
 
 
-def field_hint(field: Field) -> str:
+def field_hint(field: Field, pick_key: str = PICK_FILE.key) -> str:
+    """The line under a field's control: its hint, its limits and (file inputs) the picker's key."""
     parts = []
     if field.hint and field.hint != field.placeholder:
         parts.append(one_line(field.hint))
@@ -42,6 +43,9 @@ def field_hint(field: Field) -> str:
         parts.append(f"up to {field.max_length} files")
     if field.control in ("file", "file-list") and field.allowed_file_types:
         parts.append("types: " + ", ".join(field.allowed_file_types))
+    if field.control in ("file", "file-list") and not field.read_only:
+        what = "files" if field.control == "file-list" else "a file"
+        parts.append(f"{pick_key.split(',')[0]} picks {what}")
     return " · ".join(parts)
 
 
@@ -120,7 +124,8 @@ class FieldRow(Vertical):
         label.append(f"  {field.control}", style="dim")
         yield Static(label, classes="field-label", markup=False)
         yield self._control()
-        hint = field_hint(field)
+        keymap: dict[str, str] = getattr(self.app, "user_keymap", {})  # the console's [keymap]
+        hint = field_hint(field, keymap.get(PICK_FILE.id, PICK_FILE.key))
         if hint:
             yield Static(Text(hint), classes="field-hint", markup=False)
         yield Static("", classes="field-error", markup=False)
