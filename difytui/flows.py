@@ -349,7 +349,15 @@ class ClientCore(Generic[TransportT, HttpT]):
             raise DifyError(f"cannot upload {path}: no such file")
         call = self._backend.upload_call(app_id, path)
         call.progress = progress
-        uploaded: dict[str, Any] = yield from self._call_flow(call)
+        try:
+            uploaded: dict[str, Any] = yield from self._call_flow(call)
+        except DifyAPIError as error:
+            if error.status != 413:
+                raise
+            # Dify's 413 says nothing (file_too_large, ""), a proxy's is HTML: name the file and its size.
+            size = f"{path.stat().st_size / (1024 * 1024):.1f} MB"
+            message = f"{path.name} ({size}) is over the server's upload size limit"
+            raise DifyAPIError(413, error.code, message, url=error.url) from None
         if not uploaded.get("id"):
             raise DifyProtocolError(f"the upload of {path.name} was answered without a file id")
         return {

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from difytui.cli import main
+from difytui.errors import DifyAPIError
 from difytui.form_files import MB, SizeLimits, accepts_name, check_sizes, size_problem
 from difytui.forms import parse_form
 from difytui.sim.apps import DEMO_APPS
@@ -106,3 +107,11 @@ def test_upload_reports_its_progress_to_the_end(api, sim, tmp_path):
     assert len(seen) > 2 and seen[-1] == (size, size)
     assert [s for s, _ in seen] == sorted({s for s, _ in seen})  # strictly growing
     assert {t for _, t in seen} == {size}
+
+
+def test_difys_wordless_413_names_the_file_and_its_size(api, tmp_path):
+    big = sized(tmp_path / "scan.pdf", 16 * MB)  # the simulator's limit for documents is Dify's 15 MB
+    with pytest.raises(DifyAPIError) as caught:
+        api("app.upload", "report-builder", big)
+    assert caught.value.status == 413
+    assert caught.value.message == "scan.pdf (16.0 MB) is over the server's upload size limit"

@@ -146,6 +146,14 @@ async def test_the_tree_shows_only_the_files_the_input_takes(sim, project):
         picker = await open_picker(pilot, rows_of(pane)["photo"])
         await open_folder(pilot, picker, "photos")
         assert sorted(labels(picker.tree)) == ["beach.png", "docs", "photos"]
+        await pilot.press("backspace")  # up to the parent folder, and back
+        await wait_until(pilot, lambda: labels(picker.tree) == ["project"], what="the home folder")
+        assert str(picker.tree.render_label(picker.tree.root, Style(), Style())) == "~"
+        await pilot.press("down", "enter")
+        await wait_until(
+            pilot, lambda: "readme.md" not in labels(picker.tree) and node_named(picker.tree, "photos")
+        )
+        await open_folder(pilot, picker, "photos")
         await go_to(pilot, picker, "beach.png")
         await pilot.press("enter")  # one file: Enter picks it
         await wait_until(pilot, lambda: app.screen is not picker, what="the picker to close")

@@ -102,9 +102,13 @@ class FileTree(DirectoryTree):
             if not p.name.startswith(".") and (self._safe_is_dir(p) or self.rules.accepts(p.name))
         ]
 
+    def process_label(self, label: str | Text) -> Text:
+        # A file name is data: escape sequences and control characters are shown, not obeyed.
+        return super().process_label(one_line(label) if isinstance(label, str) else label)
+
     def render_label(self, node: TreeNode[DirEntry], base_style: Style, style: Style) -> Text:
         if node is self.root and node.data is not None:
-            return Text(shown_path(node.data.path), style="bold")
+            return Text(one_line(shown_path(node.data.path)), style="bold")
         label = super().render_label(node, base_style, style)
         if node.data is not None and not node.allow_expand and node.data.path in self.chosen:
             return Text.assemble(("✓ ", "bold green"), label[len(self.ICON_FILE) :])  # the tick for the icon
