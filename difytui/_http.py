@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
+import socket
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +157,7 @@ def connection_error(exc: Exception, url: str, *, streaming: bool = False) -> Di
         return DifyProtocolError(f"malformed HTTP response from {url}: {reason or 'unreadable framing'}")
     if isinstance(exc, httpx.ConnectError):
         what = f"cannot connect to {url}"
+        reason = _connect_reason(exc) or reason
     elif isinstance(exc, httpx.TimeoutException):
         error = DifyConnectionError(f"timed out waiting for {url}", url=url)
         error.timed_out = True
@@ -164,6 +167,22 @@ def connection_error(exc: Exception, url: str, *, streaming: bool = False) -> Di
     else:
         what = f"the connection to {url} failed"
     return DifyConnectionError(f"{what}: {reason}" if reason else what, url=url)
+
+
+def _connect_reason(exc: BaseException) -> str | None:
+    """The same words for a failed connect from both clients: httpx's sync transport says
+    "[Errno 111] Connection refused", its async one "All connection attempts failed"; the socket
+    error under either is the one that means something to the user."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return "the host name does not resolve"
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused (is the server running on that port?)"
+        if isinstance(seen, OSError) and seen.errno:
+            return os.strerror(seen.errno)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def retry_delay(error: Exception, attempt: int) -> float | None:

@@ -424,6 +424,16 @@ def test_a_dead_server_is_reported_once_for_the_whole_app_list(make_api):
         api("apps")
 
 
+def test_a_dead_server_reads_the_same_from_both_clients(make_api):
+    url = f"http://127.0.0.1:{_free_port()}/v1"
+    api = make_api(base_url=url)
+    with pytest.raises(DifyConnectionError) as caught:
+        api("apps")
+    # httpx's async transport alone would say "All connection attempts failed"
+    assert str(caught.value).endswith("connection refused (is the server running on that port?)")
+    assert url in str(caught.value)
+
+
 def test_timeouts_are_not_retried_but_refused_connections_are():
     from difytui._http import retry_delay
 

@@ -5,10 +5,15 @@ The grader runs through the same client as the case (blocking mode). A chat grad
 gets ``inputs``, whose string values may hold ``{answer}``, ``{query}``, ``{rubric}`` and
 ``{outputs}``. The assertion passes when ``pass`` (a case-insensitive regex) is found in the
 grader's answer, or in its output ``path``; the reason shown is what the grader said.
+
+A grader gets the case's ``timeout`` (per turn) too: past it, or when the suite is cancelled
+(Ctrl+C), its run is stopped on the server and the assertion fails saying so.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -22,6 +27,7 @@ from .assertions import Judge, clip, compact_json, is_workflow, pick_turn
 from .case_targets import grader_needs_inputs
 from .model import DEFAULT_JUDGE_PASS, Assertion, AssertionResult, Case, RunResult
 from .paths import MISSING, select
+from .run_turn import STOP_TIMEOUT
 
 if TYPE_CHECKING:
     from difytui.async_client import AsyncDify
@@ -52,7 +58,11 @@ def make_judge(dify: AsyncDify) -> Judge:
         }
         grader = str(assertion.app)
         try:
-            said = await _ask(dify, assertion, grader, values)
+            said = await asyncio.wait_for(_ask(dify, assertion, grader, values), case.timeout_s)
+        except asyncio.TimeoutError:
+            return AssertionResult(
+                assertion, False, f"the judge {grader!r} did not answer within {case.timeout_s:g} s"
+            )
         except _NeedsInputs as exc:
             return AssertionResult(assertion, False, f"{assertion.where}: {exc}")
         except DifyError as exc:
@@ -96,8 +106,17 @@ async def _folded(
 ) -> dict[str, Any]:
     """An agent grader's reply: Dify refuses blocking agent runs, so its stream is folded here."""
     folder = Folder(mode)
-    async for event in dify.app.chat.invoke(app_id, query, inputs):
-        folder.add(event)
+    stream = dify.app.chat.invoke(app_id, query, inputs)
+    try:
+        async for event in stream:
+            folder.add(event)
+    except BaseException:
+        # Given up (its timeout, Ctrl+C): the library's blocking calls stop their run; do it here too.
+        await stream.aclose()
+        if stream.task_id is not None:
+            with contextlib.suppress(DifyError, asyncio.TimeoutError):
+                await asyncio.wait_for(dify.app.stop(app_id, stream.task_id), STOP_TIMEOUT)
+        raise
     return folder.result()
 
 

@@ -24,7 +24,7 @@ from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.keys import PAGE_DOWN, PAGE_UP, RUN, STOP
 from difytui.tui.pane_actions import PaneActions
 from difytui.tui.safe_text import one_line
-from difytui.tui.screens.help import HelpScreen, help_rows
+from difytui.tui.screens.help import HelpScreen, help_rows, view_keys
 from difytui.tui.startup import styles_dir
 from difytui.tui.store_writer import StoreWriter
 from difytui.tui.widgets.app_list import AppList
@@ -61,7 +61,8 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
         Binding("escape", "stop", "Stop", id="app.stop", tooltip=STOP.tooltip),
         # priority: TextArea binds ctrl+y to redo.
         Binding("ctrl+y", "copy_answer", "Copy", id="answer.copy", priority=True, tooltip=COPY_TIP),
-        Binding("f1", "help", "Help", id="help", tooltip="Every key with its binding id"),
+        # priority: F1 reaches every view (the Tests view's own keys are listed first there).
+        Binding("f1", "help", "Help", id="help", priority=True, tooltip="Every key with its binding id"),
         # ctrl+l reaches the filter from a text field too, where "/" is just a character.
         Binding("ctrl+l", "focus_filter", "Filter", id="apps.filter", tooltip="Filter the app list"),
         Binding(
@@ -259,4 +260,5 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen(help_rows(self.BINDINGS, self.user_keymap)))
+        view = view_keys(self.screen, self.user_keymap)
+        self.push_screen(HelpScreen(help_rows(self.BINDINGS, self.user_keymap), view))

@@ -24,9 +24,15 @@ def chat_run(*turns: tuple[str, str]) -> RunResult:
     return RunResult(turns=[TurnResult(query=q, answer=a, status="succeeded") for q, a in turns])
 
 
-def judged(sim: Simulator, assertion: Assertion, run: RunResult) -> AssertionResult:
+def judged(sim: Simulator, assertion: Assertion, run: RunResult, **case_fields: Any) -> AssertionResult:
     case = Case(
-        name="c", file=Path("/x/bot.toml"), rel="bot.toml", where=HERE, app="bot", assertions=(assertion,)
+        name="c",
+        file=Path("/x/bot.toml"),
+        rel="bot.toml",
+        where=HERE,
+        app="bot",
+        assertions=(assertion,),
+        **case_fields,
     )
 
     async def go() -> list[AssertionResult]:
@@ -180,6 +186,17 @@ def test_the_demo_grader_passes_and_fails_with_the_default_pass_pattern(sim):
         chat_run(("Ana", "bonjour")),
     )
     assert both.passed, both.reason
+
+
+def test_a_grader_past_the_case_timeout_fails_and_its_run_is_stopped(sim):
+    # support-bot is folded by the library; an agent's stream is read by the judge itself.
+    for grader, inputs in (("support-bot", {"product": "difytui"}), ("travel-agent", {})):
+        sim.add_fault("/v1/chat-messages", "hold", after=1)
+        assertion = judge_assertion(grader, inputs=inputs)
+        result = judged(sim, assertion, chat_run(("q", "a")), timeout_s=0.5)
+        assert not result.passed
+        assert result.reason == f"the judge {grader!r} did not answer within 0.5 s"
+    assert len(sim.stopped_tasks) == 2
 
 
 def test_placeholders_are_filled_once():

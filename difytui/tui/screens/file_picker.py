@@ -19,7 +19,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Static
 from textual.widgets._directory_tree import DirEntry
@@ -86,10 +85,6 @@ class FileTree(DirectoryTree):
     ICON_NODE = "▸ "
     ICON_NODE_EXPANDED = "▾ "
     ICON_FILE = "  "
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_pick", "Select", id="picker.select", tooltip="Select or unselect the file"),
-    ]
-
     def __init__(self, path: Path, rules: PickRules, chosen: list[Path], **kwargs: Any) -> None:
         super().__init__(path, **kwargs)
         self.rules = rules
@@ -114,34 +109,28 @@ class FileTree(DirectoryTree):
             return Text.assemble(("✓ ", "bold green"), label[len(self.ICON_FILE) :])  # the tick for the icon
         return label
 
-    def action_toggle_pick(self) -> None:
-        node = self.cursor_node
-        if node is None or node.data is None:
-            return
-        if node.allow_expand:
-            self.action_toggle_node()  # a folder: open or close it, as Space does in a tree
-            return
-        self.post_message(FilePicker.Toggle(node.data.path))
-
 
 class FilePicker(ModalScreen[list[Path] | None]):
     """Dismissed with the chosen files (in the order chosen), or None (Escape)."""
 
     CSS_PATH = styles_dir() / "file_picker.tcss"
+    HELP_TITLE = "file picker"
     BINDINGS: ClassVar[list[BindingType]] = [
+        # priority: the tree binds Space to open a folder (which it still does here).
+        Binding(
+            "space",
+            "toggle_pick",
+            "Select",
+            id="picker.select",
+            priority=True,
+            tooltip="Select or unselect the highlighted file (a folder: open or close it)",
+        ),
         Binding(
             "escape", "cancel", "Cancel", id="picker.cancel", tooltip="Close, leaving the input as it was"
         ),
         Binding("ctrl+s", "use", "Use", id="picker.use", tooltip="Fill the input with the selected files"),
         Binding("backspace", "parent", "Up", id="picker.up", tooltip="Show the parent folder"),
     ]
-
-    class Toggle(Message):
-        """Space on a file in the tree: select or unselect it."""
-
-        def __init__(self, path: Path) -> None:
-            super().__init__()
-            self.path = path
 
     def __init__(self, rules: PickRules, start: Path | None = None, chosen: Sequence[Path] = ()) -> None:
         super().__init__(id="file-picker")
@@ -163,7 +152,7 @@ class FilePicker(ModalScreen[list[Path] | None]):
     def _keys(self) -> str:
         if self.rules.multiple:
             return "space select · ctrl+s use · enter open · backspace up · esc cancel"
-        return "enter pick · space open · backspace up · esc cancel"
+        return "enter pick · backspace up · esc cancel"
 
     def on_mount(self) -> None:
         self.show_chosen()
@@ -187,11 +176,6 @@ class FilePicker(ModalScreen[list[Path] | None]):
 
     # -- choosing ---------------------------------------------------------------------------------
 
-    @on(Toggle)
-    def _toggle(self, event: Toggle) -> None:
-        event.stop()
-        self.toggle(event.path)
-
     @on(DirectoryTree.FileSelected)
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
@@ -201,6 +185,7 @@ class FilePicker(ModalScreen[list[Path] | None]):
             self.dismiss([event.path.absolute()])
 
     def toggle(self, path: Path) -> None:
+        """Select or unselect a file of a file list (at most ``max_files``)."""
         path = path.absolute()
         if path in self.chosen:
             self.chosen.remove(path)
@@ -209,15 +194,24 @@ class FilePicker(ModalScreen[list[Path] | None]):
             limit = self.rules.max_files
             self.show_chosen(f"{one_line(self.rules.label)} takes at most {limit} files: unselect one first")
             return
-        elif not self.rules.multiple:
-            self.dismiss([path])
-            return
         else:
             self.chosen.append(path)
         node = self.tree.cursor_node
         if node is not None:
             node.refresh()
         self.show_chosen()
+
+    def action_toggle_pick(self) -> None:
+        tree = self.tree
+        node = tree.cursor_node
+        if node is None or node.data is None:
+            return
+        if node.allow_expand:
+            tree.action_toggle_node()  # a folder: open or close it, as Space does in a tree
+        elif self.rules.multiple:
+            self.toggle(node.data.path)
+        else:
+            self.dismiss([node.data.path.absolute()])
 
     def action_use(self) -> None:
         if not self.rules.multiple:

@@ -56,6 +56,24 @@ def help_rows(app_bindings: Iterable[BindingType], keymap: dict[str, str]) -> li
     return [*binding_rows(help_bindings(app_bindings), keymap), *EXTRA_KEYS]
 
 
+#: A view with keys of its own names itself so (``HELP_TITLE``); F1 there lists its keys first.
+ViewKeys = tuple[str, list[tuple[str, str, str]]]
+
+
+def view_keys(screen: object, keymap: dict[str, str]) -> ViewKeys | None:
+    """The title and key rows of ``screen`` (an instance or a class) if it is a view with keys of its
+    own (its ``BINDINGS`` with ids, its own class's first), else None."""
+    title = getattr(screen, "HELP_TITLE", None)
+    if not title:
+        return None
+    own: dict[str, Binding] = {}
+    for cls in (screen if isinstance(screen, type) else type(screen)).__mro__:
+        for binding in vars(cls).get("BINDINGS", []):
+            if isinstance(binding, Binding) and binding.id and binding.id not in own:
+                own[binding.id] = binding
+    return str(title), binding_rows(list(own.values()), keymap)
+
+
 def markdown_table(rows: list[tuple[str, str, str]]) -> str:
     """The README's key table for ``rows``."""
     lines = ["| id | keys | action |", "| --- | --- | --- |"]
@@ -70,18 +88,13 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,q", "dismiss", "Close help", id="help.close"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str, str]], **kwargs: Any) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]], view: ViewKeys | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rows = rows
+        self.view = view  # the keys of the view F1 was pressed in, listed first
 
     def compose(self) -> ComposeResult:
-        # A table: in a narrow terminal the actions (and long key lists) wrap inside their columns.
-        table = Table(box=None, padding=(0, 2, 0, 0), expand=True, header_style="bold underline")
-        table.add_column("id", style="cyan", no_wrap=True)
-        table.add_column("keys", style="bold", max_width=18)
-        table.add_column("action", ratio=1)
-        for binding_id, keys, description in self.rows:
-            table.add_row(Text(binding_id), Text(keys), Text(description))
+        table = _table(self.rows)
         notes = Text(
             '\nRemap any id in the config file:  [keymap]  app.run = "f5"\n'
             "Escape stops a run; the partial answer stays and your message returns to the prompt.\n"
@@ -90,9 +103,27 @@ class HelpScreen(ModalScreen[None]):
         )
         self.table = table
         with VerticalScroll(id="help-body"):
-            yield Static(Text("difytui — keys\n", style="bold"), markup=False)
+            if self.view is not None:
+                title, rows = self.view
+                yield Static(Text(f"{title} — keys\n", style="bold"), markup=False)
+                self.view_table = _table(rows)
+                yield Static(self.view_table, markup=False, id="help-view-table")
+                yield Static(Text("\neverywhere — keys\n", style="bold"), markup=False)
+            else:
+                yield Static(Text("difytui — keys\n", style="bold"), markup=False)
             yield Static(table, markup=False, id="help-table")
             yield Static(notes, markup=False)
 
     def action_dismiss(self, result: Any = None) -> None:  # type: ignore[override]
         self.dismiss(None)
+
+
+def _table(rows: list[tuple[str, str, str]]) -> Table:
+    # A table: in a narrow terminal the actions (and long key lists) wrap inside their columns.
+    table = Table(box=None, padding=(0, 2, 0, 0), expand=True, header_style="bold underline")
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("keys", style="bold", max_width=18)
+    table.add_column("action", ratio=1)
+    for binding_id, keys, description in rows:
+        table.add_row(Text(binding_id), Text(keys), Text(description))
+    return table

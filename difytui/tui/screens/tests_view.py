@@ -50,6 +50,7 @@ class TestsScreen(ModalScreen[None]):
     have nothing to act on here, so only its own keys (and the priority ones, ctrl+q) reach it."""
 
     CSS_PATH = styles_dir() / "tests.tcss"
+    HELP_TITLE = "Tests view"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run_all", "Run all", id="tests.run_all", tooltip="Run every case of this app"),
         Binding("r", "run_one", "Run one", id="tests.run_one", tooltip="Run the highlighted case"),
