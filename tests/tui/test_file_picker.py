@@ -103,17 +103,23 @@ def rows_of(pane) -> dict:
     return {row.field.variable: row for row in pane.form.rows}
 
 
+async def attach_from_docs(pilot, name: str):
+    """Report Builder with a topic, and the docs file ``name`` picked (Space, ctrl+s) as attachment."""
+    pane = await open_app(pilot, pilot.app, "report-builder")
+    rows = rows_of(pane)
+    rows["topic"].control.value = "Q3"
+    picker = await open_picker(pilot, rows["attachments"])
+    await open_folder(pilot, picker, "docs")
+    await go_to(pilot, picker, name)
+    await pilot.press("space", "ctrl+s")
+    await wait_until(pilot, lambda: pilot.app.screen is not picker, what="the picker to close")
+    return pane, rows
+
+
 async def test_a_picked_file_is_uploaded_and_the_run_references_it(sim, project):
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, "report-builder")
-        rows = rows_of(pane)
-        rows["topic"].control.value = "Q3"
-        picker = await open_picker(pilot, rows["attachments"])
-        await open_folder(pilot, picker, "docs")
-        await go_to(pilot, picker, "report.pdf")
-        await pilot.press("space", "ctrl+s")
-        await wait_until(pilot, lambda: app.screen is not picker, what="the picker to close")
+        pane, rows = await attach_from_docs(pilot, "report.pdf")
         assert rows["attachments"].control.value == "~/project/docs/report.pdf"
         assert app.focused is rows["attachments"].control  # back where ctrl+o was pressed
 
@@ -212,14 +218,7 @@ async def test_a_file_over_difys_size_limit_is_refused_before_any_upload(sim, pr
         handle.truncate(16 * 1024 * 1024)  # sparse; the demo's limit for documents is 15 MB
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, "report-builder")
-        rows = rows_of(pane)
-        rows["topic"].control.value = "Q3"
-        picker = await open_picker(pilot, rows["attachments"])
-        await open_folder(pilot, picker, "docs")
-        await go_to(pilot, picker, "scan.pdf")
-        await pilot.press("space", "ctrl+s")
-        await wait_until(pilot, lambda: app.screen is not picker, what="the picker to close")
+        pane, rows = await attach_from_docs(pilot, "scan.pdf")
         message = "✗ Attachments: scan.pdf is 16.0 MB, over Dify's upload limit of 15 MB for documents"
         assert error_of(rows["attachments"]) == message  # at once, not only at ctrl+r
         await pilot.press("ctrl+r")
