@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from difytui.history_api import ConversationsAPI, MessagesAPI, WorkflowRunsAPI
+from difytui.human_input_api import HumanInputAPI, events_flow, events_terminals
 from difytui.models import Interface
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class AppAPI(Generic[C]):
         self.conversations: ConversationsAPI[C] = ConversationsAPI(client)
         self.messages: MessagesAPI[C] = MessagesAPI(client)
         self.workflow_runs: WorkflowRunsAPI[C] = WorkflowRunsAPI(client)
+        #: Human Input forms of paused runs (difytui.human_input_api)
+        self.human_input: HumanInputAPI[C] = HumanInputAPI(client)
 
     @overload
     def info(self: AppAPI[Dify], app_id: str) -> JSON: ...
@@ -87,6 +90,42 @@ class AppAPI(Generic[C]):
     def stop(self, app_id: str, task_id: str) -> JSON | Async[JSON]:
         """Ask Dify to stop a running task (``task_id`` from the stream). Dify always answers success."""
         return self._client._run_blocking(lambda: self._client._stop_flow(app_id, task_id))
+
+    @overload
+    def events(
+        self: AppAPI[Dify],
+        app_id: str,
+        workflow_run_id: str,
+        include_state_snapshot: bool = False,
+        continue_on_pause: bool = False,
+    ) -> EventStream: ...
+    @overload
+    def events(
+        self: AppAPI[AsyncDify],
+        app_id: str,
+        workflow_run_id: str,
+        include_state_snapshot: bool = False,
+        continue_on_pause: bool = False,
+    ) -> AsyncEventStream: ...
+    def events(
+        self,
+        app_id: str,
+        workflow_run_id: str,
+        include_state_snapshot: bool = False,
+        continue_on_pause: bool = False,
+    ) -> EventStream | AsyncEventStream:
+        """Re-attach to a workflow or chatflow run (``GET /workflow/:run_id/events``): an event
+        stream like ``invoke``'s. A finished run sends one ``workflow_finished``. Without
+        ``include_state_snapshot`` only events published from now on come; with it the run so far
+        is replayed first (node events without inputs/outputs; a chat's text as ``message_replace``).
+        The stream ends at ``workflow_finished``, or at ``workflow_paused`` unless
+        ``continue_on_pause``. See :mod:`difytui.human_input_api` for resuming a paused run."""
+
+        def flow() -> Flow[RunOutcome]:
+            client, snapshot = self._client, include_state_snapshot
+            return events_flow(client, app_id, workflow_run_id, snapshot, continue_on_pause)
+
+        return self._client._run_stream(flow, app_id, terminals=events_terminals(continue_on_pause))
 
 
 class _InterfaceAPI(Generic[C]):

@@ -64,8 +64,13 @@ class AsyncDify(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
     async def _run_blocking(self, make_flow: Callable[[], Flow[T]]) -> T:
         return await self._drive(make_flow())
 
-    def _run_stream(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> AsyncEventStream:
-        return AsyncEventStream(self, make_flow, app_id)
+    def _run_stream(
+        self,
+        make_flow: Callable[[], Flow[RunOutcome]],
+        app_id: str,
+        terminals: frozenset[str] | None = None,
+    ) -> AsyncEventStream:
+        return AsyncEventStream(self, make_flow, app_id, terminals=terminals)
 
     async def _run_folded(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> dict[str, Any]:
         """A blocking run: streamed, folded into the blocking body; stopped on the server if given up
@@ -79,6 +84,7 @@ class AsyncDify(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
             folder = self._folder(stream.mode, stream.response)
             async for event in stream:
                 folder.add(event)
+            folder.reconcile(stream.reconciled_answer)
         except BaseException as exc:
             await stream.aclose()
             task_id = stream.task_id

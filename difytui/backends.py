@@ -74,6 +74,14 @@ class Backend(Protocol):
         """The path listing ``what`` (conversations, messages); raises where there is no history."""
         ...
 
+    def form_path(self, app_id: str, form_token: str) -> str:
+        """The path of a Human Input form (GET reads it, POST submits it)."""
+        ...
+
+    def events_path(self, app_id: str, workflow_run_id: str) -> str:
+        """The path that re-attaches to a workflow or chatflow run's events."""
+        ...
+
     def check_token_flow(self, core: ClientCore[Any, Any], error: DifyAPIError) -> Flow[None]:
         """After ``error``: raise a clearer one when the cause is an expired or revoked login."""
         ...
@@ -127,6 +135,12 @@ class ServiceBackend:
 
     def history_path(self, what: str) -> str:
         return f"/{what}"
+
+    def form_path(self, app_id: str, form_token: str) -> str:
+        return f"/form/human_input/{form_token}"
+
+    def events_path(self, app_id: str, workflow_run_id: str) -> str:
+        return f"/workflow/{workflow_run_id}/events"
 
     def check_token_flow(self, core: ClientCore[Any, Any], error: DifyAPIError) -> Flow[None]:
         yield from ()  # a key is not a login: nothing to check
@@ -223,6 +237,13 @@ class AccountBackend:
             f"{what} are not available on an account workspace: Dify's account API has no history "
             "(use a workspace with the app's API key for that)"
         )
+
+    def form_path(self, app_id: str, form_token: str) -> str:
+        return f"/apps/{app_id}/form/human_input/{form_token}"
+
+    def events_path(self, app_id: str, workflow_run_id: str) -> str:
+        # the segment is named task_id, but Dify wants the workflow run id there (protocol §6)
+        return f"/apps/{app_id}/tasks/{workflow_run_id}/events"
 
     def check_token_flow(self, core: ClientCore[Any, Any], error: DifyAPIError) -> Flow[None]:
         """Dify 1.14.2 answers an expired or revoked token with a 500: ask /account whether it is that."""

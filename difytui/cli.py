@@ -1,7 +1,8 @@
 """The ``difytui`` command: the TUI by default, ``apps`` and ``invoke`` for scripts and CI.
 
 Exit codes: 0 ok; 1 API or connection error (also a stream ending in an ``error`` event or a failed
-run); 2 usage or configuration error; 130 interrupted (the running task is stopped first).
+run); 2 usage or configuration error; 3 the run paused on a Human Input form (``difytui resume``
+goes on); 130 interrupted (the running task is stopped first).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="difytui",
         description="A terminal console for the apps of a Dify workspace. "
-        "With no command it opens the console; `apps` and `invoke` are for scripts.",
+        "With no command it opens the console; `apps`, `invoke`, `history` and `export` are for scripts.",
         epilog=epilog,
     )
     _global_options(parser, suppress=False)
@@ -76,7 +77,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "invoke",
         help="run an app, printing one JSON event per line (or the result with --blocking)",
         description="Run APP. Streaming prints each event as one JSON line on stdout; "
-        "messages for humans go to stderr.",
+        "messages for humans go to stderr. Exit codes: 0 ok; 1 error or failed run; 2 usage; "
+        "3 the run paused on a Human Input form (shown on stderr; `difytui resume` fills it); "
+        "130 interrupted.",
     )
     _global_options(invoke, suppress=True)
     invoke.add_argument("app", metavar="APP", help="app id, or a name only one app has (see `difytui apps`)")
@@ -111,8 +114,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     invoke.add_argument(
         "--file", "-f", action="append", default=[], metavar="PATH", help="attach a file or URL (repeatable)"
     )
-    from difytui import cli_test
+    from difytui import cli_history, cli_resume, cli_test
 
+    cli_resume.add_parser(commands, _global_options)
+    cli_history.add_parsers(commands, _global_options)
     cli_test.add_parser(commands, _global_options)
     if not full:
         for name in _HEAVY_COMMANDS:
@@ -173,6 +178,18 @@ def main(argv: list[str] | None = None) -> int:
         with Dify(workspace=workspace) as dify:
             if args.command == "apps":
                 return _apps(dify, json_output=args.json)
+            if args.command == "resume":
+                from difytui import cli_resume
+
+                return cli_resume.run(dify, args)
+            if args.command in ("history", "export"):
+                from difytui import cli_history
+
+                return (
+                    cli_history.history(dify, args)
+                    if args.command == "history"
+                    else cli_history.export(dify, args)
+                )
             from difytui.cli_invoke import invoke
 
             return invoke(dify, args)
@@ -233,5 +250,3 @@ def _report_broken(apps: list[AppInfo]) -> int:
         names = ", ".join(app.id for app in broken)
         _say(f"difytui: {len(broken)} of {len(apps)} app(s) unavailable: {names}")
     return EXIT_ERROR if broken else EXIT_OK
-
-

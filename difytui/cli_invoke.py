@@ -107,6 +107,8 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
         else:
             emit(call, indent=2)
         _warn_new_conversation(args.conversation, call.get("conversation_id"))
+        if _paused(call):
+            return _report_pause(dify, args.app, [call], call)
         return _report_result(call, args)
     return _stream(dify, args, recording.watch(call))
 
@@ -117,17 +119,26 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
     task_id = None
     warned = False
     last: dict[str, Any] = {}
+    asked: list[dict[str, Any]] = []  # human_input_required events: the forms a pause waits on
     finished: dict[str, Any] | None = None  # a chatflow's comes before message_end
     conversation: str | None = args.conversation
     text = TextOutput() if args.text else None
+    reconnects = 0
     try:
         for event in events:
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
             task_id = task_id or task_id_of(event)
+            if events.reconnects != reconnects:  # the library re-attached a dropped stream
+                reconnects = events.reconnects
+                _note_reconnect(text, event, reconnects)
             conversation = event.get("conversation_id") or conversation
             last = event
             if event.get("event") == "workflow_finished":
                 finished = event
+                if events.reconciled_answer is not None:
+                    _note_lost_text(text, events.reconciled_answer)
+            elif event.get("event") == "human_input_required":
+                asked.append(event)
             if text is not None:
                 text.event(event)
             else:
@@ -164,6 +175,8 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         _stop(dify, args.app, task_id, quiet=True)
         silence_stdout()
         return EXIT_OK
+    if last.get("event") == "workflow_paused":
+        return _report_pause(dify, args.app, asked, last)
     if finished is not None and run_status(finished.get("data")) == UNKNOWN_STATUS:
         _say("difytui: the run's end could not be read: workflow_finished came without a status")
         return EXIT_ERROR
@@ -183,6 +196,40 @@ def _oversized(
         if problem:
             found.append(f"--file {problem}")
     return found
+
+
+def _note_reconnect(text: TextOutput | None, event: dict[str, Any], count: int) -> None:
+    if text is not None:
+        text.end_line()  # the note on its own line; the answer goes on after it
+    run = event.get("workflow_run_id") or "the run"
+    _say(f"difytui: the connection dropped; reconnected to {run} ({count}×)")
+
+
+def _note_lost_text(text: TextOutput | None, answer: str) -> None:
+    """A re-attached chatflow missed text streamed while detached: the whole answer is in its outputs."""
+    if text is None:
+        _say("difytui: answer text streamed while reconnecting was lost; outputs.answer has all of it")
+        return
+    text.end_line()
+    _say("difytui: answer text streamed while reconnecting was lost; the whole answer:")
+    text.result({"answer": answer})
+
+
+def _paused(result: dict[str, Any]) -> bool:
+    """A blocking answer that returned at a pause (chat: its event; workflow: its status)."""
+    data = result.get("data")
+    return result.get("event") == "workflow_paused" or (
+        isinstance(data, dict) and data.get("status") == "paused"
+    )
+
+
+def _report_pause(dify: Dify, app_id: str, asked: list[dict[str, Any]], pause: dict[str, Any]) -> int:
+    """Show and record the forms the run waits on; exit with the pause's own code (cli_resume)."""
+    from difytui import cli_resume
+    from difytui.human_input import forms_in
+
+    forms = [form for event in asked for form in forms_in(event)] or forms_in(pause)
+    return cli_resume.report_pause(dify, app_id, forms, pause)
 
 
 def _stop(dify: Dify, app_id: str, task_id: str | None, *, quiet: bool = False) -> None:

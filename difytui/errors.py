@@ -136,3 +136,45 @@ class MessageNotFoundError(DifyAPIError):
         super().__init__(error.status, error.code, error.message, url=error.url)
         self.message_id = message_id
         Exception.__init__(self, f"message {message_id} no longer exists on the server")
+
+
+class HumanInputError(DifyAPIError):
+    """A Human Input form could not be read or submitted (``form_token`` names it). The subclasses
+    say why; ``message`` keeps Dify's own words."""
+
+    def __init__(self, form_token: str, error: DifyAPIError, text: str) -> None:
+        super().__init__(error.status, error.code, error.message, url=error.url)
+        self.form_token = form_token
+        Exception.__init__(self, text)
+
+
+class FormNotFoundError(HumanInputError):
+    """No form with this token for this app: unknown, another app's, or one that is not delivered
+    to the web app (``display_in_ui`` false: it cannot be filled over the API)."""
+
+    def __init__(self, form_token: str, error: DifyAPIError) -> None:
+        super().__init__(
+            form_token, error, "form not found (unknown token, another app's form, or not fillable here)"
+        )
+
+
+class FormAlreadySubmittedError(HumanInputError):
+    """The form was submitted already (here or elsewhere, by anyone): the run has moved on."""
+
+    def __init__(self, form_token: str, error: DifyAPIError) -> None:
+        super().__init__(form_token, error, "this form has already been submitted")
+
+
+class FormExpiredError(HumanInputError):
+    """The form's ``expiration_time`` passed: it can no longer be read or submitted."""
+
+    def __init__(self, form_token: str, error: DifyAPIError) -> None:
+        super().__init__(form_token, error, "this form has expired")
+
+
+class InvalidFormDataError(HumanInputError):
+    """Dify refused the submitted values or action; ``message`` is Dify's reason (e.g. "Missing
+    required inputs: choice, ref", "Invalid value for select input 'choice': c")."""
+
+    def __init__(self, form_token: str, error: DifyAPIError) -> None:
+        super().__init__(form_token, error, f"the form was not accepted: {error.message}")

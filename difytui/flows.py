@@ -36,6 +36,7 @@ from difytui.errors import (
 )
 from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
+from difytui.reconnect import DEFAULT_POLICY, ReconnectPolicy
 from difytui.text import article
 from difytui.upload_progress import Progress, ProgressReader
 from difytui.urls import url_problem
@@ -95,6 +96,7 @@ class ClientCore(Generic[TransportT, HttpT]):
         deadline: float | None = None,
         clock: Clock | None = None,
         transport: TransportT | None = None,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
         from difytui.config import AppEntry, Workspace, default_user
 
@@ -123,6 +125,8 @@ class ClientCore(Generic[TransportT, HttpT]):
         self.deadline = checked_deadline(deadline if deadline is not None else workspace.deadline)
         #: What the deadline is read on: real time, unless a test passes a clock it moves itself.
         self.clock: Clock = clock or SYSTEM_CLOCK
+        #: How a dropped workflow/chatflow stream is re-attached to its run (``ReconnectPolicy(0)``: never).
+        self.reconnect: ReconnectPolicy = reconnect or DEFAULT_POLICY
         self._info: dict[str, dict[str, Any]] = {}
         self._backend: Backend
         if workspace.kind == "account":
@@ -160,8 +164,12 @@ class ClientCore(Generic[TransportT, HttpT]):
         raise NotImplementedError
 
     def _run_stream(
-        self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str
+        self,
+        make_flow: Callable[[], Flow[RunOutcome]],
+        app_id: str,
+        terminals: frozenset[str] | None = None,
     ) -> EventStream | AsyncEventStream:
+        """``terminals``: the events that end the stream, when not the mode's (re-attached runs)."""
         raise NotImplementedError
 
     def _run_folded(
@@ -432,6 +440,15 @@ class ClientCore(Generic[TransportT, HttpT]):
         call.timeout = min(STOP_TIMEOUT, self.timeout.read or STOP_TIMEOUT)
         answer: dict[str, Any] = yield from self._call_flow(call)
         return answer
+
+    def _reattach_flow(self, app_id: str, run_id: str) -> Flow[httpx.Response]:
+        """The events stream of run ``run_id``, replaying its state first: a dropped stream goes on there."""
+        path = self._backend.events_path(app_id, run_id)
+        call = Call("GET", path, app_id, params={"include_state_snapshot": "true"}, stream=True)
+        response = yield from self._call_flow(call)
+        if not isinstance(response, httpx.Response):
+            raise DifyProtocolError(f"{self.base_url + call.path} answered without an event stream")
+        return response
 
     def _folder(self, mode: str, response: httpx.Response) -> Folder:
         # The Service API's fold gives exactly its blocking body's keys; the account API has none to match.

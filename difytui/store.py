@@ -136,6 +136,23 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX run_records_app ON run_records (ws, app_id, id);
     """,
+    # Human Input forms of paused runs (difytui.human_input_store), until submitted or expired.
+    """
+    CREATE TABLE pending_forms (
+        ws TEXT NOT NULL,
+        form_token TEXT NOT NULL,
+        app_id TEXT NOT NULL,
+        workflow_run_id TEXT NOT NULL,
+        task_id TEXT,
+        conversation_id TEXT,
+        message_id TEXT,
+        expires REAL,
+        form TEXT NOT NULL,
+        created REAL NOT NULL,
+        PRIMARY KEY (ws, form_token)
+    );
+    CREATE INDEX pending_forms_run ON pending_forms (ws, workflow_run_id);
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 #: Conversations whose inputs are kept per workspace (the newest): one row per CLI conversation

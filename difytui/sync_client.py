@@ -25,7 +25,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
     """Blocking client. Streaming calls return an ``EventStream`` (an iterator of event dicts).
 
     Its constructor is ``ClientCore``'s (base_url, apps, user; workspace, timeout, token, deadline,
-    clock, transport)."""
+    clock, transport, reconnect)."""
 
     @cached_property
     def app(self) -> AppAPI[Dify]:
@@ -55,14 +55,24 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
     def _run_blocking(self, make_flow: Callable[[], Flow[T]]) -> T:
         return self._drive(make_flow())
 
-    def _run_stream(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> EventStream:
+    def _run_stream(
+        self,
+        make_flow: Callable[[], Flow[RunOutcome]],
+        app_id: str,
+        terminals: frozenset[str] | None = None,
+    ) -> EventStream:
         deadline = self._deadline_at()
         response, mode = self._drive(make_flow(), deadline)
         assert isinstance(response, httpx.Response)  # a streamed call's result is its open stream
-        return self._event_stream(response, mode, deadline, app_id)
+        return self._event_stream(response, mode, deadline, app_id, terminals)
 
     def _event_stream(
-        self, response: httpx.Response, mode: str, deadline: float | None, app_id: str
+        self,
+        response: httpx.Response,
+        mode: str,
+        deadline: float | None,
+        app_id: str,
+        terminals: frozenset[str] | None = None,
     ) -> EventStream:
         return EventStream(
             response,
@@ -71,7 +81,15 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
             seconds=self.deadline,
             clock=self.clock,
             stop=lambda task_id: self._stop_quietly(app_id, task_id),
+            terminals=terminals,
+            # an app.events listener (``terminals`` given) is not re-attached: see AsyncEventStream
+            reattach=None if terminals is not None else self._reattacher(app_id, deadline),
+            policy=self.reconnect,
         )
+
+    def _reattacher(self, app_id: str, deadline: float | None) -> Callable[[str], httpx.Response]:
+        """Opens the events stream of a run of ``app_id`` (its workflow_run_id) to go on reading there."""
+        return lambda run_id: self._drive(self._reattach_flow(app_id, run_id), deadline)
 
     def _run_folded(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> dict[str, Any]:
         """A blocking run: streamed, folded into the blocking body; stopped on the server if given up."""
@@ -85,6 +103,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
             folder = self._folder(mode, outcome)
             for event in stream:
                 folder.add(event)
+            folder.reconcile(stream.reconciled_answer)
         except BaseException as exc:
             task_id = None
             if stream is not None:

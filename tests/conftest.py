@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,6 +33,21 @@ def _isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("DIFYTUI_TOKEN_STORAGE", "file")
     for name in ("DIFYTUI_CONFIG", "DIFY_BASE_URL", "DIFY_API_KEY", "DIFY_USER", "DIFY_APP_ID", "DIFY_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _collector_left_as_found() -> Iterator[None]:
+    """The console tunes the process's garbage collector (freeze, thresholds: tui/gc_policy.py). A
+    test that leaves it changed fails here, itself, not some later test of the same worker that
+    happens to read it (CI once saw a frozen collector from an earlier console)."""
+    before = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
+    yield
+    after = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
+    if after != before:
+        gc.enable()
+        gc.set_threshold(*before[1])
+        gc.unfreeze()
+        pytest.fail(f"the collector was left changed (enabled, thresholds, frozen): {before} → {after}")
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
 
 from difytui.account import AccountClient, Login
 from difytui.sim import Simulator
@@ -15,3 +17,26 @@ def device_login(sim: Simulator) -> Login:
         code = client.request_code()
         sim.approve_device(code.user_code)
         return client.poll(code, sleep=lambda s: time.sleep(0.06))
+
+
+def run_cli(capsys: Any, *argv: str) -> tuple[int, str, str]:
+    """``difytui ARGV`` in this process: its exit code, stdout and stderr."""
+    from difytui.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def account_config(tmp_path: Path, sim: Simulator) -> str:
+    """A config file whose default workspace is the simulator's account workspace, logged in."""
+    from difytui.tokens import TokenStore
+
+    login = device_login(sim)
+    TokenStore().save(sim.console_url, login.token, login.info())
+    path = tmp_path / "account.toml"
+    path.write_text(
+        f'[workspaces.cloud]\nkind = "account"\nserver = "{sim.console_url}"\n'
+        f'workspace_id = "{login.info()["default_workspace_id"]}"\n'
+    )
+    return str(path)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import device_login
+from helpers import account_config as account_config_file
 
 from difytui.cli import main
 from difytui.config import load_config
 from difytui.store import Store, workspace_key
-from difytui.tokens import TokenStore
 
 UNKNOWN = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 
@@ -110,14 +109,7 @@ def test_without_recorded_inputs_the_error_says_follow_ups_need_them_again(capsy
 @pytest.fixture
 def account_config(tmp_path, sim):
     """A config whose default workspace is the simulator's account workspace, logged in."""
-    login = device_login(sim)
-    TokenStore().save(sim.console_url, login.token, login.info())
-    path = tmp_path / "account.toml"
-    path.write_text(
-        f'[workspaces.cloud]\nkind = "account"\nserver = "{sim.console_url}"\n'
-        f'workspace_id = "{login.info()["default_workspace_id"]}"\n'
-    )
-    return str(path)
+    return account_config_file(tmp_path, sim)
 
 
 def test_an_account_workspace_app_runs_by_its_name(capsys, account_config, sim):

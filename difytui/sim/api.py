@@ -14,13 +14,15 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from . import api_history, api_runs, api_stop, uploads, wire
+from . import api_events, api_history, api_runs, api_stop, human_input, uploads, wire
 from .api_context import Ctx
 from .apps import ALL_APPS, info_body, parameters_body, site_body
 from .runs import CHAT_MODES, Run, Stream
 from .state import State
 
 if TYPE_CHECKING:
+    from .human_input import Form
+    from .run_log import RunLog
     from .server import Request
 
 __all__ = ["CHAT_MODES", "ROUTES", "Api", "Ctx", "Stream"]
@@ -86,6 +88,12 @@ ROUTES = [
     _route(rf"/v1/messages/(?P<mid>{_UUID})/suggested", GET=(api_history.suggested, "query!")),
     _route(r"/v1/app/feedbacks", GET=(api_history.app_feedbacks, None)),
     _route(r"/v1/files/upload", POST=(uploads.upload, "form")),
+    _route(r"/v1/workflow/(?P<run_id>[^/]+)/events", GET=(api_events.workflow_events, "query!")),
+    _route(
+        r"/v1/form/human_input/(?P<token>[^/]+)",
+        GET=(human_input.get_form, None),
+        POST=(human_input.submit_form, "json"),
+    ),
 ]
 
 
@@ -108,6 +116,15 @@ class Api:
         self.detached: dict[str, Run] = {}
         #: task ids whose stop request reached a running task.
         self.stopped_tasks: list[str] = []
+        #: drives a resumed run's script on the server's loop (set by the server)
+        self.resumer: Callable[[RunLog], None] | None = None
+
+    def resume_run(self, form: Form, inputs: dict, action: str) -> None:
+        """A submitted form resumes its run, asynchronously as Dify's Celery worker does (fact 12)."""
+        log = self.state.run_logs[form.run.wf_run.id]
+        log.submission = (form, inputs, action)
+        if self.resumer is not None:
+            self.resumer(log)
 
     def add_key(self, key: str, app_id: str) -> None:
         """A key created in the console works on /v1 from now on."""
@@ -123,7 +140,13 @@ class Api:
         """Stop the app's task if it is still going (both APIs; either way Dify answers success).
         ``user``: only that end user's run, except a chatflow's (its graph engine does not check)."""
         run = self.live_run(task_id)
-        if run is None or run.app_id != app_id or run.finished:
+        if run is None:
+            # a paused run: "success", and nothing changes until its form is submitted (fact 28)
+            for log in self.state.run_logs.values():
+                if log.run.task_id == task_id and log.paused and log.run.app_id == app_id:
+                    log.stopped_while_paused = True
+            return
+        if run.app_id != app_id or run.finished:
             return
         if user is None or run.user == user or run.mode == "advanced-chat":
             run.stop()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from . import wire
 from .api_context import Ctx, not_chat, wrong_mode
 from .events import events_for
+from .run_log import Suspend, log_of, paused_body
 from .runs import Run, Stream, new_run
 from .state import Conversation
 from .validation import is_uuid, parse_payload, prepare_files, prepare_inputs, pydantic_error
@@ -38,10 +39,13 @@ def _run(
 
 
 def _answer(run: Run, streaming: bool) -> wire.Response | Stream:
+    if run.workflow_run is not None:
+        log_of(run).streaming = streaming
     if streaming:
         return Stream(run=run)
-    for _ in events_for(run):  # blocking: drain without pacing
-        pass
+    for item in events_for(run):  # blocking: drain without pacing, up to a pause on a form
+        if isinstance(item, Suspend):
+            return wire.blocking(paused_body(run))
     return wire.blocking(run.blocking_body())
 
 

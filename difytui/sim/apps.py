@@ -13,6 +13,8 @@ import copy
 import hashlib
 import uuid
 
+from .human_input_graphs import human_input_apps
+
 _NS = uuid.UUID("6f1c1a4e-3c1b-4d0e-9a51-6469667974e1")
 
 _SYSTEM_PARAMETERS = {
@@ -374,6 +376,9 @@ _APPS: dict[str, dict] = {
         ),
     },
 }
+
+# Apps with Human Input nodes: the demo's approval workflow and the captured hi-* apps (hidden).
+_APPS.update(human_input_apps((_params, _item)))
 
 for _app_id, _app in _APPS.items():
     _app.setdefault("hidden", False)

@@ -13,12 +13,14 @@ import json
 from collections.abc import Callable, Iterator
 
 from . import content
+from .human_input_script import human_input_events
+from .run_log import Suspend, log_of, published
 from .runs import ENGINE_START, Pause, Raw, Run
 from .state import now
 from .wire import sse_frame
 
-#: What a script yields: an event, simulated work, or pre-encoded frames.
-Item = dict | Pause | Raw
+#: What a script yields: an event, simulated work, pre-encoded frames, or a pause on a form.
+Item = dict | Pause | Raw | Suspend
 
 
 def _stream_answer(
@@ -303,7 +305,14 @@ _SCRIPTS: dict[str, Callable[[Run], Iterator[Item]]] = {
 
 
 def events_for(run: Run) -> Iterator[Item]:
-    """The run's script: by its app's mode (the hidden benchmark app has its own)."""
+    """The run's script: by its app's mode (the hidden benchmark app and the apps with Human Input
+    nodes have their own). A workflow run's events go to its log too, for ``/events``; the log
+    keeps the script, which a Human Input node suspends until its form is submitted."""
     if run.app_id == "bench-stream":
         return bench_events(run)
-    return _SCRIPTS[run.mode](run)
+    script = human_input_events(run) if "graph" in run.app else _SCRIPTS[run.mode](run)
+    if run.workflow_run is None:
+        return script
+    log = log_of(run)
+    log.script = published(run, script)
+    return log.script

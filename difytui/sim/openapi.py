@@ -149,6 +149,11 @@ _ROUTES: list[tuple[str, dict[str, tuple[Handler, str | None]]]] = [
     (r"/apps/(?P<app>[^/]+)/run", {"POST": (openapi_runs.run, "bearer")}),
     (r"/apps/(?P<app>[^/]+)/tasks/(?P<task_id>[^/]+)/stop", {"POST": (openapi_runs.stop, "bearer")}),
     (r"/apps/(?P<app>[^/]+)/files/upload", {"POST": (openapi_runs.upload, "bearer")}),
+    (r"/apps/(?P<app>[^/]+)/tasks/(?P<run_id>[^/]+)/events", {"GET": (openapi_runs.events, "bearer")}),
+    (
+        r"/apps/(?P<app>[^/]+)/form/human_input/(?P<form_token>[^/]+)",
+        {"GET": (openapi_runs.form, "bearer"), "POST": (openapi_runs.form, "bearer")},
+    ),
 ]
 ROUTES = [(re.compile(re.escape(PREFIX) + pattern + r"\Z"), methods) for pattern, methods in _ROUTES]
 

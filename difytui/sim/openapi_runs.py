@@ -6,9 +6,10 @@ path), attributed to the account instead of an end user, and always streamed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from . import uploads
+from . import api_events, human_input, uploads
+from .api_context import Ctx
 from .openapi_responses import HEADERS, error, invalid, json_response
 from .runs import CHAT_MODES, Stream, new_run
 from .validation import is_uuid, prepare_files, prepare_inputs
@@ -78,3 +79,33 @@ def upload(oa: OpenApi, req: Request, token: AccountToken, app: str) -> wire.Res
     return uploads.store_upload(
         oa.api.state, req, created_by=lambda _user: account, tenant_id=record.workspace_id
     )
+
+
+# --- Human Input and re-attaching (the Service API's handlers, for the account's runs) ---------
+
+
+def _ctx(oa: OpenApi, req: Request, record: Any, **params: str) -> Ctx:
+    ctx = Ctx(req, params, app_id=record.slug, app=record.definition, user=oa.dir.account["id"])
+    ctx.body = req.json if isinstance(req.json, dict) else {}
+    return ctx
+
+
+def events(oa: OpenApi, req: Request, token: AccountToken, app: str, run_id: str) -> wire.Response | Stream:
+    """``/apps/<id>/tasks/<workflow_run_id>/events``: the path's "task" is the run id (protocol §6)."""
+    record = oa.app_record(app)
+    if record.mode not in ("workflow", "advanced-chat"):
+        return error(422, "invalid_param", "app_mode_not_supported")
+    wr = oa.api.state.workflow_runs.get(run_id)
+    if wr is None or wr.app_id != record.slug or wr.user != oa.dir.account["id"]:
+        return error(404, "not_found", "Workflow run not found")
+    stream = api_events.listen(oa.api, _ctx(oa, req, record), wr)
+    stream.headers = HEADERS
+    return stream
+
+
+def form(oa: OpenApi, req: Request, token: AccountToken, app: str, form_token: str) -> wire.Response:
+    record = oa.app_record(app)
+    ctx = _ctx(oa, req, record, token=form_token)
+    if req.method == "GET":
+        return human_input.get_form(oa.api, ctx)
+    return human_input.submit_form(oa.api, ctx)

@@ -351,12 +351,14 @@ class Run:
 
 @dataclass
 class Stream:
-    """A streaming answer: either a run to pace, or a path-B worker error (ping, error, silence)."""
+    """A streaming answer: a run to pace, a path-B worker error (ping, error, silence) or a listener."""
 
     run: Run | None = None
     error: str | None = None
     #: response headers instead of the Service API's (the account API sends its own set)
     headers: dict[str, str] | None = field(default=None)
+    #: a ``/workflow/:run_id/events`` listener instead (:class:`.api_events.Listen`)
+    listen: Any = None
 
 
 def new_run(

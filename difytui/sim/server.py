@@ -19,8 +19,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import wire
 from .api import Api
+from .drops import drop
 from .events import events_for
 from .faults import STREAM_FAULTS, error_event, fault_response, pause_events
+from .human_input_relay import RelayMixin, _Disconnected
+from .run_log import Suspend
 from .runs import Pause, Raw, Run, Stream
 
 if TYPE_CHECKING:
@@ -51,10 +54,6 @@ class Request:
 
     def get(self, key: str, default: Any = None) -> Any:
         return getattr(self, key, default)
-
-
-class _Disconnected(Exception):
-    pass
 
 
 async def read_request(reader: asyncio.StreamReader) -> Request | None:
@@ -103,7 +102,7 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
     )
 
 
-class Server:
+class Server(RelayMixin):
     """One instance per Simulator; ``connection`` is the asyncio.start_server callback."""
 
     def __init__(self, sim: Simulator, api: Api, dispatch=None) -> None:
@@ -113,6 +112,9 @@ class Server:
         self.dispatch = dispatch or api.dispatch
         self.rng = random.Random(sim.chunk_seed) if sim.chunk_seed is not None else None
         self.connections: set[asyncio.Task] = set()
+        #: resumed runs being driven after a form submit (kept so the tasks are not collected)
+        self.resumed: set[asyncio.Task] = set()
+        api.resumer = self._resume
 
     # --- connection loop ------------------------------------------------------------------------
 
@@ -216,7 +218,10 @@ class Server:
         await self._send(writer, head if head_only else head + resp.body)
 
     async def _write_stream(self, reader, writer, stream: Stream, fault: dict | None) -> bool:
-        lines = [f"HTTP/1.1 200 {wire.reason(200)}", f"Content-Type: {wire.SSE}"]
+        lines = [f"HTTP/1.1 200 {wire.reason(200)}"]
+        if stream.listen is not None:  # Dify's /events response sets these two first (A13)
+            lines += ["Cache-Control: no-cache", "Connection: keep-alive"]
+        lines.append(f"Content-Type: {wire.SSE}")
         base = wire.BASE_HEADERS if stream.headers is None else stream.headers
         lines += [f"{k}: {v}" for k, v in base.items()]
         lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
@@ -224,6 +229,8 @@ class Server:
         await self._send(writer, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         if stream.error is not None:
             return await self._error_then_silence(reader, writer, stream.error)
+        if stream.listen is not None:
+            return await self._listen(writer, stream.listen)
         assert stream.run is not None  # a Stream holds a run or an error
         return await self._pump(writer, stream.run, fault)
 
@@ -265,11 +272,16 @@ class Server:
             if self.sim.run_latency > 0:  # the model's time to first token: once per run
                 await self._pause(run, self.sim.run_latency)
             for item in events:
+                if isinstance(item, Suspend):  # paused on a form: the relay ends the stream (fact 2)
+                    break
                 if isinstance(item, Pause):
                     if not _hold_due(fault, sent, after):
                         await self._pause(run, item.factor * self.sim.token_delay)
                     continue
                 if fault is not None and sent >= after:
+                    if fault["kind"] == "drop":  # the connection goes, the run goes on
+                        pinger.cancel()
+                        return await drop(self, writer, fault, run, item, events, lock)
                     if fault["kind"] != "hold":
                         return await self._apply_fault(writer, fault, run, events, lock)
                     # Hold the run at this point until it is stopped, so a test's stop lands
@@ -303,6 +315,8 @@ class Server:
         self.api.detached[run.task_id] = run
         try:
             for item in events:
+                if isinstance(item, Suspend):
+                    break
                 if isinstance(item, Pause):
                     await self._pause(run, item.factor * self.sim.token_delay)
                 elif not isinstance(item, Raw):
@@ -352,5 +366,6 @@ def _hold_due(fault: dict | None, sent: int, after: int) -> bool:
 def _abandon(run: Run, events) -> None:
     """The client is gone (or a fault ended the stream): finish the run silently for history."""
     run.stop()
-    for _ in events:
-        pass
+    for item in events:
+        if isinstance(item, Suspend):
+            break

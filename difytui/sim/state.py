@@ -43,6 +43,8 @@ class Message:
     retriever_resources: list = field(default_factory=list)
     message_files: list = field(default_factory=list)
     feedback: dict | None = None
+    #: Human Input records of a chatflow message that paused (fact 24, C04/C10)
+    extra_contents: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -59,7 +61,7 @@ class Message:
             "message_files": self.message_files,
             "status": self.status,
             "error": self.error,
-            "extra_contents": [],
+            "extra_contents": self.extra_contents,
         }
 
 
@@ -154,6 +156,10 @@ class State:
         self.clock: Callable[[], int] = now
         #: app feedbacks, oldest first (``GET /app/feedbacks`` lists them newest first)
         self.feedbacks: list[Feedback] = []
+        #: workflow run id → its event log (:class:`.run_log.RunLog`: node records, listeners)
+        self.run_logs: dict[str, Any] = {}
+        #: form token → Human Input form (:class:`.human_input.Form`)
+        self.forms: dict[str, Any] = {}
 
     def _next_seq(self) -> int:
         self._seq += 1

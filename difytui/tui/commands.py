@@ -30,6 +30,11 @@ class DifyCommands(Provider):
         yield "Copy last answer", app.action_copy_answer, "Copy to the clipboard (ctrl+y)"
         if chat:
             yield "Copy conversation id", app.action_copy_conversation, "The current chat's conversation id"
+            yield (
+                "Export…",
+                partial(_export_conversation, app),
+                "The conversation, to Markdown or JSON (ctrl+o)",
+            )
         yield "Run / send", app.run_current_pane, "Run the open app or send the message (ctrl+r)"
         yield "Refresh app list", app.refresh_apps, "Ask Dify for each app's name and mode again"
         yield "Tests", app.action_open_tests, "The open app's test cases: run, results, diffs (ctrl+g)"
@@ -67,6 +72,15 @@ class DifyCommands(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, self._display(text, query), callback, text=text, help=Content(help_text))
+
+
+def _export_conversation(app: DifyConsole) -> None:
+    from difytui.tui.export_actions import export_conversation
+    from difytui.tui.widgets.chat_pane import ChatPane
+
+    pane = app.current_pane
+    if isinstance(pane, ChatPane):
+        export_conversation(app, pane)
 
 
 class SystemCommands(App[Any]):

@@ -23,8 +23,16 @@ NEW_CHAT = Binding(
     "ctrl+n", "new_conversation", "New chat", id="chat.new", tooltip="Start a new conversation"
 )
 RAW = Binding("ctrl+t", "toggle_raw", "Raw", id="log.raw", tooltip="Show or hide every raw event as JSON")
+EXPORT = Binding(
+    "ctrl+o",
+    "export",
+    "Export",
+    id="chat.export",
+    show=False,  # the 80-column footer has no room left: F1 and the palette ("Export…") list it
+    tooltip="Export the conversation as Markdown or JSON",
+)
 #: Every key any pane binds (for F1).
-PANE_BINDINGS = (RUN, STOP, NEW_CHAT, RAW)
+PANE_BINDINGS = (RUN, STOP, NEW_CHAT, RAW, EXPORT)
 
 #: alt+1…alt+3 ask the chat's suggested questions; priority, or the prompt would type the digit.
 SUGGESTIONS = tuple(

@@ -62,6 +62,21 @@ class AnswerReplaced(StreamEvent):
 
 
 @dataclass
+class RunReconnected(RunMessage):
+    """The stream's connection dropped and the library re-attached it to the run (``count`` so far)."""
+
+    count: int
+
+
+@dataclass
+class AnswerReconciled(RunMessage):
+    """A re-attached chatflow's whole answer (``workflow_finished.outputs.answer``): text streamed
+    while the connection was down never arrived, so this replaces the streamed text."""
+
+    text: str
+
+
+@dataclass
 class NodeEvent(StreamEvent):
     """A workflow/chatflow graph event: workflow_started, node_*, iteration_*, loop_*, agent_log."""
 

@@ -99,11 +99,15 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
     usage: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
     finished: dict[str, Any] | None = None
+    reconnects = 0
     try:
         async for event in stream:
             now = clock()
             if first is None:
                 first = now
+            if stream.reconnects != reconnects:  # the connection dropped before this event
+                reconnects = stream.reconnects
+                post(m.RunReconnected(run_id, reconnects))
             kind = event.get("event")
             seen = {
                 "task_id": event.get("task_id"),
@@ -145,6 +149,8 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
                     }
                     if data.get("total_tokens") and not usage.get("total_tokens"):
                         usage["total_tokens"] = data.get("total_tokens")
+                    if stream.reconciled_answer is not None:
+                        post(m.AnswerReconciled(run_id, stream.reconciled_answer))
                 elif kind == "error":
                     text, code, status = _error_event_message(event)
                     post(m.RunFailed(run_id, text, code, status, clock(), first))

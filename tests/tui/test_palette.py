@@ -88,8 +88,10 @@ async def test_escape_closes_the_theme_picker(sim):
         await _palette_command(pilot, app, "theme")
         await wait_until(
             pilot,
-            lambda: isinstance(app.screen, CommandPalette)
-            and app.screen.query_one(Input).placeholder.startswith("Search for themes"),
+            lambda: (
+                isinstance(app.screen, CommandPalette)
+                and app.screen.query_one(Input).placeholder.startswith("Search for themes")
+            ),
             what="the theme picker",
         )
         await pilot.press("escape")

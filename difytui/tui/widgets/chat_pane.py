@@ -15,7 +15,7 @@ from textual.widgets import Button, Markdown, Static
 
 from difytui.tui import messages as m
 from difytui.tui import runner
-from difytui.tui.keys import NEW_CHAT, RAW, SUGGESTIONS
+from difytui.tui.keys import EXPORT, NEW_CHAT, RAW, SUGGESTIONS
 from difytui.tui.models import RunRequest
 from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, one_line
@@ -36,7 +36,7 @@ class SuggestedQuestion(Button):
 
 
 class ChatPane(AppPane):
-    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, RAW, *SUGGESTIONS]
+    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, RAW, EXPORT, *SUGGESTIONS]
     interface = "chat"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -246,6 +246,12 @@ class ChatPane(AppPane):
         self._sent_turns = 0
         self.ctx.writer.set_conversation(self.ctx.ws_key, self.item.id, None)
         self.call_later(self._reset_log)
+
+    def action_export(self) -> None:
+        """ctrl+o: save the conversation to a file (its path confirmed first)."""
+        from difytui.tui.export_actions import export_conversation
+
+        export_conversation(self.app, self)
 
     async def _reset_log(self) -> None:
         await self.log_view.remove_children()

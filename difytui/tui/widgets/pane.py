@@ -291,6 +291,19 @@ class AppPane(Vertical):
         if run is not None and run.answer is not None:
             await run.answer.replace(message.text)
 
+    @on(m.RunReconnected)
+    async def _run_reconnected(self, message: m.RunReconnected) -> None:
+        run = self.runs.current(message.run_id)
+        if run is not None:
+            run.reconnects = message.count
+            await self.notice("The connection dropped; re-attached to the run.", "warning")
+
+    @on(m.AnswerReconciled)
+    async def _answer_reconciled(self, message: m.AnswerReconciled) -> None:
+        run = self.runs.current(message.run_id)
+        if run is not None and run.answer is not None:
+            await run.answer.replace(message.text)
+
     @on(m.NodeEvent)
     async def _node_event(self, message: m.NodeEvent) -> None:
         run = self._record(message)

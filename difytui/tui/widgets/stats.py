@@ -34,6 +34,7 @@ def stats_text(
     conversation_id: str | None = None,
     task_id: str | None = None,
     status: str = "",
+    reconnects: int = 0,
 ) -> Text:
     usage = usage or {}
     parts: list[tuple[str, str]] = []
@@ -44,6 +45,8 @@ def stats_text(
     parts.append((f"first event {first_event:.2f}s" if first_event is not None else "no events", ""))
     if total is not None:
         parts.append((f"total {total:.2f}s", ""))
+    if reconnects:  # the stream dropped and was re-attached to the run
+        parts.append((f"reconnected {reconnects}×", "yellow"))
     tokens = usage.get("total_tokens")
     if isinstance(tokens, int):
         detail = ""
@@ -107,4 +110,5 @@ class StatsLine(Static):
             usage=usage or {},
             conversation_id=run.conversation_id,
             task_id=run.task_id,
+            reconnects=run.reconnects,
         )
