@@ -94,3 +94,15 @@ ANSWER_BINDINGS = tuple(
 
 #: Beside the run keys (F1): the prompt's, the suggestions' and the answers' keys.
 PROMPT_BINDINGS = (NEWLINE, *SUGGESTIONS, *ANSWER_BINDINGS)
+
+#: On a file or file-list input: the file picker (difytui/tui/screens/file_picker.py).
+PICK_FILE = Binding(
+    "ctrl+o",
+    "pick_file",
+    "Pick file",
+    id="form.pick_file",
+    show=False,  # the field's hint says it: the 80-column footer has no room left
+    tooltip="In a file input: choose files from a folder tree (typing a path or URL works too)",
+)
+#: The form's keys (F1 lists them after the prompt's).
+FORM_BINDINGS = (PICK_FILE,)

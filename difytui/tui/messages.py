@@ -33,6 +33,15 @@ class RunStarted(RunMessage):
 
 
 @dataclass
+class UploadProgress(RunMessage):
+    """A local file of the run is being uploaded (files over 1 MB): ``sent`` of ``total`` bytes."""
+
+    name: str
+    sent: int
+    total: int
+
+
+@dataclass
 class StreamEvent(RunMessage):
     """Base for messages made from one event of the stream."""
 

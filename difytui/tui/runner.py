@@ -20,6 +20,7 @@ from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
 from difytui.tui.safe_text import one_line
+from difytui.tui.uploads import upload_files
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify, AsyncEventStream
@@ -90,6 +91,7 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
     post(m.RunStarted(run_id, clock()))
     first: float | None = None
     try:
+        request = await upload_files(client, request, run_id, post)  # first: big files show progress
         stream = _invoke(client, request)
     except Exception as error:  # see the module docstring
         text, code, status = describe_error(error)
