@@ -17,6 +17,7 @@ from difytui.text import article
 if TYPE_CHECKING:
     from difytui.cli_inputs import Watched
     from difytui.flows import ResponseMode
+    from difytui.form_fields import Field
     from difytui.sync_client import Dify
 
 
@@ -74,6 +75,11 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
     if dropped:
         _say(f"difytui: {dropped}")
     wanted = [] if dropped else args.file
+    too_big = _oversized(fields, inputs, parameters, wanted)
+    if too_big:
+        for message in too_big:
+            _say(f"difytui: {message}")  # before anything is uploaded: Dify would refuse it (413)
+        return EXIT_USAGE
     files = [str(Path(p).expanduser()) if "://" not in p else p for p in wanted] or None
     if args.timeout is not None:
         if not args.timeout > 0:
@@ -192,6 +198,21 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched, run: RunRecor
         _say("difytui: the run's end could not be read: workflow_finished came without a status")
         return EXIT_ERROR
     return _report_result(last, args)
+
+
+def _oversized(
+    fields: list[Field], inputs: dict[str, Any], parameters: dict[str, Any], files: list[str]
+) -> list[str]:
+    """A message for each local file over the app's upload size limit (``system_parameters``)."""
+    from difytui.form_files import SizeLimits, check_sizes, size_problem
+
+    limits = SizeLimits.of(parameters)
+    found = [problem for f in fields if (problem := check_sizes(f, inputs.get(f.variable), limits))]
+    for path in files:
+        problem = None if "://" in path else size_problem(Path(path).expanduser(), limits)
+        if problem:
+            found.append(f"--file {problem}")
+    return found
 
 
 def _note_reconnect(text: TextOutput | None, event: dict[str, Any], count: int) -> None:
