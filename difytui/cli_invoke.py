@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from difytui.cli_output import TextOutput, emit, silence_stdout
+from difytui.cli_records import RunRecording, blocking_events
 from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from difytui.cliutil import say as _say
 from difytui.errors import DifyError, RunInterrupted
@@ -16,6 +17,7 @@ from difytui.text import article
 if TYPE_CHECKING:
     from difytui.cli_inputs import Watched
     from difytui.flows import ResponseMode
+    from difytui.form_fields import Field
     from difytui.sync_client import Dify
 
 
@@ -73,12 +75,18 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
     if dropped:
         _say(f"difytui: {dropped}")
     wanted = [] if dropped else args.file
+    too_big = _oversized(fields, inputs, parameters, wanted)
+    if too_big:
+        for message in too_big:
+            _say(f"difytui: {message}")  # before anything is uploaded: Dify would refuse it (413)
+        return EXIT_USAGE
     files = [str(Path(p).expanduser()) if "://" not in p else p for p in wanted] or None
     if args.timeout is not None:
         if not args.timeout > 0:
             _say("difytui: --timeout must be a number of seconds above 0")
             return EXIT_USAGE
         dify.set_read_timeout(args.timeout)  # the run's reads only: the app's metadata is already read
+    run = RunRecording(dify, args.app, interface, inputs, args.query if interface == "chat" else None)
     try:
         if interface == "chat":
             call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
@@ -86,6 +94,8 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
             api = dify.app.workflow if interface == "workflow" else dify.app.completion
             call = api.invoke(args.app, inputs, mode_arg, files)
     except RunInterrupted as interrupt:  # Ctrl+C in --blocking: the library has stopped the run
+        run.status = "stopped"
+        run.save()
         if interrupt.stopped:
             _say(f"difytui: interrupted; stopped task {interrupt.task_id}")
         elif interrupt.task_id:
@@ -93,8 +103,14 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
         else:
             _say("difytui: interrupted before Dify named the task; it may still finish on the server")
         return EXIT_INTERRUPTED
+    except DifyError as error:  # the caller says it; the record keeps it
+        run.status, run.error = "failed", str(error)
+        run.save()
+        raise
     recording = cli_inputs.Recording(memory, inputs)  # so that a follow-up can reuse the inputs
     if isinstance(call, dict):  # --blocking: the folded result
+        run.events = blocking_events(call)
+        run.save()
         recording.seen(call)
         if args.text:
             TextOutput().result(call)
@@ -104,10 +120,13 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
         if _paused(call):
             return _report_pause(dify, args.app, [call], call)
         return _report_result(call, args)
-    return _stream(dify, args, recording.watch(call))
+    try:
+        return _stream(dify, args, recording.watch(call), run)
+    finally:
+        run.save()
 
 
-def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
+def _stream(dify: Dify, args: argparse.Namespace, events: Watched, run: RunRecording) -> int:
     from difytui._http import task_id_of
 
     task_id = None
@@ -120,6 +139,7 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
     reconnects = 0
     try:
         for event in events:
+            run.events.append(event)
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
             task_id = task_id or task_id_of(event)
             if events.reconnects != reconnects:  # the library re-attached a dropped stream
@@ -142,6 +162,7 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         if text is not None:
             text.end_line()
     except KeyboardInterrupt:
+        run.status = "stopped"
         events.close()
         if text is not None:
             text.end_line()  # the partial answer stays; the notes start on their own line
@@ -155,6 +176,7 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         return EXIT_INTERRUPTED
     except DifyError as error:
         # A read timeout, a cut, a bad event…: nobody will read the rest, so the run must not go on.
+        run.status, run.error = "failed", str(error)
         events.close()
         if text is not None:
             text.end_line()
@@ -165,6 +187,7 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (`| head -1`): nobody wants the rest, so stop the run quietly.
+        run.status = "stopped"
         events.close()
         _stop(dify, args.app, task_id, quiet=True)
         silence_stdout()
@@ -175,6 +198,21 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         _say("difytui: the run's end could not be read: workflow_finished came without a status")
         return EXIT_ERROR
     return _report_result(last, args)
+
+
+def _oversized(
+    fields: list[Field], inputs: dict[str, Any], parameters: dict[str, Any], files: list[str]
+) -> list[str]:
+    """A message for each local file over the app's upload size limit (``system_parameters``)."""
+    from difytui.form_files import SizeLimits, check_sizes, size_problem
+
+    limits = SizeLimits.of(parameters)
+    found = [problem for f in fields if (problem := check_sizes(f, inputs.get(f.variable), limits))]
+    for path in files:
+        problem = None if "://" in path else size_problem(Path(path).expanduser(), limits)
+        if problem:
+            found.append(f"--file {problem}")
+    return found
 
 
 def _note_reconnect(text: TextOutput | None, event: dict[str, Any], count: int) -> None:

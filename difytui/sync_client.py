@@ -16,6 +16,7 @@ from difytui.errors import DifyDeadlineError, DifyError
 from difytui.flows import ClientCore, RunOutcome, given_up
 from difytui.models import AppInfo
 from difytui.streams import EventStream
+from difytui.upload_progress import ProgressReader
 
 T = TypeVar("T")
 
@@ -161,7 +162,8 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
         try:
             if call.upload is not None:
                 with call.upload.open("rb") as handle:
-                    request = self._request(call, token, upload=handle, deadline=deadline, trace=trace)
+                    sent = ProgressReader(handle, call.progress) if call.progress else handle
+                    request = self._request(call, token, upload=sent, deadline=deadline, trace=trace)
                     response = http.send(request, stream=True)
             else:
                 response = http.send(self._request(call, token, deadline=deadline, trace=trace), stream=True)

@@ -26,6 +26,11 @@ class DifyCommands(Provider):
         chat = pane is not None and pane.interface == "chat"
         if chat:  # a workflow or a text generator has no conversation
             yield "New conversation", app.action_new_conversation, "Start a fresh chat (ctrl+n)"
+            yield (
+                "Conversations…",
+                partial(pane.run_action, "conversations"),
+                "The app's conversations: open one to continue it, rename, delete (f2)",
+            )
         yield "Toggle raw events", app.action_toggle_raw, "Show every event as JSON (ctrl+t)"
         yield "Copy last answer", app.action_copy_answer, "Copy to the clipboard (ctrl+y)"
         if chat:
@@ -40,6 +45,7 @@ class DifyCommands(Provider):
         yield "Refresh app list", app.refresh_apps, "Ask Dify for each app's name and mode again"
         yield "Tests", app.action_open_tests, "The open app's test cases: run, results, diffs (ctrl+g)"
         yield "Save as test case", app.action_save_case, "The chat or last run, into cases_dir (ctrl+s)"
+        yield "Runs", app.action_open_runs, "The open app's recorded runs: open, re-run, compare (F3)"
         yield "Help: keys", app.action_help, "All bindings with their ids (F1)"
         yield (
             "Import apps from Dify console…",

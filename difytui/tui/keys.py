@@ -23,6 +23,14 @@ NEW_CHAT = Binding(
     "ctrl+n", "new_conversation", "New chat", id="chat.new", tooltip="Start a new conversation"
 )
 RAW = Binding("ctrl+t", "toggle_raw", "Raw", id="log.raw", tooltip="Show or hide every raw event as JSON")
+CONVERSATIONS = Binding(
+    "f2",
+    "conversations",
+    "Chats",
+    id="chat.conversations",
+    show=False,  # on F1 and the palette: an 80-column footer has no room left
+    tooltip="The app's conversations on Dify (and in the local records): open, rename, delete",
+)
 EXPORT = Binding(
     "ctrl+o",
     "export",
@@ -32,7 +40,7 @@ EXPORT = Binding(
     tooltip="Export the conversation as Markdown or JSON",
 )
 #: Every key any pane binds (for F1).
-PANE_BINDINGS = (RUN, STOP, NEW_CHAT, RAW, EXPORT)
+PANE_BINDINGS = (RUN, STOP, NEW_CHAT, CONVERSATIONS, RAW, EXPORT)
 
 #: alt+1…alt+3 ask the chat's suggested questions; priority, or the prompt would type the digit.
 SUGGESTIONS = tuple(
@@ -86,3 +94,52 @@ ANSWER_BINDINGS = tuple(
 
 #: Beside the run keys (F1): the prompt's, the suggestions' and the answers' keys.
 PROMPT_BINDINGS = (NEWLINE, *SUGGESTIONS, *ANSWER_BINDINGS)
+
+#: On a file or file-list input: the file picker (difytui/tui/screens/file_picker.py).
+PICK_FILE = Binding(
+    "ctrl+o",
+    "pick_file",
+    "Pick file",
+    id="form.pick_file",
+    show=False,  # the field's hint says it: the 80-column footer has no room left
+    tooltip="In a file input: choose files from a folder tree (typing a path or URL works too)",
+)
+#: The form's keys (F1 lists them after the prompt's).
+FORM_BINDINGS = (PICK_FILE,)
+
+# The Runs view (screens/runs_view.py) and a run's detail (screens/run_detail.py).
+OPEN_RUNS = Binding(
+    "f3",
+    "open_runs",
+    "Runs",
+    id="runs.open",
+    show=False,  # on F1 and the palette: the footer has no room left at 80 columns
+    tooltip="The open app's recorded runs (and, for a workflow, Dify's own): filter, open, compare",
+)
+RUNS_FILTER = Binding("slash", "focus_filter", "Filter", id="runs.filter", tooltip="Filter the runs by text")
+RUNS_STATUS = Binding(
+    "s", "cycle_status", "Status", id="runs.status", tooltip="Show only one status (s again: the next one)"
+)
+RUNS_MARK = Binding(
+    "m", "mark", "Mark", id="runs.mark", tooltip="Mark or unmark the run for comparison (two at most)"
+)
+RUNS_COMPARE = Binding(
+    "c", "compare", "Compare", id="runs.compare", tooltip="Compare the two marked runs side by side"
+)
+RUNS_RERUN = Binding(
+    "ctrl+r", "rerun", "Re-run", id="runs.rerun", tooltip="Run the app again with this run's inputs"
+)
+RUNS_SAVE_CASE = Binding(
+    "ctrl+s",
+    "save_case",
+    "Save case",
+    id="runs.save_case",
+    tooltip="Save this run as a new test case of the app (the bench's Save as test case)",
+)
+RUNS_EXPAND = Binding(
+    "e", "expand_all", "Expand", id="runs.expand", tooltip="Open or fold every node of the timeline"
+)
+RUNS_EXPORT = Binding(
+    "x", "export", "Export", id="runs.export", tooltip="Export the run as Markdown or JSON (its events too)"
+)
+RUNS_BACK = Binding("escape", "back", "Back", id="runs.back", tooltip="Close the run, then the Runs view")

@@ -8,17 +8,21 @@ nothing reaches the screen as a traceback and no crash dump prints a worker's lo
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from difytui.errors import DifyAPIError, DifyError, MessageNotFoundError
+from difytui.errors import ConversationNotFoundError, DifyAPIError, DifyError, MessageNotFoundError
+from difytui.history import ConversationPager, MessagePager
 from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
+from difytui.tui.run_recording import Record, RunLog
 from difytui.tui.safe_text import one_line
+from difytui.tui.uploads import upload_files
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify, AsyncEventStream
@@ -80,15 +84,43 @@ def _error_event_message(event: dict[str, Any]) -> tuple[str, str, int | None]:
     return (f"{label}: {text}" if label else text), code, status
 
 
-async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: Post) -> None:
+async def stream_run(
+    client: AsyncDify, request: RunRequest, run_id: int, post: Post, record: Record | None = None
+) -> None:
     """Run ``request`` as a stream, posting one typed message per event, then RunFinished/RunFailed.
 
     Cancellation (Escape) closes the stream before it propagates; the pane calls the stop endpoint.
+    ``record`` is handed the run's log (every event, how it ended) however it ends, stops included.
     """
+    log = RunLog.start(request)
+
+    def tell(message: Message) -> object:
+        if isinstance(message, m.RunFailed):
+            log.failed(message.message)
+        return post(message)
+
+    try:
+        await _stream_run(client, request, run_id, tell, log.events)
+    except asyncio.CancelledError:
+        log.status = log.status or "stopped"  # Escape, or the console closing
+        raise
+    except BaseException as error:  # a bug: the worker's failure says it; the record keeps it too
+        log.failed(describe_error(error)[0])
+        raise
+    finally:
+        log.finish()
+        if record is not None:
+            record(log)
+
+
+async def _stream_run(
+    client: AsyncDify, request: RunRequest, run_id: int, post: Post, events: list[dict[str, Any]]
+) -> None:
     clock = time.monotonic
     post(m.RunStarted(run_id, clock()))
     first: float | None = None
     try:
+        request = await upload_files(client, request, run_id, post)  # first: big files show progress
         stream = _invoke(client, request)
     except Exception as error:  # see the module docstring
         text, code, status = describe_error(error)
@@ -101,6 +133,7 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
     reconnects = 0
     try:
         async for event in stream:
+            events.append(event)
             now = clock()
             if first is None:
                 first = now
@@ -201,21 +234,6 @@ async def load_parameters(client: AsyncDify, app_id: str, post: Post) -> None:
     post(m.ParametersLoaded(app_id, parameters if isinstance(parameters, dict) else {}))
 
 
-async def load_history(client: AsyncDify, app_id: str, conversation_id: str, post: Post) -> None:
-    """The last turns of a continued conversation; failures are quiet (the id is still shown)."""
-    if not client.has_history:
-        note = "earlier turns are not shown: Dify's account API has no conversation history"
-        post(m.HistoryLoaded(conversation_id, [], unavailable=note))
-        return
-    try:
-        body = await client.app.messages(app_id, conversation_id, limit=10)
-    except Exception:  # history is a nicety; the id is shown anyway
-        return
-    items = body.get("data") if isinstance(body, dict) else None
-    if isinstance(items, list) and items:
-        post(m.HistoryLoaded(conversation_id, [i for i in items if isinstance(i, dict)]))
-
-
 async def refresh_apps(client: AsyncDify, post: Post) -> None:
     try:
         apps = list(await client.apps())
@@ -223,6 +241,78 @@ async def refresh_apps(client: AsyncDify, post: Post) -> None:
         post(m.AppsRefreshFailed(describe_error(error)[0]))
         return
     post(m.AppsRefreshed(apps))
+
+
+# -- conversations: the list, a conversation's earlier messages, rename and delete ----------------
+
+NO_HISTORY = "Dify's account API has no conversation history"
+
+
+async def load_conversations(client: AsyncDify, app_id: str, pager: ConversationPager, post: Post) -> None:
+    """The next page of ``pager`` (the list's cursor stays in it, for the next call)."""
+    query = pager.next_query()
+    if query is None:
+        return
+    try:
+        page = await client.app.conversations.page(
+            app_id, int(query["limit"]), str(query.get("last_id") or "") or None, pager.sort_by
+        )
+    except Exception as error:
+        gone = (
+            isinstance(error, DifyAPIError) and error.status == 404 and "Last Conversation" in error.message
+        )
+        post(m.ConversationsFailed(app_id, describe_error(error)[0], cursor_gone=gone))
+        return
+    fresh = pager.feed(page)
+    post(m.ConversationsPage(app_id, fresh, pager.next_query() is not None))
+
+
+async def load_messages(
+    client: AsyncDify, app_id: str, conversation_id: str, pager: MessagePager, post: Post
+) -> None:
+    """The next messages of ``pager`` not given before: pages are read until one brings some (a
+    page may re-read only known ones: see MessagePager) or the conversation's start is reached."""
+    if not client.has_history:
+        post(m.MessagesFailed(conversation_id, pager, NO_HISTORY, unavailable=True))
+        return
+    fresh: list[Any] = []
+    try:
+        while not fresh and (query := pager.next_query()) is not None:
+            page = await client.app.messages.page(
+                app_id, conversation_id, int(query["limit"]), str(query.get("first_id") or "") or None
+            )
+            fresh = pager.feed(page)
+    except Exception as error:
+        gone = isinstance(error, ConversationNotFoundError)
+        post(m.MessagesFailed(conversation_id, pager, describe_error(error)[0], gone=gone))
+        return
+    post(m.MessagesPage(conversation_id, pager, fresh, pager.next_query() is not None))
+
+
+async def rename_conversation(
+    client: AsyncDify, app_id: str, conversation_id: str, name: str | None, post: Post
+) -> None:
+    """Rename to ``name``; None: let Dify's model name it."""
+    try:
+        if name is None:
+            renamed = await client.app.conversations.rename(app_id, conversation_id, auto_generate=True)
+        else:
+            renamed = await client.app.conversations.rename(app_id, conversation_id, name)
+    except Exception as error:
+        gone = isinstance(error, ConversationNotFoundError)
+        post(m.ConversationChanged(conversation_id, error=describe_error(error)[0], gone=gone))
+        return
+    post(m.ConversationChanged(conversation_id, renamed=renamed))
+
+
+async def delete_conversation(client: AsyncDify, app_id: str, conversation_id: str, post: Post) -> None:
+    try:
+        await client.app.conversations.delete(app_id, conversation_id)
+    except Exception as error:
+        gone = isinstance(error, ConversationNotFoundError)
+        post(m.ConversationChanged(conversation_id, error=describe_error(error)[0], gone=gone))
+        return
+    post(m.ConversationChanged(conversation_id))
 
 
 async def send_feedback(

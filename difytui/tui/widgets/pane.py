@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 from textual.worker import Worker, WorkerState
 
+from difytui.form_files import SizeLimits
 from difytui.forms import Field, defaults, parse_form
 from difytui.models import Interface
 from difytui.tui import messages as m
@@ -126,7 +127,7 @@ class AppPane(Vertical):
         remembered = {**self.ctx.store.inputs(self.ctx.ws_key, self.item.id), **self.ctx.draft}
         known = {f.variable for f in self.fields}
         values = {**defaults(self.fields), **{k: v for k, v in remembered.items() if k in known}}
-        self.form = FormView(self.fields, values, id="form")
+        self.form = FormView(self.fields, values, SizeLimits.of(message.parameters), id="form")
         contents = self.query_one("#inputs", Collapsible).query_one(Collapsible.Contents)
         await self.query_one("#form-status").remove()
         await contents.mount(self.form)
@@ -233,7 +234,7 @@ class AppPane(Vertical):
             return  # Escape arrived while before_run was mounting: the run is already stopped
         # Not exclusive: a run stopped before Dify named its task keeps reading until it does.
         run.worker = self.run_worker(
-            runner.stream_run(self.ctx.client, request, run.run_id, self.post_message),
+            runner.stream_run(self.ctx.client, request, run.run_id, self.post_message, self.ctx.record),
             group="run",
             exit_on_error=False,
             name=f"run {self.item.id}",
@@ -256,6 +257,11 @@ class AppPane(Vertical):
             group="stop",
             exit_on_error=False,
         )
+
+    @on(m.UploadProgress)
+    def _upload_progress(self, message: m.UploadProgress) -> None:
+        if self.runs.current(message.run_id) is not None:  # not a stopped run's late word
+            self.stats.show_upload(message.name, message.sent, message.total)
 
     @on(m.RunIds)
     def _run_ids(self, message: m.RunIds) -> None:

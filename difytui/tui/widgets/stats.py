@@ -68,12 +68,29 @@ def stats_text(
     return text
 
 
+def upload_text(name: str, sent: int, total: int) -> Text:
+    """A local file's upload, on its way or done (files over 1 MB: see tui/uploads.py)."""
+    mb = 1024 * 1024
+    text = Text()
+    if sent >= total:
+        text.append(f"uploaded {one_line(name)}", style="bold")
+        text.append(f" · {total / mb:.1f} MB")
+        return text
+    text.append(f"uploading {one_line(name)}", style="bold")
+    text.append(f" · {sent / mb:.1f} of {total / mb:.1f} MB ({sent * 100 // max(total, 1)}%)")
+    return text
+
+
 class StatsLine(Static):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", markup=False, **kwargs)
 
     def show_stats(self, **values: Any) -> None:
         self.update(stats_text(**values))
+        self.display = True
+
+    def show_upload(self, name: str, sent: int, total: int) -> None:
+        self.update(upload_text(name, sent, total))
         self.display = True
 
     def show_run(
