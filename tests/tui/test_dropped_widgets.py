@@ -1,0 +1,45 @@
+"""What a full garbage-collection pass scans must not grow with the answers streamed: the style
+caches (and their rendered strips) of widgets that are gone are let go (difytui.tui.textual_fixes,
+installed by the console's GC policy)."""
+
+from __future__ import annotations
+
+import gc
+
+from textual._styles_cache import StylesCache
+from textual.strip import Strip
+
+from difytui.tui.gc_policy import GcPolicy
+from difytui.tui.widgets.answer_view import AnswerView
+from difytui.tui.widgets.response_log import ResponseLog
+from tests.tui.test_gc_policy import FakeLoop
+from tests.tui.test_streaming import LogApp, markdown_tokens, settle
+
+
+def alive(kind: type) -> int:
+    gc.collect()
+    return sum(type(o) is kind for o in gc.get_objects())
+
+
+async def test_dropped_answers_leave_no_style_caches_or_strips_behind():
+    GcPolicy(FakeLoop())  # the console builds its policy at start-up: that installs the fix
+    tokens = markdown_tokens(600)
+    app = LogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(ResponseLog)
+        counts: list[tuple[int, int]] = []
+        for _ in range(6):
+            answer = AnswerView()
+            await log.add(answer)
+            for token in tokens:
+                await answer.write(token)
+            await answer.finish()
+            await settle(pilot, log)
+            await log.remove_children()
+            await pilot.pause()
+            counts.append((alive(StylesCache), alive(Strip)))
+        # Each answer made and dropped a few hundred widgets: the style caches and strips alive
+        # after six answers are those after the first one, nothing piles up with the answers.
+        (caches, strips), (last_caches, last_strips) = counts[0], counts[-1]
+        assert last_caches <= caches + 8, counts
+        assert last_strips <= strips + 200, counts
