@@ -7,7 +7,8 @@ Wall time on a shared 2-core machine is noise; counts are not. This runs the sam
 - ``arranged``: widgets arranged (``textual._arrange.arrange`` calls: cache misses);
 - ``reflows``: full layouts of the screen (``Compositor.reflow``) and ``placed``: the widgets they placed;
 - ``blocks``: Markdown blocks built (``MarkdownBlock`` instances);
-- ``cpu_ms``: CPU time of the loop's thread (``time.thread_time``), and the longest single callback.
+- ``cpu_ms``: CPU time of the loop's thread (``time.thread_time``), and the longest single callback;
+- the tracked objects a full (gen2) collection scans after the answer, and the collector's CPU time.
 
 A count that grows with the answer's length (late flushes vs early ones) or with the number of
 messages (the end of message 20 vs message 1) is a cost that will blow the 50 ms block goal.
@@ -194,6 +195,7 @@ def profile(name: str, answers: list[list[str]], measure: set[int], top: int) ->
     flushes.marks.clear()
     ends: dict[int, dict[str, float]] = {}
     longest: dict[int, float] = {}
+    scanned: dict[int, int] = {}
     per_message: list[list[dict[str, float]]] = []
     write = AnswerView.write
     finish = AnswerView.finish
@@ -219,6 +221,8 @@ def profile(name: str, answers: list[list[str]], measure: set[int], top: int) ->
         end = COUNTS.snapshot()
         ends[number] = {k: end[k] - last[0][k] for k in end}
         longest[number] = max((c for c, _ in COUNTS.callbacks), default=0.0)
+        if number in measure:
+            scanned[number] = len(gc.get_objects())  # what a full pass would scan now (not frozen)
         if number in measure and top:
             print(f"  message {number}: longest callbacks after the last token")
             for spent, what in sorted(COUNTS.callbacks, reverse=True)[:top]:
@@ -242,6 +246,7 @@ def profile(name: str, answers: list[list[str]], measure: set[int], top: int) ->
         print(f"  costliest flush:          {fmt(worst)}")
         end = f"{fmt(ends[number])}, longest callback {longest[number] * 1000:.1f} ms"
         print(f"  end of answer:            {end}")
+        print(f"  tracked objects a full pass scans after it: {scanned.get(number, 0)}")
     gcs = ", ".join(
         f"gen{g}: {COUNTS.gc_ms[g]:.0f} ms in all, longest {COUNTS.gc_max[g]:.1f} ms"
         for g in sorted(COUNTS.gc_ms)
