@@ -8,6 +8,7 @@ import gc
 
 from textual._styles_cache import StylesCache
 from textual.strip import Strip
+from textual.widgets import Markdown
 
 from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.widgets.answer_view import AnswerView
@@ -43,3 +44,31 @@ async def test_dropped_answers_leave_no_style_caches_or_strips_behind():
         (caches, strips), (last_caches, last_strips) = counts[0], counts[-1]
         assert last_caches <= caches + 8, counts
         assert last_strips <= strips + 200, counts
+
+
+class CountingApp(LogApp):
+    def __init__(self) -> None:
+        super().__init__()
+        self.contents_posted = 0
+
+    def on_markdown_table_of_contents_updated(self, event: Markdown.TableOfContentsUpdated) -> None:
+        self.contents_posted += 1
+
+
+async def test_answer_pieces_post_no_table_of_contents_that_would_keep_them_alive():
+    """Each message holds its piece: queued in the pane, which does not read its queue while it
+    awaits the run, they kept every piece of the answer (and its blocks) alive until the end."""
+    app = CountingApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(ResponseLog)
+        answer = AnswerView()
+        await log.add(answer)
+        for token in markdown_tokens(600):
+            await answer.write(token)
+        await answer.finish()
+        await settle(pilot, log)
+        await log.add(Markdown("# a heading elsewhere"))  # other Markdown widgets still post theirs
+        await pilot.pause()
+        pieces = [p.widget for p in answer.pieces if p.widget is not None]
+        assert len(answer.pieces) > 2 and pieces and all(p.source for p in pieces)
+        assert app.contents_posted == 1

@@ -27,7 +27,7 @@ from textual.widgets.markdown import MarkdownBlock
 
 from difytui.tui.safe_text import clean, literal
 from difytui.tui.widgets.breaks import BreakScanner, link_definitions
-from difytui.tui.widgets.piece_window import Piece, PieceWindow, Spacer
+from difytui.tui.widgets.piece_window import AnswerPiece, Piece, PieceWindow, Spacer
 
 __all__ = ["AnswerView", "Piece", "Spacer"]
 
@@ -146,7 +146,7 @@ class AnswerView(PieceWindow):
         if not text:
             return
         if self._live is None:
-            self._live = Markdown(classes="answer-piece")
+            self._live = AnswerPiece(classes="answer-piece")
             await self.mount(self._live, before=self.status_line)
         self._live_parts.append(text)
         await self._live.append(text)

@@ -21,6 +21,7 @@ from typing import Any
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.geometry import Size
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownBlock
@@ -37,6 +38,20 @@ class Piece:
     height: int = 0
     refs: int = 0  # how many link definitions it was rendered with
     bottom_margin: int = 0  # its last block's bottom margin (the next piece's top one collapses into it)
+
+
+class AnswerPiece(Markdown):
+    """A piece's Markdown widget, which keeps its table of contents to itself.
+
+    Textual posts ``TableOfContentsUpdated`` (holding the widget) on every append and update, and
+    it bubbles up to the pane, whose queue is not read while it awaits the run: every piece made
+    during an answer, dropped or not, stayed alive with all its blocks until the answer ended,
+    and the full collections while streaming scanned them all (~170k more objects at 4k tokens)."""
+
+    def post_message(self, message: Message) -> bool:
+        if isinstance(message, Markdown.TableOfContentsUpdated):
+            return False  # nothing in the console reads an answer's table of contents
+        return super().post_message(message)
 
 
 class Spacer(Widget):
@@ -229,7 +244,7 @@ class PieceWindow(Vertical):
         for index in range(lo, hi):
             piece = self._pieces[index]
             if piece.widget is None:
-                widget = Markdown(classes="answer-piece")
+                widget = AnswerPiece(classes="answer-piece")
                 await self.mount(widget, after=anchor)
                 await widget.update(self._source(piece))
                 piece.widget = widget
