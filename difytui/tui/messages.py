@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from textual.message import Message
 
+from difytui.human_input import HumanInputForm
 from difytui.models import AppInfo
 
 
@@ -140,3 +141,34 @@ class AppsRefreshed(Message):
 @dataclass
 class AppsRefreshFailed(Message):
     message: str
+
+
+@dataclass
+class FormsPending(StreamEvent):
+    """``workflow_paused``: the forms the run waits for (posted before its ``RunFinished``)."""
+
+    forms: list[HumanInputForm]
+
+
+@dataclass
+class FormRefused(RunMessage):
+    """Dify refused a form's submit. ``invalid``: Dify's message belongs on the form, which can be
+    sent again (the run is over: no RunFinished follows); else it was submitted elsewhere, expired
+    or is gone, and the run's state is read again (its events follow)."""
+
+    form_token: str
+    message: str
+    invalid: bool
+
+
+@dataclass
+class FinalAnswer(StreamEvent):
+    """A resumed chatflow's whole answer (``workflow_finished.outputs.answer``): Dify 1.14.2's
+    resumed stream drops the text after the pause."""
+
+    text: str
+
+
+@dataclass
+class FormFilled(StreamEvent):
+    """``human_input_form_filled``: a form was submitted (its action shows in the timeline)."""

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from difytui.errors import DifyAPIError, DifyError
+from difytui.errors import (
+    DifyAPIError,
+    DifyError,
+    FormAlreadySubmittedError,
+    FormExpiredError,
+    FormNotFoundError,
+    InvalidFormDataError,
+)
+from difytui.human_input import HumanInputForm, forms_in
 from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
@@ -84,15 +93,27 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
 
     Cancellation (Escape) closes the stream before it propagates; the pane calls the stop endpoint.
     """
-    clock = time.monotonic
-    post(m.RunStarted(run_id, clock()))
-    first: float | None = None
+    post(m.RunStarted(run_id, time.monotonic()))
     try:
         stream = _invoke(client, request)
     except Exception as error:  # see the module docstring
         text, code, status = describe_error(error)
-        post(m.RunFailed(run_id, text, code, status, clock(), first))
+        post(m.RunFailed(run_id, text, code, status, time.monotonic(), None))
         return
+    await follow_stream(stream, run_id, post)
+
+
+async def follow_stream(
+    stream: AsyncEventStream, run_id: int, post: Post, *, replayed: bool = False, resumed: bool = False
+) -> None:
+    """Post ``stream``'s events as typed messages, then RunFinished/RunFailed; closes it.
+
+    ``replayed``: the stream starts with a snapshot of the run so far, up to the pause being
+    resumed; it is skipped (the pane shows it already). ``resumed``: a resumed run, whose whole
+    chat answer is ``workflow_finished.outputs.answer`` (FinalAnswer; Dify drops resumed text)."""
+    clock = time.monotonic
+    first: float | None = None
+    required: list[HumanInputForm] = []
     ids: dict[str, Any] = {}
     usage: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
@@ -103,6 +124,10 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
             if first is None:
                 first = now
             kind = event.get("event")
+            if replayed:  # the snapshot ends with the pause being resumed; a finished run sends its end
+                replayed = kind not in ("workflow_paused", "workflow_finished")
+                if kind != "workflow_finished":
+                    continue
             seen = {
                 "task_id": event.get("task_id"),
                 "conversation_id": event.get("conversation_id"),
@@ -126,7 +151,17 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
                 post(m.NodeEvent(run_id, event, now))
             elif kind == "agent_thought":
                 post(m.AgentThought(run_id, event, now))
+            elif kind == "human_input_form_filled":
+                post(m.FormFilled(run_id, event, now))
             else:
+                if kind == "human_input_required":
+                    required += forms_in(event)
+                elif kind == "workflow_paused":
+                    post(m.FormsPending(run_id, event, now, _pending_forms(required, event)))
+                elif kind == "workflow_finished" and resumed:
+                    answer = _answer_of(event)
+                    if answer is not None:
+                        post(m.FinalAnswer(run_id, event, now, answer))
                 post(m.OtherEvent(run_id, event, now))
                 if kind == "message_end":
                     raw = event.get("metadata")
@@ -173,6 +208,71 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
             metadata=metadata,
         )
     )
+
+
+def _pending_forms(required: list[HumanInputForm], paused: dict[str, Any]) -> list[HumanInputForm]:
+    """The forms a pause waits for: its reasons' tokens, with the rendered content of the
+    ``human_input_required`` events seen (a replayed pause carries the unrendered template)."""
+    waiting = forms_in(paused)
+    seen = {form.form_token: form for form in required}
+    return [seen.get(form.form_token, form) for form in waiting] or required
+
+
+def _answer_of(finished: dict[str, Any]) -> str | None:
+    data = finished.get("data")
+    outputs = data.get("outputs") if isinstance(data, dict) else None
+    answer = outputs.get("answer") if isinstance(outputs, dict) else None
+    return answer if isinstance(answer, str) else None
+
+
+#: A submit Dify refused: shown on the form (the others fail the run)
+REFUSALS = (InvalidFormDataError, FormAlreadySubmittedError, FormExpiredError, FormNotFoundError)
+
+
+@dataclass(frozen=True)
+class FormSubmit:
+    """What a resume worker does: submit ``form_token`` with ``action`` (None: only read the run's
+    state again) and follow the run ``workflow_run_id`` of ``app_id``."""
+
+    app_id: str
+    workflow_run_id: str
+    form_token: str
+    inputs: dict[str, str]
+    action: str | None
+
+
+async def resume_run(client: AsyncDify, job: FormSubmit, run_id: int, post: Post) -> None:
+    """Submit a paused run's form and stream the rest of the run (as ``stream_run`` does).
+
+    The listener (snapshot + continue_on_pause) is opened before the submit, so nothing the resumed
+    run sends is lost; its replay of the run so far is skipped. A refused submit posts FormRefused:
+    invalid data ends there; a form submitted elsewhere, expired or gone reads the run's state."""
+    post(m.RunStarted(run_id, time.monotonic()))
+    submitting = job.action is not None
+    stream: AsyncEventStream | None = None
+    try:
+        stream = await client.app.events(
+            job.app_id, job.workflow_run_id, include_state_snapshot=True, continue_on_pause=submitting
+        )
+        if job.action is not None:
+            try:
+                await client.app.human_input.submit(job.app_id, job.form_token, job.inputs, job.action)
+            except REFUSALS as error:
+                await stream.aclose()
+                invalid = isinstance(error, InvalidFormDataError)
+                message = error.message if invalid else str(error)
+                post(m.FormRefused(run_id, job.form_token, one_line(message), invalid))
+                if invalid:
+                    return
+                submitting = False
+                stream = await client.app.events(job.app_id, job.workflow_run_id, include_state_snapshot=True)
+    except Exception as error:  # see the module docstring
+        if stream is not None:
+            await stream.aclose()
+        text, code, status = describe_error(error)
+        post(m.RunFailed(run_id, text, code, status, time.monotonic(), None))
+        return
+    await follow_stream(stream, run_id, post, replayed=submitting, resumed=True)
 
 
 async def stop_task(client: AsyncDify, app_id: str, task_id: str, post: Post) -> None:
