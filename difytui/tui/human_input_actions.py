@@ -104,9 +104,13 @@ class HumanInputActions:
             await self.show_form(form, paused)
 
     async def paused(self, run: ActiveRun) -> None:
-        """The run ended on a pause (its forms are shown already)."""
+        """The run ended on a pause (its forms are shown already): the form gets the focus."""
         if run.answer is not None:
             await run.answer.finish("done", PAUSED_NOTE)
+        views = [v for v in self.pending_form_views() if v.form.display_in_ui]
+        target = views[-1].first_control() if views else None
+        if target is not None:
+            target.focus()
 
     # -- submitting -------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ EXPORT = Binding(
     tooltip="Export the conversation as Markdown or JSON",
 )
 #: A paused run's Human Input form (its widget binds them): F5…F8 press its first…fourth action.
+#: Priority: a paragraph field's TextArea binds F6/F7 (select line/all) for itself.
 FORM_ACTIONS = tuple(
     Binding(
         f"f{n + 4}",
@@ -39,6 +40,7 @@ FORM_ACTIONS = tuple(
         f"Form action {n}",
         id=f"form.action{n}",
         show=n == 1,
+        priority=True,
         tooltip=f"In a paused run's form: press its action button {n} (approve, reject…)",
     )
     for n in (1, 2, 3, 4)

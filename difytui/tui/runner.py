@@ -178,6 +178,8 @@ async def follow_stream(
                     }
                     if data.get("total_tokens") and not usage.get("total_tokens"):
                         usage["total_tokens"] = data.get("total_tokens")
+                    if kind == "workflow_paused":  # a resume's listener would go on waiting
+                        break
                 elif kind == "error":
                     text, code, status = _error_event_message(event)
                     post(m.RunFailed(run_id, text, code, status, clock(), first))

@@ -34,7 +34,8 @@ NOT_HERE = (
 
 
 def field_for(item: FormInput) -> Field:
-    """A form row's :class:`Field` for a Human Input field (a select must be chosen)."""
+    """A form row's :class:`Field` for a Human Input field. None is marked required: Dify checks
+    the values and its message shows on the field it names (``show_refusal``)."""
     raw = item.raw
     types = raw.get("allowed_file_types")
     extensions = raw.get("allowed_file_extensions")
@@ -43,7 +44,6 @@ def field_for(item: FormInput) -> Field:
         variable=item.name,
         label=item.name,
         control=item.type if item.type in ("paragraph", "select", "file", "file-list") else "paragraph",
-        required=item.type == "select",
         options=item.options,
         max_length=limit if isinstance(limit, int) and limit > 0 else None,
         allowed_file_types=tuple(str(t) for t in types) if isinstance(types, list) else (),
@@ -136,7 +136,7 @@ class HumanInputFormView(Vertical):
         return {name: row.raw() or "" for name, row in self._rows.items()}
 
     def check(self) -> bool:
-        """Our own checks (a select must be chosen); errors shown on their fields."""
+        """The rows' own checks (file types, limits); errors shown on their fields."""
         ok = True
         for row in self._rows.values():
             _values, error = row.check()
