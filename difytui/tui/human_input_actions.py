@@ -107,6 +107,11 @@ class HumanInputActions:
         """The run ended on a pause (its forms are shown already): the form gets the focus."""
         if run.answer is not None:
             await run.answer.finish("done", PAUSED_NOTE)
+        if run.timeline is not None:  # the node that waits is not cut short (timeline.finish)
+            for line in run.timeline.lines.values():
+                if line.status == "running":
+                    line.status = "paused"
+            run.timeline.refresh_text()
         views = [v for v in self.pending_form_views() if v.form.display_in_ui]
         target = views[-1].first_control() if views else None
         if target is not None:
