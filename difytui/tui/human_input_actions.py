@@ -87,9 +87,14 @@ class HumanInputActions:
         await pane.log_view.add(view)
         pane.log_view.anchor()
         if form.display_in_ui and not pane.runs.running:
-            target = view.first_control()
-            if target is not None:
-                target.focus()
+            self.focus_form(form.form_token)
+
+    def focus_form(self, form_token: str) -> None:
+        """Focus the form (its first field); asked before it is shown, when it is."""
+        view = next((v for v in self.form_views() if v.form.form_token == form_token), None)
+        target = view.first_control() if view is not None else None
+        if target is not None:
+            target.focus()
 
     async def on_forms_pending(self, message: m.FormsPending) -> None:
         pane = self._hi()
@@ -219,3 +224,12 @@ def filled_row(data: dict[str, Any]) -> dict[str, Any]:
             "status": "succeeded",
         },
     }
+
+
+def open_pending_form(app: Any, app_id: str, form_token: str) -> None:
+    """Palette "Pending forms": open the form's app (its pane restores the form) and focus it."""
+    app.open_app(app_id)
+    pane = app.panes.get(app_id)
+    if pane is not None:
+        pane.want_focus = False  # the form gets it, not the app's own first field
+        pane.call_after_refresh(pane.focus_form, form_token)

@@ -13,7 +13,7 @@ from difytui.tui.widgets.response_log import AnswerView
 from difytui.tui.widgets.timeline import NodeTimeline
 from difytui.tui.widgets.workflow_pane import OutputsView
 
-from .conftest import SIZE, console, open_app, run_done, screen_text, type_text, wait_until
+from .conftest import SIZE, apps_loaded, console, open_app, run_done, screen_text, type_text, wait_until
 
 APPS = ("approval", "hi-chat", "hi-wf", "hi-wf-two", "hi-wf-nodeliv", "support-bot")
 
@@ -182,3 +182,22 @@ async def test_a_form_submitted_elsewhere_says_so_and_shows_the_run_as_dify_has_
         outputs = await wait_until(pilot, lambda: list(pane.query(OutputsView)), what="outputs")
         assert outputs[0].outputs["note"] == "elsewhere"
         assert view.state == "submitted" and "already been submitted" in screen_text(app)
+
+
+async def test_the_palette_lists_pending_forms_and_opens_one_at_its_form(sim):
+    app = console(sim, keys=keys(sim))
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await start_workflow(pilot, app, "approval", "v4")
+        await paused_form(pilot, pane)
+    again = console(sim, keys=keys(sim))
+    async with again.run_test(size=SIZE) as pilot:
+        await apps_loaded(pilot, again)
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "pending forms")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Approve the announcement (run" in screen_text(again), what="entry")
+        await pilot.press("enter")
+        pane = await wait_until(pilot, lambda: again.current_pane, what="the approval pane")
+        assert pane.item.id == "approval"
+        view = await wait_until(pilot, lambda: pane.pending_form_views(), what="its form")
+        await wait_until(pilot, lambda: view[0].has_focus_within, what="the form focused")
