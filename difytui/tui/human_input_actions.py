@@ -96,6 +96,17 @@ class HumanInputActions:
         if target is not None:
             target.focus()
 
+    async def show_history_forms(self, messages: list[dict[str, Any]], conversation_id: str | None) -> None:
+        """A chat's history (``GET /messages``): turns paused on a form not yet submitted."""
+        from difytui.human_input import forms_in_message
+
+        pane = self._hi()
+        for item in messages:
+            for form in forms_in_message(item):
+                request = RunRequest(pane.item.id, pane.interface, {}, conversation_id=conversation_id)
+                shown = str(item.get("answer") or "")  # the turn's text before the pause
+                await self.show_form(form, PausedRun(request, None, conversation_id, shown), restored=True)
+
     async def on_forms_pending(self, message: m.FormsPending) -> None:
         pane = self._hi()
         run = pane.runs.current(message.run_id)

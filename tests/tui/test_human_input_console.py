@@ -201,3 +201,34 @@ async def test_the_palette_lists_pending_forms_and_opens_one_at_its_form(sim):
         assert pane.item.id == "approval"
         view = await wait_until(pilot, lambda: pane.pending_form_views(), what="its form")
         await wait_until(pilot, lambda: view[0].has_focus_within, what="the form focused")
+
+
+async def test_a_chat_s_history_offers_its_pending_form(sim):
+    """The form comes from GET /messages (extra_contents), not from difytui's own record."""
+    from difytui.human_input_store import PendingForms
+    from difytui.store import Store
+
+    app = console(sim, keys=keys(sim))
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "hi-chat", typed="hi-chat")
+        pane.form.rows[0].control.value = "Oslo"
+        pane.prompt.focus()
+        await type_text(pilot, "hi")
+        await pilot.press("enter")
+        view = await paused_form(pilot, pane)
+        token, ws = view.form.form_token, app.ws_key
+    with Store() as store:
+        PendingForms(store).remove(ws, token)
+        assert PendingForms(store).pending(ws) == []
+    again = console(sim, keys=keys(sim))
+    async with again.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, again, "hi-chat", typed="hi-chat")
+        views = await wait_until(pilot, lambda: pane.pending_form_views(), what="the history's form")
+        assert [v.form.form_token for v in views] == [token]
+        views[0].rows["choice"].control.value = "a"
+        views[0].first_control().focus()
+        await pilot.press("f5")
+        await run_done(pilot, pane)
+        after = list(pane.log_view.query(AnswerView))[-1]
+        # the history shows the text before the pause; this is the rest
+        assert after.text == "after-resume: city=Oslo note=looks good choice=a ref=Oslo action=approve"

@@ -126,6 +126,7 @@ class ChatPane(AppPane):
             if item.get("answer"):
                 widgets.append(Markdown(clean(item["answer"]), classes="history-answer"))
         await self.log_view.add(*widgets)
+        await self.show_history_forms(message.messages, self.conversation_id)
 
     @on(SuggestedQuestion.Pressed)
     def _suggested(self, event: Button.Pressed) -> None:
