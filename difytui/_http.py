@@ -9,7 +9,7 @@ import codecs
 import json
 import os
 import socket
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,6 +58,8 @@ class Call:
     json: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
     upload: Path | None = None
+    #: Told the bytes of ``upload`` sent so far (see upload_progress).
+    progress: Callable[[int, int], None] | None = None
     form: dict[str, str] = field(default_factory=dict)
     stream: bool = False
     #: Safe to repeat (reads): retried on connection errors, 429 and 502/503/504. Calls that are not

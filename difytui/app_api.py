@@ -8,6 +8,7 @@ client (``AppAPI[Dify]`` or ``AppAPI[AsyncDify]``), tell a type checker which.
 from __future__ import annotations
 
 from collections.abc import Coroutine, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from difytui.history_api import ConversationsAPI, MessagesAPI, WorkflowRunsAPI
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from difytui.flows import ClientCore, FileRef, ResponseMode, RunOutcome
     from difytui.streams import AsyncEventStream, EventStream
     from difytui.sync_client import Dify
+    from difytui.upload_progress import Progress
 
 C = TypeVar("C", bound="ClientCore[Any, Any]")
 T = TypeVar("T")
@@ -68,6 +70,18 @@ class AppAPI(Generic[C]):
     def parameters(self, app_id: str) -> JSON | Async[JSON]:
         """The app's ``/parameters``: opening statement, suggested questions, ``user_input_form``…"""
         return self._client._run_blocking(lambda: self._client._parameters_flow(app_id))
+
+    @overload
+    def upload(self: AppAPI[Dify], app_id: str, path: Path, progress: Progress | None = None) -> JSON: ...
+    @overload
+    def upload(
+        self: AppAPI[AsyncDify], app_id: str, path: Path, progress: Progress | None = None
+    ) -> Async[JSON]: ...
+    def upload(self, app_id: str, path: Path, progress: Progress | None = None) -> JSON | Async[JSON]:
+        """Upload a local file for ``app_id``: its file mapping (``local_file``, ``upload_file_id``)
+        to use in ``inputs`` or ``files``. ``progress(sent, total)`` is told the bytes sent as they go
+        (the invoke methods upload ``Path`` values themselves, without progress)."""
+        return self._client._run_blocking(lambda: self._client._upload_flow(app_id, Path(path), progress))
 
     @overload
     def stop(self: AppAPI[Dify], app_id: str, task_id: str) -> JSON: ...

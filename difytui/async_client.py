@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from difytui.errors import DifyDeadlineError, DifyError
 from difytui.flows import ClientCore, RunOutcome, given_up
 from difytui.models import AppInfo
 from difytui.streams import AsyncEventStream
+from difytui.upload_progress import ProgressReader
 
 #: How many reads AsyncDify runs at once for one call (the app list asks every app's /info).
 PARALLEL_READS = 8
@@ -82,6 +84,7 @@ class AsyncDify(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
             folder = self._folder(stream.mode, stream.response)
             async for event in stream:
                 folder.add(event)
+            folder.reconcile(stream.reconciled_answer)
         except BaseException as exc:
             await stream.aclose()
             task_id = stream.task_id
@@ -139,7 +142,10 @@ class AsyncDify(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
         url = self.base_url + call.path
         try:
             content = await asyncio.to_thread(call.upload.read_bytes) if call.upload is not None else None
-            request = self._request(call, token, upload=content, deadline=deadline)
+            sent: ProgressReader | bytes | None = content
+            if content and call.progress:
+                sent = ProgressReader(io.BytesIO(content), call.progress)
+            request = self._request(call, token, upload=sent, deadline=deadline)
             sending = self._client_for(call).send(request, stream=True)
             if deadline is None:
                 response = await sending

@@ -16,6 +16,7 @@ from difytui.text import article
 if TYPE_CHECKING:
     from difytui.cli_inputs import Watched
     from difytui.flows import ResponseMode
+    from difytui.form_fields import Field
     from difytui.sync_client import Dify
 
 
@@ -73,6 +74,11 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
     if dropped:
         _say(f"difytui: {dropped}")
     wanted = [] if dropped else args.file
+    too_big = _oversized(fields, inputs, parameters, wanted)
+    if too_big:
+        for message in too_big:
+            _say(f"difytui: {message}")  # before anything is uploaded: Dify would refuse it (413)
+        return EXIT_USAGE
     files = [str(Path(p).expanduser()) if "://" not in p else p for p in wanted] or None
     if args.timeout is not None:
         if not args.timeout > 0:
@@ -117,14 +123,20 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
     finished: dict[str, Any] | None = None  # a chatflow's comes before message_end
     conversation: str | None = args.conversation
     text = TextOutput() if args.text else None
+    reconnects = 0
     try:
         for event in events:
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
             task_id = task_id or task_id_of(event)
+            if events.reconnects != reconnects:  # the library re-attached a dropped stream
+                reconnects = events.reconnects
+                _note_reconnect(text, event, reconnects)
             conversation = event.get("conversation_id") or conversation
             last = event
             if event.get("event") == "workflow_finished":
                 finished = event
+                if events.reconciled_answer is not None:
+                    _note_lost_text(text, events.reconciled_answer)
             elif event.get("event") == "human_input_required":
                 asked.append(event)
             if text is not None:
@@ -169,6 +181,38 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         _say("difytui: the run's end could not be read: workflow_finished came without a status")
         return EXIT_ERROR
     return _report_result(last, args)
+
+
+def _oversized(
+    fields: list[Field], inputs: dict[str, Any], parameters: dict[str, Any], files: list[str]
+) -> list[str]:
+    """A message for each local file over the app's upload size limit (``system_parameters``)."""
+    from difytui.form_files import SizeLimits, check_sizes, size_problem
+
+    limits = SizeLimits.of(parameters)
+    found = [problem for f in fields if (problem := check_sizes(f, inputs.get(f.variable), limits))]
+    for path in files:
+        problem = None if "://" in path else size_problem(Path(path).expanduser(), limits)
+        if problem:
+            found.append(f"--file {problem}")
+    return found
+
+
+def _note_reconnect(text: TextOutput | None, event: dict[str, Any], count: int) -> None:
+    if text is not None:
+        text.end_line()  # the note on its own line; the answer goes on after it
+    run = event.get("workflow_run_id") or "the run"
+    _say(f"difytui: the connection dropped; reconnected to {run} ({count}×)")
+
+
+def _note_lost_text(text: TextOutput | None, answer: str) -> None:
+    """A re-attached chatflow missed text streamed while detached: the whole answer is in its outputs."""
+    if text is None:
+        _say("difytui: answer text streamed while reconnecting was lost; outputs.answer has all of it")
+        return
+    text.end_line()
+    _say("difytui: answer text streamed while reconnecting was lost; the whole answer:")
+    text.result({"answer": answer})
 
 
 def _paused(result: dict[str, Any]) -> bool:

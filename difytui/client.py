@@ -12,6 +12,7 @@ from difytui._http import Flow
 from difytui.app_api import AppAPI, ChatAPI, CompletionAPI, WorkflowAPI
 from difytui.async_client import PARALLEL_READS, AsyncDify
 from difytui.flows import STOP_TIMEOUT, ResponseMode
+from difytui.reconnect import ReconnectPolicy
 from difytui.streams import AsyncEventStream, EventStream
 from difytui.sync_client import Dify
 
@@ -26,6 +27,7 @@ __all__ = [
     "Dify",
     "EventStream",
     "Flow",
+    "ReconnectPolicy",
     "ResponseMode",
     "WorkflowAPI",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 import httpx
 
@@ -36,7 +36,9 @@ from difytui.errors import (
 )
 from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
+from difytui.reconnect import DEFAULT_POLICY, ReconnectPolicy
 from difytui.text import article
+from difytui.upload_progress import Progress, ProgressReader
 from difytui.urls import url_problem
 
 if TYPE_CHECKING:
@@ -94,6 +96,7 @@ class ClientCore(Generic[TransportT, HttpT]):
         deadline: float | None = None,
         clock: Clock | None = None,
         transport: TransportT | None = None,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
         from difytui.config import AppEntry, Workspace, default_user
 
@@ -122,6 +125,8 @@ class ClientCore(Generic[TransportT, HttpT]):
         self.deadline = checked_deadline(deadline if deadline is not None else workspace.deadline)
         #: What the deadline is read on: real time, unless a test passes a clock it moves itself.
         self.clock: Clock = clock or SYSTEM_CLOCK
+        #: How a dropped workflow/chatflow stream is re-attached to its run (``ReconnectPolicy(0)``: never).
+        self.reconnect: ReconnectPolicy = reconnect or DEFAULT_POLICY
         self._info: dict[str, dict[str, Any]] = {}
         self._backend: Backend
         if workspace.kind == "account":
@@ -219,7 +224,7 @@ class ClientCore(Generic[TransportT, HttpT]):
         self,
         call: Call,
         token: str,
-        upload: IO[bytes] | bytes | None = None,
+        upload: IO[bytes] | ProgressReader | bytes | None = None,
         deadline: float | None = None,
         trace: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> httpx.Request:
@@ -239,6 +244,8 @@ class ClientCore(Generic[TransportT, HttpT]):
             extensions["timeout"] = timeouts.as_dict()
         if trace is not None:
             extensions["trace"] = trace
+        # A ProgressReader is file-like for httpx: read, seek, tell (and fileno when it can).
+        part = (call.upload.name, cast(IO[bytes], upload)) if upload is not None and call.upload else None
         return httpx.Request(
             call.method,
             self.base_url + call.path,
@@ -246,7 +253,7 @@ class ClientCore(Generic[TransportT, HttpT]):
             params=params or None,
             json=call.json,
             data=call.form if upload is not None else None,
-            files={"file": (call.upload.name, upload)} if upload is not None and call.upload else None,
+            files={"file": part} if part else None,
             extensions=extensions or None,
         )
 
@@ -342,12 +349,23 @@ class ClientCore(Generic[TransportT, HttpT]):
                 raise AmbiguousAppError(ref, self.workspace.name, [(app.id, app.name) for app in named])
         raise not_found
 
-    def _upload_flow(self, app_id: str, path: Path) -> Flow[dict[str, Any]]:
+    def _upload_flow(self, app_id: str, path: Path, progress: Progress | None = None) -> Flow[dict[str, Any]]:
+        """Upload one local file → its ``local_file`` mapping; ``progress(sent, total)`` as it goes."""
         from difytui.forms import file_type_of
 
         if not path.is_file():
             raise DifyError(f"cannot upload {path}: no such file")
-        uploaded: dict[str, Any] = yield from self._call_flow(self._backend.upload_call(app_id, path))
+        call = self._backend.upload_call(app_id, path)
+        call.progress = progress
+        try:
+            uploaded: dict[str, Any] = yield from self._call_flow(call)
+        except DifyAPIError as error:
+            if error.status != 413:
+                raise
+            # Dify's 413 says nothing (file_too_large, ""), a proxy's is HTML: name the file and its size.
+            size = f"{path.stat().st_size / (1024 * 1024):.1f} MB"
+            message = f"{path.name} ({size}) is over the server's upload size limit"
+            raise DifyAPIError(413, error.code, message, url=error.url) from None
         if not uploaded.get("id"):
             raise DifyProtocolError(f"the upload of {path.name} was answered without a file id")
         return {
@@ -422,6 +440,15 @@ class ClientCore(Generic[TransportT, HttpT]):
         call.timeout = min(STOP_TIMEOUT, self.timeout.read or STOP_TIMEOUT)
         answer: dict[str, Any] = yield from self._call_flow(call)
         return answer
+
+    def _reattach_flow(self, app_id: str, run_id: str) -> Flow[httpx.Response]:
+        """The events stream of run ``run_id``, replaying its state first: a dropped stream goes on there."""
+        path = self._backend.events_path(app_id, run_id)
+        call = Call("GET", path, app_id, params={"include_state_snapshot": "true"}, stream=True)
+        response = yield from self._call_flow(call)
+        if not isinstance(response, httpx.Response):
+            raise DifyProtocolError(f"{self.base_url + call.path} answered without an event stream")
+        return response
 
     def _folder(self, mode: str, response: httpx.Response) -> Folder:
         # The Service API's fold gives exactly its blocking body's keys; the account API has none to match.

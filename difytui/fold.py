@@ -68,6 +68,11 @@ class Folder:
         elif kind == "error":
             self.error = event
 
+    def reconcile(self, answer: str | None) -> None:
+        """The whole answer of a re-attached run (``stream.reconciled_answer``), when it has one."""
+        if answer is not None:
+            self.answer = [answer]
+
     def _text(self, event: dict[str, Any]) -> str:
         answer = event.get("answer")
         if answer is None:

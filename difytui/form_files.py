@@ -8,7 +8,8 @@ string, or a Dify file mapping dict.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
@@ -16,7 +17,20 @@ from urllib.parse import urlsplit
 from .form_fields import Field, Naming
 from .text import article
 
-__all__ = ["check_file", "file_type_of", "file_upload_enabled", "is_file_value", "is_url", "to_file"]
+__all__ = [
+    "SizeLimits",
+    "accepts_name",
+    "check_file",
+    "check_sizes",
+    "file_type_of",
+    "file_upload_enabled",
+    "is_file_value",
+    "is_url",
+    "local_paths",
+    "size_problem",
+    "to_file",
+    "type_extensions",
+]
 
 _FILE_TYPES: dict[str, tuple[str, ...]] = {
     "image": ("jpg", "jpeg", "png", "webp", "gif", "svg"),
@@ -28,6 +42,11 @@ _FILE_TYPES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 _TYPE_BY_EXTENSION = {ext: kind for kind, exts in _FILE_TYPES.items() for ext in exts}
+
+
+def type_extensions(kind: str) -> tuple[str, ...]:
+    """The extensions of one of Dify's file types (none for custom)."""
+    return _FILE_TYPES.get(kind, ())
 
 
 def _extension(path_or_name: str | os.PathLike[str]) -> str:
@@ -56,6 +75,32 @@ def _normalize_ext(ext: str) -> str:
     return ext if not ext or ext.startswith(".") else "." + ext
 
 
+def _type_problem(
+    name: str, value: str | os.PathLike[str], types: tuple[str, ...], extensions: tuple[str, ...]
+) -> str | None:
+    """Why ``value`` (shown as ``name``) is not of an allowed type or extension, if it is not."""
+    kind = file_type_of(value)
+    ext = _normalize_ext(_extension(value))
+    type_ok = not types or kind in types
+    if not type_ok and "custom" not in types:
+        return f"{name} is {article(kind)} file; allowed file types: {', '.join(types)}"
+    # Files of no listed type fall into the "custom" bucket, where the extension list decides
+    # (an empty list allows nothing, as in Dify).
+    whitelist = {_normalize_ext(e) for e in extensions}
+    if (kind == "custom" or not type_ok) and (not ext or ext not in whitelist):
+        shown = ", ".join(sorted(whitelist)) or "none"
+        listed = ", ".join(t for t in types if t != "custom")
+        also = f"; allowed file types: {listed}" if listed else ""
+        return f"{name} has an extension that is not allowed (allowed: {shown}){also}"
+    return None
+
+
+def accepts_name(name: str, types: tuple[str, ...], extensions: tuple[str, ...]) -> bool:
+    """Whether a file called ``name`` passes a file input's allowed types and extensions (a file
+    picker shows only these)."""
+    return _type_problem(name, name, types, extensions) is None
+
+
 def check_file(field: Field, value: Any, naming: Naming = "variable") -> str | None:
     """Dify's ``is_file_valid_with_config`` for a path or URL, with a readable message."""
     if isinstance(value, Mapping):
@@ -65,24 +110,13 @@ def check_file(field: Field, value: Any, naming: Naming = "variable") -> str | N
     name = value.name if local else os.fspath(value)
     if local and not Path(value).expanduser().is_file():
         return f"{var}: no such file: {value}"
-    kind = file_type_of(value)
-    ext = _normalize_ext(_extension(value))
-    allowed = field.allowed_file_types
-    type_ok = not allowed or kind in allowed
-    if not type_ok and "custom" not in allowed:
-        return f"{var}: {name} is {article(kind)} file; allowed file types: {', '.join(allowed)}"
-    # Files of no listed type fall into the "custom" bucket, where the extension list decides
-    # (an empty list allows nothing, as in Dify).
-    whitelist = {_normalize_ext(e) for e in field.allowed_file_extensions}
-    if (kind == "custom" or not type_ok) and (not ext or ext not in whitelist):
-        shown = ", ".join(sorted(whitelist)) or "none"
-        types = ", ".join(t for t in allowed if t != "custom")
-        also = f"; allowed file types: {types}" if types else ""
-        return f"{var}: {name} has an extension that is not allowed (allowed: {shown}){also}"
+    problem = _type_problem(name, value, field.allowed_file_types, field.allowed_file_extensions)
+    if problem:
+        return f"{var}: {problem}"
     method = "local_file" if local else "remote_url"
     methods = field.allowed_file_upload_methods
     # Dify checks image transfer methods against the app's image config, which input variables lack.
-    if kind != "image" and methods and method not in methods:
+    if file_type_of(value) != "image" and methods and method not in methods:
         how = "local files" if local else "URLs"
         return f"{var}: {how} are not accepted (allowed: {', '.join(methods)})"
     return None
@@ -110,3 +144,86 @@ def file_upload_enabled(parameters: Mapping[str, Any], mode: str) -> bool:
         return False
     image = upload.get("image")
     return bool(upload.get("enabled")) or (isinstance(image, Mapping) and bool(image.get("enabled")))
+
+
+# -- size limits (/parameters system_parameters) -------------------------------------------------
+
+MB = 1024 * 1024
+#: Dify picks a file's limit by its type (extension); everything else has ``file_size_limit``.
+_LIMIT_KEYS = {
+    "image": "image_file_size_limit",
+    "audio": "audio_file_size_limit",
+    "video": "video_file_size_limit",
+}
+_KINDS_SHOWN = {"image": "images", "audio": "audio files", "video": "videos", "document": "documents"}
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """The upload limits in MB, by Dify file type (``other`` for documents and custom files);
+    a limit the server did not state is not checked (Dify still refuses with a 413)."""
+
+    image: float | None = None
+    audio: float | None = None
+    video: float | None = None
+    other: float | None = None
+
+    @classmethod
+    def of(cls, parameters: Mapping[str, Any]) -> SizeLimits:
+        """From ``/parameters`` ``system_parameters``."""
+        system = parameters.get("system_parameters")
+        given = system if isinstance(system, Mapping) else {}
+
+        def mb(key: str) -> float | None:
+            value = given.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                return None
+            return float(value)
+
+        return cls(
+            image=mb(_LIMIT_KEYS["image"]),
+            audio=mb(_LIMIT_KEYS["audio"]),
+            video=mb(_LIMIT_KEYS["video"]),
+            other=mb("file_size_limit"),
+        )
+
+    def limit_for(self, name: str | os.PathLike[str]) -> float | None:
+        kind = file_type_of(name)
+        return getattr(self, kind) if kind in _LIMIT_KEYS else self.other
+
+
+def _megabytes(size: int, limit: float) -> str:
+    shown = f"{size / MB:.1f} MB"
+    # 15.01 MB would read "15.0 MB" next to a 15 MB limit: then the bytes say why it is over.
+    return shown if round(size / MB, 1) > limit else f"{shown} ({size:,} bytes)"
+
+
+def size_problem(path: Path, limits: SizeLimits) -> str | None:
+    """Why Dify would refuse to upload ``path`` for its size (naming the file, its size and the
+    limit), or None; a file that cannot be read is left to the other checks."""
+    limit = limits.limit_for(path.name)
+    if limit is None:
+        return None
+    try:
+        size = path.expanduser().stat().st_size
+    except OSError:
+        return None
+    if size <= limit * MB:
+        return None
+    kind = _KINDS_SHOWN.get(file_type_of(path.name), "files of this type")
+    return f"{path.name} is {_megabytes(size, limit)}, over Dify's upload limit of {limit:g} MB for {kind}"
+
+
+def local_paths(value: object) -> list[Path]:
+    """The local files (``Path`` values) of an input's value or a ``files`` list."""
+    items: Iterable[object] = value if isinstance(value, (list, tuple)) else [value]
+    return [item for item in items if isinstance(item, Path)]
+
+
+def check_sizes(field: Field, value: object, limits: SizeLimits, naming: Naming = "variable") -> str | None:
+    """The first file of a file input's value that is too big to upload, as a message naming the field."""
+    for path in local_paths(value):
+        problem = size_problem(path, limits)
+        if problem:
+            return f"{field.called(naming)}: {problem}"
+    return None

@@ -1,13 +1,16 @@
 """The event streams of streamed runs: ``EventStream`` (blocking) and ``AsyncEventStream`` (asyncio).
 
 Each reads Dify's SSE body, stops after the mode's last event, and under a deadline ends the read
-where it passes and stops the run on the server.
+where it passes and stops the run on the server. A workflow or chatflow stream that drops is
+re-attached to its run (:mod:`difytui.reconnect`): ``reconnects`` counts it, and the events go on
+as if the connection had held, none twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,9 +26,8 @@ from difytui._http import (
     terminal_events,
 )
 from difytui.deadline import SYSTEM_CLOCK, Clock, Watchdog
-from difytui.errors import (
-    DifyDeadlineError,
-)
+from difytui.errors import DifyConnectionError, DifyDeadlineError, DifyError
+from difytui.reconnect import DEFAULT_POLICY, NEVER, Reattachment, ReconnectPolicy
 
 if TYPE_CHECKING:
     from difytui._http import Flow
@@ -35,15 +37,31 @@ if TYPE_CHECKING:
 
 class _Decoding:
     """What both streams do with the body's chunks: decode the events, note the run's task id as
-    soon as one names it, and see the mode's last event (``_ended``)."""
+    soon as one names it, drop what a re-attached stream replays, and see the mode's last event
+    (``_ended``)."""
 
     task_id: str | None
     _terminals: frozenset[str]
     _ended = False
+    _reattachment: Reattachment
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the stream was re-attached to its run after its connection dropped."""
+        return self._reattachment.count
+
+    @property
+    def reconciled_answer(self) -> str | None:
+        """A re-attached chatflow's whole answer (``workflow_finished.data.outputs.answer``) when it
+        differs from what the ``message`` events gave (text streamed while detached is lost): set
+        before that ``workflow_finished`` is yielded; show it in place of the streamed text."""
+        return self._reattachment.reconciled_answer
 
     def _decoded(self, parser: SSEParser, chunk: bytes | None, url: str) -> Iterator[dict[str, Any]]:
         for data in parser.feed(chunk):
             event = decode_event(data, url)
+            if not self._reattachment.admit(event):
+                continue  # a replay of an event already delivered
             if self.task_id is None:
                 self.task_id = task_id_of(event)
             yield event
@@ -69,6 +87,8 @@ class EventStream(_Decoding):
         stop: Callable[[str], bool] | None = None,
         clock: Clock = SYSTEM_CLOCK,
         terminals: frozenset[str] | None = None,
+        reattach: Callable[[str], httpx.Response] | None = None,
+        policy: ReconnectPolicy = DEFAULT_POLICY,
     ) -> None:
         self.response = response
         #: the app's mode (chat, advanced-chat, workflow…): it decides which event is the last,
@@ -80,6 +100,9 @@ class EventStream(_Decoding):
         self._seconds = seconds
         self._stop = stop
         self._clock = clock
+        #: opens the events endpoint of a run (its workflow_run_id); None: never re-attach
+        self._reattach = reattach
+        self._reattachment = Reattachment(mode, policy if reattach is not None else NEVER)
         self._events = self._iterate()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -99,7 +122,36 @@ class EventStream(_Decoding):
         self.response.close()
 
     def _iterate(self) -> Generator[dict[str, Any], None, None]:
-        response = self.response
+        while True:
+            try:
+                yield from self._read(self.response)
+                return
+            except DifyConnectionError as drop:
+                self.response = self._reattached(drop)
+
+    def _reattached(self, error: DifyError) -> httpx.Response:
+        """The run's events stream, re-opened after ``error`` (waiting as the policy says), or raise."""
+        reattachment = self._reattachment
+        while True:
+            delay = reattachment.retry_delay(error)
+            if delay is None:
+                raise reattachment.gave_up(error) from None
+            if self._deadline is not None and self._clock.now() + delay >= self._deadline:
+                raise self._expired(error.url if isinstance(error, DifyConnectionError) else "")
+            time.sleep(delay)
+            assert self._reattach is not None and reattachment.run_id is not None  # retry_delay checked
+            try:
+                response = self._reattach(reattachment.run_id)
+            except DifyDeadlineError as late:  # the run goes on, and Dify named its task: stop it
+                raise self._expired(late.url) from None
+            except DifyError as failed:
+                error = failed
+                continue
+            reattachment.attached()
+            return response
+
+    def _read(self, response: httpx.Response) -> Generator[dict[str, Any], None, None]:
+        """One response's events until the last one; a drop raises DifyConnectionError."""
         url = str(response.request.url)
         parser = SSEParser()
         watchdog = Watchdog(self._deadline, self._clock, response) if self._deadline is not None else None
@@ -153,6 +205,7 @@ class AsyncEventStream(_Decoding):
         self._deadline: float | None = None
         self._expired = False
         self._events: AsyncGenerator[dict[str, Any], None] | None = None
+        self._reattachment = Reattachment("")
 
     async def open(self) -> AsyncEventStream:
         if self.response is None and self.answer is None:
@@ -164,6 +217,10 @@ class AsyncEventStream(_Decoding):
                 self.answer = outcome
             fixed = self._fixed_terminals
             self._terminals = fixed if fixed is not None else terminal_events(self.mode)
+            # A run's own stream is re-attached after a drop; an app.events listener is not (its
+            # caller chose the snapshot and continue_on_pause: it opens a new one if it wants).
+            policy = self._client.reconnect if fixed is None else NEVER
+            self._reattachment = Reattachment(self.mode, policy)
         return self
 
     def __await__(self) -> Generator[Any, None, AsyncEventStream]:
@@ -188,8 +245,44 @@ class AsyncEventStream(_Decoding):
 
     async def _iterate(self) -> AsyncGenerator[dict[str, Any], None]:
         await self.open()
-        response = self.response
-        assert response is not None
+        while True:
+            response = self.response
+            assert response is not None  # open() gave a stream: a blocking answer is never iterated
+            events = self._read(response)
+            try:
+                async for event in events:
+                    yield event
+                return
+            except DifyConnectionError as drop:
+                self.response = await self._reattached(drop)
+            finally:
+                await events.aclose()
+
+    async def _reattached(self, error: DifyError) -> httpx.Response:
+        """The run's events stream, re-opened after ``error`` (waiting as the policy says), or raise."""
+        reattachment = self._reattachment
+        client = self._client
+        while True:
+            delay = reattachment.retry_delay(error)
+            if delay is None:
+                raise reattachment.gave_up(error) from None
+            if self._deadline is not None and client.clock.now() + delay >= self._deadline:
+                raise await self._past_deadline(error.url if isinstance(error, DifyConnectionError) else "")
+            await asyncio.sleep(delay)
+            assert reattachment.run_id is not None  # retry_delay checked
+            try:
+                flow = client._reattach_flow(self._app_id, reattachment.run_id)
+                outcome = await client._drive(flow, self._deadline)
+            except DifyDeadlineError as late:  # the run goes on, and Dify named its task: stop it
+                raise await self._past_deadline(late.url) from None
+            except DifyError as failed:
+                error = failed
+                continue
+            reattachment.attached()
+            return outcome
+
+    async def _read(self, response: httpx.Response) -> AsyncGenerator[dict[str, Any], None]:
+        """One response's events until the last one; a drop raises DifyConnectionError."""
         url = str(response.request.url)
         parser = SSEParser()
         if self._deadline is None:
@@ -209,10 +302,14 @@ class AsyncEventStream(_Decoding):
             await chunks.aclose()
             await response.aclose()
         if self._expired:
-            task_id = self.task_id
-            stopped = bool(task_id and await self._client._stop_quietly(self._app_id, task_id))
-            raise DifyDeadlineError(self._client.deadline or 0.0, url, task_id, stopped)
+            raise await self._past_deadline(url)
         raise stream_ended_early(url)
+
+    async def _past_deadline(self, url: str) -> DifyDeadlineError:
+        """The deadline passed: the run is stopped on the server when Dify named its task."""
+        task_id = self.task_id
+        stopped = bool(task_id and await self._client._stop_quietly(self._app_id, task_id))
+        return DifyDeadlineError(self._client.deadline or 0.0, url, task_id, stopped)
 
     async def _until(self, response: httpx.Response, deadline: float) -> AsyncGenerator[bytes, None]:
         """The body's chunks until the deadline (then ``_expired``), however slowly they come."""

@@ -16,6 +16,7 @@ from difytui.errors import DifyDeadlineError, DifyError
 from difytui.flows import ClientCore, RunOutcome, given_up
 from difytui.models import AppInfo
 from difytui.streams import EventStream
+from difytui.upload_progress import ProgressReader
 
 T = TypeVar("T")
 
@@ -24,7 +25,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
     """Blocking client. Streaming calls return an ``EventStream`` (an iterator of event dicts).
 
     Its constructor is ``ClientCore``'s (base_url, apps, user; workspace, timeout, token, deadline,
-    clock, transport)."""
+    clock, transport, reconnect)."""
 
     @cached_property
     def app(self) -> AppAPI[Dify]:
@@ -81,7 +82,14 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
             clock=self.clock,
             stop=lambda task_id: self._stop_quietly(app_id, task_id),
             terminals=terminals,
+            # an app.events listener (``terminals`` given) is not re-attached: see AsyncEventStream
+            reattach=None if terminals is not None else self._reattacher(app_id, deadline),
+            policy=self.reconnect,
         )
+
+    def _reattacher(self, app_id: str, deadline: float | None) -> Callable[[str], httpx.Response]:
+        """Opens the events stream of a run of ``app_id`` (its workflow_run_id) to go on reading there."""
+        return lambda run_id: self._drive(self._reattach_flow(app_id, run_id), deadline)
 
     def _run_folded(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> dict[str, Any]:
         """A blocking run: streamed, folded into the blocking body; stopped on the server if given up."""
@@ -95,6 +103,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
             folder = self._folder(mode, outcome)
             for event in stream:
                 folder.add(event)
+            folder.reconcile(stream.reconciled_answer)
         except BaseException as exc:
             task_id = None
             if stream is not None:
@@ -153,7 +162,8 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
         try:
             if call.upload is not None:
                 with call.upload.open("rb") as handle:
-                    request = self._request(call, token, upload=handle, deadline=deadline, trace=trace)
+                    sent = ProgressReader(handle, call.progress) if call.progress else handle
+                    request = self._request(call, token, upload=sent, deadline=deadline, trace=trace)
                     response = http.send(request, stream=True)
             else:
                 response = http.send(self._request(call, token, deadline=deadline, trace=trace), stream=True)

@@ -14,6 +14,7 @@ import pytest
 
 from difytui import AppNotFoundError, ConfigError, DifyAPIError, DifyConnectionError, DifyError
 from difytui.errors import DifyProtocolError
+from difytui.reconnect import ReconnectPolicy
 
 CHATFLOW_INPUTS = {"city": "Lyon"}
 WORKFLOW_INPUTS = {"topic": "Streaming", "audience": "engineers"}
@@ -228,7 +229,8 @@ def test_connection_cut_mid_stream_keeps_the_events_already_received(api, sim):
     assert isinstance(error, DifyConnectionError) and "/v1/chat-messages" in str(error)
 
 
-def test_clean_eof_before_the_terminal_event_is_a_connection_error(api, sim):
+def test_clean_eof_before_the_terminal_event_is_a_connection_error(make_api, sim):
+    api = make_api(reconnect=ReconnectPolicy(attempts=0))  # not re-attached: the cut itself
     sim.add_fault("/v1/workflows/run", "eof", after=3)
     events, error = api.collect("app.workflow.invoke", "report-builder", WORKFLOW_INPUTS)
     assert len(events) == 3

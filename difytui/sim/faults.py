@@ -12,7 +12,7 @@ from . import wire
 from .runs import Run
 
 #: faults that act on a stream, after ``after`` data events
-STREAM_FAULTS = ("cut", "malformed", "eof", "error", "pause", "hold")
+STREAM_FAULTS = ("cut", "malformed", "eof", "error", "pause", "hold", "drop")
 
 
 def error_event(run: Run, fault: dict) -> dict:

@@ -82,6 +82,11 @@ class RunLog:
         self._listeners.add(queue)
         return queue
 
+    @property
+    def listened(self) -> bool:
+        """Whether an ``/events`` client listens now (a dropped run waits for one: :mod:`.drops`)."""
+        return bool(self._listeners)
+
     def unsubscribe(self, queue: asyncio.Queue[dict]) -> None:
         self._listeners.discard(queue)
 

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import wire
 from .api import Api
+from .drops import drop
 from .events import events_for
 from .faults import STREAM_FAULTS, error_event, fault_response, pause_events
 from .human_input_relay import RelayMixin, _Disconnected
@@ -278,6 +279,9 @@ class Server(RelayMixin):
                         await self._pause(run, item.factor * self.sim.token_delay)
                     continue
                 if fault is not None and sent >= after:
+                    if fault["kind"] == "drop":  # the connection goes, the run goes on
+                        pinger.cancel()
+                        return await drop(self, writer, fault, run, item, events, lock)
                     if fault["kind"] != "hold":
                         return await self._apply_fault(writer, fault, run, events, lock)
                     # Hold the run at this point until it is stopped, so a test's stop lands

@@ -303,7 +303,9 @@ class Simulator:
         ``error`` sends a generation error event with code, message, status, then ends the stream;
         ``pause`` sends human_input_required + workflow_paused, then ends it, as Dify's relay does;
         ``hold`` stops sending until the run is stopped, or ``seconds`` (30) pass, then goes on: a stop
-        sent after the ``after``-th event then lands at that point, however loaded the machine).
+        sent after the ``after``-th event then lands at that point, however loaded the machine;
+        ``drop`` resets the connection (``how="eof"``: ends it early) while the run goes on, for
+        re-attaching with /workflow/:run_id/events: ``gap`` events are lost first, see :mod:`.drops`).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 SIDEBAR_AUTO_HIDE_BELOW = 100
 
 
-COPY_TIP = "Copy the last answer (OSC 52)"
+COPY_TIP = "Copy the selected answer, the last by default (OSC 52)"
 
 
 class DifyConsole(PaneActions, WorkspaceActions, BenchActions):

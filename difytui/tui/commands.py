@@ -26,6 +26,11 @@ class DifyCommands(Provider):
         chat = pane is not None and pane.interface == "chat"
         if chat:  # a workflow or a text generator has no conversation
             yield "New conversation", app.action_new_conversation, "Start a fresh chat (ctrl+n)"
+            yield (
+                "Conversations…",
+                partial(pane.run_action, "conversations"),
+                "The app's conversations: open one to continue it, rename, delete (f2)",
+            )
         yield "Toggle raw events", app.action_toggle_raw, "Show every event as JSON (ctrl+t)"
         yield "Copy last answer", app.action_copy_answer, "Copy to the clipboard (ctrl+y)"
         if chat:
@@ -35,6 +40,7 @@ class DifyCommands(Provider):
                 partial(_export_conversation, app),
                 "The conversation, to Markdown or JSON (ctrl+o)",
             )
+            yield from _answer_commands(pane)
         yield "Run / send", app.run_current_pane, "Run the open app or send the message (ctrl+r)"
         yield (
             "Pending forms",
@@ -77,6 +83,16 @@ class DifyCommands(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, self._display(text, query), callback, text=text, help=Content(help_text))
+
+
+def _answer_commands(pane: Any) -> Iterator[tuple[str, Callable[[], object], str]]:
+    """The chat's answer keys (keys.ANSWER_BINDINGS): they act on the selected answer."""
+    yield "Like answer", partial(pane.action_answer_rate, "like"), "Rate the selected answer 👍 (alt+l)"
+    yield "Dislike answer", partial(pane.action_answer_rate, "dislike"), "Rate it 👎 (alt+d)"
+    yield "Clear answer rating", partial(pane.action_answer_rate, None), "Take the rating back (alt+x)"
+    yield "Comment on answer…", pane.action_answer_comment, "Like or dislike with a comment (alt+c)"
+    yield "Previous answer", partial(pane.action_answer_move, -1), "Select the answer above (alt+up)"
+    yield "Next answer", partial(pane.action_answer_move, 1), "Select the answer below (alt+down)"
 
 
 class PendingFormsCommands(DifyCommands):

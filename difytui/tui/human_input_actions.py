@@ -107,6 +107,11 @@ class HumanInputActions:
                 shown = str(item.get("answer") or "")  # the turn's text before the pause
                 await self.show_form(form, PausedRun(request, None, conversation_id, shown), restored=True)
 
+    async def on_messages_page(self, message: m.MessagesPage) -> None:
+        """A chat's history page (its paging mixin shows the turns; this, their pending forms)."""
+        if message.pager is getattr(self, "_history_pager", None):
+            await self.show_history_forms([item.raw for item in message.messages], message.conversation_id)
+
     async def on_forms_pending(self, message: m.FormsPending) -> None:
         pane = self._hi()
         run = pane.runs.current(message.run_id)

@@ -23,6 +23,14 @@ NEW_CHAT = Binding(
     "ctrl+n", "new_conversation", "New chat", id="chat.new", tooltip="Start a new conversation"
 )
 RAW = Binding("ctrl+t", "toggle_raw", "Raw", id="log.raw", tooltip="Show or hide every raw event as JSON")
+CONVERSATIONS = Binding(
+    "f2",
+    "conversations",
+    "Chats",
+    id="chat.conversations",
+    show=False,  # on F1 and the palette: an 80-column footer has no room left
+    tooltip="The app's conversations on Dify (and in the local records): open, rename, delete",
+)
 EXPORT = Binding(
     "ctrl+o",
     "export",
@@ -46,7 +54,7 @@ FORM_ACTIONS = tuple(
     for n in (1, 2, 3, 4)
 )
 #: Every key any pane binds (for F1).
-PANE_BINDINGS = (RUN, STOP, NEW_CHAT, RAW, EXPORT, *FORM_ACTIONS)
+PANE_BINDINGS = (RUN, STOP, NEW_CHAT, CONVERSATIONS, RAW, EXPORT, *FORM_ACTIONS)
 
 #: alt+1…alt+3 ask the chat's suggested questions; priority, or the prompt would type the digit.
 SUGGESTIONS = tuple(
@@ -83,5 +91,32 @@ PAGE_DOWN = Binding(
     show=False,
     tooltip="Scroll the answers down",
 )
-#: Beside the run keys: the prompt's (and the suggestions') keys.
-PROMPT_BINDINGS = (NEWLINE, *SUGGESTIONS)
+
+# A chat's answers, current or from history: alt+↑/↓ pick one (the last by default), the others act
+# on it. Priority, like the suggestions: the prompt would take alt+letters as text.
+ANSWER_BINDINGS = tuple(
+    Binding(key, action, description, id=binding_id, show=False, priority=True, tooltip=tooltip)
+    for key, action, description, binding_id, tooltip in (
+        ("alt+up", "answer_move(-1)", "Prev answer", "answer.prev", "Select the previous answer"),
+        ("alt+down", "answer_move(1)", "Next answer", "answer.next", "Select the next answer"),
+        ("alt+l", "answer_rate('like')", "Like", "answer.like", "Like the selected answer (Dify feedback)"),
+        ("alt+d", "answer_rate('dislike')", "Dislike", "answer.dislike", "Dislike the selected answer"),
+        ("alt+x", "answer_rate(None)", "Clear rating", "answer.clear", "Clear the selected answer's rating"),
+        ("alt+c", "answer_comment", "Comment", "answer.comment", "Rate the selected answer with a comment"),
+    )
+)
+
+#: Beside the run keys (F1): the prompt's, the suggestions' and the answers' keys.
+PROMPT_BINDINGS = (NEWLINE, *SUGGESTIONS, *ANSWER_BINDINGS)
+
+#: On a file or file-list input: the file picker (difytui/tui/screens/file_picker.py).
+PICK_FILE = Binding(
+    "ctrl+o",
+    "pick_file",
+    "Pick file",
+    id="form.pick_file",
+    show=False,  # the field's hint says it: the 80-column footer has no room left
+    tooltip="In a file input: choose files from a folder tree (typing a path or URL works too)",
+)
+#: The form's keys (F1 lists them after the prompt's).
+FORM_BINDINGS = (PICK_FILE,)

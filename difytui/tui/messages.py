@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 from textual.message import Message
 
+from difytui.history import Conversation, MessagePager
+from difytui.history import Message as HistoryMessage
 from difytui.human_input import HumanInputForm
 from difytui.models import AppInfo
 
@@ -29,6 +31,15 @@ class RunStarted(RunMessage):
     """The request is on its way (the stream is being opened)."""
 
     started_at: float
+
+
+@dataclass
+class UploadProgress(RunMessage):
+    """A local file of the run is being uploaded (files over 1 MB): ``sent`` of ``total`` bytes."""
+
+    name: str
+    sent: int
+    total: int
 
 
 @dataclass
@@ -49,6 +60,21 @@ class AnswerDelta(StreamEvent):
 @dataclass
 class AnswerReplaced(StreamEvent):
     """``message_replace``: output moderation replaced the whole answer."""
+
+    text: str
+
+
+@dataclass
+class RunReconnected(RunMessage):
+    """The stream's connection dropped and the library re-attached it to the run (``count`` so far)."""
+
+    count: int
+
+
+@dataclass
+class AnswerReconciled(RunMessage):
+    """A re-attached chatflow's whole answer (``workflow_finished.outputs.answer``): text streamed
+    while the connection was down never arrived, so this replaces the streamed text."""
 
     text: str
 
@@ -124,16 +150,6 @@ class ParametersFailed(Message):
 
 
 @dataclass
-class HistoryLoaded(Message):
-    """Recent messages of the conversation being continued (oldest first)."""
-
-    conversation_id: str
-    messages: list[dict[str, Any]]
-    #: set instead of messages when the workspace cannot list history (account workspaces)
-    unavailable: str = ""
-
-
-@dataclass
 class AppsRefreshed(Message):
     apps: list[AppInfo]
 
@@ -141,6 +157,96 @@ class AppsRefreshed(Message):
 @dataclass
 class AppsRefreshFailed(Message):
     message: str
+
+
+# -- conversations (the conversation list, and a conversation's earlier messages) -------------------
+
+
+@dataclass
+class ConversationsPage(Message):
+    """The next page of the app's conversations on Dify (newest first), none listed before."""
+
+    bubble: ClassVar[bool] = False
+
+    app_id: str
+    conversations: list[Conversation]
+    more: bool
+
+
+@dataclass
+class ConversationsFailed(Message):
+    bubble: ClassVar[bool] = False
+
+    app_id: str
+    message: str
+    #: Dify no longer knows the conversation the next page starts after (deleted meanwhile)
+    cursor_gone: bool = False
+
+
+@dataclass
+class ConversationChanged(Message):
+    """A rename (``renamed`` is the new record) or a delete (``renamed`` None) went through, or
+    failed (``error``; ``gone``: Dify no longer has the conversation)."""
+
+    bubble: ClassVar[bool] = False
+
+    conversation_id: str
+    renamed: Conversation | None = None
+    error: str = ""
+    gone: bool = False
+
+
+@dataclass
+class MessagesPage(Message):
+    """Earlier messages of a conversation, newest first, none given before by ``pager``."""
+
+    bubble: ClassVar[bool] = False
+
+    conversation_id: str
+    pager: MessagePager
+    messages: list[HistoryMessage]
+    more: bool
+
+
+@dataclass
+class MessagesFailed(Message):
+    bubble: ClassVar[bool] = False
+
+    conversation_id: str
+    pager: MessagePager
+    message: str
+    #: Dify no longer has the conversation (deleted elsewhere)
+    gone: bool = False
+    #: the workspace cannot list history at all (account API)
+    unavailable: bool = False
+
+
+@dataclass
+class FeedbackSaved(Message):
+    """Dify took a rating (None: cleared) for ``message_id``."""
+
+    message_id: str
+    rating: str | None
+    comment: str | None = None
+
+
+@dataclass
+class FeedbackFailed(Message):
+    """The rating could not be saved: ``text`` says why (404: the message is gone)."""
+
+    message_id: str
+    text: str
+
+
+@dataclass
+class SuggestionsLoaded(Message):
+    """Questions to ask next after the answer ``message_id`` (none when the app gives none)."""
+
+    message_id: str
+    questions: list[str]
+
+
+# -- Human Input (a paused run's forms) ---------------------------------------------------------------
 
 
 @dataclass

@@ -115,11 +115,16 @@ class PaneActions(AppListRefresh):
     def action_copy_answer(self) -> None:
         pane = self.current_pane
         text = pane.last_answer if pane is not None else ""
+        which = "last"
+        selected = getattr(pane, "selected_answer", None)  # a chat's answers can be picked (alt+up)
+        if selected is not None:
+            picked, is_last = selected()
+            text, which = (picked or text), ("last" if is_last else "selected")
         if not text:
             self.notify("No answer to copy yet.", severity="warning")
             return
         self.copy_to_clipboard(text)
-        self.notify(f"Copied the last answer ({len(text)} characters).", timeout=3)
+        self.notify(f"Copied the {which} answer ({len(text)} characters).", timeout=3)
 
     def action_copy_conversation(self) -> None:
         from difytui.tui.widgets.chat_pane import ChatPane

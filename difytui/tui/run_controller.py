@@ -68,6 +68,8 @@ class ActiveRun:
     task_id: str | None = None
     conversation_id: str | None = None
     ids_seen: bool = False
+    #: times the library re-attached the stream to its run after a drop (the stats line says so)
+    reconnects: int = 0
     # The pane's widgets for this run (set and used by the pane only).
     answer: AnswerView | None = None
     timeline: NodeTimeline | None = None

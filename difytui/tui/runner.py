@@ -16,21 +16,26 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from difytui.errors import (
+    ConversationNotFoundError,
     DifyAPIError,
     DifyError,
     FormAlreadySubmittedError,
     FormExpiredError,
     FormNotFoundError,
     InvalidFormDataError,
+    MessageNotFoundError,
 )
+from difytui.history import ConversationPager, MessagePager
 from difytui.human_input import HumanInputForm, forms_in
 from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
 from difytui.tui.safe_text import one_line
+from difytui.tui.uploads import upload_files
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify, AsyncEventStream
+    from difytui.history import Rating
 
 #: How a worker reports: ``post_message`` of the widget that started it.
 Post = Callable[[Message], object]
@@ -95,6 +100,7 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
     """
     post(m.RunStarted(run_id, time.monotonic()))
     try:
+        request = await upload_files(client, request, run_id, post)  # first: big files show progress
         stream = _invoke(client, request)
     except Exception as error:  # see the module docstring
         text, code, status = describe_error(error)
@@ -118,11 +124,15 @@ async def follow_stream(
     usage: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
     finished: dict[str, Any] | None = None
+    reconnects = 0
     try:
         async for event in stream:
             now = clock()
             if first is None:
                 first = now
+            if stream.reconnects != reconnects:  # the connection dropped before this event
+                reconnects = stream.reconnects
+                post(m.RunReconnected(run_id, reconnects))
             kind = event.get("event")
             if replayed:  # the snapshot ends with the pause being resumed; a finished run sends its end
                 replayed = kind not in ("workflow_paused", "workflow_finished")
@@ -178,6 +188,8 @@ async def follow_stream(
                     }
                     if data.get("total_tokens") and not usage.get("total_tokens"):
                         usage["total_tokens"] = data.get("total_tokens")
+                    if stream.reconciled_answer is not None:
+                        post(m.AnswerReconciled(run_id, stream.reconciled_answer))
                     if kind == "workflow_paused":  # a resume's listener would go on waiting
                         break
                 elif kind == "error":
@@ -296,21 +308,6 @@ async def load_parameters(client: AsyncDify, app_id: str, post: Post) -> None:
     post(m.ParametersLoaded(app_id, parameters if isinstance(parameters, dict) else {}))
 
 
-async def load_history(client: AsyncDify, app_id: str, conversation_id: str, post: Post) -> None:
-    """The last turns of a continued conversation; failures are quiet (the id is still shown)."""
-    if not client.has_history:
-        note = "earlier turns are not shown: Dify's account API has no conversation history"
-        post(m.HistoryLoaded(conversation_id, [], unavailable=note))
-        return
-    try:
-        body = await client.app.messages(app_id, conversation_id, limit=10)
-    except Exception:  # history is a nicety; the id is shown anyway
-        return
-    items = body.get("data") if isinstance(body, dict) else None
-    if isinstance(items, list) and items:
-        post(m.HistoryLoaded(conversation_id, [i for i in items if isinstance(i, dict)]))
-
-
 async def refresh_apps(client: AsyncDify, post: Post) -> None:
     try:
         apps = list(await client.apps())
@@ -318,3 +315,102 @@ async def refresh_apps(client: AsyncDify, post: Post) -> None:
         post(m.AppsRefreshFailed(describe_error(error)[0]))
         return
     post(m.AppsRefreshed(apps))
+
+
+# -- conversations: the list, a conversation's earlier messages, rename and delete ----------------
+
+NO_HISTORY = "Dify's account API has no conversation history"
+
+
+async def load_conversations(client: AsyncDify, app_id: str, pager: ConversationPager, post: Post) -> None:
+    """The next page of ``pager`` (the list's cursor stays in it, for the next call)."""
+    query = pager.next_query()
+    if query is None:
+        return
+    try:
+        page = await client.app.conversations.page(
+            app_id, int(query["limit"]), str(query.get("last_id") or "") or None, pager.sort_by
+        )
+    except Exception as error:
+        gone = (
+            isinstance(error, DifyAPIError) and error.status == 404 and "Last Conversation" in error.message
+        )
+        post(m.ConversationsFailed(app_id, describe_error(error)[0], cursor_gone=gone))
+        return
+    fresh = pager.feed(page)
+    post(m.ConversationsPage(app_id, fresh, pager.next_query() is not None))
+
+
+async def load_messages(
+    client: AsyncDify, app_id: str, conversation_id: str, pager: MessagePager, post: Post
+) -> None:
+    """The next messages of ``pager`` not given before: pages are read until one brings some (a
+    page may re-read only known ones: see MessagePager) or the conversation's start is reached."""
+    if not client.has_history:
+        post(m.MessagesFailed(conversation_id, pager, NO_HISTORY, unavailable=True))
+        return
+    fresh: list[Any] = []
+    try:
+        while not fresh and (query := pager.next_query()) is not None:
+            page = await client.app.messages.page(
+                app_id, conversation_id, int(query["limit"]), str(query.get("first_id") or "") or None
+            )
+            fresh = pager.feed(page)
+    except Exception as error:
+        gone = isinstance(error, ConversationNotFoundError)
+        post(m.MessagesFailed(conversation_id, pager, describe_error(error)[0], gone=gone))
+        return
+    post(m.MessagesPage(conversation_id, pager, fresh, pager.next_query() is not None))
+
+
+async def rename_conversation(
+    client: AsyncDify, app_id: str, conversation_id: str, name: str | None, post: Post
+) -> None:
+    """Rename to ``name``; None: let Dify's model name it."""
+    try:
+        if name is None:
+            renamed = await client.app.conversations.rename(app_id, conversation_id, auto_generate=True)
+        else:
+            renamed = await client.app.conversations.rename(app_id, conversation_id, name)
+    except Exception as error:
+        gone = isinstance(error, ConversationNotFoundError)
+        post(m.ConversationChanged(conversation_id, error=describe_error(error)[0], gone=gone))
+        return
+    post(m.ConversationChanged(conversation_id, renamed=renamed))
+
+
+async def delete_conversation(client: AsyncDify, app_id: str, conversation_id: str, post: Post) -> None:
+    try:
+        await client.app.conversations.delete(app_id, conversation_id)
+    except Exception as error:
+        gone = isinstance(error, ConversationNotFoundError)
+        post(m.ConversationChanged(conversation_id, error=describe_error(error)[0], gone=gone))
+        return
+    post(m.ConversationChanged(conversation_id))
+
+
+async def send_feedback(
+    client: AsyncDify, app_id: str, message_id: str, rating: Rating | None, comment: str | None, post: Post
+) -> None:
+    """Like, dislike or clear (``rating`` None) an answer, with an optional comment."""
+    try:
+        await client.app.messages.feedback(app_id, message_id, rating, comment)
+    except MessageNotFoundError:
+        text = "Dify no longer has this answer (its conversation was deleted?): the rating was not saved."
+        post(m.FeedbackFailed(message_id, text))
+        return
+    except Exception as error:
+        post(m.FeedbackFailed(message_id, "Could not save the rating: " + describe_error(error)[0]))
+        return
+    post(m.FeedbackSaved(message_id, rating, comment))
+
+
+async def load_suggestions(client: AsyncDify, app_id: str, message_id: str, post: Post) -> None:
+    """The app's questions to ask next. Quiet when there are none for any reason (the feature off,
+    no model, the server gone): they are a nicety, and the next message says what is wrong."""
+    try:
+        found = await client.app.messages.suggested(app_id, message_id)
+    except Exception:
+        return
+    if found.questions:
+        post(m.SuggestionsLoaded(message_id, list(found.questions)))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from difytui.client import AsyncDify, Dify, ResponseMode
+from difytui.client import AsyncDify, Dify, ReconnectPolicy, ResponseMode
 from difytui.errors import DifyError
 
 from .server import FaultServer
@@ -51,7 +51,13 @@ class Runner:
     def __init__(self, kind: str, server: FaultServer, **client_kwargs: Any) -> None:
         self.kind = kind
         self.server = server
-        kwargs: dict[str, Any] = {"base_url": server.base_url, "apps": KEYS, "user": "faults"}
+        # One connection's faults: a dropped workflow is not re-attached here (tests/test_reconnect_runs.py).
+        kwargs: dict[str, Any] = {
+            "base_url": server.base_url,
+            "apps": KEYS,
+            "user": "faults",
+            "reconnect": ReconnectPolicy(attempts=0),
+        }
         kwargs.update(client_kwargs)
         if kind == "sync":
             self.client: Dify | AsyncDify = Dify(**kwargs)

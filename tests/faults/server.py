@@ -231,6 +231,9 @@ class FaultServer:
                 return (Send(answer), KeepAlive())
         if request.path.endswith("/stop"):
             return (Send(response('{"result": "success"}', close=False)), KeepAlive())
+        if request.path.split("?", 1)[0].endswith("/events"):  # a re-attach: this server keeps no runs
+            unknown = '{"code": "not_found", "message": "Workflow run not found", "status": 404}'
+            return (Send(response(unknown, "404 NOT FOUND", close=False)), KeepAlive())
         return self._routes.run
 
     async def _play(

@@ -364,7 +364,9 @@ class BlockingWrites:
     def execute(self, sql: str, *args: Any) -> Any:
         if sql.lstrip().upper().startswith(("INSERT", "DELETE")):
             self.blocked.set()
-            self.release.wait(10)  # bounded only so a broken build fails instead of hanging
+            # Not bounded by a clock (a loaded machine outlasted 10 s): the test always releases it,
+            # and a UI thread stuck behind this write shows up as the test's own timeout.
+            self.release.wait()
             cursor = self.conn.execute(sql, *args)
             self.written.set()
             return cursor

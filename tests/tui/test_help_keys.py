@@ -51,10 +51,11 @@ async def test_f1_shows_those_rows(sim):
 
 def test_every_binding_has_an_id_and_a_description():
     from difytui.tui import keys
-    from difytui.tui.screens import import_console
+    from difytui.tui.screens import feedback, import_console
     from difytui.tui.widgets import chat_pane, pane, prompt, run_pane
 
     owners = [DifyConsole, HelpScreen, pane.AppPane, chat_pane.ChatPane, run_pane.RunPane, prompt.Prompt]
+    owners.append(feedback.FeedbackScreen)
     owners += [
         v
         for v in vars(import_console).values()

@@ -9,7 +9,7 @@ import pytest
 
 from difytui.tui import run_controller, runner
 
-from .conftest import apps_loaded, ask, console, open_app, run_done, type_text
+from .conftest import apps_loaded, ask, console, open_app, run_done, type_text, wait_until
 
 SIZE = (120, 36)
 
@@ -115,6 +115,21 @@ async def agent_tool_call_unfolded(pilot) -> None:
 
 def test_agent_tool_call_unfolded(snap_compare, sim):
     assert snap_compare(console(sim), terminal_size=SIZE, run_before=agent_tool_call_unfolded)
+
+
+async def liked_answer(pilot) -> None:
+    """An answer with its rating under it (issue 11's message actions)."""
+    from difytui.tui.message_actions import AnswerBar
+
+    pane = await ask(pilot, pilot.app, "support-bot", "How do I add an app?")
+    bar = await wait_until(pilot, lambda: pane.log_view.query(AnswerBar).last(), what="the answer's bar")
+    await pilot.press("alt+l")
+    await wait_until(pilot, lambda: bar.rating == "like" and not bar.saving, what="the like")
+    await settle(pilot)
+
+
+def test_liked_answer_at_80x24(snap_compare, sim):
+    assert snap_compare(console(sim), terminal_size=(80, 24), run_before=liked_answer)
 
 
 SCREENS = {

@@ -27,12 +27,12 @@ _KEY_NAMES = {"slash": "/", "question_mark": "?"}
 
 def help_bindings(app_bindings: Iterable[BindingType]) -> list[Binding]:
     """Every binding with an id, once: the app's, the panes' (beside the run keys they share with
-    the app list) and the prompt's."""
-    from difytui.tui.keys import PANE_BINDINGS, PROMPT_BINDINGS, STOP
+    the app list), the prompt's and the form's."""
+    from difytui.tui.keys import FORM_BINDINGS, PANE_BINDINGS, PROMPT_BINDINGS, STOP
 
     ordered = [b for b in app_bindings if isinstance(b, Binding)]
     after_stop = next((i + 1 for i, b in enumerate(ordered) if b.id == STOP.id), len(ordered))
-    ordered[after_stop:after_stop] = [*PANE_BINDINGS, *PROMPT_BINDINGS]
+    ordered[after_stop:after_stop] = [*PANE_BINDINGS, *PROMPT_BINDINGS, *FORM_BINDINGS]
     bindings: dict[str, Binding] = {}
     for binding in ordered:
         if isinstance(binding, Binding) and binding.id and binding.id not in bindings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -14,16 +14,21 @@ from textual.widget import Widget
 from textual.widgets import Button, Markdown, Static
 
 from difytui.tui import messages as m
-from difytui.tui import runner
-from difytui.tui.keys import EXPORT, NEW_CHAT, RAW, SUGGESTIONS
+from difytui.tui.keys import ANSWER_BINDINGS, CONVERSATIONS, EXPORT, NEW_CHAT, RAW, SUGGESTIONS
+from difytui.tui.message_actions import MessageActions
 from difytui.tui.models import RunRequest
 from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, one_line
 from difytui.tui.widgets.agent_steps import AgentSteps, paragraph_break
+from difytui.tui.widgets.form_fill import fill_form
+from difytui.tui.widgets.history_paging import HistoryPaging
 from difytui.tui.widgets.pane import AppPane
 from difytui.tui.widgets.prompt import Prompt
 from difytui.tui.widgets.response_log import AnswerView, UserTurn
 from difytui.tui.widgets.timeline import NodeTimeline
+
+if TYPE_CHECKING:
+    from difytui.tui.screens.conversations import ConversationEntry
 
 
 class SuggestedQuestion(Button):
@@ -35,8 +40,15 @@ class SuggestedQuestion(Button):
         self.question = question
 
 
-class ChatPane(AppPane):
-    BINDINGS: ClassVar[list[BindingType]] = [NEW_CHAT, RAW, EXPORT, *SUGGESTIONS]
+class ChatPane(HistoryPaging, MessageActions, AppPane):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        NEW_CHAT,
+        CONVERSATIONS,
+        RAW,
+        EXPORT,
+        *SUGGESTIONS,
+        *ANSWER_BINDINGS,
+    ]
     interface = "chat"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -69,14 +81,7 @@ class ChatPane(AppPane):
     def on_mount(self) -> None:
         # (Textual also calls AppPane.on_mount: handlers run for every class in the MRO.)
         self._show_conversation()
-        if self.conversation_id:
-            self.run_worker(
-                runner.load_history(self.ctx.client, self.item.id, self.conversation_id, self.post_message),
-                name="loading the conversation",
-                group="history",
-                exclusive=True,
-                exit_on_error=False,
-            )
+        self.call_later(self.start_history)
 
     def _show_conversation(self, note: str = "") -> None:
         text = Text()
@@ -108,25 +113,6 @@ class ChatPane(AppPane):
                 await log.mount_all(widgets, before=0)
             else:
                 await log.add(*widgets)
-
-    @on(m.HistoryLoaded)
-    async def _history(self, message: m.HistoryLoaded) -> None:
-        if message.conversation_id != self.conversation_id or self._sent_turns:
-            return
-        if message.unavailable:
-            note = Text(f"— {message.unavailable} —", style="dim")
-            await self.log_view.add(Static(note, classes="history-sep"))
-            return
-        widgets: list[Widget] = [
-            Static(Text("— earlier in this conversation —", style="dim"), classes="history-sep")
-        ]
-        for item in message.messages:
-            if item.get("query"):
-                widgets.append(UserTurn(str(item["query"])))
-            if item.get("answer"):
-                widgets.append(Markdown(clean(item["answer"]), classes="history-answer"))
-        await self.log_view.add(*widgets)
-        await self.show_history_forms(message.messages, self.conversation_id)
 
     @on(SuggestedQuestion.Pressed)
     def _suggested(self, event: Button.Pressed) -> None:
@@ -226,6 +212,7 @@ class ChatPane(AppPane):
     async def run_closed(self, run: ActiveRun, status: str, finished: m.RunFinished | None) -> None:
         if run.timeline is not None:
             run.timeline.finish(status)
+        await self.answer_ended(run, status)
         # Failed or stopped before Dify ended it: never lose what the user typed. Put the message
         # back unless they already typed a new one.
         if finished is None and not self.prompt.text.strip():
@@ -235,7 +222,8 @@ class ChatPane(AppPane):
     def retry_hint(self, run: ActiveRun, code: str) -> str:
         if code == "not_found" and run.request.conversation_id:
             return (
-                "The conversation may be gone: ctrl+n starts a new one. Your message is back in the prompt."
+                f"Conversation {run.request.conversation_id} no longer exists on Dify (deleted elsewhere?): "
+                "ctrl+n starts a new one, f2 lists the others. Your message is back in the prompt."
             )
         return "Your message is back in the prompt: Enter or ctrl+r sends it again."
 
@@ -245,6 +233,7 @@ class ChatPane(AppPane):
             self.action_stop()
         self.conversation_id = None
         self._sent_turns = 0
+        self._history_pager = None
         self.ctx.writer.set_conversation(self.ctx.ws_key, self.item.id, None)
         self.call_later(self._reset_log)
 
@@ -261,3 +250,66 @@ class ChatPane(AppPane):
         await self._show_opening()
         await self.notice("New conversation: the next message starts it.", "info")
         self.prompt.focus()
+
+    # -- the conversation list (f2) -------------------------------------------------------------
+
+    def action_conversations(self) -> None:
+        """f2: the app's conversations; Enter on one continues it here."""
+        from difytui.tui.screens.conversations import ConversationsScreen
+
+        counts: dict[str, int] = {}
+        if self.conversation_id and self.history_complete:  # every message of it was read
+            counts[self.conversation_id] = self.history_count + self._sent_turns
+        screen = ConversationsScreen(
+            self.item,
+            self.ctx.client,
+            self.ctx.store,
+            self.ctx.ws_key,
+            self.conversation_id,
+            self.forget,
+            counts,
+        )
+        self.app.push_screen(screen, self._chosen)
+
+    def _chosen(self, entry: ConversationEntry | None) -> None:
+        if entry is not None:
+            self.call_later(self.open_conversation, entry)
+
+    async def open_conversation(self, entry: ConversationEntry) -> None:
+        """Continue ``entry`` here: its inputs fill the form, its turns load newest first."""
+        if self.runs.running:
+            self.notify("A run is in progress: Escape stops it first.", severity="warning")
+            return
+        self.conversation_id = entry.id
+        self._sent_turns = 0
+        self._history_pager = None
+        self.ctx.writer.set_conversation(self.ctx.ws_key, self.item.id, entry.id)
+        inputs = self.ctx.store.conversation_inputs(self.ctx.ws_key, self.item.id, entry.id) or entry.inputs
+        if self.form is not None and inputs:
+            fill_form(self.form, inputs)
+        await self.log_view.remove_children()
+        self.stats.display = False
+        self._show_conversation()
+        await self._show_opening()
+        await self.start_history()  # one Dify no longer has: its 404 says so (history_gone)
+        self.prompt.focus()
+
+    def history_gone(self, conversation_id: str, text: str) -> None:
+        """Dify no longer has the conversation shown (deleted elsewhere): say so, and start afresh
+        rather than let the next message open a new thread unnoticed."""
+        if conversation_id != self.conversation_id:
+            return
+        self.conversation_id = None
+        self.ctx.writer.set_conversation(self.ctx.ws_key, self.item.id, None)
+        self._show_conversation("(the one opened is gone)")
+        self.call_later(
+            self.notice,
+            f"Conversation {conversation_id} no longer exists on Dify (deleted elsewhere?): {text}. "
+            "The next message starts a new conversation; f2 lists the others.",
+            "warning",
+        )
+
+    def forget(self, conversation_id: str) -> None:
+        """The conversation list deleted ``conversation_id``: if it is the one here, start afresh."""
+        if conversation_id == self.conversation_id:
+            self.action_new_conversation()

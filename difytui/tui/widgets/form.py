@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
+from difytui.form_files import SizeLimits
 from difytui.forms import Field, as_text
 from difytui.tui.safe_text import one_line
 from difytui.tui.widgets.form_row import FieldRow, LimitReached
@@ -29,16 +30,19 @@ LOG_MIN_SHARE = 0.3
 class FormView(Vertical):
     """All fields of one app's form."""
 
-    def __init__(self, fields: list[Field], values: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(
+        self, fields: list[Field], values: dict[str, Any], limits: SizeLimits | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.fields = fields
         self.values = values
+        self.limits = limits  # Dify's upload size limits (system_parameters)
 
     def compose(self) -> ComposeResult:
         if not self.fields:
             yield Static(Text("This app has no inputs.", style="italic"), classes="field-hint")
         for index, field in enumerate(self.fields):
-            yield FieldRow(field, index, self.values.get(field.variable))
+            yield FieldRow(field, index, self.values.get(field.variable), self.limits)
 
     def on_mount(self) -> None:
         for row in self.query(FieldRow):

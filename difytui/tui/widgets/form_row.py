@@ -6,10 +6,13 @@ the form can validate one field as the user edits it. Text limits are enforced a
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -17,7 +20,9 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static, TextArea
 from textual.widgets.text_area import EditResult, Location
 
+from difytui.form_files import SizeLimits, check_sizes
 from difytui.forms import Field, FormError, as_text, coerce, validate_one
+from difytui.tui.keys import PICK_FILE
 from difytui.tui.safe_text import clean, one_line
 
 _CONTROL_HINTS = {
@@ -27,7 +32,8 @@ _CONTROL_HINTS = {
 }
 
 
-def field_hint(field: Field) -> str:
+def field_hint(field: Field, pick_key: str = PICK_FILE.key) -> str:
+    """The line under a field's control: its hint, its limits and (file inputs) the picker's key."""
     parts = []
     if field.hint and field.hint != field.placeholder:
         parts.append(one_line(field.hint))
@@ -37,6 +43,9 @@ def field_hint(field: Field) -> str:
         parts.append(f"up to {field.max_length} files")
     if field.control in ("file", "file-list") and field.allowed_file_types:
         parts.append("types: " + ", ".join(field.allowed_file_types))
+    if field.control in ("file", "file-list") and not field.read_only:
+        what = "files" if field.control == "file-list" else "a file"
+        parts.append(f"{pick_key.split(',')[0]} picks {what}")
     return " · ".join(parts)
 
 
@@ -56,6 +65,22 @@ class LimitedInput(Input):
         super().restricted()
         if self.max_length and len(self.value) >= self.max_length:
             self.post_message(LimitReached(self))
+
+
+class FileInput(LimitedInput):
+    """A file or file-list input: a path or URL typed, or files chosen with the picker (ctrl+o)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [PICK_FILE]
+
+    class PickFiles(Message):
+        """ctrl+o: the row opens the picker with its field's constraints."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Focus comes back here from the picker: a selected text would be replaced by the next key.
+        super().__init__(*args, select_on_focus=False, **kwargs)
+
+    def action_pick_file(self) -> None:
+        self.post_message(self.PickFiles())
 
 
 class LimitedTextArea(TextArea):
@@ -79,11 +104,12 @@ class LimitedTextArea(TextArea):
 class FieldRow(Vertical):
     """Label (with a required mark), the control, a hint and an inline error line."""
 
-    def __init__(self, field: Field, index: int, value: Any) -> None:
+    def __init__(self, field: Field, index: int, value: Any, limits: SizeLimits | None = None) -> None:
         super().__init__(classes="field-row")
         self.field = field
         self.index = index
         self.value = value
+        self.limits = limits  # Dify's upload size limits, checked on local files
 
     @property
     def name_shown(self) -> str:
@@ -98,7 +124,8 @@ class FieldRow(Vertical):
         label.append(f"  {field.control}", style="dim")
         yield Static(label, classes="field-label", markup=False)
         yield self._control()
-        hint = field_hint(field)
+        keymap: dict[str, str] = getattr(self.app, "user_keymap", {})  # the console's [keymap]
+        hint = field_hint(field, keymap.get(PICK_FILE.id, PICK_FILE.key))
         if hint:
             yield Static(Text(hint), classes="field-hint", markup=False)
         yield Static("", classes="field-error", markup=False)
@@ -131,7 +158,8 @@ class FieldRow(Vertical):
             return Checkbox(Content(one_line(field.label) or field.variable), checked, id=control_id)
         kind = "number" if field.control == "number" else "text"
         limit = field.max_length if field.control == "text-input" else None
-        return LimitedInput(
+        input_class = FileInput if field.control in ("file", "file-list") else LimitedInput
+        return input_class(
             clean(text),
             placeholder=placeholder,
             id=control_id,
@@ -167,7 +195,10 @@ class FieldRow(Vertical):
             values = coerce([field], {field.variable: raw}, naming="label")
         except FormError as error:
             return {}, error.message
-        return values, validate_one(field, values.get(field.variable), naming="label")
+        problem = validate_one(field, values.get(field.variable), naming="label")
+        if problem is None and self.limits is not None:
+            problem = check_sizes(field, values.get(field.variable), self.limits, naming="label")
+        return values, problem
 
     @property
     def invalid(self) -> bool:
@@ -181,3 +212,34 @@ class FieldRow(Vertical):
 
     def limit_reached(self) -> None:
         self.show_error(f"{self.name_shown} can hold at most {self.field.max_length} characters")
+
+    # -- the file picker --------------------------------------------------------------------------
+
+    @on(FileInput.PickFiles)
+    def _pick_files(self, event: FileInput.PickFiles) -> None:
+        event.stop()
+        from difytui.tui.screens.file_picker import FilePicker, PickRules
+
+        field = self.field
+        current = self.check()[0].get(field.variable)
+        items = current if isinstance(current, list) else [] if current is None else [current]
+        kept = [item for item in items if not isinstance(item, Path)]  # URLs stay as they are
+        paths = [item for item in items if isinstance(item, Path)]
+        rules = PickRules.of_field(field, taken=len(kept))
+        if rules.max_files == 0:
+            self.show_error(f"{self.name_shown} already holds {field.max_length} files: remove a URL first")
+            return
+        self.app.push_screen(FilePicker(rules, chosen=paths), lambda picked: self._picked(picked, kept))
+
+    def _picked(self, picked: list[Path] | None, kept: list[object]) -> None:
+        """The picker's answer: the chosen files replace the field's local files (Escape: None)."""
+        from difytui.tui.screens.file_picker import shown_path
+
+        control = self.control
+        if picked is None or not isinstance(control, Input):
+            return
+        if self.field.control == "file" and not picked:
+            return
+        texts = [as_text(self.field, item) for item in kept] + [shown_path(p) for p in picked]
+        control.value = ", ".join(texts)
+        self.show_error(self.check()[1])  # e.g. a file over Dify's size limit, before any upload

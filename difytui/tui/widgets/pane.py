@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 from textual.worker import Worker, WorkerState
 
+from difytui.form_files import SizeLimits
 from difytui.forms import Field, defaults, parse_form
 from difytui.models import Interface
 from difytui.tui import messages as m
@@ -127,7 +128,7 @@ class AppPane(HumanInputActions, Vertical):
         remembered = {**self.ctx.store.inputs(self.ctx.ws_key, self.item.id), **self.ctx.draft}
         known = {f.variable for f in self.fields}
         values = {**defaults(self.fields), **{k: v for k, v in remembered.items() if k in known}}
-        self.form = FormView(self.fields, values, id="form")
+        self.form = FormView(self.fields, values, SizeLimits.of(message.parameters), id="form")
         contents = self.query_one("#inputs", Collapsible).query_one(Collapsible.Contents)
         await self.query_one("#form-status").remove()
         await contents.mount(self.form)
@@ -258,6 +259,11 @@ class AppPane(HumanInputActions, Vertical):
             exit_on_error=False,
         )
 
+    @on(m.UploadProgress)
+    def _upload_progress(self, message: m.UploadProgress) -> None:
+        if self.runs.current(message.run_id) is not None:  # not a stopped run's late word
+            self.stats.show_upload(message.name, message.sent, message.total)
+
     @on(m.RunIds)
     def _run_ids(self, message: m.RunIds) -> None:
         self._record(message)
@@ -283,6 +289,19 @@ class AppPane(HumanInputActions, Vertical):
     @on(m.AnswerReplaced)
     async def _answer_replaced(self, message: m.AnswerReplaced) -> None:
         run = self._record(message)
+        if run is not None and run.answer is not None:
+            await run.answer.replace(message.text)
+
+    @on(m.RunReconnected)
+    async def _run_reconnected(self, message: m.RunReconnected) -> None:
+        run = self.runs.current(message.run_id)
+        if run is not None:
+            run.reconnects = message.count
+            await self.notice("The connection dropped; re-attached to the run.", "warning")
+
+    @on(m.AnswerReconciled)
+    async def _answer_reconciled(self, message: m.AnswerReconciled) -> None:
+        run = self.runs.current(message.run_id)
         if run is not None and run.answer is not None:
             await run.answer.replace(message.text)
 

@@ -34,6 +34,7 @@ def stats_text(
     conversation_id: str | None = None,
     task_id: str | None = None,
     status: str = "",
+    reconnects: int = 0,
 ) -> Text:
     usage = usage or {}
     parts: list[tuple[str, str]] = []
@@ -44,6 +45,8 @@ def stats_text(
     parts.append((f"first event {first_event:.2f}s" if first_event is not None else "no events", ""))
     if total is not None:
         parts.append((f"total {total:.2f}s", ""))
+    if reconnects:  # the stream dropped and was re-attached to the run
+        parts.append((f"reconnected {reconnects}×", "yellow"))
     tokens = usage.get("total_tokens")
     if isinstance(tokens, int):
         detail = ""
@@ -65,12 +68,29 @@ def stats_text(
     return text
 
 
+def upload_text(name: str, sent: int, total: int) -> Text:
+    """A local file's upload, on its way or done (files over 1 MB: see tui/uploads.py)."""
+    mb = 1024 * 1024
+    text = Text()
+    if sent >= total:
+        text.append(f"uploaded {one_line(name)}", style="bold")
+        text.append(f" · {total / mb:.1f} MB")
+        return text
+    text.append(f"uploading {one_line(name)}", style="bold")
+    text.append(f" · {sent / mb:.1f} of {total / mb:.1f} MB ({sent * 100 // max(total, 1)}%)")
+    return text
+
+
 class StatsLine(Static):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", markup=False, **kwargs)
 
     def show_stats(self, **values: Any) -> None:
         self.update(stats_text(**values))
+        self.display = True
+
+    def show_upload(self, name: str, sent: int, total: int) -> None:
+        self.update(upload_text(name, sent, total))
         self.display = True
 
     def show_run(
@@ -90,4 +110,5 @@ class StatsLine(Static):
             usage=usage or {},
             conversation_id=run.conversation_id,
             task_id=run.task_id,
+            reconnects=run.reconnects,
         )
