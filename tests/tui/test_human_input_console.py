@@ -40,6 +40,16 @@ async def start_workflow(pilot: Any, app: Any, app_id: str, value: str) -> Any:
     return pane
 
 
+async def start_chat(pilot: Any, app: Any, city: str, text: str) -> Any:
+    """hi-chat: its city input, then ``text`` from the prompt (it pauses after a first answer)."""
+    pane = await open_app(pilot, app, "hi-chat", typed="hi-chat")
+    pane.form.rows[0].control.value = city
+    pane.prompt.focus()
+    await type_text(pilot, text)
+    await pilot.press("enter")
+    return pane
+
+
 async def test_approval_pauses_shows_the_form_and_approve_streams_the_rest(sim):
     app = console(sim, keys=keys(sim))
     async with app.run_test(size=SIZE) as pilot:
@@ -69,11 +79,7 @@ async def test_approval_pauses_shows_the_form_and_approve_streams_the_rest(sim):
 async def test_a_chatflow_shows_the_whole_answer_though_the_resumed_stream_drops_its_text(sim):
     app = console(sim, keys=keys(sim))
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, "hi-chat", typed="hi-chat")
-        pane.form.rows[0].control.value = "Paris"
-        pane.prompt.focus()
-        await type_text(pilot, "hello")
-        await pilot.press("enter")
+        pane = await start_chat(pilot, app, "Paris", "hello")
         view = await paused_form(pilot, pane)
         before = pane.log_view.query(AnswerView).first()
         assert before.text == "pre-pause: hello @ Paris. "
@@ -210,11 +216,7 @@ async def test_a_chat_s_history_offers_its_pending_form(sim):
 
     app = console(sim, keys=keys(sim))
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, "hi-chat", typed="hi-chat")
-        pane.form.rows[0].control.value = "Oslo"
-        pane.prompt.focus()
-        await type_text(pilot, "hi")
-        await pilot.press("enter")
+        pane = await start_chat(pilot, app, "Oslo", "hi")
         view = await paused_form(pilot, pane)
         token, ws = view.form.form_token, app.ws_key
     with Store() as store:
