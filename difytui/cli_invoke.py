@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from difytui.cli_output import TextOutput, emit, silence_stdout
+from difytui.cli_records import RunRecording, blocking_events
 from difytui.cliutil import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from difytui.cliutil import say as _say
 from difytui.errors import DifyError, RunInterrupted
@@ -85,6 +86,7 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
             _say("difytui: --timeout must be a number of seconds above 0")
             return EXIT_USAGE
         dify.set_read_timeout(args.timeout)  # the run's reads only: the app's metadata is already read
+    run = RunRecording(dify, args.app, interface, inputs, args.query if interface == "chat" else None)
     try:
         if interface == "chat":
             call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
@@ -92,6 +94,8 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
             api = dify.app.workflow if interface == "workflow" else dify.app.completion
             call = api.invoke(args.app, inputs, mode_arg, files)
     except RunInterrupted as interrupt:  # Ctrl+C in --blocking: the library has stopped the run
+        run.status = "stopped"
+        run.save()
         if interrupt.stopped:
             _say(f"difytui: interrupted; stopped task {interrupt.task_id}")
         elif interrupt.task_id:
@@ -99,8 +103,14 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
         else:
             _say("difytui: interrupted before Dify named the task; it may still finish on the server")
         return EXIT_INTERRUPTED
+    except DifyError as error:  # the caller says it; the record keeps it
+        run.status, run.error = "failed", str(error)
+        run.save()
+        raise
     recording = cli_inputs.Recording(memory, inputs)  # so that a follow-up can reuse the inputs
     if isinstance(call, dict):  # --blocking: the folded result
+        run.events = blocking_events(call)
+        run.save()
         recording.seen(call)
         if args.text:
             TextOutput().result(call)
@@ -110,10 +120,13 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
         if _paused(call):
             return _report_pause(dify, args.app, [call], call)
         return _report_result(call, args)
-    return _stream(dify, args, recording.watch(call))
+    try:
+        return _stream(dify, args, recording.watch(call), run)
+    finally:
+        run.save()
 
 
-def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
+def _stream(dify: Dify, args: argparse.Namespace, events: Watched, run: RunRecording) -> int:
     from difytui._http import task_id_of
 
     task_id = None
@@ -126,6 +139,7 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
     reconnects = 0
     try:
         for event in events:
+            run.events.append(event)
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
             task_id = task_id or task_id_of(event)
             if events.reconnects != reconnects:  # the library re-attached a dropped stream
@@ -148,6 +162,7 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         if text is not None:
             text.end_line()
     except KeyboardInterrupt:
+        run.status = "stopped"
         events.close()
         if text is not None:
             text.end_line()  # the partial answer stays; the notes start on their own line
@@ -161,6 +176,7 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         return EXIT_INTERRUPTED
     except DifyError as error:
         # A read timeout, a cut, a bad event…: nobody will read the rest, so the run must not go on.
+        run.status, run.error = "failed", str(error)
         events.close()
         if text is not None:
             text.end_line()
@@ -171,6 +187,7 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (`| head -1`): nobody wants the rest, so stop the run quietly.
+        run.status = "stopped"
         events.close()
         _stop(dify, args.app, task_id, quiet=True)
         silence_stdout()

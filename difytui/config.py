@@ -36,13 +36,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised only on 3.10
     import tomli as tomllib
 
-__all__ = ["AppEntry", "Config", "Workspace", "find_config_path", "load_config"]
+__all__ = ["AppEntry", "Config", "RecordsBudget", "Workspace", "find_config_path", "load_config"]
 
 DEFAULT_TIMEOUT = 120.0
 KEY_CMD_TIMEOUT = 30.0
 ENV_WORKSPACE = "env"
 
-_TOP_KEYS = ("default_workspace", "keymap", "workspaces", "cases_dir")
+_TOP_KEYS = ("default_workspace", "keymap", "workspaces", "cases_dir", "records")
+#: [records]: the budget of the local run records (difytui.run_records); unset keys keep its defaults
+_RECORDS_KEYS = ("max_runs", "max_mb")
 _WORKSPACE_KEYS = (
     "kind", "base_url", "user", "timeout", "apps", "deadline",
     # written by `difytui workspace import` so that a re-import finds the same console and workspace
@@ -147,6 +149,15 @@ class AppEntry:
         return value
 
 
+@dataclass(frozen=True)
+class RecordsBudget:
+    """``[records]``: how many runs, and how many bytes of database, the run records may keep
+    (None: :mod:`difytui.run_records`' default)."""
+
+    max_runs: int | None = None
+    max_bytes: int | None = None
+
+
 @dataclass
 class Workspace:
     name: str
@@ -164,6 +175,8 @@ class Workspace:
     console_email: str = ""
     #: the folder of this workspace's test cases (``difytui test``), when set for it
     cases_dir: Path | None = None
+    #: the config's ``[records]`` (one budget for every workspace: they share the database)
+    records: RecordsBudget = field(default_factory=RecordsBudget, init=False)
 
     def app(self, app_id: str) -> AppEntry:
         try:
@@ -180,6 +193,7 @@ class Config:
     keymap: dict[str, str] = field(default_factory=dict)
     #: the folder of the test cases (``difytui test``), when set; else ``cases/`` beside the config
     cases_dir: Path | None = None
+    records: RecordsBudget = field(default_factory=RecordsBudget)
 
     def workspace(self, name: str | None = None) -> Workspace:
         names = ", ".join(self.workspaces) or "none"
@@ -336,13 +350,40 @@ class _Builder:
         keymap_raw = self.table(data.get("keymap", {}), "keymap")
         keymap = {k: self.string(v, "keymap", k) for k, v in keymap_raw.items()}
         cases_dir = self.folder(data["cases_dir"], "cases_dir") if "cases_dir" in data else None
+        records = RecordsBudget()
+        if "records" in data:
+            records = self.records(self.table(data["records"], "records"))
+        for ws in workspaces.values():
+            ws.records = records
         return Config(
             path=Path(self.where),
             default_workspace=default,
             workspaces=workspaces,
             keymap=keymap,
             cases_dir=cases_dir,
+            records=records,
         )
+
+    def records(self, raw: dict[str, Any]) -> RecordsBudget:
+        self.check_keys(raw, _RECORDS_KEYS, "records")
+        max_runs = None
+        if "max_runs" in raw:
+            value = raw["max_runs"]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                got = repr(value) if isinstance(value, int) else _type_name(value)
+                message = f"max_runs must be a whole number of runs, at least 1 (got {got})"
+                raise self.fail(message, "records", "max_runs")
+            max_runs = value
+        max_bytes = None
+        if "max_mb" in raw:
+            value = raw["max_mb"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                message = f"max_mb must be a number of megabytes (got {_type_name(value)})"
+                raise self.fail(message, "records", "max_mb")
+            if not math.isfinite(value) or value < 1:
+                raise self.fail(f"max_mb must be at least 1 megabyte (got {value!r})", "records", "max_mb")
+            max_bytes = int(value * 1024 * 1024)
+        return RecordsBudget(max_runs, max_bytes)
 
     def workspace(self, name: str, raw: dict[str, Any]) -> Workspace:
         at = ("workspaces", name)

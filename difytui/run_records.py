@@ -7,21 +7,31 @@ counts the pages SQLite really uses (freed pages are reused by the next records)
 *before* a record is written, so the file does not grow past the budget. Never holds a key: inputs
 lose any :class:`~difytui.secrets.Secret`, and Dify's events carry none.
 
-Nothing here knows the UI or the CLI; they hand over a finished run's events (later work).
+The write-ahead log counts too: a share of the budget (``wal_reserve``) is kept for it, and it is
+checkpointed and truncated once it passes half of that. Records are written with
+``synchronous=NORMAL`` (WAL's safe setting: no fsync per insert; a power cut may lose the last
+records, never the database).
+
+Nothing here knows the UI or the CLI: :func:`record_run` takes a finished run's events.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .store import Store, _plain
+from .run_summary import JSON, RunRecord, summarize
+from .store import Store
 
-JSON = dict[str, Any]
+__all__ = ["JSON", "Budget", "RunRecord", "RunRecords", "known_run_ids", "record_run", "summarize"]
+
+if TYPE_CHECKING:
+    from .config import RecordsBudget
 
 DEFAULT_MAX_RUNS = 5000
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -29,116 +39,26 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 _ROW_OVERHEAD = 96
 
 
+#: the write-ahead log's share of the byte budget, at most
+_WAL_RESERVE_CAP = 4 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Budget:
     max_runs: int = DEFAULT_MAX_RUNS
     max_bytes: int = DEFAULT_MAX_BYTES
 
+    @classmethod
+    def of(cls, settings: RecordsBudget | None) -> Budget:
+        """The budget a config's ``[records]`` sets (its unset limits: the defaults)."""
+        if settings is None:
+            return cls()
+        return cls(settings.max_runs or DEFAULT_MAX_RUNS, settings.max_bytes or DEFAULT_MAX_BYTES)
 
-@dataclass
-class RunRecord:
-    """A run's summary; ``events`` of a stored one come from :meth:`RunRecords.events`."""
-
-    app_id: str
-    interface: str
-    status: str
-    inputs: JSON
-    query: str | None = None
-    answer: str | None = None
-    outputs: JSON | None = None
-    error: str | None = None
-    conversation_id: str | None = None
-    message_id: str | None = None
-    task_id: str | None = None
-    workflow_run_id: str | None = None
-    started: float = 0.0
-    finished: float | None = None
-    #: seconds the server reports (workflow elapsed_time / message latency), else finished - started
-    elapsed: float | None = None
-    total_tokens: int | None = None
-    total_price: str | None = None
-    currency: str | None = None
-    event_count: int = 0
-    id: int | None = None
-    ws: str = ""
-
-
-def summarize(
-    app_id: str,
-    interface: str,
-    inputs: Mapping[str, Any],
-    events: Iterable[JSON],
-    *,
-    query: str | None = None,
-    started: float = 0.0,
-    finished: float | None = None,
-    status: str | None = None,
-) -> tuple[RunRecord, list[JSON]]:
-    """The record of a run from the events it received (in order), and those events as a list.
-
-    ``status``: what the caller knows when the stream did not say (``"stopped"``, ``"interrupted"``);
-    a terminal event's status wins over it."""
-    record = RunRecord(app_id, interface, status or "unfinished", _plain(dict(inputs)), query=query)
-    record.started, record.finished = started, finished
-    kept: list[JSON] = []
-    answer: list[str] = []
-    for event in events:
-        kept.append(event)
-        _absorb(record, event, answer)
-    if answer:
-        record.answer = "".join(answer)
-    record.event_count = len(kept)
-    if record.elapsed is None and finished is not None:
-        record.elapsed = max(0.0, finished - started)
-    return record, kept
-
-
-def _absorb(record: RunRecord, event: JSON, answer: list[str]) -> None:
-    for key in ("conversation_id", "message_id", "task_id", "workflow_run_id"):
-        value = event.get(key)
-        if isinstance(value, str) and value and getattr(record, key) is None:
-            setattr(record, key, value)
-    kind = event.get("event")
-    data = _obj(event.get("data"))
-    if kind in ("message", "agent_message") and isinstance(event.get("answer"), str):
-        answer.append(event["answer"])
-    elif kind == "message_replace" and isinstance(event.get("answer"), str):
-        answer[:] = [event["answer"]]
-    elif kind == "message_end":
-        _usage(record, _obj(_obj(event.get("metadata")).get("usage")))
-        if record.status == "unfinished":
-            record.status = "succeeded"  # a chatflow's workflow_finished, after it, may say otherwise
-    elif kind == "workflow_finished":
-        status = data.get("status")
-        record.status = status if isinstance(status, str) else record.status
-        outputs = data.get("outputs")
-        record.outputs = outputs if isinstance(outputs, dict) else record.outputs
-        error = data.get("error")
-        record.error = error if isinstance(error, str) and error else record.error
-        if isinstance(data.get("elapsed_time"), (int, float)):
-            record.elapsed = float(data["elapsed_time"])
-        if isinstance(data.get("total_tokens"), int) and record.total_tokens is None:
-            record.total_tokens = data["total_tokens"]
-    elif kind == "error":
-        record.status = "failed"
-        message = event.get("message")
-        record.error = message if isinstance(message, str) else "error"
-
-
-def _obj(value: object) -> JSON:
-    return value if isinstance(value, dict) else {}
-
-
-def _usage(record: RunRecord, usage: JSON) -> None:
-    if isinstance(usage.get("total_tokens"), int):
-        record.total_tokens = usage["total_tokens"]
-    price = usage.get("total_price")
-    if isinstance(price, (str, int, float)):
-        record.total_price = str(price)
-    if isinstance(usage.get("currency"), str):
-        record.currency = usage["currency"]
-    if isinstance(usage.get("latency"), (int, float)) and record.elapsed is None:
-        record.elapsed = float(usage["latency"])
+    @property
+    def wal_reserve(self) -> int:
+        """Bytes kept for the write-ahead log (checkpointed past half of it)."""
+        return min(_WAL_RESERVE_CAP, self.max_bytes // 8)
 
 
 def compress_events(events: Iterable[JSON]) -> bytes:
@@ -221,6 +141,14 @@ class RunRecords:
     def __init__(self, store: Store, budget: Budget | None = None) -> None:
         self.store = store
         self.budget = budget or Budget()
+        self._wal = f"{store.path}-wal" if store.persistent else None
+        self._tuned = False  # the writer connection's settings, set with the first record
+
+    def _tune(self, conn: sqlite3.Connection) -> None:
+        if not self._tuned:
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit = {int(self.budget.wal_reserve // 2)}")
+            self._tuned = True
 
     def add(self, ws: str, record: RunRecord, events: Iterable[JSON]) -> int | None:
         """Store ``record`` with its events; the oldest records make room first. Its id (None: the
@@ -231,6 +159,7 @@ class RunRecords:
         size = len(blob) + sum(len(v) for v in row if isinstance(v, str)) + _ROW_OVERHEAD
 
         def write(conn: sqlite3.Connection) -> int | None:
+            self._tune(conn)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._make_room(conn, size)
@@ -242,9 +171,21 @@ class RunRecords:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            self._trim_wal(conn)
             return cursor.lastrowid
 
         return self.store.write(None, write)
+
+    def _trim_wal(self, conn: sqlite3.Connection) -> None:
+        """Checkpoint and truncate the write-ahead log once it passes half its reserve."""
+        if self._wal is None:
+            return
+        try:
+            size = os.path.getsize(self._wal)
+        except OSError:
+            return
+        if size > self.budget.wal_reserve // 2:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def _make_room(self, conn: sqlite3.Connection, size: int) -> None:
         """Drop the oldest records until one more of ``size`` bytes fits the budget."""
@@ -255,7 +196,8 @@ class RunRecords:
             count -= excess
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         needed = (size // page_size + 2) * page_size  # its pages, and one for the index and table
-        while count > 0 and _used_bytes(conn, page_size) + needed > self.budget.max_bytes:
+        room = self.budget.max_bytes - self.budget.wal_reserve
+        while count > 0 and _used_bytes(conn, page_size) + needed > room:
             batch = max(1, count // 50)  # a few at a time: sizes differ, so the check repeats
             _drop_oldest(conn, batch)
             count -= batch
@@ -331,3 +273,45 @@ def _used_bytes(conn: sqlite3.Connection, page_size: int) -> int:
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     free = conn.execute("PRAGMA freelist_count").fetchone()[0]
     return int((pages - free) * page_size)
+
+
+def record_run(
+    records: RunRecords,
+    ws: str,
+    app_id: str,
+    interface: str,
+    inputs: Mapping[str, Any],
+    events: Iterable[JSON],
+    *,
+    query: str | None = None,
+    started: float = 0.0,
+    finished: float | None = None,
+    status: str | None = None,
+    error: str | None = None,
+) -> int | None:
+    """Summarize a finished run and store it: what the console's writer thread and the CLI call.
+
+    ``status``/``error``: what the caller saw when the stream did not say (a stop, a failure on our
+    side before or while reading); the stream's own end wins."""
+    record, kept = summarize(
+        app_id, interface, inputs, events, query=query, started=started, finished=finished, status=status
+    )
+    if record.status == "unfinished" and status is None and error:
+        record.status = "failed"
+    if error and not record.error:
+        record.error = error
+    return records.add(ws, record, kept)
+
+
+def known_run_ids(records: RunRecords, ws: str, run_ids: Iterable[str]) -> set[str]:
+    """Which of Dify's workflow run ids the records already hold (the Runs view lists them once)."""
+    ids = list(run_ids)
+    if not ids:
+        return set()
+
+    def read(conn: sqlite3.Connection) -> set[str]:
+        marks = ", ".join("?" * len(ids))
+        sql = f"SELECT workflow_run_id FROM run_records WHERE ws = ? AND workflow_run_id IN ({marks})"
+        return {row[0] for row in conn.execute(sql, (ws, *ids))}
+
+    return records.store.read(set(), read)

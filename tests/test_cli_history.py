@@ -54,7 +54,9 @@ def test_history_lists_conversations_and_recorded_runs(capsys, config, sim):
     assert code == 0, err
     assert "Conversations of support-bot (2, newest first)" in out
     assert out.index(second) < out.index(first)
-    assert "Runs of support-bot recorded here (0, newest first)\n  (none)" in out
+    # `difytui invoke` records every run it starts: both turns are listed, newest first
+    runs = out.split("Runs of support-bot recorded here (2, newest first)\n", 1)[1]
+    assert runs.index("another thread") < runs.index("hello")
 
     rid = recorded(sim, config, REPORT)
     code, out, err = run(capsys, "--config", config, "history", "report-builder")

@@ -21,8 +21,10 @@ from textual.worker import Worker, WorkerState
 from difytui.tui.bench_actions import OPEN_TESTS, SAVE_CASE, BenchActions
 from difytui.tui.commands import DifyCommands
 from difytui.tui.gc_policy import GcPolicy
-from difytui.tui.keys import PAGE_DOWN, PAGE_UP, RUN, STOP
+from difytui.tui.keys import OPEN_RUNS, PAGE_DOWN, PAGE_UP, RUN, STOP
 from difytui.tui.pane_actions import PaneActions
+from difytui.tui.run_recording import RunRecorder
+from difytui.tui.runs_actions import RunsActions
 from difytui.tui.safe_text import one_line
 from difytui.tui.screens.help import HelpScreen, help_rows, view_keys
 from difytui.tui.startup import styles_dir
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
     from difytui.client import AsyncDify
     from difytui.config import Workspace
+    from difytui.run_records import Budget
     from difytui.store import Store
     from difytui.tui.widgets.pane import AppPane
 
@@ -46,7 +49,7 @@ SIDEBAR_AUTO_HIDE_BELOW = 100
 COPY_TIP = "Copy the selected answer, the last by default (OSC 52)"
 
 
-class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
+class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
     TITLE = "difytui"
     #: The first frame's rules only; LATE_STYLES (the panes', the import screens') are read after it.
     CSS_PATH: ClassVar[list[Any]] = [styles_dir() / "shell.tcss"]
@@ -94,6 +97,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit difytui"),
         OPEN_TESTS,  # last: a narrow footer drops these before the keys above
         SAVE_CASE,
+        OPEN_RUNS,
     ]
 
     def __init__(
@@ -118,6 +122,8 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
         self._owns_store = store is None
         self.store = store if store is not None else Store()
         self.store_writer = StoreWriter(self.store)
+        self.run_recorder = RunRecorder(self.store_writer, workspace_key(workspace), _budget(workspace))
+        self.run_marks: list[str] = []
         self.ws_key = workspace_key(workspace)
         self.user_keymap = dict(keymap or {})
         self._workspaces = list(workspaces or [workspace.name])
@@ -262,3 +268,9 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions):
             return
         view = view_keys(self.screen, self.user_keymap)
         self.push_screen(HelpScreen(help_rows(self.BINDINGS, self.user_keymap), view))
+
+
+def _budget(workspace: Workspace) -> Budget:
+    from difytui.run_records import Budget
+
+    return Budget.of(getattr(workspace, "records", None))

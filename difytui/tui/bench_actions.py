@@ -141,12 +141,17 @@ class BenchActions(App[object]):
         if not transcript.status:
             self.notify("Nothing to save yet: run the app first (ctrl+r).", severity="warning")
             return
+        await self.save_transcript(pane.item, transcript)
+
+    async def save_transcript(self, item: AppItem, transcript: Transcript) -> None:
+        """Append ``transcript`` to ``item``'s case file, say where, offer $EDITOR (also the Runs
+        view's Save case)."""
         folders = self.case_folders()
         if folders.save is None:
             self.notify(f"Cannot save a test case: {clean(folders.why)}", severity="error", markup=False)
             return
         try:  # off the UI thread: the case file is parsed and rewritten
-            saved = await asyncio.to_thread(_save, folders.save, pane.item, transcript)
+            saved = await asyncio.to_thread(_save, folders.save, item, transcript)
         except Exception as error:  # ConfigError (a file that is not TOML, a disk error), or a bug
             self.notify(f"Could not save the test case: {clean(str(error))}", severity="error", markup=False)
             return

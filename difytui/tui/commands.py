@@ -50,6 +50,7 @@ class DifyCommands(Provider):
         yield "Refresh app list", app.refresh_apps, "Ask Dify for each app's name and mode again"
         yield "Tests", app.action_open_tests, "The open app's test cases: run, results, diffs (ctrl+g)"
         yield "Save as test case", app.action_save_case, "The chat or last run, into cases_dir (ctrl+s)"
+        yield "Runs", app.action_open_runs, "The open app's recorded runs: open, re-run, compare (F3)"
         yield "Help: keys", app.action_help, "All bindings with their ids (F1)"
         yield (
             "Import apps from Dify console…",

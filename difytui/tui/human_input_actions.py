@@ -2,9 +2,10 @@
 
 Mixed into :class:`AppPane` (handlers by name, ``on_<message>``: Textual calls them for every class
 of the pane's MRO). A pause (``FormsPending``) records its forms (``human_input_store``, so they
-survive a restart) and shows each one in place in the log, after the paused run's answer. An action
-starts a resume run in the pane's :class:`RunController`: ``runner.resume_run`` opens the listener,
-submits, and streams the rest into the run's timeline and a new answer view under the form. While
+survive a restart) and shows each one in place in the log, after the paused run's answer. An
+action starts a resume run in the pane's :class:`RunController`: ``resume_worker.resume_run`` opens
+the listener, submits, and streams the rest into the run's timeline and a new answer view under
+the form. While
 a run is paused nothing runs, so Escape (stop) is not offered: Dify ignores stops on a paused run.
 """
 
@@ -15,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from difytui.human_input import HumanInputForm
 from difytui.tui import messages as m
-from difytui.tui import runner
 from difytui.tui.models import RunRequest
+from difytui.tui.resume_worker import FormSubmit, resume_run
 from difytui.tui.run_controller import ActiveRun
 from difytui.tui.widgets.human_input_form import HumanInputFormView
 from difytui.tui.widgets.response_log import AnswerView
@@ -159,11 +160,11 @@ class HumanInputActions:
         view.sending(message.action)
         self._hi_sending[run.run_id] = view
         self._hi_before[run.run_id] = paused.answer_before
-        job = runner.FormSubmit(
+        job = FormSubmit(
             pane.item.id, view.form.workflow_run_id, view.form.form_token, message.values, message.action
         )
         run.worker = pane.run_worker(
-            runner.resume_run(pane.ctx.client, job, run.run_id, pane.post_message),
+            resume_run(pane.ctx.client, job, run.run_id, pane.post_message),
             group="run",
             exit_on_error=False,
             name=f"resume {pane.item.id}",

@@ -120,3 +120,40 @@ PICK_FILE = Binding(
 )
 #: The form's keys (F1 lists them after the prompt's).
 FORM_BINDINGS = (PICK_FILE,)
+
+# The Runs view (screens/runs_view.py) and a run's detail (screens/run_detail.py).
+OPEN_RUNS = Binding(
+    "f3",
+    "open_runs",
+    "Runs",
+    id="runs.open",
+    show=False,  # on F1 and the palette: the footer has no room left at 80 columns
+    tooltip="The open app's recorded runs (and, for a workflow, Dify's own): filter, open, compare",
+)
+RUNS_FILTER = Binding("slash", "focus_filter", "Filter", id="runs.filter", tooltip="Filter the runs by text")
+RUNS_STATUS = Binding(
+    "s", "cycle_status", "Status", id="runs.status", tooltip="Show only one status (s again: the next one)"
+)
+RUNS_MARK = Binding(
+    "m", "mark", "Mark", id="runs.mark", tooltip="Mark or unmark the run for comparison (two at most)"
+)
+RUNS_COMPARE = Binding(
+    "c", "compare", "Compare", id="runs.compare", tooltip="Compare the two marked runs side by side"
+)
+RUNS_RERUN = Binding(
+    "ctrl+r", "rerun", "Re-run", id="runs.rerun", tooltip="Run the app again with this run's inputs"
+)
+RUNS_SAVE_CASE = Binding(
+    "ctrl+s",
+    "save_case",
+    "Save case",
+    id="runs.save_case",
+    tooltip="Save this run as a new test case of the app (the bench's Save as test case)",
+)
+RUNS_EXPAND = Binding(
+    "e", "expand_all", "Expand", id="runs.expand", tooltip="Open or fold every node of the timeline"
+)
+RUNS_EXPORT = Binding(
+    "x", "export", "Export", id="runs.export", tooltip="Export the run as Markdown or JSON (its events too)"
+)
+RUNS_BACK = Binding("escape", "back", "Back", id="runs.back", tooltip="Close the run, then the Runs view")

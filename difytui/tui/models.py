@@ -15,6 +15,7 @@ from difytui.models import INTERFACE_BY_MODE, AppInfo, Interface
 if TYPE_CHECKING:
     from difytui.client import AsyncDify
     from difytui.store import Store
+    from difytui.tui.run_recording import Record
     from difytui.tui.store_writer import StoreWriter
 
 
@@ -76,3 +77,5 @@ class PaneContext:
     #: the form's values as the last session left them (typed, maybe never sent): they win over
     #: the last sent inputs
     draft: dict[str, Any] = field(default_factory=dict)
+    #: stores each finished run in the run records (None: runs are not recorded)
+    record: Record | None = None

@@ -15,6 +15,7 @@ from difytui.tui.startup import pane_class
 from difytui.tui.widgets.app_list import AppList
 
 if TYPE_CHECKING:
+    from difytui.tui.run_recording import RunRecorder
     from difytui.tui.widgets.pane import AppPane
 
 
@@ -23,6 +24,7 @@ class PaneActions(AppListRefresh):
 
     # Set by DifyConsole.__init__.
     panes: dict[str, AppPane]
+    run_recorder: RunRecorder
     # SessionMemory's: the form as the last session left it, and its fold.
     saved_draft: Callable[[str], dict[str, Any]]
     restore_pane: Callable[[AppPane, Any], Awaitable[None]]
@@ -50,7 +52,9 @@ class PaneActions(AppListRefresh):
                 return
             self.load_late_styles()
             draft = self.saved_draft(app_id)
-            ctx = PaneContext(self.client, self.store, self.ws_key, self.store_writer, draft)
+            ctx = PaneContext(
+                self.client, self.store, self.ws_key, self.store_writer, draft, self.run_recorder
+            )
             pane = cls(item, ctx, id=f"pane-{len(self.panes)}")
             pane.want_focus = True
             self.panes[app_id] = pane

@@ -8,28 +8,20 @@ nothing reaches the screen as a traceback and no crash dump prints a worker's lo
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from difytui.errors import (
-    ConversationNotFoundError,
-    DifyAPIError,
-    DifyError,
-    FormAlreadySubmittedError,
-    FormExpiredError,
-    FormNotFoundError,
-    InvalidFormDataError,
-    MessageNotFoundError,
-)
+from difytui.errors import ConversationNotFoundError, DifyAPIError, DifyError, MessageNotFoundError
 from difytui.history import ConversationPager, MessagePager
 from difytui.human_input import HumanInputForm, forms_in
 from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
+from difytui.tui.run_recording import Record, RunLog
 from difytui.tui.safe_text import one_line
 from difytui.tui.uploads import upload_files
 
@@ -93,11 +85,38 @@ def _error_event_message(event: dict[str, Any]) -> tuple[str, str, int | None]:
     return (f"{label}: {text}" if label else text), code, status
 
 
-async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: Post) -> None:
+async def stream_run(
+    client: AsyncDify, request: RunRequest, run_id: int, post: Post, record: Record | None = None
+) -> None:
     """Run ``request`` as a stream, posting one typed message per event, then RunFinished/RunFailed.
 
     Cancellation (Escape) closes the stream before it propagates; the pane calls the stop endpoint.
+    ``record`` is handed the run's log (every event, how it ended) however it ends, stops included.
     """
+    log = RunLog.start(request)
+
+    def tell(message: Message) -> object:
+        if isinstance(message, m.RunFailed):
+            log.failed(message.message)
+        return post(message)
+
+    try:
+        await _stream_run(client, request, run_id, tell, log.events)
+    except asyncio.CancelledError:
+        log.status = log.status or "stopped"  # Escape, or the console closing
+        raise
+    except BaseException as error:  # a bug: the worker's failure says it; the record keeps it too
+        log.failed(describe_error(error)[0])
+        raise
+    finally:
+        log.finish()
+        if record is not None:
+            record(log)
+
+
+async def _stream_run(
+    client: AsyncDify, request: RunRequest, run_id: int, post: Post, events: list[dict[str, Any]]
+) -> None:
     post(m.RunStarted(run_id, time.monotonic()))
     try:
         request = await upload_files(client, request, run_id, post)  # first: big files show progress
@@ -106,20 +125,26 @@ async def stream_run(client: AsyncDify, request: RunRequest, run_id: int, post: 
         text, code, status = describe_error(error)
         post(m.RunFailed(run_id, text, code, status, time.monotonic(), None))
         return
-    await follow_stream(stream, run_id, post)
+    await follow_stream(stream, run_id, post, events)
 
 
 async def follow_stream(
-    stream: AsyncEventStream, run_id: int, post: Post, *, replayed: bool = False, resumed: bool = False
+    stream: AsyncEventStream,
+    run_id: int,
+    post: Post,
+    events: list[dict[str, Any]] | None = None,
+    *,
+    replayed: bool = False,
+    resumed: bool = False,
 ) -> None:
-    """Post ``stream``'s events as typed messages, then RunFinished/RunFailed; closes it.
-
-    ``replayed``: the stream starts with a snapshot of the run so far, up to the pause being
-    resumed; it is skipped (the pane shows it already). ``resumed``: a resumed run, whose whole
-    chat answer is ``workflow_finished.outputs.answer`` (FinalAnswer; Dify drops resumed text)."""
+    """Post ``stream``'s events as typed messages (``events`` keeps them), then RunFinished or
+    RunFailed; closes it. ``replayed``: the stream starts with a snapshot of the run up to the pause
+    being resumed, skipped (the pane shows it). ``resumed``: a resumed run, whose whole chat answer
+    is ``workflow_finished.outputs.answer`` (FinalAnswer: Dify drops resumed text)."""
     clock = time.monotonic
     first: float | None = None
     required: list[HumanInputForm] = []
+    events = [] if events is None else events
     ids: dict[str, Any] = {}
     usage: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
@@ -127,6 +152,7 @@ async def follow_stream(
     reconnects = 0
     try:
         async for event in stream:
+            events.append(event)
             now = clock()
             if first is None:
                 first = now
@@ -168,10 +194,8 @@ async def follow_stream(
                     required += forms_in(event)
                 elif kind == "workflow_paused":
                     post(m.FormsPending(run_id, event, now, _pending_forms(required, event)))
-                elif kind == "workflow_finished" and resumed:
-                    answer = _answer_of(event)
-                    if answer is not None:
-                        post(m.FinalAnswer(run_id, event, now, answer))
+                elif kind == "workflow_finished" and resumed and (answer := _answer_of(event)) is not None:
+                    post(m.FinalAnswer(run_id, event, now, answer))
                 post(m.OtherEvent(run_id, event, now))
                 if kind == "message_end":
                     raw = event.get("metadata")
@@ -227,9 +251,8 @@ async def follow_stream(
 def _pending_forms(required: list[HumanInputForm], paused: dict[str, Any]) -> list[HumanInputForm]:
     """The forms a pause waits for: its reasons' tokens, with the rendered content of the
     ``human_input_required`` events seen (a replayed pause carries the unrendered template)."""
-    waiting = forms_in(paused)
     seen = {form.form_token: form for form in required}
-    return [seen.get(form.form_token, form) for form in waiting] or required
+    return [seen.get(form.form_token, form) for form in forms_in(paused)] or required
 
 
 def _answer_of(finished: dict[str, Any]) -> str | None:
@@ -237,56 +260,6 @@ def _answer_of(finished: dict[str, Any]) -> str | None:
     outputs = data.get("outputs") if isinstance(data, dict) else None
     answer = outputs.get("answer") if isinstance(outputs, dict) else None
     return answer if isinstance(answer, str) else None
-
-
-#: A submit Dify refused: shown on the form (the others fail the run)
-REFUSALS = (InvalidFormDataError, FormAlreadySubmittedError, FormExpiredError, FormNotFoundError)
-
-
-@dataclass(frozen=True)
-class FormSubmit:
-    """What a resume worker does: submit ``form_token`` with ``action`` (None: only read the run's
-    state again) and follow the run ``workflow_run_id`` of ``app_id``."""
-
-    app_id: str
-    workflow_run_id: str
-    form_token: str
-    inputs: dict[str, str]
-    action: str | None
-
-
-async def resume_run(client: AsyncDify, job: FormSubmit, run_id: int, post: Post) -> None:
-    """Submit a paused run's form and stream the rest of the run (as ``stream_run`` does).
-
-    The listener (snapshot + continue_on_pause) is opened before the submit, so nothing the resumed
-    run sends is lost; its replay of the run so far is skipped. A refused submit posts FormRefused:
-    invalid data ends there; a form submitted elsewhere, expired or gone reads the run's state."""
-    post(m.RunStarted(run_id, time.monotonic()))
-    submitting = job.action is not None
-    stream: AsyncEventStream | None = None
-    try:
-        stream = await client.app.events(
-            job.app_id, job.workflow_run_id, include_state_snapshot=True, continue_on_pause=submitting
-        )
-        if job.action is not None:
-            try:
-                await client.app.human_input.submit(job.app_id, job.form_token, job.inputs, job.action)
-            except REFUSALS as error:
-                await stream.aclose()
-                invalid = isinstance(error, InvalidFormDataError)
-                message = error.message if invalid else str(error)
-                post(m.FormRefused(run_id, job.form_token, one_line(message), invalid))
-                if invalid:
-                    return
-                submitting = False
-                stream = await client.app.events(job.app_id, job.workflow_run_id, include_state_snapshot=True)
-    except Exception as error:  # see the module docstring
-        if stream is not None:
-            await stream.aclose()
-        text, code, status = describe_error(error)
-        post(m.RunFailed(run_id, text, code, status, time.monotonic(), None))
-        return
-    await follow_stream(stream, run_id, post, replayed=submitting, resumed=True)
 
 
 async def stop_task(client: AsyncDify, app_id: str, task_id: str, post: Post) -> None:

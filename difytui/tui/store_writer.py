@@ -27,11 +27,15 @@ class StoreWriter:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="difytui-state")
         self._closed = False
 
-    def _submit(self, write: Callable[..., None], *args: Any) -> None:
+    def _submit(self, write: Callable[..., object], *args: Any) -> None:
         if self._closed:  # a late message after shutdown: write in place rather than lose it
             write(*args)
             return
         self._executor.submit(write, *args).add_done_callback(_log_failure)
+
+    def call(self, write: Callable[..., object], *args: Any) -> None:
+        """Any other write (a run record), in order with the others."""
+        self._submit(write, *args)
 
     def set_inputs(self, ws: str, app_id: str, values: dict[str, Any]) -> None:
         self._submit(self.store.set_inputs, ws, app_id, dict(values))

@@ -235,7 +235,7 @@ class AppPane(HumanInputActions, Vertical):
             return  # Escape arrived while before_run was mounting: the run is already stopped
         # Not exclusive: a run stopped before Dify named its task keeps reading until it does.
         run.worker = self.run_worker(
-            runner.stream_run(self.ctx.client, request, run.run_id, self.post_message),
+            runner.stream_run(self.ctx.client, request, run.run_id, self.post_message, self.ctx.record),
             group="run",
             exit_on_error=False,
             name=f"run {self.item.id}",

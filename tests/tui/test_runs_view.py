@@ -1,0 +1,302 @@
+"""The Runs view (issue 11): every console run is recorded, listed newest first, filtered, opened
+(node timeline with each node's outputs), re-run with the same inputs, marked and compared; a
+workflow app also lists Dify's own runs, started elsewhere, as server runs."""
+
+from __future__ import annotations
+
+from difytui.client import Dify
+from difytui.store import workspace_key
+from difytui.tui.app import DifyConsole
+from difytui.tui.screens.run_detail import RunDetailScreen
+from difytui.tui.screens.runs_view import RunsScreen
+from difytui.tui.widgets.json_section import JsonSection
+
+from .conftest import (
+    SIZE,
+    ask,
+    console,
+    open_app,
+    requests_to,
+    run_done,
+    type_text,
+    wait_until,
+    workspace_for,
+)
+
+
+def recorded(app, n: int):
+    """Wait on the records (written on the state thread), not on the clock."""
+    records = app.run_recorder.records()
+    return lambda: records.count(app.ws_key) >= n
+
+
+async def open_runs(pilot, app) -> RunsScreen:
+    await pilot.press("f3")
+    screen = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, RunsScreen) else None)
+    await pilot.pause()
+    return screen
+
+
+def row_texts(screen: RunsScreen) -> list[str]:
+    table = screen.table
+    return [" ".join(cell.plain for cell in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def run_workflow(pilot, app, topic: str):
+    pane = await open_app(pilot, app, "report-builder")
+    rows = {r.field.variable: r for r in pane.form.rows}
+    rows["topic"].control.value = topic
+    await pilot.press("ctrl+r")
+    await run_done(pilot, pane)
+    return pane
+
+
+async def open_recorded_workflow(pilot, app, topic: str) -> RunDetailScreen:
+    """Run report-builder on ``topic``, then open that run's detail from the Runs view."""
+    await run_workflow(pilot, app, topic)
+    await wait_until(pilot, recorded(app, 1), what="the record")
+    screen = await open_runs(pilot, app)
+    screen.table.focus()
+    await pilot.press("enter")
+    return await wait_until(
+        pilot, lambda: app.screen if isinstance(app.screen, RunDetailScreen) else None, what="detail"
+    )
+
+
+async def test_two_chat_runs_are_listed_newest_first_and_filtered(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await ask(pilot, app, "support-bot", "first question")
+        pane.prompt.focus()
+        await type_text(pilot, "second question")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        await wait_until(pilot, recorded(app, 2), what="two records")
+        screen = await open_runs(pilot, app)
+        texts = row_texts(screen)
+        assert len(texts) == 2
+        assert "second question" in texts[0] and "first question" in texts[1]
+        assert all("✓ succeeded" in text for text in texts)
+        await pilot.press("slash")
+        await type_text(pilot, "first")
+        await wait_until(pilot, lambda: screen.table.row_count == 1, what="text filter")
+        assert "first question" in row_texts(screen)[0]
+        await pilot.press("enter")  # back to the table
+        await wait_until(pilot, lambda: screen.table.has_focus, what="the table's focus")
+        await pilot.press("s")  # status: succeeded only
+        await wait_until(pilot, lambda: screen.status == "succeeded", what="the status filter")
+        assert screen.table.row_count == 1
+        await pilot.press("s")  # failed: none
+        await wait_until(pilot, lambda: screen.table.row_count == 0, what="status filter")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, RunsScreen), what="back")
+
+
+async def test_a_recorded_workflow_run_shows_its_nodes_outputs_and_reruns_with_the_same_inputs(sim):
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_workflow(pilot, app, "Rivers")
+        await wait_until(pilot, recorded(app, 1), what="the record")
+        first = requests_to(sim, "/workflows/run")[-1].json["inputs"]
+        screen = await open_runs(pilot, app)
+        assert screen.server  # a workflow app lists Dify's runs too
+        screen.table.focus()
+        await pilot.press("enter")
+        detail = await wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, RunDetailScreen) else None, what="detail"
+        )
+        await pilot.pause()
+        titles = [node.title for node in detail.nodes]
+        assert "Plan sections" in titles
+        node = detail.query_one(f"#run-node-{titles.index('Plan sections')}", JsonSection)
+        assert node.collapsed and not node.rendered  # bodies wait until opened
+        await pilot.press("e")  # every node opens
+        await wait_until(pilot, lambda: node.rendered, what="node body")
+        body = node.body_text().plain
+        assert '"outputs"' in body and '"inputs"' in body
+        outputs = detail.nodes[titles.index("Plan sections")].data["outputs"]
+        assert all(str(key) in body for key in outputs)
+        assert detail.query_one("#run-outputs", JsonSection).rendered
+        await pilot.press("ctrl+r")  # re-run: back to the pane, same inputs
+        await wait_until(pilot, lambda: len(requests_to(sim, "/workflows/run")) == 2, what="the re-run")
+        assert requests_to(sim, "/workflows/run")[-1].json["inputs"] == first
+        assert app.screen is app.screen_stack[0]
+        await run_done(pilot, app.current_pane)
+        await wait_until(pilot, recorded(app, 2), what="the re-run's record")
+
+
+async def test_dify_runs_started_elsewhere_are_listed_as_server_runs(sim):
+    ws = workspace_for(sim)
+    with Dify(workspace=ws) as dify:  # another client: the console has no record of it
+        inputs = {"topic": "Elsewhere", "audience": "everyone"}
+        other = dify.app.workflow.invoke("report-builder", inputs, "blocking")
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_workflow(pilot, app, "Here")
+        await wait_until(pilot, recorded(app, 1), what="the record")
+        screen = await open_runs(pilot, app)
+        await wait_until(pilot, lambda: screen.server_pages_done >= 1, what="Dify's runs")
+        keys = list(screen.rows)
+        assert f"s:{other['workflow_run_id']}" in keys
+        assert sum(k.startswith("s:") for k in keys) == 1  # the console's own run is listed once
+        server_text = row_texts(screen)[keys.index(f"s:{other['workflow_run_id']}")]
+        assert "server" in server_text
+        assert requests_to(sim, "/workflows/logs") == []  # a GET, never a POST
+        assert any(r.path.endswith("/workflows/logs") for r in sim.requests)
+        # its detail comes from GET /workflows/run/:id, inputs decoded, no sys.* variables
+        screen.table.move_cursor(row=keys.index(f"s:{other['workflow_run_id']}"))
+        await pilot.press("enter")
+        detail = await wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, RunDetailScreen) else None, what="detail"
+        )
+        assert detail.server and detail.record.inputs.get("topic") == "Elsewhere"
+        assert not any(k.startswith("sys.") for k in detail.record.inputs)
+
+
+async def test_dify_runs_page_in_as_the_cursor_nears_the_end(sim, monkeypatch):
+    from difytui.tui import runs_worker
+    from difytui.tui.screens import runs_view
+
+    monkeypatch.setattr(runs_worker, "SERVER_PAGE", 2)
+    monkeypatch.setattr(runs_view, "NEAR_END", 1)  # the next page when the cursor is on the last row
+    with Dify(workspace=workspace_for(sim)) as dify:
+        for topic in ("One", "Two", "Three"):
+            dify.app.workflow.invoke("report-builder", {"topic": topic, "audience": "everyone"}, "blocking")
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_app(pilot, app, "report-builder")
+        screen = await open_runs(pilot, app)
+        await wait_until(pilot, lambda: screen.server_pages_done >= 1, what="the first page")
+        assert screen.table.row_count == 2 and screen.server_more
+        screen.table.focus()
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: screen.table.row_count == 3, what="the second page")
+        assert not screen.server_more
+        pages = [r.query.get("page") for r in sim.requests if r.path.endswith("/workflows/logs")]
+        assert pages == ["1", "2"]
+
+
+async def test_two_marked_runs_open_the_comparison(sim):
+    from difytui.tui.screens.run_compare import CompareRunsScreen
+
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_workflow(pilot, app, "Lakes")
+        pane = app.current_pane
+        pane.form.rows[0].control.value = "Mountains"
+        await pilot.press("ctrl+r")
+        await run_done(pilot, pane)
+        await wait_until(pilot, recorded(app, 2), what="two records")
+        screen = await open_runs(pilot, app)
+        screen.server = False  # only the local records here
+        local = [k for k in screen.rows if k.startswith("r:")]
+        screen.table.focus()
+        screen.table.move_cursor(row=list(screen.rows).index(local[0]))
+        await pilot.press("m")
+        screen.table.move_cursor(row=list(screen.rows).index(local[1]))
+        await pilot.press("m")
+        assert screen.marked == [f"report-builder|{key}" for key in local[:2]]
+        assert "◆" in row_texts(screen)[list(screen.rows).index(local[1])]
+        await pilot.press("c")
+        compare = await wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, CompareRunsScreen) else None, what="compare"
+        )
+        topics = {compare.left.inputs["topic"], compare.right.inputs["topic"]}
+        assert topics == {"Lakes", "Mountains"}
+
+
+async def test_runs_of_two_apps_can_be_compared(sim):
+    from difytui.tui.screens.run_compare import CompareRunsScreen
+
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, app, "support-bot", "hello there")
+        await wait_until(pilot, recorded(app, 1), what="the chat's record")
+        screen = await open_runs(pilot, app)
+        await pilot.press("m", "escape")
+        await run_workflow(pilot, app, "Forests")
+        await wait_until(pilot, recorded(app, 2), what="the workflow's record")
+        screen = await open_runs(pilot, app)
+        assert [m.split("|")[0] for m in screen.marked] == ["support-bot"]  # kept across views
+        local = [k for k in screen.rows if k.startswith("r:")]
+        screen.table.move_cursor(row=list(screen.rows).index(local[0]))
+        await pilot.press("m", "c")
+        compare = await wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, CompareRunsScreen) else None, what="compare"
+        )
+        assert (compare.left.app_id, compare.right.app_id) == ("support-bot", "report-builder")
+
+
+async def test_a_recorded_run_is_saved_as_a_new_test_case(sim, tmp_path, monkeypatch):
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    workspace = workspace_for(sim)
+    workspace.cases_dir = tmp_path / "cases"
+    app = DifyConsole(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_recorded_workflow(pilot, app, "Glaciers")
+        await pilot.press("ctrl+s")
+        case_file = tmp_path / "cases" / "report-builder.toml"
+        await wait_until(pilot, case_file.exists, what="the case file")
+        text = case_file.read_text()
+        assert 'topic = "Glaciers"' in text and 'app = "report-builder"' in text
+
+
+async def test_a_recorded_run_is_exported_from_its_detail(sim, tmp_path):
+    from difytui.tui.export_actions import ExportPath
+
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_recorded_workflow(pilot, app, "Deltas")
+        await pilot.press("x")
+        asked = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, ExportPath) else None)
+        target = tmp_path / "run.json"
+        asked.query_one("#export-input").value = str(target)
+        await pilot.press("enter")
+        await wait_until(pilot, target.exists, what="the export")
+        dumped = target.read_text(encoding="utf-8")
+        assert "Deltas" in dumped and "workflow_finished" in dumped
+
+
+async def test_the_list_reads_one_page_and_the_next_as_the_cursor_nears_the_end(sim):
+    from difytui.run_records import summarize
+    from difytui.tui.screens.runs_view import PAGE
+
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_app(pilot, app, "support-bot")
+        records = app.run_recorder.records()
+        for n in range(PAGE * 2 + 5):
+            events = [{"event": "message", "answer": f"answer {n}"}, {"event": "message_end"}]
+            record, kept = summarize("support-bot", "chat", {}, events, query=f"q{n}", started=1000.0 + n)
+            records.add(app.ws_key, record, kept)
+        screen = await open_runs(pilot, app)
+        assert screen.table.row_count == PAGE and screen.local_more
+        assert f"q{PAGE * 2 + 4} " in row_texts(screen)[0]
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: screen.table.row_count > PAGE, what="the next page")
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: screen.table.row_count == PAGE * 2 + 5, what="the last page")
+        assert not screen.local_more and "q0 " in row_texts(screen)[-1]
+
+
+async def test_a_stopped_run_is_recorded_as_stopped_with_its_partial_answer(slow_sim):
+    app = console(slow_sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        pane.prompt.focus()
+        await type_text(pilot, "tell me everything")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pane.active and pane.active.task_id, what="the task id")
+        await wait_until(pilot, lambda: len(pane.raw.events) > 5, what="some of the answer")
+        await pilot.press("escape")
+        await wait_until(pilot, recorded(app, 1), what="the record")
+        [record] = app.run_recorder.records().find(app.ws_key)
+        assert record.status == "stopped" and record.query == "tell me everything"
+        assert record.answer and record.task_id and record.event_count >= 5
+
+
+def test_the_console_records_under_its_workspace_key(sim):
+    ws = workspace_for(sim)
+    app = console(sim)
+    assert app.run_recorder.ws == workspace_key(ws)
