@@ -113,6 +113,22 @@ async def feed(parts: list[str], rate: float | None) -> AsyncIterator[str]:
         yield part
 
 
+class Events:
+    """The event stream as AsyncDify hands it over: iterable, with its count of re-attaches."""
+
+    reconnects = 0
+    reconciled_answer: str | None = None
+
+    def __init__(self, events: AsyncIterator[dict[str, Any]]) -> None:
+        self._events = events
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._events
+
+    async def aclose(self) -> None:
+        await self._events.aclose()  # type: ignore[attr-defined]
+
+
 class FakeClient:
     """Duck-types the parts of AsyncDify the console uses; each invoke streams the next answer."""
 
@@ -132,7 +148,7 @@ class FakeClient:
     def invoke(self, app_id: str, query: str, inputs: Any = None, **kwargs: Any) -> Any:
         parts = self.answers[self.sent]
         self.sent += 1
-        return self._events(parts)
+        return Events(self._events(parts))
 
     async def _events(self, parts: list[str]) -> AsyncIterator[dict[str, Any]]:
         base = {"conversation_id": "c-bench", "message_id": f"m-{self.sent}", "task_id": f"t-{self.sent}"}
@@ -163,6 +179,32 @@ async def warm_up(app: App[Any], pilot: Any) -> None:
 
 
 # -- measuring -----------------------------------------------------------------------------------------
+
+#: How long a wait on recorded state may take before the run is given up (a 50k-token answer on a
+#: loaded 2-core machine takes minutes; Textual's own pilot.pause gives up after 30 s of backlog).
+WAIT_BOUND = 1200.0
+
+
+async def wait_for(condition: Any, what: str) -> None:
+    """Poll recorded state with a plain sleep: no forced layout (``pilot.pause`` refreshes the
+    screen on every call, which would add work to what is measured)."""
+    deadline = time.monotonic() + WAIT_BOUND
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still waiting after {WAIT_BOUND:.0f} s: {what}")
+        await asyncio.sleep(0.002)
+
+
+def drawn(app: App[Any]) -> bool:
+    """The screen has nothing left to lay out or paint: the last change is on screen."""
+    screen = app.screen
+    return not (
+        screen._layout_required
+        or screen._repaint_required
+        or screen._scroll_required
+        or screen._dirty_widgets
+        or screen._layout_widgets
+    )
 
 
 @dataclass
@@ -216,26 +258,25 @@ async def console_run(answers: list[list[str]], rate: float | None, measure: set
     results: dict[int, Result] = {}
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            while not app.app_list.apps["bench"].mode:
-                await pilot.pause(0.01)
+            await wait_for(lambda: app.app_list.apps["bench"].mode, "the app list")
             app.open_app("bench")
-            while app.current_pane is None or app.current_pane.form is None:
-                await pilot.pause(0.01)
+            await wait_for(lambda: app.current_pane is not None and app.current_pane.form, "the pane")
             pane = app.current_pane
+            assert pane is not None
             await warm_up(app, pilot)
             for number, parts in enumerate(answers, 1):
                 probe = Probe()
                 ticker = asyncio.create_task(probe.run())
                 pane.prompt.text = f"message {number}"
                 pane.action_run()
-                while not (
-                    pane.active is None
-                    and (views := list(pane.log_view.query(AnswerView)))
-                    and len(views) == number
-                    and views[-1].rendered
-                ):
-                    await pilot.pause(0.002)
-                await pilot.pause()  # the final render drawn
+                views: list[AnswerView] = []
+
+                def answered(number: int = number, views: list[AnswerView] = views) -> bool:
+                    views[:] = pane.log_view.query_children(AnswerView)
+                    return pane.active is None and len(views) == number and views[-1].rendered
+
+                await wait_for(answered, f"the end of answer {number}")
+                await wait_for(lambda: drawn(app), "the final render drawn")
                 done = time.thread_time()
                 probe.stop.set()
                 await ticker
@@ -271,7 +312,7 @@ async def plain_run(answers: list[list[str]], rate: float | None, measure: set[i
                 await stream.write(part)
             last_token = time.thread_time()
             await stream.stop()
-            await pilot.pause()
+            await wait_for(lambda: drawn(app), "the final render drawn")
             done = time.thread_time()
             probe.stop.set()
             await ticker

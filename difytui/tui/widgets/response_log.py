@@ -43,6 +43,11 @@ class ResponseLog(VerticalScroll, can_focus=False):
                 child.refresh_window()
 
     @property
+    def follows_end(self) -> bool:
+        """Anchored and not scrolled away by the user: new content at the end stays in view."""
+        return self.is_anchored and not self._anchor_released
+
+    @property
     def settled(self) -> bool:
         """No window refresh is due and no answer renders or moves its pieces (tests wait for it:
         between a scroll and the refresh after the next frame, every answer alone looks settled)."""
