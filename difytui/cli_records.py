@@ -33,10 +33,20 @@ class RunRecording:
     saved: bool = False
 
     def save(self) -> None:
-        """Store the record (once); a database problem never fails the command (the store logs it)."""
+        """Store the record (once); no problem of the record's ever fails the command: one line on
+        stderr says it was not recorded."""
         if self.saved:
             return
         self.saved = True
+        try:
+            self._store()
+        except Exception as error:  # the run's own output is what matters; it is already printed
+            log.debug("run record not saved", exc_info=True)
+            from difytui.cliutil import say
+
+            say(f"difytui: this run was not recorded in the state database ({type(error).__name__})")
+
+    def _store(self) -> None:
         from difytui.run_records import Budget, RunRecords, record_run
         from difytui.store import Store, workspace_key
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import zlib
 from collections.abc import Iterable, Mapping
@@ -61,8 +62,24 @@ class Budget:
         return min(_WAL_RESERVE_CAP, self.max_bytes // 8)
 
 
+#: A lone UTF-16 surrogate: a str can hold one (a hostile server's "\\ud800" in JSON), UTF-8 cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json(value: object, **options: Any) -> str:
+    """JSON text that UTF-8 (and SQLite) can hold: lone surrogates stay escaped, so it loads back
+    the same."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _text(value: str | None) -> str | None:
+    """Plain text for a column: a lone surrogate becomes U+FFFD."""
+    return None if value is None else _SURROGATE.sub("\ufffd", value)
+
+
 def compress_events(events: Iterable[JSON]) -> bytes:
-    lines = "\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in events)
+    lines = "\n".join(_json(e, separators=(",", ":")) for e in events)
     return zlib.compress(lines.encode("utf-8"), 6)
 
 
@@ -79,7 +96,7 @@ _COLUMNS = (
 
 
 def _dump(value: JSON | None) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    return None if value is None else _json(value)
 
 
 def _row(record: RunRecord) -> tuple[Any, ...]:
@@ -90,11 +107,11 @@ def _row(record: RunRecord) -> tuple[Any, ...]:
         record.status,
         record.started,
         record.finished,
-        record.query,
+        _text(record.query),
         _dump(record.inputs) or "{}",
-        record.answer,
+        _text(record.answer),
         _dump(record.outputs),
-        record.error,
+        _text(record.error),
         record.conversation_id,
         record.message_id,
         record.task_id,

@@ -46,7 +46,7 @@ def test_apps_json_prints_each_apps_fields(capsys, config):
     code, out, _err = run(capsys, "--config", config, "apps", "--json")
     assert code == 0
     apps = {app["id"]: app for app in json.loads("\n".join(out))}
-    assert len(apps) == 6
+    assert len(apps) == 7
     assert set(apps["trip-planner"]) >= {"id", "name", "mode", "interface", "description"}
     assert apps["trip-planner"]["interface"] == "chat"
 

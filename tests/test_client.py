@@ -466,17 +466,17 @@ def _hold_answers(sim, path: str, until: int, fallback: float = 2.0) -> list[int
 def test_the_app_list_asks_every_apps_info_at_once_with_asyncdify(make_api, sim):
     api = make_api()
     if api.kind == "async":
-        released = _hold_answers(sim, "/v1/info", until=6)
+        released = _hold_answers(sim, "/v1/info", until=7)
         apps = api("apps")
-        assert len(apps) == 6 and all(app.error is None for app in apps)
-        assert released == [6] * 6  # all six were asked before the first was answered
+        assert len(apps) == 7 and all(app.error is None for app in apps)
+        assert released == [7] * 7  # all seven were asked before the first was answered
         return
-    for _ in range(6):
+    for _ in range(7):
         sim.add_fault("/v1/info", "delay", seconds=0.4)
     apps = api("apps")
-    assert len(apps) == 6 and all(app.error is None for app in apps)
+    assert len(apps) == 7 and all(app.error is None for app in apps)
     arrivals = sorted(r.received_at for r in runs(sim, "/v1/info"))
-    assert arrivals[-1] - arrivals[0] >= 5 * 0.4 * 0.9  # the blocking client asks one after the other
+    assert arrivals[-1] - arrivals[0] >= 6 * 0.4 * 0.9  # the blocking client asks one after the other
 
 
 # -- blocking runs stream under the hood, so there is always a task id to stop (issue 7) -------------

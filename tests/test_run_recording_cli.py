@@ -132,3 +132,16 @@ def test_a_run_paused_for_human_input_is_recorded_as_paused():
     ]
     record, _kept = summarize("a", "workflow", {}, events)
     assert record.status == "paused" and record.workflow_run_id == "w"
+
+
+def test_a_record_that_cannot_be_stored_never_fails_the_command(capsys, config, sim, monkeypatch):
+    import difytui.run_records as run_records
+
+    def broken(*args, **kwargs):
+        raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr(run_records, "record_run", broken)
+    assert main(["--config", config, "invoke", "support-bot", "-q", "hi"]) == 0
+    out, err = capsys.readouterr()
+    assert '"message_end"' in out
+    assert "this run was not recorded in the state database (UnicodeEncodeError)" in err

@@ -41,6 +41,18 @@ def test_a_chat_run_is_summarized_and_its_events_come_back(tmp_path):
     assert records.find(WS, status="failed") == [] and records.find(WS, text="hell")[0].id == rid
 
 
+def test_lone_surrogates_from_a_hostile_server_are_kept_in_events_and_do_not_break_the_record(tmp_path):
+    # JSON may spell "\\ud800"; Python keeps it in a str, but UTF-8 (SQLite, zlib'd text) cannot.
+    records = RunRecords(Store(tmp_path / "state.db"))
+    events = chat_events(1, "he\ud800llo")
+    events[-1]["metadata"]["note"] = "\udfff"
+    record, kept = summarize("support", "chat", {"name": "x\ud800"}, events, query="q\udc00")
+    rid = records.add(WS, record, kept)
+    (got,) = records.find(WS, "support")
+    assert (got.answer, got.query, got.inputs) == ("he\ufffdllo", "q\ufffd", {"name": "x\ud800"})
+    assert records.events(rid) == kept  # exactly as received
+
+
 def test_a_workflow_run_keeps_outputs_error_and_server_timing():
     finished = {
         "event": "workflow_finished",

@@ -113,7 +113,7 @@ def test_workspaces_and_switching_changes_the_app_list(sim):
 def test_app_list_is_newest_first_and_paginates_with_the_page_size_cap(sim):
     client = _login(sim)
     full = client.get("/apps", params={"page": 1, "limit": 100}).json()
-    assert full["total"] == 9 and full["has_more"] is False
+    assert full["total"] == 10 and full["has_more"] is False
     stamps = [a["created_at"] for a in full["data"]]
     assert stamps == sorted(stamps, reverse=True)
     assert {"id", "name", "description", "mode", "icon", "icon_type", "created_at", "tags"} <= set(
@@ -129,14 +129,14 @@ def test_app_list_is_newest_first_and_paginates_with_the_page_size_cap(sim):
         if not body["has_more"]:
             break
         page += 1
-    assert len(pages) == 3
+    assert len(pages) == 4
     assert [a["id"] for p in pages for a in p["data"]] == [a["id"] for a in full["data"]]
 
 
 def test_app_list_filters_by_mode_and_name(sim):
     client = _login(sim)
     workflows = client.get("/apps", params={"mode": "workflow"}).json()["data"]
-    assert {a["name"] for a in workflows} == {"Report Builder", "Release Notes"}
+    assert {a["name"] for a in workflows} == {"Report Builder", "Release Notes", "Approval"}
     assert [a["name"] for a in client.get("/apps", params={"name": "BOT"}).json()["data"]] == [
         "FAQ Bot",
         "Support Bot",

@@ -111,7 +111,7 @@ _APPROVAL_FORM = {
 GRAPHS: dict[str, tuple[str, str, str, str, list[dict], bool]] = {
     "approval": (
         "workflow",
-        "Announcement Approval",
+        "Approval",
         "Workflow with a human step: drafts an announcement, waits for approve or reject.",
         "topic",
         [
@@ -127,8 +127,7 @@ GRAPHS: dict[str, tuple[str, str, str, str, list[dict], bool]] = {
                 },
             },
         ],
-        # hidden until the console's form UI lands: a visible app changes every app-list view
-        True,
+        False,  # the demo's own: a new user sees a whole Human Input flow without a server
     ),
     "hi-wf": (
         "workflow",

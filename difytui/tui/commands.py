@@ -42,6 +42,11 @@ class DifyCommands(Provider):
             )
             yield from _answer_commands(pane)
         yield "Run / send", app.run_current_pane, "Run the open app or send the message (ctrl+r)"
+        yield (
+            "Pending forms",
+            partial(_pending_forms, app),
+            "Paused runs waiting for a person's form (Human Input): open one",
+        )
         yield "Refresh app list", app.refresh_apps, "Ask Dify for each app's name and mode again"
         yield "Tests", app.action_open_tests, "The open app's test cases: run, results, diffs (ctrl+g)"
         yield "Save as test case", app.action_save_case, "The chat or last run, into cases_dir (ctrl+s)"
@@ -89,6 +94,35 @@ def _answer_commands(pane: Any) -> Iterator[tuple[str, Callable[[], object], str
     yield "Comment on answer…", pane.action_answer_comment, "Like or dislike with a comment (alt+c)"
     yield "Previous answer", partial(pane.action_answer_move, -1), "Select the answer above (alt+up)"
     yield "Next answer", partial(pane.action_answer_move, 1), "Select the answer below (alt+down)"
+
+
+class PendingFormsCommands(DifyCommands):
+    """The second palette of "Pending forms": one entry per pending form of the workspace."""
+
+    def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
+        from difytui.human_input_store import PendingForms
+        from difytui.tui.human_input_actions import open_pending_form
+
+        app: DifyConsole = self.app  # type: ignore[assignment]
+        names = {item.id: one_line(item.name) or item.id for item in app.app_items()}
+        for item in PendingForms(app.store).pending(app.ws_key):
+            form = item.form
+            title = one_line(form.node_title) or "form"
+            run = one_line(form.workflow_run_id)[:8]
+            text = f"{names.get(item.app_id, item.app_id)}: {title} (run {run})"
+            action = partial(open_pending_form, app, item.app_id, form.form_token)
+            yield text, action, f"Open {item.app_id} at this form"
+
+
+def _pending_forms(app: DifyConsole) -> None:
+    from textual.command import CommandPalette
+
+    from difytui.human_input_store import PendingForms
+
+    if not PendingForms(app.store).pending(app.ws_key):
+        app.notify("No pending forms: no paused run of this workspace waits for a person.")
+        return
+    app.push_screen(CommandPalette(providers=[PendingFormsCommands], placeholder="Pending forms…"))
 
 
 def _export_conversation(app: DifyConsole) -> None:

@@ -39,8 +39,22 @@ EXPORT = Binding(
     show=False,  # the 80-column footer has no room left: F1 and the palette ("Export…") list it
     tooltip="Export the conversation as Markdown or JSON",
 )
+#: A paused run's Human Input form (its widget binds them): F5…F8 press its first…fourth action.
+#: Priority: a paragraph field's TextArea binds F6/F7 (select line/all) for itself.
+FORM_ACTIONS = tuple(
+    Binding(
+        f"f{n + 4}",
+        f"form_action({n - 1})",
+        f"Form action {n}",
+        id=f"form.action{n}",
+        show=n == 1,
+        priority=True,
+        tooltip=f"In a paused run's form: press its action button {n} (approve, reject…)",
+    )
+    for n in (1, 2, 3, 4)
+)
 #: Every key any pane binds (for F1).
-PANE_BINDINGS = (RUN, STOP, NEW_CHAT, CONVERSATIONS, RAW, EXPORT)
+PANE_BINDINGS = (RUN, STOP, NEW_CHAT, CONVERSATIONS, RAW, EXPORT, *FORM_ACTIONS)
 
 #: alt+1…alt+3 ask the chat's suggested questions; priority, or the prompt would type the digit.
 SUGGESTIONS = tuple(

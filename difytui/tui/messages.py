@@ -15,6 +15,7 @@ from textual.message import Message
 
 from difytui.history import Conversation, MessagePager
 from difytui.history import Message as HistoryMessage
+from difytui.human_input import HumanInputForm
 from difytui.models import AppInfo
 
 
@@ -243,3 +244,37 @@ class SuggestionsLoaded(Message):
 
     message_id: str
     questions: list[str]
+
+
+# -- Human Input (a paused run's forms) ---------------------------------------------------------------
+
+
+@dataclass
+class FormsPending(StreamEvent):
+    """``workflow_paused``: the forms the run waits for (posted before its ``RunFinished``)."""
+
+    forms: list[HumanInputForm]
+
+
+@dataclass
+class FormRefused(RunMessage):
+    """Dify refused a form's submit. ``invalid``: Dify's message belongs on the form, which can be
+    sent again (the run is over: no RunFinished follows); else it was submitted elsewhere, expired
+    or is gone, and the run's state is read again (its events follow)."""
+
+    form_token: str
+    message: str
+    invalid: bool
+
+
+@dataclass
+class FinalAnswer(StreamEvent):
+    """A resumed chatflow's whole answer (``workflow_finished.outputs.answer``): Dify 1.14.2's
+    resumed stream drops the text after the pause."""
+
+    text: str
+
+
+@dataclass
+class FormFilled(StreamEvent):
+    """``human_input_form_filled``: a form was submitted (its action shows in the timeline)."""

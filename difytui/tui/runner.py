@@ -17,6 +17,7 @@ from textual.message import Message
 
 from difytui.errors import ConversationNotFoundError, DifyAPIError, DifyError, MessageNotFoundError
 from difytui.history import ConversationPager, MessagePager
+from difytui.human_input import HumanInputForm, forms_in
 from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
@@ -116,16 +117,34 @@ async def stream_run(
 async def _stream_run(
     client: AsyncDify, request: RunRequest, run_id: int, post: Post, events: list[dict[str, Any]]
 ) -> None:
-    clock = time.monotonic
-    post(m.RunStarted(run_id, clock()))
-    first: float | None = None
+    post(m.RunStarted(run_id, time.monotonic()))
     try:
         request = await upload_files(client, request, run_id, post)  # first: big files show progress
         stream = _invoke(client, request)
     except Exception as error:  # see the module docstring
         text, code, status = describe_error(error)
-        post(m.RunFailed(run_id, text, code, status, clock(), first))
+        post(m.RunFailed(run_id, text, code, status, time.monotonic(), None))
         return
+    await follow_stream(stream, run_id, post, events)
+
+
+async def follow_stream(
+    stream: AsyncEventStream,
+    run_id: int,
+    post: Post,
+    events: list[dict[str, Any]] | None = None,
+    *,
+    replayed: bool = False,
+    resumed: bool = False,
+) -> None:
+    """Post ``stream``'s events as typed messages (``events`` keeps them), then RunFinished or
+    RunFailed; closes it. ``replayed``: the stream starts with a snapshot of the run up to the pause
+    being resumed, skipped (the pane shows it). ``resumed``: a resumed run, whose whole chat answer
+    is ``workflow_finished.outputs.answer`` (FinalAnswer: Dify drops resumed text)."""
+    clock = time.monotonic
+    first: float | None = None
+    required: list[HumanInputForm] = []
+    events = [] if events is None else events
     ids: dict[str, Any] = {}
     usage: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
@@ -141,6 +160,10 @@ async def _stream_run(
                 reconnects = stream.reconnects
                 post(m.RunReconnected(run_id, reconnects))
             kind = event.get("event")
+            if replayed:  # the snapshot ends with the pause being resumed; a finished run sends its end
+                replayed = kind not in ("workflow_paused", "workflow_finished")
+                if kind != "workflow_finished":
+                    continue
             seen = {
                 "task_id": event.get("task_id"),
                 "conversation_id": event.get("conversation_id"),
@@ -164,7 +187,15 @@ async def _stream_run(
                 post(m.NodeEvent(run_id, event, now))
             elif kind == "agent_thought":
                 post(m.AgentThought(run_id, event, now))
+            elif kind == "human_input_form_filled":
+                post(m.FormFilled(run_id, event, now))
             else:
+                if kind == "human_input_required":
+                    required += forms_in(event)
+                elif kind == "workflow_paused":
+                    post(m.FormsPending(run_id, event, now, _pending_forms(required, event)))
+                elif kind == "workflow_finished" and resumed and (answer := _answer_of(event)) is not None:
+                    post(m.FinalAnswer(run_id, event, now, answer))
                 post(m.OtherEvent(run_id, event, now))
                 if kind == "message_end":
                     raw = event.get("metadata")
@@ -183,6 +214,8 @@ async def _stream_run(
                         usage["total_tokens"] = data.get("total_tokens")
                     if stream.reconciled_answer is not None:
                         post(m.AnswerReconciled(run_id, stream.reconciled_answer))
+                    if kind == "workflow_paused":  # a resume's listener would go on waiting
+                        break
                 elif kind == "error":
                     text, code, status = _error_event_message(event)
                     post(m.RunFailed(run_id, text, code, status, clock(), first))
@@ -213,6 +246,20 @@ async def _stream_run(
             metadata=metadata,
         )
     )
+
+
+def _pending_forms(required: list[HumanInputForm], paused: dict[str, Any]) -> list[HumanInputForm]:
+    """The forms a pause waits for: its reasons' tokens, with the rendered content of the
+    ``human_input_required`` events seen (a replayed pause carries the unrendered template)."""
+    seen = {form.form_token: form for form in required}
+    return [seen.get(form.form_token, form) for form in forms_in(paused)] or required
+
+
+def _answer_of(finished: dict[str, Any]) -> str | None:
+    data = finished.get("data")
+    outputs = data.get("outputs") if isinstance(data, dict) else None
+    answer = outputs.get("answer") if isinstance(outputs, dict) else None
+    return answer if isinstance(answer, str) else None
 
 
 async def stop_task(client: AsyncDify, app_id: str, task_id: str, post: Post) -> None:

@@ -52,7 +52,7 @@ class DeferredStartup(App[Any]):
     """The console's late stylesheets and its client, both ready after the first frame."""
 
     #: Read after the first frame (the panes', the import screens'); CSS_PATH holds the first frame's.
-    LATE_STYLES: ClassVar[tuple[str, ...]] = ("app.tcss", "import.tcss")
+    LATE_STYLES: ClassVar[tuple[str, ...]] = ("app.tcss", "import.tcss", "human_input.tcss")
 
     # Set by DifyConsole.__init__.
     workspace: Workspace

@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the store (and sqlite3) loads when the console makes one, not at import
+    from difytui.human_input import HumanInputForm
     from difytui.store import Store
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,16 @@ class StoreWriter:
 
     def set_ui_state(self, ws: str, name: str, value: Any) -> None:
         self._submit(self.store.set_ui_state, ws, name, value)
+
+    def record_form(self, ws: str, app_id: str, form: HumanInputForm, event: dict[str, Any]) -> None:
+        from difytui.human_input_store import PendingForms
+
+        self._submit(PendingForms(self.store).record, ws, app_id, form, event)
+
+    def forget_form(self, ws: str, form_token: str) -> None:
+        from difytui.human_input_store import PendingForms
+
+        self._submit(PendingForms(self.store).remove, ws, form_token)
 
     def close(self) -> None:
         """Finish the queued writes (the next start reads them) and stop the thread."""

@@ -70,6 +70,7 @@ async def test_filter_groups_and_enter_opens_with_focus_in_first_field(sim):
             "grader",
             "group:workflow",
             "report-builder",
+            "approval",
             "group:completion",
             "copywriter",
         ]
@@ -83,7 +84,7 @@ async def test_filter_groups_and_enter_opens_with_focus_in_first_field(sim):
         assert isinstance(pane, WorkflowPane) and pane.item.id == "report-builder"
         # Focus lands in the first form field (Topic); the filter is cleared, the app stays highlighted.
         assert app.focused is pane.form.rows[0].control
-        assert len(shown()) == 9 and app.app_list.highlighted_app == "report-builder"
+        assert len(shown()) == 10 and app.app_list.highlighted_app == "report-builder"
 
 
 async def test_app_without_inputs_focuses_prompt(sim, monkeypatch):

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import json
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -46,6 +47,24 @@ def notices(pane: Any) -> str:
     return "\n".join(n.text for n in pane.log_view.query(Notice))
 
 
+class ScriptedStream:
+    """Stands for the client's AsyncEventStream around scripted events: what the runner reads of a
+    stream beside its events (a reconnect count, a reconciled answer), as a stream that never
+    dropped has them."""
+
+    reconnects = 0
+    reconciled_answer: str | None = None
+
+    def __init__(self, events: AsyncIterator[dict[str, Any]]) -> None:
+        self._events = events
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._events
+
+    async def aclose(self) -> None:
+        await self._events.aclose()  # type: ignore[attr-defined]
+
+
 def gate_stream(app: DifyConsole, gate: asyncio.Event) -> None:
     """Dify is slow to answer: the chat stream's request goes out only once ``gate`` is set."""
     chat = app.client.app.chat
@@ -62,7 +81,7 @@ def gate_stream(app: DifyConsole, gate: asyncio.Event) -> None:
             finally:
                 await stream.aclose()
 
-        return gated()
+        return ScriptedStream(gated())
 
     chat.invoke = invoke
 
@@ -162,7 +181,7 @@ async def test_every_completed_paragraph_is_on_screen_before_the_answer_ends(sim
             await release.wait()
             yield {"event": "message_end", "metadata": {}, **ids}
 
-        return stream()
+        return ScriptedStream(stream())
 
     app.client.app.chat.invoke = invoke
     async with app.run_test(size=SIZE) as pilot:

@@ -69,8 +69,10 @@ async def test_run_all_on_every_demo_app_shows_every_case_passing(sim, tmp_path)
     app = console_on(sim, folder)
     async with app.run_test(size=SIZE) as pilot:
         for app_id in DEMO_APPS:
-            screen = await open_tests(pilot, app, app_id)
             names = [case.name for case in expected if case.app == app_id]
+            if not names:  # the approval app: a run that waits for a person is not a test case
+                continue
+            screen = await open_tests(pilot, app, app_id)
             assert [case.name for case in screen.cases] == names
             assert screen.problems == []
             await run_keys(pilot, screen, "ctrl+r")

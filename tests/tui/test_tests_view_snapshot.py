@@ -14,6 +14,7 @@ import pytest
 from difytui.bench import run_turn, turns
 from difytui.tui.screens import tests_view
 
+from .conftest import wait_until
 from .test_tests_view import BROKEN, console_on, demo_cases, open_tests, run_keys
 
 
@@ -38,11 +39,13 @@ def test_tests_view_80x24(snap_compare, sim, tmp_path, monkeypatch):
         assert isinstance(app.screen, tests_view.TestsScreen)
         # The DataTable sizes its columns to updated cells on its next Idle, which a loaded machine
         # may not have reached yet: wait for that recorded state, not for time.
+        # (A count of pauses was not enough: the app may not go idle within them.)
         table = screen.table
-        for _ in range(200):
-            if not table._updated_cells and not table._require_update_dimensions:
-                break
-            await pilot.pause()
+        await wait_until(
+            pilot,
+            lambda: not table._updated_cells and not table._require_update_dimensions,
+            what="the table's column widths",
+        )
         await pilot.pause()
 
     assert snap_compare(console_on(sim, folder), terminal_size=(80, 24), run_before=run_before)

@@ -27,6 +27,7 @@ from difytui.models import Interface
 from difytui.tui import messages as m
 from difytui.tui import runner
 from difytui.tui.case_capture import Transcript
+from difytui.tui.human_input_actions import HumanInputActions
 from difytui.tui.keys import RUN, STOP
 from difytui.tui.models import AppItem, PaneContext, RunRequest
 from difytui.tui.run_controller import ActiveRun, RunController
@@ -39,7 +40,7 @@ from difytui.tui.widgets.response_log import Notice, ResponseLog
 from difytui.tui.widgets.stats import PARTIAL, PARTIAL_MARK, StatsLine
 
 
-class AppPane(Vertical):
+class AppPane(HumanInputActions, Vertical):
     """Base class of the chat, workflow and completion panes."""
 
     # The run keys live on the pane, so the pane that has focus gets them (ids and texts: keys.py).
@@ -341,7 +342,7 @@ class AppPane(Vertical):
                 note = f" — {message.error}" if message.error else ""
                 await run.answer.finish("done", f"{PARTIAL_MARK} {status}{note}")
             elif status == "paused":
-                await run.answer.finish("paused", "waiting for human input, which difytui cannot answer")
+                await self.paused(run)
             else:
                 await run.answer.finish(status, message.error or "")
             self.last_answer = run.answer.text or self.last_answer
@@ -352,8 +353,6 @@ class AppPane(Vertical):
         await self.run_closed(run, status, message)
         if status == "failed":
             await self.notice(f"The run failed: {message.error or 'no details'}", "error")
-        elif status == "paused":
-            await self.notice("The run paused for human input; answer it in Dify's web app.", "warning")
         self.stats.show_run(run, status, message.finished_at, message.first_event_at, message.usage)
 
     async def run_closed(self, run: ActiveRun, status: str, finished: m.RunFinished | None) -> None:

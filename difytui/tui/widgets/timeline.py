@@ -21,6 +21,7 @@ _MARKS = {
     "failed": ("✗", "bold red"),
     "exception": ("⚠", "red"),
     "stopped": ("■", "magenta"),
+    "paused": ("‖", "yellow"),  # a Human Input node waiting for its form
     "retry": ("↻", "yellow"),
     "partial-succeeded": ("✓", "yellow"),
 }
