@@ -68,7 +68,11 @@ async def test_answer_pieces_post_no_table_of_contents_that_would_keep_them_aliv
         await answer.finish()
         await settle(pilot, log)
         await log.add(Markdown("# a heading elsewhere"))  # other Markdown widgets still post theirs
-        await pilot.pause()
+        for _ in range(500):  # it bubbles through the log's and the screen's queues
+            if app.contents_posted:
+                break
+            await pilot.pause()
+        await settle(pilot, log)
         pieces = [p.widget for p in answer.pieces if p.widget is not None]
         assert len(answer.pieces) > 2 and pieces and all(p.source for p in pieces)
         assert app.contents_posted == 1
