@@ -29,7 +29,16 @@ from typing import TYPE_CHECKING, Any
 from .run_summary import JSON, RunRecord, summarize
 from .store import Store
 
-__all__ = ["JSON", "Budget", "RunRecord", "RunRecords", "known_run_ids", "record_run", "summarize"]
+__all__ = [
+    "JSON",
+    "Budget",
+    "RunRecord",
+    "RunRecords",
+    "continue_run",
+    "known_run_ids",
+    "record_run",
+    "summarize",
+]
 
 if TYPE_CHECKING:
     from .config import RecordsBudget
@@ -272,6 +281,23 @@ class RunRecords:
         none: list[JSON] = []
         return self.store.read(none, read)
 
+    def of_run(self, ws: str, app_id: str, workflow_run_id: str) -> RunRecord | None:
+        """The newest record of Dify's run ``workflow_run_id``, if one holds it."""
+
+        def read(conn: sqlite3.Connection) -> RunRecord | None:
+            where = "ws = ? AND app_id = ? AND workflow_run_id = ?"
+            sql = f"SELECT id, {_COLUMNS} FROM run_records WHERE {where} ORDER BY id DESC LIMIT 1"
+            row = conn.execute(sql, (ws, app_id, workflow_run_id)).fetchone()
+            return None if row is None else _record(row)
+
+        return self.store.read(None, read)
+
+    def remove(self, record_id: int) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM run_records WHERE id = ?", (record_id,))
+
+        self.store.write(None, write)
+
     def count(self, ws: str | None = None) -> int:
         def read(conn: sqlite3.Connection) -> int:
             if ws is None:
@@ -318,6 +344,45 @@ def record_run(
     if error and not record.error:
         record.error = error
     return records.add(ws, record, kept)
+
+
+def continue_run(
+    records: RunRecords,
+    ws: str,
+    app_id: str,
+    workflow_run_id: str,
+    events: Iterable[JSON],
+    *,
+    finished: float | None = None,
+    status: str | None = None,
+    error: str | None = None,
+) -> int | None:
+    """A paused run went on (its Human Input form was submitted): its record takes what came after
+    the pause, and the run's new end. The resumed stream's replay of the run so far (it ends with
+    ``workflow_paused``) is left out. The record's new id; None if no record holds that run."""
+    old = records.of_run(ws, app_id, workflow_run_id)
+    if old is None or old.id is None:
+        return None
+    tail = list(events)
+    kinds = [event.get("event") for event in tail]
+    if "workflow_paused" in kinds:
+        tail = tail[kinds.index("workflow_paused") + 1 :]
+    new_id = record_run(
+        records,
+        ws,
+        app_id,
+        old.interface,
+        old.inputs,
+        [*records.events(old.id), *tail],
+        query=old.query,
+        started=old.started,
+        finished=finished,
+        status=status,
+        error=error,
+    )
+    if new_id is not None:
+        records.remove(old.id)
+    return new_id
 
 
 def known_run_ids(records: RunRecords, ws: str, run_ids: Iterable[str]) -> set[str]:

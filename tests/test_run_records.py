@@ -115,3 +115,29 @@ def test_the_database_stays_under_its_byte_budget(tmp_path):
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_a_resumed_run_continues_its_paused_record_and_an_unknown_run_is_left_alone(tmp_path):
+    from difytui.run_records import continue_run, record_run
+
+    records = RunRecords(Store(tmp_path / "state.db"))
+    ids = {"task_id": "t", "workflow_run_id": "w"}
+    paused = [
+        {"event": "workflow_started", **ids, "data": {"id": "w"}},
+        {"event": "workflow_paused", **ids, "data": {"status": "paused"}},
+    ]
+    record_run(records, WS, "approval", "workflow", {"topic": "v2"}, paused)
+    assert continue_run(records, WS, "approval", "other-run", []) is None
+    replay_and_rest = [
+        *paused,  # the listener's snapshot replays the run up to the pause
+        {"event": "workflow_finished", **ids, "data": {"status": "succeeded", "outputs": {"ok": 1}}},
+    ]
+    new_id = continue_run(records, WS, "approval", "w", replay_and_rest, finished=5.0)
+    (record,) = records.find(WS, "approval")
+    assert (record.id, record.status, record.outputs) == (new_id, "succeeded", {"ok": 1})
+    assert record.inputs == {"topic": "v2"}
+    assert [e["event"] for e in records.events(new_id)] == [
+        "workflow_started",
+        "workflow_paused",
+        "workflow_finished",
+    ]

@@ -12,6 +12,7 @@ a run is paused nothing runs, so Escape (stop) is not offered: Dify ignores stop
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from difytui.human_input import HumanInputForm
@@ -19,6 +20,7 @@ from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
 from difytui.tui.resume_worker import FormSubmit, resume_run
 from difytui.tui.run_controller import ActiveRun
+from difytui.tui.run_recording import RunRecorder
 from difytui.tui.widgets.human_input_form import HumanInputFormView
 from difytui.tui.widgets.response_log import AnswerView
 from difytui.tui.widgets.timeline import NodeTimeline
@@ -163,8 +165,15 @@ class HumanInputActions:
         job = FormSubmit(
             pane.item.id, view.form.workflow_run_id, view.form.form_token, message.values, message.action
         )
+        record = pane.ctx.record
+        # However it ends, the paused run's record goes on with what followed (the Runs view).
+        done = (
+            partial(record.resumed, pane.item.id, view.form.workflow_run_id)
+            if isinstance(record, RunRecorder)
+            else None
+        )
         run.worker = pane.run_worker(
-            resume_run(pane.ctx.client, job, run.run_id, pane.post_message),
+            resume_run(pane.ctx.client, job, run.run_id, pane.post_message, done),
             group="run",
             exit_on_error=False,
             name=f"resume {pane.item.id}",

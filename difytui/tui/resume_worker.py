@@ -7,9 +7,12 @@ sends is lost (fact 23 of the captures); its replay of the run so far is skipped
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
 
 from difytui.errors import (
     FormAlreadySubmittedError,
@@ -18,6 +21,8 @@ from difytui.errors import (
     InvalidFormDataError,
 )
 from difytui.tui import messages as m
+from difytui.tui.models import RunRequest
+from difytui.tui.run_recording import Record, RunLog
 from difytui.tui.runner import Post, describe_error, follow_stream
 from difytui.tui.safe_text import one_line
 
@@ -40,9 +45,33 @@ class FormSubmit:
     action: str | None
 
 
-async def resume_run(client: AsyncDify, job: FormSubmit, run_id: int, post: Post) -> None:
+async def resume_run(
+    client: AsyncDify, job: FormSubmit, run_id: int, post: Post, record: Record | None = None
+) -> None:
     """Submit and stream the rest of the run. A refused submit posts FormRefused: invalid data ends
-    there; a form submitted elsewhere, expired or gone reads the run's state again."""
+    there; a form submitted elsewhere, expired or gone reads the run's state again. ``record`` is
+    handed the events read and how it ended, however it ends (RunRecorder.resumed)."""
+    log = RunLog.start(RunRequest(job.app_id, "workflow", {}))
+
+    def tell(message: Message) -> object:
+        if isinstance(message, m.RunFailed):
+            log.failed(message.message)
+        return post(message)
+
+    try:
+        await _resume(client, job, run_id, tell, log.events)
+    except asyncio.CancelledError:
+        log.status = log.status or "stopped"
+        raise
+    finally:
+        log.finish()
+        if record is not None:
+            record(log)
+
+
+async def _resume(
+    client: AsyncDify, job: FormSubmit, run_id: int, post: Post, events: list[dict[str, Any]]
+) -> None:
     post(m.RunStarted(run_id, time.monotonic()))
     submitting = job.action is not None
     stream: AsyncEventStream | None = None
@@ -68,4 +97,4 @@ async def resume_run(client: AsyncDify, job: FormSubmit, run_id: int, post: Post
         text, code, status = describe_error(error)
         post(m.RunFailed(run_id, text, code, status, time.monotonic(), None))
         return
-    await follow_stream(stream, run_id, post, replayed=submitting, resumed=True)
+    await follow_stream(stream, run_id, post, events, replayed=submitting, resumed=True)

@@ -75,6 +75,24 @@ class RunRecorder:
     def __call__(self, log: RunLog) -> None:
         self.writer.call(self._write, log)
 
+    def resumed(self, app_id: str, workflow_run_id: str, log: RunLog) -> None:
+        """A paused run went on: its record takes what followed the pause (``log``'s events)."""
+        self.writer.call(self._write_resumed, app_id, workflow_run_id, log)
+
+    def _write_resumed(self, app_id: str, workflow_run_id: str, log: RunLog) -> None:
+        from difytui.run_records import continue_run
+
+        continue_run(
+            self.records(),
+            self.ws,
+            app_id,
+            workflow_run_id,
+            log.events,
+            finished=log.finished,
+            status=log.status,
+            error=log.error,
+        )
+
     def _write(self, log: RunLog) -> None:
         from difytui.run_records import record_run
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from difytui.run_records import RunRecords
+from difytui.store import Store
 from difytui.tui.widgets.human_input_form import HumanInputFormView
 from difytui.tui.widgets.response_log import AnswerView
 from difytui.tui.widgets.timeline import NodeTimeline
@@ -74,6 +76,14 @@ async def test_approval_pauses_shows_the_form_and_approve_streams_the_rest(sim):
         listens = [r for r in sim.requests if r.path.endswith("/events")]
         assert len(submits) == 1 and listens, "the listener is opened before the submit"
         assert sim.requests.index(listens[-1]) < sim.requests.index(submits[0])
+    # The run's record went on with it (the Runs view showed it paused, once it had finished).
+    with Store() as store:  # the console's own, in this test's data directory
+        records = RunRecords(store)
+        (record,) = records.find(app.ws_key, "approval")
+        assert record.status == "succeeded" and record.outputs["decision"] == "approve"
+        kinds = [event["event"] for event in records.events(record.id)]
+        assert kinds.count("workflow_paused") == 1  # the resumed stream's replay of the run is left out
+        assert kinds.index("workflow_paused") < kinds.index("human_input_form_filled") < len(kinds) - 1
 
 
 async def test_a_chatflow_shows_the_whole_answer_though_the_resumed_stream_drops_its_text(sim):
