@@ -70,6 +70,7 @@ async def test_approval_pauses_shows_the_form_and_approve_streams_the_rest(sim):
         outputs = await wait_until(pilot, lambda: list(pane.query(OutputsView)), what="outputs")
         assert outputs[0].outputs == {"topic": "v2", "decision": "approve", "note": "Ship it!"}
         assert view.state == "submitted"
+        assert not view.query_one(".hi-actions").display  # its note says which; nothing to press
         timeline_text = pane.query_one(".timeline", NodeTimeline).render_text().plain
         assert "→ Approve" in timeline_text and "form filled" in timeline_text
         submits = [r for r in sim.requests if "/form/human_input/" in r.path and r.method == "POST"]
