@@ -7,12 +7,10 @@ sends is lost (fact 23 of the captures); its replay of the run so far is skipped
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
-
-from textual.message import Message
 
 from difytui.errors import (
     FormAlreadySubmittedError,
@@ -23,7 +21,7 @@ from difytui.errors import (
 from difytui.tui import messages as m
 from difytui.tui.models import RunRequest
 from difytui.tui.run_recording import Record, RunLog
-from difytui.tui.runner import Post, describe_error, follow_stream
+from difytui.tui.runner import Post, describe_error, follow_stream, logged
 from difytui.tui.safe_text import one_line
 
 if TYPE_CHECKING:
@@ -52,21 +50,7 @@ async def resume_run(
     there; a form submitted elsewhere, expired or gone reads the run's state again. ``record`` is
     handed the events read and how it ended, however it ends (RunRecorder.resumed)."""
     log = RunLog.start(RunRequest(job.app_id, "workflow", {}))
-
-    def tell(message: Message) -> object:
-        if isinstance(message, m.RunFailed):
-            log.failed(message.message)
-        return post(message)
-
-    try:
-        await _resume(client, job, run_id, tell, log.events)
-    except asyncio.CancelledError:
-        log.status = log.status or "stopped"
-        raise
-    finally:
-        log.finish()
-        if record is not None:
-            record(log)
+    await logged(log, post, record, partial(_resume, client, job, run_id))
 
 
 async def _resume(

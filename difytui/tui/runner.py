@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -93,7 +94,17 @@ async def stream_run(
     Cancellation (Escape) closes the stream before it propagates; the pane calls the stop endpoint.
     ``record`` is handed the run's log (every event, how it ended) however it ends, stops included.
     """
-    log = RunLog.start(request)
+    await logged(RunLog.start(request), post, record, partial(_stream_run, client, request, run_id))
+
+
+async def logged(
+    log: RunLog,
+    post: Post,
+    record: Record | None,
+    body: Callable[[Post, list[dict[str, Any]]], Awaitable[None]],
+) -> None:
+    """Run ``body(post, events)`` keeping ``log`` (its events, how it ended: a RunFailed it posts,
+    a cancel, a bug), then hand the log to ``record`` however it ended."""
 
     def tell(message: Message) -> object:
         if isinstance(message, m.RunFailed):
@@ -101,7 +112,7 @@ async def stream_run(
         return post(message)
 
     try:
-        await _stream_run(client, request, run_id, tell, log.events)
+        await body(tell, log.events)
     except asyncio.CancelledError:
         log.status = log.status or "stopped"  # Escape, or the console closing
         raise
