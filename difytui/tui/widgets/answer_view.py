@@ -194,6 +194,45 @@ class AnswerView(PieceWindow):
             self._flush_timer.stop()
             self._flush_timer = None
 
+    # -- a whole answer at once ------------------------------------------------------------------
+
+    async def fill(self, text: str) -> None:
+        """The whole answer at once (one from the conversation's history), already ended: cut into
+        pieces of ``SEAL_BLOCKS`` blocks at breaks, each rendered once with ``update()`` and
+        sealed; no timers, no status line. The window then drops the pieces far from the viewport
+        as it does a streamed answer's. Call it once the answer is mounted (pieces are measured)."""
+        if self.finished:
+            return
+        self.finished = True
+        self.status = "done"
+        self.status_line.display = False
+        text = clean(text)
+        async with self._lock:
+            self._refs = link_definitions(text)  # the whole document is known: every piece gets them
+            start, blocks = 0, 0
+            for split in BreakScanner().feed(text):
+                blocks += 1
+                if blocks >= self.SEAL_BLOCKS:
+                    await self._fill_piece(text[start:split])
+                    start, blocks = split, 0
+            await self._fill_piece(text[start:])
+        self.rendered = True
+        self._after_lock()
+
+    async def _fill_piece(self, text: str) -> None:
+        if not text:
+            return
+        piece = Piece(text, AnswerPiece(classes="answer-piece"))
+        assert piece.widget is not None
+        await self.mount(piece.widget, before=self._below)
+        await piece.widget.update(self._source(piece))
+        self._trim_top(piece.widget, len(self._pieces))
+        blocks = piece.widget.query_children(MarkdownBlock)
+        piece.bottom_margin = blocks.last().styles.margin.bottom if blocks else 0
+        self._pieces.append(piece)
+        self._hi = len(self._pieces)
+        self._pin(piece)
+
     # -- the end ---------------------------------------------------------------------------------
 
     async def replace(self, text: str) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from difytui.history import Message as HistoryMessage
 from difytui.history import MessagePager
@@ -20,9 +20,11 @@ from difytui.tui import messages as m
 from difytui.tui import runner
 from difytui.tui.message_actions import AnswerBar
 from difytui.tui.safe_text import clean
-from difytui.tui.widgets.response_log import Notice, UserTurn
+from difytui.tui.widgets.response_log import AnswerView, Notice, UserTurn
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from difytui.tui.models import AppItem, PaneContext
     from difytui.tui.widgets.response_log import ResponseLog
 
@@ -36,13 +38,21 @@ MORE = "— earlier in this conversation · scroll up for more —"
 START = "— earlier in this conversation · its start —"
 
 
-class HistoryAnswer(Markdown):
-    """An answer from the conversation's history, with its message id (for actions on it)."""
+class HistoryAnswer(AnswerView):
+    """An answer from the conversation's history, with its message id (for actions on it).
+
+    Windowed as a streamed answer is: its pieces far from the viewport are kept as text behind
+    spacers (a long history is not thousands of Markdown blocks, each laid out on every frame).
+    It is filled once mounted (:meth:`fill_history`)."""
 
     def __init__(self, message: HistoryMessage) -> None:
-        super().__init__(clean(message.answer), classes="history-answer")
+        super().__init__(classes="history-answer")
         self.message_id = message.id
         self.rating = message.rating
+        self.source = message.answer
+
+    async def fill_history(self) -> None:
+        await self.fill(self.source)
 
 
 def turn_widgets(messages: list[HistoryMessage]) -> list[Widget]:
@@ -75,6 +85,8 @@ class HistoryPaging:
         def call_after_refresh(self, *args: Any, **kwargs: Any) -> bool: ...
         def post_message(self, message: Any) -> bool: ...
         def history_gone(self, conversation_id: str, text: str) -> None: ...
+        @property
+        def app(self) -> App[Any]: ...
 
     _history_pager: MessagePager | None = None
     _history_marker: Static | None = None
@@ -134,7 +146,13 @@ class HistoryPaging:
         old_top = next((w for w in log.children if w.virtual_region.y >= below and w is not marker), None)
         offset = old_top.virtual_region.y - log.scroll_y if old_top is not None else 0
         if widgets:
-            await log.mount_all(widgets, after=marker)
+            # No frame until the answers are filled and the view put back: the older turns would
+            # show pushing the one the user reads down, for as long as their pieces render.
+            with self.app.batch_update():
+                await log.mount_all(widgets, after=marker)
+                for widget in widgets:
+                    if isinstance(widget, HistoryAnswer):
+                        await widget.fill_history()
         if not message.more:
             self.history_complete = not message.pager.gap
             marker.update(Text(START, style="dim"))
