@@ -10,7 +10,8 @@ and a code fence). Two variants, one after the other in the same process:
   kept below and swapped in for this run).
 
 Figures per variant:
-- first screen: from ``open_conversation`` to the first page shown and drawn;
+- first screen: from ``open_conversation`` to the newest answer's text drawn on screen;
+- first page loaded: until every answer of the first page is ready (the next page may load);
 - blocks / widgets: MarkdownBlock widgets, and all widgets, in the log after the first page and
   after scrolling back to the conversation's start (all 250 messages loaded);
 - alt+up: one selection of an older answer (the key handled, the scroll, the frame drawn), the
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import statistics
 import sys
@@ -37,6 +39,7 @@ from typing import Any
 os.environ.setdefault("DIFYTUI_DATA_DIR", tempfile.mkdtemp(prefix="difytui-bench-"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rich.console import Console
 from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownBlock
@@ -113,6 +116,14 @@ def variant(name: str) -> Iterator[None]:
 # -- measuring -------------------------------------------------------------------------------------
 
 
+def screen_text(app: DifyConsole) -> str:
+    """What the terminal shows now (the last frame drawn)."""
+    width, height = app.size
+    out = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True)
+    out.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return out.export_text()
+
+
 def counts(log: Widget) -> tuple[int, int]:
     nodes = list(log.walk_children())
     return sum(isinstance(w, MarkdownBlock) for w in nodes), len(nodes)
@@ -125,7 +136,7 @@ async def settle(pilot: Any, pane: Any) -> None:
             return
 
 
-async def measure(sim: Simulator, cid: str, presses: int) -> dict[str, Any]:
+async def measure(sim: Simulator, cid: str, count: int, presses: int) -> dict[str, Any]:
     apps = {k: AppEntry.from_key(k, v) for k, v in sim.apps_config().items()}
     ws = Workspace(name="bench", base_url=sim.base_url, user=USER, apps=apps, source="bench")
     app = DifyConsole(ws, store=Store())
@@ -141,12 +152,15 @@ async def measure(sim: Simulator, cid: str, presses: int) -> dict[str, Any]:
         assert pane is not None
         await settle(pilot, pane)
         entry = ConversationEntry(cid, "bench", time.time(), {"product": "difytui"})
+        newest = f"client.invoices.get(order={count - 1})"  # in the newest answer
         start = time.perf_counter()
         await pane.open_conversation(entry)
-        while not pane.history_count or pane.history_loading:
+        while not pane.history_count or newest not in screen_text(app):
             await pilot.pause()
-        await pilot.pause()  # the first page drawn
         out["first screen ms"] = (time.perf_counter() - start) * 1000
+        while pane.history_loading:
+            await pilot.pause()
+        out["first page loaded ms"] = (time.perf_counter() - start) * 1000
         await settle(pilot, pane)
         out["blocks, first page"], out["widgets, first page"] = counts(pane.log_view)
         start = time.perf_counter()
@@ -185,7 +199,7 @@ async def main() -> None:
         cid = seed(sim, count)
         for name in ("plain", "windowed"):
             with variant(name):
-                results[name] = await measure(sim, cid, presses)
+                results[name] = await measure(sim, cid, count, presses)
     keys = list(results["plain"])
     print(f"history of {count} messages, {SIZE[0]}x{SIZE[1]}")
     print(f"{'':28}{'plain':>12}{'windowed':>12}{'ratio':>8}")

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from difytui.tui import messages as m
 from difytui.tui import runner
 from difytui.tui.safe_text import clean, one_line
+from difytui.tui.widgets.history_answer import HistoryAnswer
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -162,6 +163,8 @@ class MessageActions:
         else:
             log.release_anchor()
             log.scroll_to_widget(bar.answer, top=True, animate=False)
+            if isinstance(bar.answer, HistoryAnswer):
+                bar.answer.scrolled_to()
 
     # -- rating ---------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from difytui.tui.app import DifyConsole
 from difytui.tui.message_actions import AnswerBar
 from difytui.tui.widgets.answer_view import AnswerView
 from difytui.tui.widgets.history_paging import START, HistoryAnswer
-from difytui.tui.widgets.response_log import ResponseLog
+from difytui.tui.widgets.response_log import ResponseLog, UserTurn
 
 from .conftest import open_app, screen_text, wait_until, workspace_for
 from .test_streaming import LogApp, markdown_tokens, settle
@@ -65,7 +65,7 @@ def blocks(log: ResponseLog) -> int:
 
 
 async def test_a_long_history_keeps_its_text_not_its_blocks_and_scrolls_back_exactly(sim):
-    cid, _ids = seed(sim, 120)
+    cid, _ids = seed(sim, 70)
     app, store = continuing(sim, cid)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_app(pilot, app, CHAT)
@@ -73,7 +73,7 @@ async def test_a_long_history_keeps_its_text_not_its_blocks_and_scrolls_back_exa
         log = pane.log_view
         assert pane.history_count == 50
         assert blocks(log) < 50 * BLOCKS / 4  # the old history: every answer's blocks (250)
-        assert "Answer 119 ends here." in screen_text(app)  # the newest at the bottom, rendered
+        assert "Answer 69 ends here." in screen_text(app)  # the newest at the bottom, rendered
 
         marker = pane._history_marker
         for _ in range(20):  # as the user scrolls up: the older pages load
@@ -81,13 +81,13 @@ async def test_a_long_history_keeps_its_text_not_its_blocks_and_scrolls_back_exa
                 break
             log.scroll_home(animate=False, immediate=True)
             await history_settled(pilot, pane)
-        assert pane.history_complete and pane.history_count == 120
+        assert pane.history_complete and pane.history_count == 70
         log.scroll_home(animate=False, immediate=True)
         await settle(pilot, log)
-        assert blocks(log) < 120 * BLOCKS / 8  # only what is near the top is rendered
+        assert blocks(log) < 70 * BLOCKS / 5  # only what is near the top is rendered
 
         answers = list(log.query_children(HistoryAnswer))
-        assert len(answers) == 120
+        assert len(answers) == 70
         first = answers[0]
         assert first.text == answer_text(0)  # every answer keeps its text
         shown = [p.widget for p in first.pieces if p.widget is not None]
@@ -95,6 +95,26 @@ async def test_a_long_history_keeps_its_text_not_its_blocks_and_scrolls_back_exa
         text = screen_text(app)
         assert "Answer 0" in text and "client.invoices.get(order=0)" in text and "Answer 0 ends here." in text
         assert not any(p.widget for p in answers[-1].pieces)  # the newest is text now
+    store.close()
+
+
+async def test_an_older_page_fills_above_the_view_without_moving_it(sim):
+    cid, _ids = seed(sim, 70)
+    app, store = continuing(sim, cid)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, CHAT)
+        await history_settled(pilot, pane)
+        log = pane.log_view
+        log.scroll_home(animate=False, immediate=True)  # the user reaches the top: a page loads
+        top = log.query_children(UserTurn).first()  # the oldest turn shown, read now (laid out)
+        assert top.text == "question 20"
+        offset = top.virtual_region.y - int(log.scroll_y)
+        await wait_until(pilot, lambda: pane.history_count > 50 and not pane.history_loading, what="a page")
+        await settle(pilot, log)
+        # The older page's answers were filled above the viewport, one by one: the turn stayed.
+        assert top.virtual_region.y - int(log.scroll_y) == offset
+        assert all(answer.finished for answer in log.query_children(HistoryAnswer))
+        assert "question 20" in screen_text(app)
     store.close()
 
 

@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.timer import Timer
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownBlock
@@ -196,42 +197,56 @@ class AnswerView(PieceWindow):
 
     # -- a whole answer at once ------------------------------------------------------------------
 
-    async def fill(self, text: str) -> None:
+    async def fill(self, text: str, keep: bool = True) -> None:
         """The whole answer at once (one from the conversation's history), already ended: cut into
-        pieces of ``SEAL_BLOCKS`` blocks at breaks, each rendered once with ``update()`` and
-        sealed; no timers, no status line. The window then drops the pieces far from the viewport
-        as it does a streamed answer's. Call it once the answer is mounted (pieces are measured)."""
+        pieces of ``SEAL_BLOCKS`` blocks at breaks, each rendered once with ``update()``, measured
+        and sealed; no timers, no status line. ``keep=False``: each piece is dropped as soon as it
+        is measured (an answer off screen: its text behind a spacer, as the window leaves it).
+        Call it once the answer is mounted in the log (its width is the log's)."""
         if self.finished:
             return
         self.finished = True
         self.status = "done"
         self.status_line.display = False
         text = clean(text)
+        width = self._expected_width()  # (not self.size: off screen, that maps the whole screen)
+        self._width = self._width or width  # its first Resize at this width measures nothing again
         async with self._lock:
             self._refs = link_definitions(text)  # the whole document is known: every piece gets them
             start, blocks = 0, 0
             for split in BreakScanner().feed(text):
                 blocks += 1
                 if blocks >= self.SEAL_BLOCKS:
-                    await self._fill_piece(text[start:split])
+                    await self._fill_piece(text[start:split], width, keep)
                     start, blocks = split, 0
-            await self._fill_piece(text[start:])
+            await self._fill_piece(text[start:], width, keep)
+            if not keep:
+                self._lo = self._hi = len(self._pieces)
+                self._spacers()
         self.rendered = True
         self._after_lock()
 
-    async def _fill_piece(self, text: str) -> None:
+    async def _fill_piece(self, text: str, width: int, keep: bool) -> None:
         if not text:
             return
-        piece = Piece(text, AnswerPiece(classes="answer-piece"))
-        assert piece.widget is not None
-        await self.mount(piece.widget, before=self._below)
-        await piece.widget.update(self._source(piece))
-        self._trim_top(piece.widget, len(self._pieces))
-        blocks = piece.widget.query_children(MarkdownBlock)
+        widget = AnswerPiece(classes="answer-piece")
+        piece = Piece(text, widget)
+        await self.mount(widget, before=self._below)
+        await widget.update(self._source(piece))
+        self._trim_top(widget, len(self._pieces))
+        blocks = widget.query_children(MarkdownBlock)
         piece.bottom_margin = blocks.last().styles.margin.bottom if blocks else 0
+        gutter = widget.styles.gutter
+        size = Size(width, self.app.size.height)
+        piece.height = widget.get_content_height(size, self.app.size, max(1, width - gutter.width))
+        piece.height += gutter.height
         self._pieces.append(piece)
-        self._hi = len(self._pieces)
-        self._pin(piece)
+        if keep:
+            widget.styles.height = piece.height  # pinned, as _pin does
+            self._hi = len(self._pieces)
+        else:
+            piece.widget = None
+            await widget.remove()
 
     # -- the end ---------------------------------------------------------------------------------
 

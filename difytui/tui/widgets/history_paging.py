@@ -20,7 +20,8 @@ from difytui.tui import messages as m
 from difytui.tui import runner
 from difytui.tui.message_actions import AnswerBar
 from difytui.tui.safe_text import clean
-from difytui.tui.widgets.response_log import AnswerView, Notice, UserTurn
+from difytui.tui.widgets.history_answer import HistoryAnswer, HistoryFiller, layout_is_fresh
+from difytui.tui.widgets.response_log import Notice, UserTurn
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -38,23 +39,6 @@ MORE = "— earlier in this conversation · scroll up for more —"
 START = "— earlier in this conversation · its start —"
 
 
-class HistoryAnswer(AnswerView):
-    """An answer from the conversation's history, with its message id (for actions on it).
-
-    Windowed as a streamed answer is: its pieces far from the viewport are kept as text behind
-    spacers (a long history is not thousands of Markdown blocks, each laid out on every frame).
-    It is filled once mounted (:meth:`fill_history`)."""
-
-    def __init__(self, message: HistoryMessage) -> None:
-        super().__init__(classes="history-answer")
-        self.message_id = message.id
-        self.rating = message.rating
-        self.source = message.answer
-
-    async def fill_history(self) -> None:
-        await self.fill(self.source)
-
-
 def turn_widgets(messages: list[HistoryMessage]) -> list[Widget]:
     """Widgets for ``messages`` (oldest first): the query, then the answer or its error."""
     widgets: list[Widget] = []
@@ -68,6 +52,9 @@ def turn_widgets(messages: list[HistoryMessage]) -> list[Widget]:
         elif message.error:
             widgets.append(Notice(f"✗ {message.error}", "error"))
     return widgets
+
+
+__all__ = ["HistoryAnswer", "HistoryPaging", "turn_widgets"]
 
 
 class HistoryPaging:
@@ -89,6 +76,7 @@ class HistoryPaging:
         def app(self) -> App[Any]: ...
 
     _history_pager: MessagePager | None = None
+    _history_filler: HistoryFiller | None = None
     _history_marker: Static | None = None
     history_loading = False
     #: messages shown from the history, and whether that is all of them
@@ -100,6 +88,10 @@ class HistoryPaging:
         if not self.conversation_id:
             return
         self._history_pager = MessagePager(PAGE_SIZE)
+        if self._history_filler is not None:
+            self._history_filler.stop()
+        self._history_filler = HistoryFiller(self, self.log_view, self._history_filled)  # type: ignore[arg-type]
+        self.history_loading = False
         self.history_count = 0
         self.history_complete = False
         self._history_marker = Static(Text(MORE, style="dim"), classes="history-sep", markup=False)
@@ -133,26 +125,28 @@ class HistoryPaging:
     async def on_messages_page(self, message: m.MessagesPage) -> None:
         if message.pager is not self._history_pager:
             return  # a page of a conversation no longer shown
-        self.history_loading = False
-        marker = self._history_marker
-        if marker is None or not marker.is_attached:
+        marker, filler = self._history_marker, self._history_filler
+        if marker is None or not marker.is_attached or filler is None:
+            self.history_loading = False
             return
         log = self.log_view
         first_page = self.history_count == 0
         widgets = turn_widgets(message.messages[::-1])
+        answers = [w for w in widgets if isinstance(w, HistoryAnswer)]
         self.history_count += len(message.messages)
         # keep the turn the user reads in place: older turns push it down by their height
         below = marker.virtual_region.bottom
         old_top = next((w for w in log.children if w.virtual_region.y >= below and w is not marker), None)
         offset = old_top.virtual_region.y - log.scroll_y if old_top is not None else 0
-        if widgets:
-            # No frame until the answers are filled and the view put back: the older turns would
-            # show pushing the one the user reads down, for as long as their pieces render.
-            with self.app.batch_update():
+        if first_page:
+            with self.app.batch_update():  # one frame: the turns, the first screen's answers filled
                 await log.mount_all(widgets, after=marker)
-                for widget in widgets:
-                    if isinstance(widget, HistoryAnswer):
-                        await widget.fill_history()
+                await self._fill_first_screen(answers)
+        elif widgets:
+            await log.mount_all(widgets, after=marker)
+        # The other answers are filled from the bottom up, a few per frame; the page is loaded
+        # (history_loading) once they all are.
+        filler.add(answers)
         if not message.more:
             self.history_complete = not message.pager.gap
             marker.update(Text(START, style="dim"))
@@ -163,14 +157,34 @@ class HistoryPaging:
                 )
         if first_page:
             log.anchor()
-            self.call_after_refresh(self._fill_view)
+            self.call_after_refresh(filler.start)
         elif old_top is not None:
             self.call_after_refresh(self._keep_in_place, old_top, offset)
+        else:
+            filler.start()
+
+    async def _fill_first_screen(self, answers: list[HistoryAnswer]) -> None:
+        """The newest answers, as many as fill the log's height (the log shows its end)."""
+        lines = self.log_view.scrollable_content_region.height
+        for answer in reversed(answers):
+            if lines <= 0:
+                break
+            await answer.fill(answer.source)
+            lines -= sum(piece.height for piece in answer.pieces) + 2  # its query's line and margins
 
     def _keep_in_place(self, widget: Widget, offset: int) -> None:
         log = self.log_view
+        if widget.is_attached and not layout_is_fresh(log):
+            self.call_after_refresh(self._keep_in_place, widget, offset)  # the page is not laid out yet
+            return
         if widget.is_attached:
             log.scroll_to(y=widget.virtual_region.y - offset, animate=False, immediate=True)
+        if self._history_filler is not None:
+            self._history_filler.start()
+
+    def _history_filled(self) -> None:
+        """Every answer shown is filled: the page is loaded."""
+        self.history_loading = False
         self._fill_view()
 
     def _fill_view(self) -> None:
