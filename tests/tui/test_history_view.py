@@ -4,9 +4,9 @@ viewport are Markdown widgets. Against the simulator over loopback; waits on rec
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
-
-from textual.widgets import Markdown
 
 from difytui.sim import Simulator
 from difytui.sim.apps import ALL_APPS
@@ -18,7 +18,7 @@ from difytui.tui.widgets.history_paging import START, HistoryAnswer
 from difytui.tui.widgets.response_log import ResponseLog, UserTurn
 
 from .conftest import open_app, screen_text, wait_until, workspace_for
-from .test_streaming import LogApp, markdown_tokens, settle
+from .test_streaming import LogApp, markdown_tokens, settle, whole_answer_screen
 
 CHAT = "support-bot"
 USER = "tester"  # the console's user (conftest.workspace_for)
@@ -47,12 +47,22 @@ def seed(sim: Simulator, count: int) -> tuple[str, list[str]]:
     return conv.id, ids
 
 
-def continuing(sim: Simulator, conversation_id: str) -> tuple[DifyConsole, Store]:
-    """A console whose chat pane continues ``conversation_id`` (its history loads on open)."""
+@asynccontextmanager
+async def continued(sim: Simulator, count: int) -> AsyncIterator[tuple[Any, DifyConsole, Any, list[str]]]:
+    """(pilot, app, chat pane, message ids) of a console whose chat pane continues a seeded
+    conversation of ``count`` messages, its first page shown."""
+    conversation_id, ids = seed(sim, count)
     store = Store()
     ws = workspace_for(sim)
     store.set_conversation(workspace_key(ws), CHAT, conversation_id)
-    return DifyConsole(ws, store=store), store
+    app = DifyConsole(ws, store=store)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            pane = await open_app(pilot, app, CHAT)
+            await history_settled(pilot, pane)
+            yield pilot, app, pane, ids
+    finally:
+        store.close()
 
 
 async def history_settled(pilot: Any, pane: Any) -> None:
@@ -65,11 +75,7 @@ def blocks(log: ResponseLog) -> int:
 
 
 async def test_a_long_history_keeps_its_text_not_its_blocks_and_scrolls_back_exactly(sim):
-    cid, _ids = seed(sim, 70)
-    app, store = continuing(sim, cid)
-    async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, CHAT)
-        await history_settled(pilot, pane)
+    async with continued(sim, 70) as (pilot, app, pane, _ids):
         log = pane.log_view
         assert pane.history_count == 50
         assert blocks(log) < 50 * BLOCKS / 4  # the old history: every answer's blocks (250)
@@ -95,15 +101,10 @@ async def test_a_long_history_keeps_its_text_not_its_blocks_and_scrolls_back_exa
         text = screen_text(app)
         assert "Answer 0" in text and "client.invoices.get(order=0)" in text and "Answer 0 ends here." in text
         assert not any(p.widget for p in answers[-1].pieces)  # the newest is text now
-    store.close()
 
 
 async def test_an_older_page_fills_above_the_view_without_moving_it(sim):
-    cid, _ids = seed(sim, 70)
-    app, store = continuing(sim, cid)
-    async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, CHAT)
-        await history_settled(pilot, pane)
+    async with continued(sim, 70) as (pilot, app, pane, _ids):
         log = pane.log_view
         log.scroll_home(animate=False, immediate=True)  # the user reaches the top: a page loads
         top = log.query_children(UserTurn).first()  # the oldest turn shown, read now (laid out)
@@ -115,15 +116,10 @@ async def test_an_older_page_fills_above_the_view_without_moving_it(sim):
         assert top.virtual_region.y - int(log.scroll_y) == offset
         assert all(answer.finished for answer in log.query_children(HistoryAnswer))
         assert "question 20" in screen_text(app)
-    store.close()
 
 
 async def test_alt_up_picks_an_older_history_answer_and_like_rates_that_message(sim):
-    cid, ids = seed(sim, 60)
-    app, store = continuing(sim, cid)
-    async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, CHAT)
-        await history_settled(pilot, pane)
+    async with continued(sim, 60) as (pilot, app, pane, ids):
         log = pane.log_view
         for _ in range(5):  # each press picks the answer before (the last one is picked at first)
             await pilot.press("alt+up")
@@ -145,7 +141,6 @@ async def test_alt_up_picks_an_older_history_answer_and_like_rates_that_message(
         assert "👍 liked" in str(picked.render())
         await pilot.press("ctrl+y")
         assert app.clipboard == answer_text(len(ids) - 6)
-    store.close()
 
 
 async def test_a_filled_answer_renders_exactly_as_the_whole_answer():
@@ -165,12 +160,4 @@ async def test_a_filled_answer_renders_exactly_as_the_whole_answer():
         assert len(answer.pieces) > 5 and answer.text == text
         assert answer.finished and answer.rendered and not answer.status_line.display
         pieces_shown = screen_text(filled)
-    whole = LogApp()
-    async with whole.run_test(size=size) as pilot:
-        answer = AnswerView()  # the same frame, holding one Markdown widget of the whole text
-        await whole.query_one(ResponseLog).add(answer)
-        await answer.mount(Markdown(text, classes="answer-piece"), before=answer.status_line)
-        answer._set_status("", "-done")
-        await pilot.pause()
-        await pilot.pause()
-        assert screen_text(whole) == pieces_shown
+    assert await whole_answer_screen(text, size) == pieces_shown

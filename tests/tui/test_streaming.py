@@ -153,15 +153,20 @@ async def test_pieces_render_exactly_as_the_whole_answer():
         await settle(pilot, log)
         assert len(answer.pieces) > 5
         pieces_shown = screen_text(streamed)
+    assert await whole_answer_screen(text, size) == pieces_shown
+
+
+async def whole_answer_screen(text: str, size: tuple[int, int]) -> str:
+    """The screen of an answer's frame holding one Markdown widget of the whole text."""
     whole = LogApp()
     async with whole.run_test(size=size) as pilot:
-        answer = AnswerView()  # the same frame, holding one Markdown widget of the whole text
+        answer = AnswerView()
         await whole.query_one(ResponseLog).add(answer)
         await answer.mount(Markdown(text, classes="answer-piece"), before=answer.status_line)
         answer._set_status("", "-done")
         await pilot.pause()
         await pilot.pause()
-        assert screen_text(whole) == pieces_shown
+        return screen_text(whole)
 
 
 async def test_answers_far_off_screen_keep_their_text_not_their_widgets():
