@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from difytui.tui.keys import RUNS_BACK, RUNS_COMPARE, RUNS_FILTER, RUNS_MARK, RUNS_RERUN, RUNS_STATUS
 from difytui.tui.run_rows import COLUMNS, STATUS_FILTERS, RunRow, cells, local_row, matches, server_row
@@ -25,6 +25,7 @@ from difytui.tui.runs_worker import RunLoaded, ServerPage, load_run, server_page
 from difytui.tui.safe_text import one_line
 from difytui.tui.screens.run_detail import RunDetailScreen, RunHost
 from difytui.tui.startup import styles_dir
+from difytui.tui.widgets.key_line import KeyLine
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify
@@ -42,6 +43,8 @@ class RunsScreen(ModalScreen[None]):
 
     CSS_PATH = styles_dir() / "runs.tcss"
     HELP_TITLE = "Runs view"
+    # the table has the focus from the first frame: focusing it later restyles and redraws it
+    AUTO_FOCUS = "#runs-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         RUNS_FILTER,
         RUNS_STATUS,
@@ -89,7 +92,7 @@ class RunsScreen(ModalScreen[None]):
         table: DataTable[Text] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="runs-status", markup=False)
-        yield Footer(compact=True)
+        yield KeyLine(self.BINDINGS)
 
     @property
     def table(self) -> DataTable[Text]:
@@ -99,7 +102,6 @@ class RunsScreen(ModalScreen[None]):
         for number, column in enumerate(COLUMNS):
             self.table.add_column(column, key=f"col{number}")
         self.reload_local()
-        self.table.focus()
         if self.server:
             self.more_server()
 
