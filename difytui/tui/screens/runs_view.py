@@ -2,8 +2,10 @@
 runs too (``GET /workflows/logs``, any client's), marked as server runs.
 
 The first screen is one indexed query with a LIMIT (no events decompressed: the list needs only
-the summary columns); further pages load as the cursor nears the end, local ones from the
-database, server ones page by page from Dify. Filters: ``s`` cycles the status, ``/`` the text
+the summary columns), sized to the terminal: every row added is measured and every row shown is
+drawn before the first frame. Further pages load as the cursor or the scroll nears the end, local
+ones from the database, server ones page by page from Dify; a page is appended, so the
+highlighted row, the scroll and the marks stay. Filters: ``s`` cycles the status, ``/`` the text
 (local runs: the database matches query, answer, inputs, outputs and error; server runs: what
 their summary shows). Enter opens a run (:mod:`.run_detail`); ``m`` marks two, ``c`` compares them.
 """
@@ -32,9 +34,9 @@ if TYPE_CHECKING:
     from difytui.run_records import RunRecord, RunRecords
     from difytui.tui.models import AppItem
 
-#: local records per page: more than a tall terminal shows
+#: local records per page after the first (which is the terminal's height + NEAR_END)
 PAGE = 60
-#: load the next page when the cursor is this close to the last row
+#: load the next page when the cursor, or the bottom of the scroll, is this close to the last row
 NEAR_END = 10
 
 
@@ -74,6 +76,8 @@ class RunsScreen(ModalScreen[None]):
         self.text = ""
         self.local: list[RunRow] = []
         self.local_more = False
+        self.local_asked = False  # a next local page is on its way (the cursor and the scroll both ask)
+        self.first_page = PAGE  # set on mount, from the terminal's height
         self.remote: list[RunRow] = []
         self.server_page = 0  # the last page asked for
         self.server_more = self.server
@@ -99,8 +103,12 @@ class RunsScreen(ModalScreen[None]):
         return self.query_one("#runs-table", DataTable)
 
     def on_mount(self) -> None:
+        # more rows than the table can show (the screen's other lines take some), so that the cursor
+        # moves a screen's worth before the next page is needed
+        self.first_page = self.app.size.height + NEAR_END
         for number, column in enumerate(COLUMNS):
             self.table.add_column(column, key=f"col{number}")
+        self.watch(self.table, "scroll_y", self._scrolled, init=False)
         self.reload_local()
         if self.server:
             self.more_server()
@@ -109,15 +117,18 @@ class RunsScreen(ModalScreen[None]):
 
     def reload_local(self) -> None:
         self.local = []
+        self.rows = {}  # the filters changed: the table is built again
         self.more_local()
 
     def more_local(self) -> None:
+        self.local_asked = False
         before = self.local[-1].record.id if self.local and self.local[-1].record else None
+        limit = PAGE if self.local else self.first_page
         found = self.records.find(
-            self.ws, self.item.id, status=self.status, text=self.text or None, limit=PAGE, before_id=before
+            self.ws, self.item.id, status=self.status, text=self.text or None, limit=limit, before_id=before
         )
         self.local.extend(local_row(record) for record in found)
-        self.local_more = len(found) == PAGE
+        self.local_more = len(found) == limit
         self.fill()
 
     def more_server(self) -> None:
@@ -148,15 +159,21 @@ class RunsScreen(ModalScreen[None]):
     def fill(self) -> None:
         """The table from the loaded rows (filtered, newest first), the cursor kept on its run."""
         table = self.table
-        keep = self.highlighted()
         shown = [*self.local, *(r for r in self.remote if matches(r, self.status, self.text))]
         shown.sort(key=lambda row: row.started, reverse=True)
+        before = list(self.rows)
         self.rows = {row.key: row for row in shown}
-        table.clear()
-        for row in shown:
-            table.add_row(*cells(row, self.is_marked(row.key)), key=row.key)
-        if keep in self.rows:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        if before and [row.key for row in shown[: len(before)]] == before:
+            # a later page of older runs: appended, the cursor and the scroll left where they are
+            for row in shown[len(before) :]:
+                table.add_row(*cells(row, self.is_marked(row.key)), key=row.key)
+        else:
+            keep = self.highlighted()
+            table.clear()
+            for row in shown:
+                table.add_row(*cells(row, self.is_marked(row.key)), key=row.key)
+            if keep in self.rows:
+                table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._title(len(shown))
 
     def _title(self, count: int) -> None:
@@ -186,11 +203,20 @@ class RunsScreen(ModalScreen[None]):
         return str(value) if value is not None else None
 
     @on(DataTable.RowHighlighted, "#runs-table")
-    def _near_end(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row < self.table.row_count - NEAR_END:
-            return
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.table.row_count - NEAR_END:
+            self._more()
+
+    def _scrolled(self, _old: float, new: float) -> None:
+        bottom = self.table.max_scroll_y  # 0 while a rebuilt table has not been measured yet
+        if bottom and new >= bottom - NEAR_END:
+            self._more()
+
+    def _more(self) -> None:
         if self.local_more:
-            self.call_later(self.more_local)
+            if not self.local_asked:
+                self.local_asked = True
+                self.call_later(self.more_local)
         elif self.server_more:
             self.more_server()
 
