@@ -160,6 +160,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         text.append(" (↑/↓ and Enter, or type to filter).\n\n")
         text.append("ctrl+r runs or sends · Escape stops · ctrl+n new conversation · ctrl+t raw events\n")
         text.append("ctrl+y copies the last answer · ctrl+l filters the apps · ctrl+b hides this list\n")
+        text.append("F2 conversations · F3 recorded runs\n")
         text.append("F1 lists every key · ctrl+p command palette")
         text.append(f"\n\nWorkspace {one_line(self.workspace.name)}", style="dim")
         return text
