@@ -11,8 +11,8 @@ app is idle): work done after the first screen shows there.
 The records are real ones (``RunRecords.add``, events compressed) in a file database; the list
 reads one page (LIMIT) of summary columns and never decompresses events, so the figure should
 barely depend on how many runs are kept: beside the empty view, a store of 60 runs (more than the
-first page) shows what drawing the rows costs, so the 5,000 figure against it is what the number of runs costs.
-Goal: under 100 ms.
+first page) shows what drawing the rows costs, so the 5,000 figure against it is what the number
+of runs costs. Goal: under 100 ms.
 
     python benchmarks/runs_view.py            # 5,000 records, 15 openings of each view
     python benchmarks/runs_view.py --quick    # 500 records, 6 openings
