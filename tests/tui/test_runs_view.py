@@ -324,12 +324,14 @@ ITEM = AppItem("report-builder", "Report Builder", "workflow")
 WS = "demo|tester"
 
 
-def store_of(tmp_path, count: int, words: int = 3) -> RunRecords:
-    """``count`` recorded workflow runs, one a minute, the newest on top; every seventh failed."""
+def store_of(tmp_path, count: int, words: int = 3, partial_below: int = 0) -> RunRecords:
+    """``count`` recorded workflow runs, one a minute, the newest on top; every seventh failed, and
+    the oldest ``partial_below`` partly succeeded."""
     records = RunRecords(Store(tmp_path / "runs.db"))
     for n in range(count):
         report = " ".join(f"report{n}" for _ in range(words))
-        end = {"status": "failed" if n % 7 == 3 else "succeeded", "elapsed_time": 1.25 + n / 100,
+        status = "partial-succeeded" if n < partial_below else "failed" if n % 7 == 3 else "succeeded"
+        end = {"status": status, "elapsed_time": 1.25 + n / 100,
                "total_tokens": 300 + n, "outputs": {"report": report}}  # fmt: skip
         events = [{"event": "workflow_finished", "task_id": f"t{n}", "workflow_run_id": f"w{n}", "data": end}]
         inputs = {"topic": f"topic {n}"}
@@ -382,6 +384,24 @@ async def test_scrolling_past_the_first_page_appends_the_next_keeping_cursor_scr
         assert screen.marked == ["report-builder|r:199"]
         assert row_texts(screen)[1].startswith(MARK) and "topic 198 " in row_texts(screen)[1]
         assert "topic 0 " not in " ".join(row_texts(screen))  # only one more page, not all
+
+
+async def test_a_later_page_with_a_wider_cell_lays_the_rows_shown_out_again(tmp_path, utc):
+    # one cell a row (run_lines): the columns are laid out by the view, and must stay in line
+    app = RunsHost(store_of(tmp_path, 200, partial_below=150))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await runs_screen(pilot)
+        first = screen.table.row_count
+        assert "partial" not in " ".join(row_texts(screen))
+        await pilot.press("down", "down")
+        screen.table.scroll_end(animate=False)
+        await wait_until(pilot, lambda: screen.table.row_count > first, what="the next page")
+        texts = row_texts(screen)
+        assert "✓ partial-succeeded" in texts[-1]
+        assert {text.index("11-30 ") for text in texts} == {texts[-1].index("11-30 ")}  # one column
+        assert screen.table.cursor_row == 2
+        header = screen.table.ordered_columns[0].label.plain
+        assert header.index("when") == texts[0].index("11-30 ")
 
 
 async def test_the_key_line_lists_the_screens_bindings_and_a_click_presses_one(tmp_path):

@@ -20,9 +20,11 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from difytui.tui.keys import RUNS_BACK, RUNS_COMPARE, RUNS_FILTER, RUNS_MARK, RUNS_RERUN, RUNS_STATUS
-from difytui.tui.run_rows import COLUMNS, STATUS_FILTERS, RunRow, cells, local_row, matches, server_row
+from difytui.tui.run_lines import RunColumns
+from difytui.tui.run_rows import STATUS_FILTERS, RunRow, cells, local_row, matches, server_row
 from difytui.tui.runs_worker import RunLoaded, ServerPage, load_run, server_page
 from difytui.tui.safe_text import one_line
 from difytui.tui.screens.run_detail import RunDetailScreen, RunHost
@@ -39,6 +41,7 @@ PAGE = 60
 #: load the next page when the cursor, or the bottom of the scroll, is this close to the last row
 NEAR_END = 10
 FILTER_HINT = "/ filter by text · s status · m mark · c compare"
+LINE = "run"  # the table's one column
 
 
 class RunsScreen(ModalScreen[None]):
@@ -90,6 +93,7 @@ class RunsScreen(ModalScreen[None]):
         self.rows: dict[str, RunRow] = {}
         self.loaded: dict[str, RunLoaded] = {}  # the marked runs, as they load for comparing
         self.server_pages_done = 0  # for tests: wait on this, not on the clock
+        self.columns = RunColumns()  # one cell a row, its columns laid out here (see run_lines)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="runs-title", markup=False)
@@ -108,8 +112,7 @@ class RunsScreen(ModalScreen[None]):
         # more rows than the table can show (the screen's other lines take some), so that the cursor
         # moves a screen's worth before the next page is needed
         self.first_page = self.app.size.height + NEAR_END
-        for number, column in enumerate(COLUMNS):
-            self.table.add_column(column, key=f"col{number}")
+        self.table.add_column(self.columns.header(), key=LINE)
         self.watch(self.table, "scroll_y", self._scrolled, init=False)
         self.reload_local()
         if self.server:
@@ -167,16 +170,34 @@ class RunsScreen(ModalScreen[None]):
         self.rows = {row.key: row for row in shown}
         if before and [row.key for row in shown[: len(before)]] == before:
             # a later page of older runs: appended, the cursor and the scroll left where they are
-            for row in shown[len(before) :]:
-                table.add_row(*cells(row, self.is_marked(row.key)), key=row.key)
+            new = {row.key: self._cells(row) for row in shown[len(before) :]}
+            if self.columns.fit(new.values()):  # the rows already shown, to the wider columns
+                for key in before:
+                    table.update_cell(key, LINE, self._line(self.rows[key]), update_width=True)
+                self._header()
+            for key, row_cells in new.items():
+                table.add_row(self.columns.line(row_cells), key=key)
         else:
             keep = self.highlighted()
             table.clear()
-            for row in shown:
-                table.add_row(*cells(row, self.is_marked(row.key)), key=row.key)
+            every = {row.key: self._cells(row) for row in shown}
+            self.columns = RunColumns()
+            self.columns.fit(every.values())
+            self._header()
+            for key, row_cells in every.items():
+                table.add_row(self.columns.line(row_cells), key=key)
             if keep in self.rows:
                 table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._title(len(shown))
+
+    def _cells(self, row: RunRow) -> tuple[Text, ...]:
+        return cells(row, self.is_marked(row.key))
+
+    def _line(self, row: RunRow) -> Text:
+        return self.columns.line(self._cells(row))
+
+    def _header(self) -> None:
+        self.table.columns[ColumnKey(LINE)].label = self.columns.header()
 
     def _title(self, count: int) -> None:
         text = Text("Runs", style="bold")
@@ -281,7 +302,7 @@ class RunsScreen(ModalScreen[None]):
     def _redraw_mark(self, key: str) -> None:
         row = self.rows.get(key)
         if row is not None:
-            self.table.update_cell(key, "col0", cells(row, self.is_marked(key))[0])
+            self.table.update_cell(key, LINE, self._line(row))
 
     @on(DataTable.RowSelected, "#runs-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
