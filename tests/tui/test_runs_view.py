@@ -4,8 +4,6 @@ workflow app also lists Dify's own runs, started elsewhere, as server runs."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from textual.app import App
 from textual.binding import Binding
@@ -356,15 +354,6 @@ async def runs_screen(pilot) -> RunsScreen:
     )
     await wait_until(pilot, lambda: screen.table.row_count, what="the first page")
     return screen
-
-
-@pytest.fixture
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 async def test_scrolling_past_the_first_page_appends_the_next_keeping_cursor_scroll_and_marks(tmp_path):

@@ -3,11 +3,12 @@ runs too (``GET /workflows/logs``, any client's), marked as server runs.
 
 The first screen is one indexed query with a LIMIT (no events decompressed: the list needs only
 the summary columns), sized to the terminal: every row added is measured and every row shown is
-drawn before the first frame. Further pages load as the cursor or the scroll nears the end, local
-ones from the database, server ones page by page from Dify; a page is appended, so the
-highlighted row, the scroll and the marks stay. Filters: ``s`` cycles the status, ``/`` the text
-(local runs: the database matches query, answer, inputs, outputs and error; server runs: what
-their summary shows). Enter opens a run (:mod:`.run_detail`); ``m`` marks two, ``c`` compares them.
+drawn before the first frame. Each row is one cell (:mod:`.run_lines`). Further pages load as
+the cursor or the scroll nears the end, local ones from the database, server ones page by page
+from Dify; a page of older runs is appended, so the highlighted row, the scroll and the marks
+stay. Filters: ``s`` cycles the status, ``/`` the text (local runs: the database matches query,
+answer, inputs, outputs and error; server runs: what their summary shows). Enter opens a run
+(:mod:`.run_detail`); ``m`` marks two, ``c`` compares them.
 """
 
 from __future__ import annotations
