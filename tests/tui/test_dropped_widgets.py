@@ -16,7 +16,6 @@ from textual.widgets import Markdown
 from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.widgets.answer_view import AnswerView
 from difytui.tui.widgets.response_log import ResponseLog
-from tests.tui.test_gc_policy import FakeLoop
 from tests.tui.test_streaming import LogApp, markdown_tokens, settle
 
 
@@ -26,7 +25,7 @@ def alive(kind: type) -> int:
 
 
 async def test_dropped_answers_leave_no_style_caches_or_strips_behind():
-    GcPolicy(FakeLoop())  # the console builds its policy at start-up: that installs the fix
+    GcPolicy()  # the console builds its policy at start-up: that installs the fix
     tokens = markdown_tokens(600)
     app = LogApp()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -84,7 +83,7 @@ async def test_answer_pieces_post_no_table_of_contents_that_would_keep_them_aliv
 def test_strips_make_their_caches_on_first_use_and_cache_as_before():
     """Textual builds seven caches with every strip, most never used; a full pass scanned them
     all (58k of 145k objects mid-stream). The fix makes each on first use."""
-    GcPolicy(FakeLoop())
+    GcPolicy()
     gc.collect()
     before = len(gc.get_objects())
     strips = [Strip([Segment(f"line {n} of the answer")]) for n in range(1000)]
