@@ -206,6 +206,8 @@ class AsyncEventStream(_Decoding):
         self.answer: dict[str, Any] | None = None
         self.mode = ""
         self.task_id: str | None = None
+        #: the first event, when it came after the stream was given up: see first()
+        self.late: dict[str, Any] | None = None
         self._terminals: frozenset[str] = frozenset()
         self._deadline: float | None = None
         self._expired = False
@@ -237,14 +239,15 @@ class AsyncEventStream(_Decoding):
 
         Given up meanwhile (cancelled: a timeout, Ctrl+C), the run may be going on on the server, and
         only its first event names the task to stop. So the read goes on, for ``TASK_ID_WAIT``
-        seconds at most (a second cancel ends it at once), and ``task_id`` is set if the event came;
-        then the cancel goes on. Cancelling the read itself would close the connection with it."""
+        seconds at most (a second cancel ends it at once), and ``task_id`` is set (and ``late`` is
+        the event) if it came; then the cancel goes on. Cancelling the read itself would close the
+        connection with it."""
         reading = asyncio.ensure_future(self._first())
         try:
             return await asyncio.shield(reading)
         except asyncio.CancelledError:
-            with contextlib.suppress(Exception):  # only the task id matters now, and it may not come
-                await asyncio.wait_for(reading, TASK_ID_WAIT)
+            with contextlib.suppress(Exception):  # the task id is all that matters now; it may not come
+                self.late = await asyncio.wait_for(reading, TASK_ID_WAIT)
             raise
 
     async def _first(self) -> dict[str, Any] | None:
