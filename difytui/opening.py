@@ -10,10 +10,15 @@ and that event carry on; the caller, interrupted while waiting for them, can sti
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+#: How often a wait looks for Ctrl+C. A signal that came just before the wait began, or that the OS
+#: handed to another thread, does not interrupt it: Python acts on it once the wait returns.
+_CHECK_EVERY = 0.1
 
 
 class Opening(Generic[T]):
@@ -46,7 +51,7 @@ class Opening(Generic[T]):
 
     def result(self) -> T:
         """What ``start`` returned, or raise what it raised."""
-        self._done.wait()
+        self._wait(None)
         if self._error is not None:
             raise self._error
         assert self._value is not None  # set with _done, when no error
@@ -56,7 +61,7 @@ class Opening(Generic[T]):
         """After the caller was interrupted: ``start``'s value if it comes within ``seconds`` (a
         second Ctrl+C ends the wait at once), else None and it is discarded whenever it comes."""
         try:
-            self._done.wait(seconds)
+            self._wait(seconds)
         finally:
             with self._lock:
                 finished = self._done.is_set()
@@ -65,3 +70,12 @@ class Opening(Generic[T]):
         if not finished or self._error is not None:
             return None
         return self._value
+
+    def _wait(self, seconds: float | None) -> None:
+        """Until ``start`` is done, or ``seconds`` have passed (None: no limit), in short waits."""
+        end = None if seconds is None else time.monotonic() + seconds
+        while not self._done.is_set():
+            left = _CHECK_EVERY if end is None else min(_CHECK_EVERY, end - time.monotonic())
+            if left <= 0:
+                return
+            self._done.wait(left)

@@ -72,7 +72,7 @@ async def test_a_first_event_that_never_comes_is_waited_for_a_short_while_only(s
 
 async def test_a_second_cancel_ends_the_wait_for_the_first_event_at_once(sim, monkeypatch):
     monkeypatch.setattr(streams, "TASK_ID_WAIT", 3600.0)  # were it waited out, the test would time out
-    sim.add_fault("/v1/workflows/run", "hold", after=0)
+    sim.add_fault("/v1/workflows/run", "hold", after=0, seconds=3600)  # no first event comes
     async with AsyncDify(sim.base_url, sim.apps_config(), "tester") as dify:
         call = blocking_call(dify, "workflow", "report-builder", RUNS[0][3])
         await until(lambda: sim.held_tasks)
@@ -140,7 +140,7 @@ def test_with_the_sync_client_a_second_ctrl_c_ends_the_wait_for_the_first_event(
         waiting.wait(60)  # the first one was handled: the main thread waits for the first event
         ctrl_c()
 
-    sim.add_fault("/v1/workflows/run", "hold", after=0)
+    sim.add_fault("/v1/workflows/run", "hold", after=0, seconds=3600)  # no first event comes
     with pytest.raises(KeyboardInterrupt):
         sync_blocking_run(sim, twice)
     assert waiting.is_set() and sim.stopped_tasks == []
