@@ -245,7 +245,7 @@ class AppPane(HumanInputActions, Vertical):
         """Hook: mount what the run will fill (user turn, answer view, timeline…)."""
 
     def _streaming(self, on: bool) -> None:
-        """Tell the app (it postpones full garbage collections while anything streams)."""
+        """Tell the app (its first stream freezes what the app built so far: :mod:`.gc_policy`)."""
         hook = getattr(self.app, "stream_started" if on else "stream_ended", None)
         if hook is not None:
             hook()
