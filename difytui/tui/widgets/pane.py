@@ -266,7 +266,8 @@ class AppPane(HumanInputActions, Vertical):
 
     @on(m.RunIds)
     def _run_ids(self, message: m.RunIds) -> None:
-        self._record(message)
+        # Not in the raw log: the event's own message (its text, node, other…) records it there.
+        self.runs.event(message.run_id, message.received_at)
         ids = self.runs.ids(message.run_id, message.task_id, message.conversation_id)
         if ids.stop_sent:
             self.call_later(self.notice, f"Asked Dify to stop task {ids.stop_sent}.", "warning")
