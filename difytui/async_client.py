@@ -77,11 +77,13 @@ class AsyncDify(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
         (cancelled, timed out, past its deadline…)."""
         stream = AsyncEventStream(self, make_flow, app_id)
         try:
-            await stream.open()
+            first = await stream.first()  # given up before it, still read: it names the task to stop
             if stream.answer is not None:
                 return stream.answer  # a blocking request, answered as such
             assert stream.response is not None  # open() sets the answer or the response
             folder = self._folder(stream.mode, stream.response)
+            if first is not None:
+                folder.add(first)
             async for event in stream:
                 folder.add(event)
             folder.reconcile(stream.reconciled_answer)

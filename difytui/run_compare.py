@@ -47,6 +47,8 @@ class NodeRun:
     price: Decimal | None = None
     outputs: Any = None
     error: str | None = None
+    #: the finished event's data (inputs, outputs, process data…): what a run's detail view shows
+    data: JSON = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -163,7 +165,9 @@ def diff_inputs(left: JSON, right: JSON) -> tuple[list[InputChange], list[str]]:
 
 
 def node_runs(events: Iterable[JSON]) -> list[NodeRun]:
-    """The node executions of a run's events, in the order they started."""
+    """The node executions of a run's events, in the order they started (a node that started and
+    never finished, as in a stopped run, stays ``unfinished``): the comparison, the exports and a
+    run's detail view all read a run's nodes from here."""
     runs: list[NodeRun] = []
     by_exec: dict[str, NodeRun] = {}
     seen: dict[str, int] = {}
@@ -180,7 +184,8 @@ def node_runs(events: Iterable[JSON]) -> list[NodeRun]:
         # containers send the same id on every event; a node execution has its own
         exec_id = f"{kind.split('_')[0]}:{_str(data.get('id')) or node_id}"
         if kind.startswith("node_"):
-            exec_id = "node:" + (_str(data.get("id")) or f"{node_id}/{len(runs)}")
+            # without an execution id a finished event ends its node's latest start
+            exec_id = "node:" + (_str(data.get("id")) or node_id)
         run = by_exec.get(exec_id)
         if run is None or started:
             seen[node_id] = seen.get(node_id, 0) + 1
@@ -195,6 +200,8 @@ def node_runs(events: Iterable[JSON]) -> list[NodeRun]:
 
 
 def _finish(run: NodeRun, data: JSON) -> None:
+    run.data = data
+    run.title = _str(data.get("title")) or run.title
     run.status = _str(data.get("status")) or "succeeded"
     elapsed = data.get("elapsed_time")
     run.elapsed = (

@@ -9,6 +9,7 @@ as if the connection had held, none twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
@@ -28,6 +29,10 @@ from difytui._http import (
 from difytui.deadline import SYSTEM_CLOCK, Clock, Watchdog
 from difytui.errors import DifyConnectionError, DifyDeadlineError, DifyError
 from difytui.reconnect import DEFAULT_POLICY, NEVER, Reattachment, ReconnectPolicy
+
+#: Seconds a stream given up before its first event goes on reading it: that event names the task
+#: to stop (a workflow's comes at once; a chat app's with the model's first token).
+TASK_ID_WAIT = 5.0
 
 if TYPE_CHECKING:
     from difytui._http import Flow
@@ -201,6 +206,8 @@ class AsyncEventStream(_Decoding):
         self.answer: dict[str, Any] | None = None
         self.mode = ""
         self.task_id: str | None = None
+        #: the first event, when it came after the stream was given up: see first()
+        self.late: dict[str, Any] | None = None
         self._terminals: frozenset[str] = frozenset()
         self._deadline: float | None = None
         self._expired = False
@@ -225,6 +232,29 @@ class AsyncEventStream(_Decoding):
 
     def __await__(self) -> Generator[Any, None, AsyncEventStream]:
         return self.open().__await__()
+
+    async def first(self) -> dict[str, Any] | None:
+        """Open the stream and read its first event (None: Dify answered a blocking request, see
+        ``answer``); iterate the stream for the rest.
+
+        Given up meanwhile (cancelled: a timeout, Ctrl+C), the run may be going on on the server, and
+        only its first event names the task to stop. So the read goes on, for ``TASK_ID_WAIT``
+        seconds at most (a second cancel ends it at once), and ``task_id`` is set (and ``late`` is
+        the event) if it came; then the cancel goes on. Cancelling the read itself would close the
+        connection with it."""
+        reading = asyncio.ensure_future(self._first())
+        try:
+            return await asyncio.shield(reading)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):  # the task id is all that matters now; it may not come
+                self.late = await asyncio.wait_for(reading, TASK_ID_WAIT)
+            raise
+
+    async def _first(self) -> dict[str, Any] | None:
+        await self.open()
+        if self.answer is not None:
+            return None
+        return await anext(self.__aiter__(), None)
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         if self._events is None:

@@ -15,10 +15,13 @@ from difytui.deadline import Watchdog
 from difytui.errors import DifyDeadlineError, DifyError
 from difytui.flows import ClientCore, RunOutcome, given_up
 from difytui.models import AppInfo
-from difytui.streams import EventStream
+from difytui.opening import Opening
+from difytui.streams import TASK_ID_WAIT, EventStream
 from difytui.upload_progress import ProgressReader
 
 T = TypeVar("T")
+#: What a blocking run's start gives: Dify's blocking answer, or the stream and its first event.
+_Started = dict[str, Any] | tuple[EventStream, dict[str, Any] | None]
 
 
 class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
@@ -92,19 +95,26 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
         return lambda run_id: self._drive(self._reattach_flow(app_id, run_id), deadline)
 
     def _run_folded(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> dict[str, Any]:
-        """A blocking run: streamed, folded into the blocking body; stopped on the server if given up."""
+        """A blocking run: streamed, folded into the blocking body; stopped on the server if given up.
+        Its request and first event are read on a thread of their own: see :mod:`difytui.opening`."""
         stream: EventStream | None = None
+        opening = Opening(lambda: self._start_folded(make_flow, app_id), _close_started)
         try:
-            deadline = self._deadline_at()
-            outcome, mode = self._drive(make_flow(), deadline)
-            if not isinstance(outcome, httpx.Response):
-                return outcome  # a blocking request, answered as such
-            stream = self._event_stream(outcome, mode, deadline, app_id)
-            folder = self._folder(mode, outcome)
+            started = opening.result()
+            if isinstance(started, dict):
+                return started  # a blocking request, answered as such
+            stream, first = started
+            folder = self._folder(stream.mode, stream.response)
+            if first is not None:
+                folder.add(first)
             for event in stream:
                 folder.add(event)
             folder.reconcile(stream.reconciled_answer)
         except BaseException as exc:
+            if stream is None and isinstance(exc, KeyboardInterrupt):
+                # Ctrl+C before the first event: it is still read for a while, as it names the task
+                late = opening.late(TASK_ID_WAIT)
+                stream = late[0] if isinstance(late, tuple) else None
             task_id = None
             if stream is not None:
                 stream.close()
@@ -117,6 +127,15 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
                 raise replacement from None
             raise
         return folder.result()
+
+    def _start_folded(self, make_flow: Callable[[], Flow[RunOutcome]], app_id: str) -> _Started:
+        """A blocking run's request and its stream's first event (or Dify's blocking answer)."""
+        deadline = self._deadline_at()
+        outcome, mode = self._drive(make_flow(), deadline)
+        if not isinstance(outcome, httpx.Response):
+            return outcome
+        stream = self._event_stream(outcome, mode, deadline, app_id)
+        return stream, next(stream, None)
 
     def _stop_quietly(self, app_id: str, task_id: str) -> bool:
         """Stop a run being given up; whether Dify confirmed it (a failure here must not hide the cause)."""
@@ -204,3 +223,8 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
         if watchdog.fired:  # the body may have been cut short
             raise self._past_deadline(url)
         return body
+
+
+def _close_started(started: _Started) -> None:
+    if isinstance(started, tuple):
+        started[0].close()

@@ -524,8 +524,13 @@ def test_agent_apps_still_refuse_blocking_as_dify_does(api):
 
 
 def test_a_blocking_run_that_times_out_is_stopped_on_the_server(sim, make_api):
-    sim.token_delay = 3.0  # the first event comes at once, the next one after the read timeout
-    api = make_api(timeout=0.5)
+    # The run is held after its first event (which names its task) until it is stopped: only the
+    # next read can time out. The short timeout is the run's alone, set once the app's /info is
+    # read: a slow machine cannot make an earlier read time out, before there is a task to stop.
+    sim.add_fault("/v1/chat-messages", "hold", after=1)
+    api = make_api()
+    api("app.info", "support-bot")
+    api.client.set_read_timeout(0.5)
     with pytest.raises(DifyConnectionError, match="timed out") as caught:
         api("app.chat.invoke", "support-bot", "hi", {"product": "difytui"}, response_mode="blocking")
     assert caught.value.stopped_task and sim.stopped_tasks == [caught.value.stopped_task]

@@ -60,6 +60,15 @@ def test_a_node_that_never_finished_is_unfinished():
     assert (run.key, run.status, run.title) == (("llm", 1), "unfinished", "LLM")
 
 
+def test_node_events_without_an_execution_id_pair_up_and_keep_the_finished_data():
+    started = {"node_id": "llm", "title": "LLM", "node_type": "llm"}
+    done = {**started, "title": "LLM (gpt)", "status": "succeeded", "outputs": {"text": "hi"}}
+    events = [{"event": "node_started", "data": started}, {"event": "node_finished", "data": done}] * 2
+    first, second = node_runs(events)  # the node ran twice: each finish ends its own start
+    assert (first.key, second.key) == (("llm", 1), ("llm", 2))
+    assert first.status == "succeeded" and first.title == "LLM (gpt)" and first.data == done
+
+
 def node(kind: str, exec_id: str, node_id: str, **data: object) -> dict:
     return {"event": kind, "data": {"id": exec_id, "node_id": node_id, "title": node_id.upper(), **data}}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +38,9 @@ async def run_turn(
     for attempt in range(RATE_LIMIT_RETRIES + 1):
         stream = _open(endpoint, case, turn.query, conversation_id)
         started = time.monotonic()
+        clock = endpoint.dify.clock  # the client's: a test moves it once its run got where it wants
         try:
-            return await asyncio.wait_for(_consume(stream, turn, started, on_start), case.timeout_s)
+            return await clock.within(_consume(stream, turn, started, on_start), clock.now() + case.timeout_s)
         except DifyAPIError as error:
             await stream.aclose()
             if error.status == 429 and turn.task_id is None and attempt < RATE_LIMIT_RETRIES:
@@ -65,34 +66,21 @@ async def _consume(
     stream: AsyncEventStream, turn: TurnResult, started: float, on_start: Callable[[], None]
 ) -> str | None:
     """Fold the stream into ``turn``; the error of a streamed ``error`` event, if one ended it."""
-    events = stream.__aiter__()
-    first = asyncio.ensure_future(_next_event(events))
     try:
-        event = await asyncio.shield(first)
+        event = await stream.first()
     except asyncio.CancelledError:
-        # Given up (a timeout, Ctrl+C) before the first event: that event names the task, which is
-        # running on the server and must be stopped, so it is still read (for a bounded time).
-        try:
-            late = await asyncio.wait_for(first, STOP_TIMEOUT)
-        except (DifyError, asyncio.TimeoutError):
-            late = None
-        if late is not None:
-            fold_event(turn, late, started)
+        # Given up (a timeout, Ctrl+C) before the first event: first() still read it for a while
+        # (it names the task to stop), and it belongs to the turn.
+        if stream.late is not None:
+            fold_event(turn, stream.late, started)
         raise
     if event is None:
         return None
     streamed = fold_event(turn, event, started)
     on_start()
-    async for event in events:
+    async for event in stream:
         streamed = fold_event(turn, event, started) or streamed
     return streamed
-
-
-async def _next_event(events: AsyncIterator[dict[str, Any]]) -> dict[str, Any] | None:
-    try:
-        return await events.__anext__()
-    except StopAsyncIteration:
-        return None
 
 
 def _open(endpoint: Endpoint, case: Case, query: str | None, conversation_id: str | None) -> AsyncEventStream:

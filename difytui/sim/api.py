@@ -9,6 +9,7 @@ handlers live by area: :mod:`.api_runs` (generation, workflow records), :mod:`.a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -114,6 +115,8 @@ class Api:
         self.running: dict[str, Run] = {}
         #: task_id → run whose client left: it goes on, as in Dify, and a stop call still reaches it
         self.detached: dict[str, Run] = {}
+        #: task_id → how a test releases the run a ``hold`` fault holds now (events let through)
+        self.held: dict[str, asyncio.Future[int]] = {}
         #: task ids whose stop request reached a running task.
         self.stopped_tasks: list[str] = []
         #: drives a resumed run's script on the server's loop (set by the server)

@@ -286,8 +286,11 @@ class Server(RelayMixin):
                         return await self._apply_fault(writer, fault, run, events, lock)
                     # Hold the run at this point until it is stopped, so a test's stop lands
                     # exactly here, however slow the machine.
-                    await self._pause(run, fault.get("seconds", 30.0))
-                    fault = None
+                    let_through = await self._hold(run, fault.get("seconds", 30.0))
+                    if let_through:  # released by the test: held again after these events
+                        after = sent + let_through
+                    else:
+                        fault = None
                 if isinstance(item, Raw):
                     data, n = item.data, item.count
                 else:
@@ -345,6 +348,22 @@ class Server(RelayMixin):
         while True:
             await asyncio.sleep(self.sim.ping_interval)
             await emit(wire.PING_FRAME)
+
+    async def _hold(self, run: Run, seconds: float) -> int:
+        """Hold ``run`` until it is stopped or ``seconds`` pass (then 0: it goes on), or a test lets
+        some events through (:meth:`~.simulator.Simulator.release_holds`): how many."""
+        if run.stopped:
+            return 0
+        assert run.stop_event is not None  # attached by _pump
+        release: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.api.held[run.task_id] = release
+        stopped = asyncio.ensure_future(run.stop_event.wait())
+        try:
+            await asyncio.wait({stopped, release}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            self.api.held.pop(run.task_id, None)
+        return release.result() if release.done() and not run.stopped else 0
 
     @staticmethod
     async def _pause(run: Run, seconds: float) -> None:

@@ -250,6 +250,25 @@ class Simulator:
         return dict(self._api.running)
 
     @property
+    def held_tasks(self) -> list[str]:
+        """task ids a ``hold`` fault holds right now (it sent what it was to send first)."""
+        return list(self._api.held)
+
+    def release_holds(self, events: int = 1) -> None:
+        """Every run held now sends ``events`` more data events, then is held again (a test lets a
+        run go on one step at a time, at a point of its choosing)."""
+        loop = self._loop
+        if loop is None:
+            return
+
+        def release() -> None:
+            for held in list(self._api.held.values()):
+                if not held.done():
+                    held.set_result(events)
+
+        loop.call_soon_threadsafe(release)
+
+    @property
     def stopped_tasks(self) -> list[str]:
         """task ids whose stop request reached a running task (the stream then ended)."""
         return list(self._api.stopped_tasks)
@@ -303,7 +322,8 @@ class Simulator:
         ``error`` sends a generation error event with code, message, status, then ends the stream;
         ``pause`` sends human_input_required + workflow_paused, then ends it, as Dify's relay does;
         ``hold`` stops sending until the run is stopped, or ``seconds`` (30) pass, then goes on: a stop
-        sent after the ``after``-th event then lands at that point, however loaded the machine;
+        sent after the ``after``-th event then lands at that point, however loaded the machine
+        (``held_tasks`` lists the runs held; ``release_holds`` lets a few events through);
         ``drop`` resets the connection (``how="eof"``: ends it early) while the run goes on, for
         re-attaching with /workflow/:run_id/events: ``gap`` events are lost first, see :mod:`.drops`).
         """

@@ -129,7 +129,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         self._workspaces = list(workspaces or [workspace.name])
         self.config_path = config_path
         self.panes: dict[str, AppPane] = {}
-        self.gc_policy = GcPolicy(self)
+        self.gc_policy = GcPolicy()
         self.sub_title = workspace.name
         self._sidebar_choice: bool | None = None  # ctrl+b's last word; None: by width
         self._sidebar_revealed = False  # shown for a key that focuses it (ctrl+l, Escape)
@@ -160,6 +160,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         text.append(" (↑/↓ and Enter, or type to filter).\n\n")
         text.append("ctrl+r runs or sends · Escape stops · ctrl+n new conversation · ctrl+t raw events\n")
         text.append("ctrl+y copies the last answer · ctrl+l filters the apps · ctrl+b hides this list\n")
+        text.append("F2 conversations · F3 recorded runs\n")
         text.append("F1 lists every key · ctrl+p command palette")
         text.append(f"\n\nWorkspace {one_line(self.workspace.name)}", style="dim")
         return text
@@ -180,16 +181,11 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         self.call_after_refresh(self.load_late_styles)
 
     def stream_started(self) -> None:
-        """A run began streaming: full collections wait (:mod:`.gc_policy`)."""
+        """A run began streaming: the app built so far is frozen, once (:mod:`.gc_policy`)."""
         self.gc_policy.stream_started()
 
-    def stream_ended(self) -> None:
-        """The pane says so before it renders the answer's end."""
-        self.gc_policy.stream_ended()
-
     async def on_unmount(self) -> None:
-        # stream_ended() never runs for a run cut short by exit: put the collector back as it was,
-        # and unfreeze so the next console (switching workspace) or the caller starts clean.
+        # Unfreeze, so the next console (switching workspace) or the caller starts clean.
         self.gc_policy.close()
         if self._client is not None:
             await self._client.aclose()

@@ -6,11 +6,16 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from difytui.bench.assertions import grade
 from difytui.bench.judge import make_judge, placeholders
 from difytui.bench.model import Assertion, AssertionResult, Case, RunResult, TurnResult, Where
 from difytui.client import AsyncDify
+from difytui.deadline import SYSTEM_CLOCK, Clock
 from difytui.sim import Simulator
+from tests.bench.bench_helpers import held_run
+from tests.faults.clock import ManualClock
 
 HERE = Where(Path("cases/bot.toml"), 7)
 
@@ -24,20 +29,24 @@ def chat_run(*turns: tuple[str, str]) -> RunResult:
     return RunResult(turns=[TurnResult(query=q, answer=a, status="succeeded") for q, a in turns])
 
 
-def judged(sim: Simulator, assertion: Assertion, run: RunResult, **case_fields: Any) -> AssertionResult:
-    case = Case(
+def case(*assertions: Assertion, **fields: Any) -> Case:
+    return Case(
         name="c",
         file=Path("/x/bot.toml"),
         rel="bot.toml",
         where=HERE,
         app="bot",
-        assertions=(assertion,),
-        **case_fields,
+        assertions=assertions,
+        **fields,
     )
 
+
+def judged(
+    sim: Simulator, assertion: Assertion, run: RunResult, clock: Clock = SYSTEM_CLOCK, **case_fields: Any
+) -> AssertionResult:
     async def go() -> list[AssertionResult]:
-        async with AsyncDify(sim.base_url, sim.apps_config(), "tester") as dify:
-            return await grade(case, run, make_judge(dify))
+        async with AsyncDify(sim.base_url, sim.apps_config(), "tester", clock=clock) as dify:
+            return await grade(case(assertion, **case_fields), run, make_judge(dify))
 
     (result,) = asyncio.run(go())
     return result
@@ -192,10 +201,35 @@ def test_a_grader_past_the_case_timeout_fails_and_its_run_is_stopped(sim):
     # support-bot is folded by the library; an agent's stream is read by the judge itself.
     for grader, inputs in (("support-bot", {"product": "difytui"}), ("travel-agent", {})):
         sim.add_fault("/v1/chat-messages", "hold", after=1)
+        # The timeout is read on the client's clock, which passes it once the grader's run is on
+        # the server: on the real clock a loaded machine may pass it before the run even started.
+        clock = ManualClock()
+        mover = clock.advance_when(held_run(sim), 1.0)
         assertion = judge_assertion(grader, inputs=inputs)
-        result = judged(sim, assertion, chat_run(("q", "a")), timeout_s=0.5)
+        result = judged(sim, assertion, chat_run(("q", "a")), clock=clock, timeout_s=0.5)
+        assert mover.moved()
         assert not result.passed
         assert result.reason == f"the judge {grader!r} did not answer within 0.5 s"
+    assert len(sim.stopped_tasks) == 2
+
+
+async def test_a_grader_given_up_before_its_first_event_is_still_stopped(sim):
+    # The grader's run is held before its first event, the only one that names its task, until the
+    # judge is given up (as its timeout or Ctrl+C does); then that event comes, read late, and the
+    # judge stops the run. One at a time, so each stop is the run just held.
+    for grader, inputs in (("support-bot", {"product": "difytui"}), ("travel-agent", {})):
+        sim.add_fault("/v1/chat-messages", "hold", after=0)
+        async with AsyncDify(sim.base_url, sim.apps_config(), "tester") as dify:
+            judge = make_judge(dify)
+            judging = asyncio.ensure_future(
+                judge(judge_assertion(grader, inputs=inputs), case(), chat_run(("q", "a")))
+            )
+            held = await asyncio.to_thread(held_run(sim))
+            assert held
+            judging.cancel()
+            sim.release_holds(1)  # the first event goes out only now, then the run is held again
+            with pytest.raises(asyncio.CancelledError):
+                await judging
     assert len(sim.stopped_tasks) == 2
 
 

@@ -15,7 +15,8 @@ from difytui.bench.model import Assertion, Target, Where
 from difytui.bench.record import Recorder
 from difytui.bench.runner import Progress, run_suite, standard_grader
 from difytui.store import Store
-from tests.bench.bench_helpers import case, clients, contains, grade
+from tests.bench.bench_helpers import case, clients, contains, grade, held_run
+from tests.faults.clock import ManualClock
 
 
 def _chat_bodies(sim) -> list[dict]:
@@ -206,10 +207,15 @@ async def test_429_waits_for_retry_after_and_retries(sim):
 
 async def test_a_turn_past_its_timeout_is_stopped_on_the_server_and_is_an_error(sim):
     sim.add_fault("/v1/chat-messages", "hold", after=3)
-    pool = clients(sim)
+    # The timeout is read on the clients' clock, which passes it once the run is held on the server:
+    # on the real clock a loaded machine may pass it before the run even started (nothing to stop).
+    clock = ManualClock()
+    mover = clock.advance_when(held_run(sim), 1.0)
+    pool = clients(sim, clock=clock)
     # One at a time: the one-shot fault is the first request's, and that must be the slow case's.
     suite = await run_suite([case("slow", timeout_s=0.5), case("fine")], pool, grade, concurrency=1)
     await pool.aclose()
+    assert mover.moved()
     slow, fine = suite.results
     turn = slow.runs[0].turns[0]
     assert slow.verdict == "error" and fine.verdict == "pass"

@@ -14,6 +14,16 @@ from difytui.tui.app import DifyConsole
 SIZE = (120, 40)
 
 
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Local times shown as UTC: the same pictures on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 def workspace_for(sim: Any, *, base_url: str | None = None, keys: dict[str, str] | None = None) -> Workspace:
     apps = {app_id: AppEntry.from_key(app_id, key) for app_id, key in (keys or sim.apps_config()).items()}
     return Workspace(name="demo", base_url=base_url or sim.base_url, user="tester", apps=apps, source="test")

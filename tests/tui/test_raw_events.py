@@ -44,6 +44,20 @@ async def test_events_wrap_at_the_pane_width_and_lose_nothing(sim):
         assert end["task_id"] in shown_text(raw)
 
 
+async def test_each_event_is_in_the_raw_log_once(sim):
+    """The first event naming a run's ids was logged twice: once for its ids, once for its text."""
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_app(pilot, app, "support-bot")
+        pane.prompt.focus()
+        await type_text(pilot, "hello")
+        await pilot.press("enter")
+        await run_done(pilot, pane)
+        events = [e for e in pane.raw.events if "event" in e]
+        assert events and events[0].get("task_id")  # the first event does name the task
+        assert len({id(e) for e in events}) == len(events)
+
+
 class Host(App[None]):
     CSS = "RawEvents { width: 50; height: 1fr; } RawLog { height: 1fr; overflow-y: scroll; }"
 

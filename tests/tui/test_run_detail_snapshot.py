@@ -7,8 +7,6 @@ Update with ``pytest tests/tui/test_run_detail_snapshot.py --snapshot-update`` a
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from textual.app import App
 
@@ -56,13 +54,7 @@ class DetailApp(App[None]):
         self.push_screen(RunDetailScreen(record, events, title="Report Builder"))
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # the times shown: the same on every machine
 
 
 async def open_llm_node(pilot) -> None:

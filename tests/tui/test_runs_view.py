@@ -4,12 +4,21 @@ workflow app also lists Dify's own runs, started elsewhere, as server runs."""
 
 from __future__ import annotations
 
+import pytest
+from textual.app import App
+from textual.binding import Binding
+from textual.widgets import Footer
+
 from difytui.client import Dify
-from difytui.store import workspace_key
+from difytui.run_records import RunRecords, summarize
+from difytui.store import Store, workspace_key
 from difytui.tui.app import DifyConsole
+from difytui.tui.models import AppItem
+from difytui.tui.run_rows import MARK
 from difytui.tui.screens.run_detail import RunDetailScreen
 from difytui.tui.screens.runs_view import RunsScreen
 from difytui.tui.widgets.json_section import JsonSection
+from difytui.tui.widgets.key_line import KeyLine
 
 from .conftest import (
     SIZE,
@@ -266,17 +275,21 @@ async def test_the_list_reads_one_page_and_the_next_as_the_cursor_nears_the_end(
     async with app.run_test(size=SIZE) as pilot:
         await open_app(pilot, app, "support-bot")
         records = app.run_recorder.records()
-        for n in range(PAGE * 2 + 5):
+        total = SIZE[1] * 2 + PAGE + 5  # a first page (the terminal's height and a margin), then two more
+        for n in range(total):
             events = [{"event": "message", "answer": f"answer {n}"}, {"event": "message_end"}]
             record, kept = summarize("support-bot", "chat", {}, events, query=f"q{n}", started=1000.0 + n)
             records.add(app.ws_key, record, kept)
         screen = await open_runs(pilot, app)
-        assert screen.table.row_count == PAGE and screen.local_more
-        assert f"q{PAGE * 2 + 4} " in row_texts(screen)[0]
+        first = screen.first_page
+        assert SIZE[1] < first < total and screen.table.row_count == first and screen.local_more
+        assert f"q{total - 1} " in row_texts(screen)[0]
         await pilot.press("ctrl+end")
-        await wait_until(pilot, lambda: screen.table.row_count > PAGE, what="the next page")
+        await wait_until(pilot, lambda: screen.table.row_count > first, what="the next page")
         await pilot.press("ctrl+end")
-        await wait_until(pilot, lambda: screen.table.row_count == PAGE * 2 + 5, what="the last page")
+        await wait_until(pilot, lambda: screen.table.row_count > first + PAGE, what="the last page")
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: screen.table.row_count == total, what="the last page")
         assert not screen.local_more and "q0 " in row_texts(screen)[-1]
 
 
@@ -288,7 +301,13 @@ async def test_a_stopped_run_is_recorded_as_stopped_with_its_partial_answer(slow
         await type_text(pilot, "tell me everything")
         await pilot.press("enter")
         await wait_until(pilot, lambda: pane.active and pane.active.task_id, what="the task id")
-        await wait_until(pilot, lambda: len(pane.raw.events) > 5, what="some of the answer")
+
+        def streamed() -> int:
+            """The stream's events so far: the raw log also holds the run's note, and the first
+            event with ids twice (once for its ids, once for its text)."""
+            return len({id(event) for event in pane.raw.events if "difytui" not in event})
+
+        await wait_until(pilot, lambda: streamed() >= 5, what="five of the answer's events")
         await pilot.press("escape")
         await wait_until(pilot, recorded(app, 1), what="the record")
         [record] = app.run_recorder.records().find(app.ws_key)
@@ -300,3 +319,116 @@ def test_the_console_records_under_its_workspace_key(sim):
     ws = workspace_for(sim)
     app = console(sim)
     assert app.run_recorder.ws == workspace_key(ws)
+
+
+# -- the view on its own: a host app over a store of made-up records ------------------------------
+
+STARTED = 1764500000.0  # 2025-11-30 10:53:20 UTC: never "today", so the when column is fixed
+ITEM = AppItem("report-builder", "Report Builder", "workflow")
+WS = "demo|tester"
+
+
+def store_of(tmp_path, count: int, words: int = 3, partial_below: int = 0) -> RunRecords:
+    """``count`` recorded workflow runs, one a minute, the newest on top; every seventh failed, and
+    the oldest ``partial_below`` partly succeeded."""
+    records = RunRecords(Store(tmp_path / "runs.db"))
+    for n in range(count):
+        report = " ".join(f"report{n}" for _ in range(words))
+        status = "partial-succeeded" if n < partial_below else "failed" if n % 7 == 3 else "succeeded"
+        end = {"status": status, "elapsed_time": 1.25 + n / 100,
+               "total_tokens": 300 + n, "outputs": {"report": report}}  # fmt: skip
+        events = [{"event": "workflow_finished", "task_id": f"t{n}", "workflow_run_id": f"w{n}", "data": end}]
+        inputs = {"topic": f"topic {n}"}
+        record, kept = summarize(ITEM.id, "workflow", inputs, events, started=STARTED + 60 * n)
+        records.add(WS, record, kept)
+    return records
+
+
+class RunsHost(App[None]):
+    def __init__(self, records: RunRecords, marks: list[str] | None = None) -> None:
+        super().__init__()
+        self.records = records
+        self.marks = marks
+
+    def on_mount(self) -> None:
+        self.push_screen(RunsScreen(ITEM, self.records, WS, None, server=False, marks=self.marks))
+
+
+async def runs_screen(pilot) -> RunsScreen:
+    screen = await wait_until(
+        pilot, lambda: pilot.app.screen if isinstance(pilot.app.screen, RunsScreen) else None
+    )
+    await wait_until(pilot, lambda: screen.table.row_count, what="the first page")
+    return screen
+
+
+async def test_scrolling_past_the_first_page_appends_the_next_keeping_cursor_scroll_and_marks(tmp_path):
+    app = RunsHost(store_of(tmp_path, 200))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await runs_screen(pilot)
+        first = screen.table.row_count
+        assert first < 200
+        await pilot.press("down", "m", "down")  # the second run marked, the cursor on the third
+        highlighted = screen.highlighted()
+        # the scroll alone (a mouse wheel, the scrollbar) nears the end: the cursor does not move
+        screen.table.scroll_end(animate=False)
+        await wait_until(pilot, lambda: screen.table.row_count > first, what="the next page")
+        await pilot.pause()
+        assert screen.highlighted() == highlighted and screen.table.cursor_row == 2
+        assert screen.table.scroll_y > 0  # the view was not taken back to the cursor
+        assert screen.marked == ["report-builder|r:199"]
+        assert row_texts(screen)[1].startswith(MARK) and "topic 198 " in row_texts(screen)[1]
+        assert "topic 0 " not in " ".join(row_texts(screen))  # only one more page, not all
+
+
+async def test_a_later_page_with_a_wider_cell_lays_the_rows_shown_out_again(tmp_path, utc):
+    # one cell a row (run_lines): the columns are laid out by the view, and must stay in line
+    app = RunsHost(store_of(tmp_path, 200, partial_below=150))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await runs_screen(pilot)
+        first = screen.table.row_count
+        assert "partial" not in " ".join(row_texts(screen))
+        await pilot.press("down", "down")
+        screen.table.scroll_end(animate=False)
+        await wait_until(pilot, lambda: screen.table.row_count > first, what="the next page")
+        texts = row_texts(screen)
+        assert "✓ partial-succeeded" in texts[-1]
+        assert {text.index("11-30 ") for text in texts} == {texts[-1].index("11-30 ")}  # one column
+        assert screen.table.cursor_row == 2
+        header = screen.table.ordered_columns[0].label.plain
+        assert header.index("when") == texts[0].index("11-30 ")
+
+
+async def test_the_key_line_lists_the_screens_bindings_and_a_click_presses_one(tmp_path):
+    app = RunsHost(store_of(tmp_path, 3))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await runs_screen(pilot)
+        line = screen.query_one(KeyLine)
+        shown = [b for b in RunsScreen.BINDINGS if isinstance(b, Binding) and b.show]
+        assert [b.description for b in line.bindings] == [b.description for b in shown]
+        assert line.hints() == "/ Filter s Status m Mark c Compare ^r Re-run esc Back"
+        assert not screen.query(Footer)  # the light line stands in for Textual's Footer
+        start = line.hints().index("s Status")
+        await pilot.click(KeyLine, offset=(start + 2, 0))
+        assert screen.status == "succeeded"
+
+
+async def test_long_runs_leave_no_horizontal_scrollbar_at_80_columns(tmp_path):
+    app = RunsHost(store_of(tmp_path, 5, words=30))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await runs_screen(pilot)
+        await pilot.pause()
+        table = screen.table
+        assert table.virtual_size.width > table.size.width  # the run column is cut at the edge
+        assert not table.show_horizontal_scrollbar  # no stray scrollbar cell under the table
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_runs_view_snapshot(snap_compare, tmp_path, utc, size):
+    app = RunsHost(store_of(tmp_path, 12, words=12), marks=["report-builder|r:9"])
+
+    async def first_page(pilot) -> None:
+        await runs_screen(pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=first_page)

@@ -20,8 +20,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from difytui.run_compare import NodeRun, node_runs
 from difytui.tui.keys import RUNS_BACK, RUNS_EXPAND, RUNS_EXPORT, RUNS_MARK, RUNS_RERUN, RUNS_SAVE_CASE
-from difytui.tui.run_nodes import NodeEntry, node_entries
 from difytui.tui.run_rows import STATUS_MARKS
 from difytui.tui.safe_text import one_line
 from difytui.tui.startup import styles_dir
@@ -68,7 +68,7 @@ class RunDetailScreen(ModalScreen[None]):
         self.events = events
         self.title_text = title or record.app_id
         self.server = server
-        self.nodes: list[NodeEntry] = node_entries(events)
+        self.nodes: list[NodeRun] = node_runs(events)
         self._mark = mark
 
     def compose(self) -> ComposeResult:
@@ -83,7 +83,7 @@ class RunDetailScreen(ModalScreen[None]):
                 yield Static(Text(f"Nodes ({len(self.nodes)})", style="bold"), classes="run-heading")
                 for number, node in enumerate(self.nodes):
                     yield JsonSection(
-                        _node_title(node), node.detail(), id=f"run-node-{number}", classes="run-node"
+                        _node_title(node), node_detail(node), id=f"run-node-{number}", classes="run-node"
                     )
             elif self.server:
                 note = "Dify keeps no events for its runs: no node timeline (a run recorded here has one)."
@@ -164,7 +164,19 @@ class RunDetailScreen(ModalScreen[None]):
         await host.save_record_case(self.record)
 
 
-def _node_title(node: NodeEntry) -> Content:
+#: what the detail view shows of a finished node, in this order
+DETAIL_KEYS = ("inputs", "outputs", "process_data", "error", "elapsed_time", "execution_metadata")
+
+
+def node_detail(node: NodeRun) -> dict[str, Any]:
+    """The finished event's inputs, outputs, process data, error, time and tokens."""
+    shown = {key: node.data[key] for key in DETAIL_KEYS if node.data.get(key) not in (None, "", {})}
+    if node.tokens is not None and "execution_metadata" not in shown:
+        shown["total_tokens"] = node.tokens
+    return shown
+
+
+def _node_title(node: NodeRun) -> Content:
     mark, _style = STATUS_MARKS.get(node.status, ("?", ""))
     parts = [f"{mark} {one_line(node.title)}"]
     if node.node_type:

@@ -2,10 +2,13 @@
 runs too (``GET /workflows/logs``, any client's), marked as server runs.
 
 The first screen is one indexed query with a LIMIT (no events decompressed: the list needs only
-the summary columns); further pages load as the cursor nears the end, local ones from the
-database, server ones page by page from Dify. Filters: ``s`` cycles the status, ``/`` the text
-(local runs: the database matches query, answer, inputs, outputs and error; server runs: what
-their summary shows). Enter opens a run (:mod:`.run_detail`); ``m`` marks two, ``c`` compares them.
+the summary columns), sized to the terminal: every row added is measured and every row shown is
+drawn before the first frame. Each row is one cell (:mod:`.run_lines`). Further pages load as
+the cursor or the scroll nears the end, local ones from the database, server ones page by page
+from Dify; a page of older runs is appended, so the highlighted row, the scroll and the marks
+stay. Filters: ``s`` cycles the status, ``/`` the text (local runs: the database matches query,
+answer, inputs, outputs and error; server runs: what their summary shows). Enter opens a run
+(:mod:`.run_detail`); ``m`` marks two, ``c`` compares them.
 """
 
 from __future__ import annotations
@@ -17,24 +20,29 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from difytui.tui.keys import RUNS_BACK, RUNS_COMPARE, RUNS_FILTER, RUNS_MARK, RUNS_RERUN, RUNS_STATUS
-from difytui.tui.run_rows import COLUMNS, STATUS_FILTERS, RunRow, cells, local_row, matches, server_row
+from difytui.tui.run_lines import RunColumns
+from difytui.tui.run_rows import STATUS_FILTERS, RunRow, cells, local_row, matches, server_row
 from difytui.tui.runs_worker import RunLoaded, ServerPage, load_run, server_page
 from difytui.tui.safe_text import one_line
 from difytui.tui.screens.run_detail import RunDetailScreen, RunHost
 from difytui.tui.startup import styles_dir
+from difytui.tui.widgets.key_line import KeyLine
 
 if TYPE_CHECKING:
     from difytui.client import AsyncDify
     from difytui.run_records import RunRecord, RunRecords
     from difytui.tui.models import AppItem
 
-#: local records per page: more than a tall terminal shows
+#: local records per page after the first (which is the terminal's height + NEAR_END)
 PAGE = 60
-#: load the next page when the cursor is this close to the last row
+#: load the next page when the cursor, or the bottom of the scroll, is this close to the last row
 NEAR_END = 10
+FILTER_HINT = "/ filter by text · s status · m mark · c compare"
+LINE = "run"  # the table's one column
 
 
 class RunsScreen(ModalScreen[None]):
@@ -42,6 +50,8 @@ class RunsScreen(ModalScreen[None]):
 
     CSS_PATH = styles_dir() / "runs.tcss"
     HELP_TITLE = "Runs view"
+    # the table has the focus from the first frame: focusing it later restyles and redraws it
+    AUTO_FOCUS = "#runs-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         RUNS_FILTER,
         RUNS_STATUS,
@@ -71,6 +81,8 @@ class RunsScreen(ModalScreen[None]):
         self.text = ""
         self.local: list[RunRow] = []
         self.local_more = False
+        self.local_asked = False  # a next local page is on its way (the cursor and the scroll both ask)
+        self.first_page = PAGE  # set on mount, from the terminal's height
         self.remote: list[RunRow] = []
         self.server_page = 0  # the last page asked for
         self.server_more = self.server
@@ -82,24 +94,28 @@ class RunsScreen(ModalScreen[None]):
         self.rows: dict[str, RunRow] = {}
         self.loaded: dict[str, RunLoaded] = {}  # the marked runs, as they load for comparing
         self.server_pages_done = 0  # for tests: wait on this, not on the clock
+        self.columns = RunColumns()  # one cell a row, its columns laid out here (see run_lines)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="runs-title", markup=False)
-        yield Input(placeholder="/ filter by text · s status · m mark · c compare", id="runs-filter")
+        # the filter field is mounted on the first "/": an Input costs the first frame ~8 ms
+        yield Static(FILTER_HINT, id="runs-filter-hint", markup=False)
         table: DataTable[Text] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="runs-status", markup=False)
-        yield Footer(compact=True)
+        yield KeyLine(self.BINDINGS)
 
     @property
     def table(self) -> DataTable[Text]:
         return self.query_one("#runs-table", DataTable)
 
     def on_mount(self) -> None:
-        for number, column in enumerate(COLUMNS):
-            self.table.add_column(column, key=f"col{number}")
+        # more rows than the table can show (the screen's other lines take some), so that the cursor
+        # moves a screen's worth before the next page is needed
+        self.first_page = self.app.size.height + NEAR_END
+        self.table.add_column(self.columns.header(), key=LINE)
+        self.watch(self.table, "scroll_y", self._scrolled, init=False)
         self.reload_local()
-        self.table.focus()
         if self.server:
             self.more_server()
 
@@ -107,15 +123,18 @@ class RunsScreen(ModalScreen[None]):
 
     def reload_local(self) -> None:
         self.local = []
+        self.rows = {}  # the filters changed: the table is built again
         self.more_local()
 
     def more_local(self) -> None:
+        self.local_asked = False
         before = self.local[-1].record.id if self.local and self.local[-1].record else None
+        limit = PAGE if self.local else self.first_page
         found = self.records.find(
-            self.ws, self.item.id, status=self.status, text=self.text or None, limit=PAGE, before_id=before
+            self.ws, self.item.id, status=self.status, text=self.text or None, limit=limit, before_id=before
         )
         self.local.extend(local_row(record) for record in found)
-        self.local_more = len(found) == PAGE
+        self.local_more = len(found) == limit
         self.fill()
 
     def more_server(self) -> None:
@@ -146,16 +165,40 @@ class RunsScreen(ModalScreen[None]):
     def fill(self) -> None:
         """The table from the loaded rows (filtered, newest first), the cursor kept on its run."""
         table = self.table
-        keep = self.highlighted()
         shown = [*self.local, *(r for r in self.remote if matches(r, self.status, self.text))]
         shown.sort(key=lambda row: row.started, reverse=True)
+        before = list(self.rows)
         self.rows = {row.key: row for row in shown}
-        table.clear()
-        for row in shown:
-            table.add_row(*cells(row, self.is_marked(row.key)), key=row.key)
-        if keep in self.rows:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        if before and [row.key for row in shown[: len(before)]] == before:
+            # a later page of older runs: appended, the cursor and the scroll left where they are
+            new = {row.key: self._cells(row) for row in shown[len(before) :]}
+            if self.columns.fit(new.values()):  # the rows already shown, to the wider columns
+                for key in before:
+                    table.update_cell(key, LINE, self._line(self.rows[key]), update_width=True)
+                self._header()
+            for key, row_cells in new.items():
+                table.add_row(self.columns.line(row_cells), key=key)
+        else:
+            keep = self.highlighted()
+            table.clear()
+            every = {row.key: self._cells(row) for row in shown}
+            self.columns = RunColumns()
+            self.columns.fit(every.values())
+            self._header()
+            for key, row_cells in every.items():
+                table.add_row(self.columns.line(row_cells), key=key)
+            if keep in self.rows:
+                table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._title(len(shown))
+
+    def _cells(self, row: RunRow) -> tuple[Text, ...]:
+        return cells(row, self.is_marked(row.key))
+
+    def _line(self, row: RunRow) -> Text:
+        return self.columns.line(self._cells(row))
+
+    def _header(self) -> None:
+        self.table.columns[ColumnKey(LINE)].label = self.columns.header()
 
     def _title(self, count: int) -> None:
         text = Text("Runs", style="bold")
@@ -184,18 +227,34 @@ class RunsScreen(ModalScreen[None]):
         return str(value) if value is not None else None
 
     @on(DataTable.RowHighlighted, "#runs-table")
-    def _near_end(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row < self.table.row_count - NEAR_END:
-            return
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.table.row_count - NEAR_END:
+            self._more()
+
+    def _scrolled(self, _old: float, new: float) -> None:
+        bottom = self.table.max_scroll_y  # 0 while a rebuilt table has not been measured yet
+        if bottom and new >= bottom - NEAR_END:
+            self._more()
+
+    def _more(self) -> None:
         if self.local_more:
-            self.call_later(self.more_local)
+            if not self.local_asked:
+                self.local_asked = True
+                self.call_later(self.more_local)
         elif self.server_more:
             self.more_server()
 
     # -- filters ---------------------------------------------------------------------------------
 
-    def action_focus_filter(self) -> None:
-        self.query_one("#runs-filter", Input).focus()
+    async def action_focus_filter(self) -> None:
+        found = self.query("#runs-filter").results(Input)
+        field = next(found, None)
+        if field is None:
+            field = Input(placeholder=FILTER_HINT, id="runs-filter")
+            hint = self.query_one("#runs-filter-hint")
+            await self.mount(field, before=hint)
+            await hint.remove()
+        field.focus()
 
     @on(Input.Changed, "#runs-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -244,7 +303,7 @@ class RunsScreen(ModalScreen[None]):
     def _redraw_mark(self, key: str) -> None:
         row = self.rows.get(key)
         if row is not None:
-            self.table.update_cell(key, "col0", cells(row, self.is_marked(key))[0])
+            self.table.update_cell(key, LINE, self._line(row))
 
     @on(DataTable.RowSelected, "#runs-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -306,7 +365,7 @@ class RunsScreen(ModalScreen[None]):
         self.app.push_screen(CompareRunsScreen(left.record, right.record, left.events, right.events))
 
     def action_back(self) -> None:
-        if self.query_one("#runs-filter", Input).has_focus:
+        if isinstance(self.focused, Input):  # the filter field: back to the table
             self.table.focus()
             return
         self.dismiss()

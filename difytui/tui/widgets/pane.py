@@ -245,7 +245,7 @@ class AppPane(HumanInputActions, Vertical):
         """Hook: mount what the run will fill (user turn, answer view, timeline…)."""
 
     def _streaming(self, on: bool) -> None:
-        """Tell the app (it postpones full garbage collections while anything streams)."""
+        """Tell the app (its first stream freezes what the app built so far: :mod:`.gc_policy`)."""
         hook = getattr(self.app, "stream_started" if on else "stream_ended", None)
         if hook is not None:
             hook()
@@ -266,7 +266,8 @@ class AppPane(HumanInputActions, Vertical):
 
     @on(m.RunIds)
     def _run_ids(self, message: m.RunIds) -> None:
-        self._record(message)
+        # Not in the raw log: the event's own message (its text, node, other…) records it there.
+        self.runs.event(message.run_id, message.received_at)
         ids = self.runs.ids(message.run_id, message.task_id, message.conversation_id)
         if ids.stop_sent:
             self.call_later(self.notice, f"Asked Dify to stop task {ids.stop_sent}.", "warning")
