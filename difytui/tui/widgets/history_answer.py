@@ -43,8 +43,8 @@ class HistoryAnswer(AnswerView):
         self.message_id = message.id
         self.rating = message.rating
         self.source = message.answer
-        # Until it is filled it shows one line, "…" (as a streamed answer does before its text):
-        # it is on screen while it waits, and the filler is told so.
+        # Until it is filled its status line shows "…" (as a streamed answer's does before its
+        # text): one line, so that it is on screen while it waits, and the filler is told so.
         self.filler: HistoryFiller | None = None  # fills it when its turn comes
         self._from_top = False
 
@@ -118,10 +118,6 @@ class HistoryFiller:
         self._queue: list[HistoryAnswer] = []  # top to bottom: filled from the end
         self._bumped: set[HistoryAnswer] = set()
         self._worker: Worker[None] | None = None
-
-    @property
-    def pending(self) -> int:
-        return len(self._queue)
 
     def add(self, answers: list[HistoryAnswer]) -> None:
         """Answers mounted above those queued (an older page): filled after them."""
