@@ -130,7 +130,9 @@ async def test_alt_up_picks_an_older_history_answer_and_like_rates_that_message(
         assert picked.message_id == ids[-6]
         answer = picked.answer
         assert isinstance(answer, HistoryAnswer) and answer.message_id == ids[-6]
-        assert any(p.widget for p in answer.pieces)  # scrolled to: rendered again
+        # scrolled to (after a frame: the scroll waits for the layout), it is rendered again
+        await wait_until(pilot, lambda: any(p.widget for p in answer.pieces), what="its pieces")
+        await settle(pilot, log)
         assert f"Answer {len(ids) - 6} ends here." in screen_text(app)
 
         await pilot.press("alt+l")
