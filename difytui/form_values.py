@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -65,8 +66,27 @@ def _coerce_one(field: Field, text: str, naming: Naming) -> Any:
     if control == "file":
         return to_file(text)
     if control == "file-list":
-        return [to_file(part) for part in re.split(r"[,\n]", text) if part.strip()] or None
+        return [to_file(part) for part in split_file_list(text)] or None
     return text
+
+
+def split_file_list(text: str) -> list[str]:
+    """A file-list box's text → its items: split at commas and line breaks, except inside double
+    quotes (``"report, final.pdf", notes.txt``; a quote inside quotes is doubled)."""
+    items: list[str] = []
+    for line in text.splitlines():
+        items += (part.strip() for part in next(csv.reader([line], skipinitialspace=True), []))
+    return [item for item in items if item]
+
+
+def join_file_list(items: Iterable[str]) -> str:
+    """The inverse of :func:`split_file_list`: items with a comma or a quote are quoted."""
+    return ", ".join(_quoted(item) if re.search(r'[,"]', item) else item for item in items)
+
+
+def _quoted(item: str) -> str:
+    doubled = item.replace('"', '""')
+    return f'"{doubled}"'
 
 
 def coerce(fields: Iterable[Field], raw: Mapping[str, str], naming: Naming = "variable") -> dict[str, Any]:
@@ -113,7 +133,7 @@ def as_text(field: Field, value: object) -> str:
     if isinstance(value, (dict, list)) and field.control == "json_object":
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, (list, tuple)):
-        return ", ".join(as_text(field, v) for v in value)
+        return join_file_list(as_text(field, v) for v in value)
     if isinstance(value, dict) and field.control in FILE_CONTROLS:
         return str(value.get("url") or value.get("upload_file_id") or "")
     return str(value)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from .form_fields import CONTROLS, Field, Naming, defaults, form_variables, parse_form, unknown_inputs
 from .form_files import file_type_of, file_upload_enabled, is_url
 from .form_validation import validate, validate_one
-from .form_values import FormError, as_text, coerce, restore
+from .form_values import FormError, as_text, coerce, join_file_list, restore, split_file_list
 
 __all__ = [
     "CONTROLS",
@@ -32,8 +32,10 @@ __all__ = [
     "file_upload_enabled",
     "form_variables",
     "is_url",
+    "join_file_list",
     "parse_form",
     "restore",
+    "split_file_list",
     "unknown_inputs",
     "validate",
     "validate_one",

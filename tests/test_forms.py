@@ -15,8 +15,10 @@ from difytui.forms import (
     file_type_of,
     file_upload_enabled,
     form_variables,
+    join_file_list,
     parse_form,
     restore,
+    split_file_list,
     unknown_inputs,
     validate,
 )
@@ -508,3 +510,15 @@ def test_file_type_messages_use_an_before_a_vowel(tmp_path):
     clip = tmp_path / "c.mp4"
     clip.write_bytes(b"x")
     assert "c.mp4 is a video file" in validate([field], {"f": clip})["f"]
+
+
+def test_a_file_list_item_with_a_comma_is_quoted_and_read_back_whole(fields, tmp_path):
+    odd = tmp_path / 'report, "final".pdf'
+    plain = tmp_path / "notes.txt"
+    text = join_file_list([str(odd), str(plain), "https://x/a.png"])
+    assert split_file_list(text) == [str(odd), str(plain), "https://x/a.png"]
+    # what the picker or a remembered input writes into the box is what coerce reads
+    assert coerce(fields, {"imgs": text})["imgs"][:2] == [odd, plain]
+    assert as_text(Field("imgs", "Images", "file-list"), [odd, plain]) == text.rsplit(", ", 1)[0]
+    # the old forms still read: commas and line breaks separate unquoted items
+    assert split_file_list("a.png, b.png\nc.png,") == ["a.png", "b.png", "c.png"]

@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from difytui.tui.widgets import raw_events
 from difytui.tui.widgets.raw_events import RawEvents
 
-from .conftest import console, open_app, run_done, type_text, wait_until
+from .conftest import ask, console, open_app, run_done, type_text, wait_until
 
 SIZE = (120, 36)
 
@@ -48,11 +48,7 @@ async def test_each_event_is_in_the_raw_log_once(sim):
     """The first event naming a run's ids was logged twice: once for its ids, once for its text."""
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_app(pilot, app, "support-bot")
-        pane.prompt.focus()
-        await type_text(pilot, "hello")
-        await pilot.press("enter")
-        await run_done(pilot, pane)
+        pane = await ask(pilot, app, "support-bot", "hello")
         events = [e for e in pane.raw.events if "event" in e]
         assert events and events[0].get("task_id")  # the first event does name the task
         assert len({id(e) for e in events}) == len(events)

@@ -21,7 +21,7 @@ from textual.widgets import Checkbox, Input, Select, Static, TextArea
 from textual.widgets.text_area import EditResult, Location
 
 from difytui.form_files import SizeLimits, check_sizes
-from difytui.forms import Field, FormError, as_text, coerce, validate_one
+from difytui.forms import Field, FormError, as_text, coerce, join_file_list, validate_one
 from difytui.tui.keys import PICK_FILE
 from difytui.tui.safe_text import clean, one_line
 
@@ -241,5 +241,5 @@ class FieldRow(Vertical):
         if self.field.control == "file" and not picked:
             return
         texts = [as_text(self.field, item) for item in kept] + [shown_path(p) for p in picked]
-        control.value = ", ".join(texts)
+        control.value = join_file_list(texts)
         self.show_error(self.check()[1])  # e.g. a file over Dify's size limit, before any upload
