@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,25 +126,6 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
         run.save()
 
 
-def _after_first(events: Watched, late: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """The stream's events, its first one read on a thread of its own (:mod:`difytui.opening`): only
-    that event names the task, and Ctrl+C in a read closes the connection. Interrupted before it,
-    the read goes on for a while, and ``late`` gets the event if it came."""
-    from difytui.opening import Opening
-    from difytui.streams import TASK_ID_WAIT
-
-    opening = Opening(lambda: next(events, None), lambda _event: events.close())
-    try:
-        first = opening.result()
-    except KeyboardInterrupt:
-        if (event := opening.late(TASK_ID_WAIT)) is not None:
-            late.append(event)
-        raise
-    if first is not None:
-        yield first
-        yield from events
-
-
 def _stream(dify: Dify, args: argparse.Namespace, events: Watched, run: RunRecording) -> int:
     from difytui._http import task_id_of
 
@@ -157,9 +137,8 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched, run: RunRecor
     conversation: str | None = args.conversation
     text = TextOutput() if args.text else None
     reconnects = 0
-    late: list[dict[str, Any]] = []  # a first event read after Ctrl+C: it names the task to stop
     try:
-        for event in _after_first(events, late):
+        for event in events:
             run.events.append(event)
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
             task_id = task_id or task_id_of(event)
@@ -184,8 +163,6 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched, run: RunRecor
             text.end_line()
     except KeyboardInterrupt:
         run.status = "stopped"
-        run.events += late
-        task_id = task_id or next((task_id_of(event) for event in late), None)
         events.close()
         if text is not None:
             text.end_line()  # the partial answer stays; the notes start on their own line
