@@ -30,6 +30,7 @@ from difytui.tui.runs_worker import RunLoaded, ServerPage, load_run, server_page
 from difytui.tui.safe_text import one_line
 from difytui.tui.screens.run_detail import RunDetailScreen, RunHost
 from difytui.tui.startup import styles_dir
+from difytui.tui.widgets.fitting_table import FittingTable
 from difytui.tui.widgets.key_line import KeyLine
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class RunsScreen(ModalScreen[None]):
         yield Static("", id="runs-title", markup=False)
         # the filter field is mounted on the first "/": an Input costs the first frame ~8 ms
         yield Static(FILTER_HINT, id="runs-filter-hint", markup=False)
-        table: DataTable[Text] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = FittingTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="runs-status", markup=False)
         yield KeyLine(self.BINDINGS)

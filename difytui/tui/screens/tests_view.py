@@ -32,6 +32,7 @@ from difytui.tui.bench_worker import CaseProgress, SuiteDone, SuiteFailed, run_c
 from difytui.tui.safe_text import clean, one_line
 from difytui.tui.screens.compare_picker import ComparePicker
 from difytui.tui.startup import styles_dir
+from difytui.tui.widgets.fitting_table import FittingTable
 
 if TYPE_CHECKING:
     from difytui.async_client import AsyncDify
@@ -111,7 +112,7 @@ class TestsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="tests-title", markup=False)
         yield Static("", id="tests-problems", markup=False)
-        table: DataTable[Text] = DataTable(id="tests-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = FittingTable(id="tests-table", cursor_type="row", zebra_stripes=True)
         yield table
         with VerticalScroll(id="tests-detail"):
             yield Static("", id="tests-detail-text", markup=False)
