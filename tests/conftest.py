@@ -51,6 +51,14 @@ def _collector_left_as_found() -> Iterator[None]:
 
 
 @pytest.fixture
+def config(tmp_path: Any, sim: Simulator) -> str:
+    """A config file for a workspace ``test`` of every app on the test simulator (user ``cli``)."""
+    path = tmp_path / "config.toml"
+    path.write_text(sim.config_toml("test", user="cli"))
+    return str(path)
+
+
+@pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(token_delay=0.0) as simulator:
         yield simulator

@@ -17,17 +17,6 @@ def run(capsys, *argv: str) -> tuple[int, list[str], str]:
     return code, out.splitlines(), err
 
 
-@pytest.fixture
-def config(tmp_path, sim):
-    """A config file for a workspace on the test simulator."""
-    path = tmp_path / "config.toml"
-    apps = "\n".join(
-        f'[workspaces.test.apps.{app_id}]\napi_key = "{key}"\n' for app_id, key in sim.apps_config().items()
-    )
-    path.write_text(f'[workspaces.test]\nbase_url = "{sim.base_url}"\nuser = "cli"\n\n{apps}')
-    return str(path)
-
-
 def test_demo_apps_lists_five_apps_grouped_by_interface(capsys):
     code, out, _err = run(capsys, "--demo", "apps")
     assert code == 0

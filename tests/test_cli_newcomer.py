@@ -21,11 +21,9 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def config(tmp_path, sim):
+    """The shared config, as a Path (these tests edit it)."""
     path = tmp_path / "config.toml"
-    apps = "\n".join(
-        f'[workspaces.test.apps.{app_id}]\napi_key = "{key}"\n' for app_id, key in sim.apps_config().items()
-    )
-    path.write_text(f'[workspaces.test]\nbase_url = "{sim.base_url}"\nuser = "cli"\n\n{apps}')
+    path.write_text(sim.config_toml("test", user="cli"))
     return path
 
 

@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from difytui.cli import main
-
-
-@pytest.fixture
-def config(tmp_path, sim):
-    path = tmp_path / "config.toml"
-    apps = "\n".join(
-        f'[workspaces.test.apps.{app_id}]\napi_key = "{key}"\n' for app_id, key in sim.apps_config().items()
-    )
-    path.write_text(f'[workspaces.test]\nbase_url = "{sim.base_url}"\nuser = "cli"\n\n{apps}')
-    return str(path)
-
 
 WORKFLOW = ("invoke", "report-builder", "-i", "topic=Streaming", "-i", "audience=engineers")
 CHATFLOW = ("invoke", "trip-planner", "-q", "food", "-i", "city=Lyon")

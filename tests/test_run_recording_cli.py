@@ -15,14 +15,6 @@ from difytui.run_records import DEFAULT_MAX_BYTES, Budget, RunRecords, summarize
 from difytui.store import Store
 
 
-@pytest.fixture
-def config(tmp_path, sim):
-    path = tmp_path / "config.toml"
-    apps = "\n".join(f'[workspaces.test.apps.{a}]\napi_key = "{k}"\n' for a, k in sim.apps_config().items())
-    path.write_text(f'[workspaces.test]\nbase_url = "{sim.base_url}"\nuser = "cli"\n\n{apps}')
-    return str(path)
-
-
 def records() -> list:
     with Store() as store:  # the data dir the CLI used (DIFYTUI_DATA_DIR, per test)
         found = RunRecords(store).find(f"{_base()}|cli", limit=50)

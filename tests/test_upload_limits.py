@@ -21,14 +21,6 @@ LIMITS = {
 }
 
 
-@pytest.fixture
-def config(tmp_path, sim):
-    path = tmp_path / "config.toml"
-    apps = "\n".join(f'[workspaces.test.apps.{a}]\napi_key = "{k}"\n' for a, k in sim.apps_config().items())
-    path.write_text(f'[workspaces.test]\nbase_url = "{sim.base_url}"\nuser = "cli"\n\n{apps}')
-    return str(path)
-
-
 def sized(path: Path, size: int) -> Path:
     """A file of ``size`` bytes (sparse: cheap however big)."""
     with path.open("wb") as handle:

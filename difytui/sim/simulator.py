@@ -226,8 +226,10 @@ class Simulator:
         """app id → key for the visible demo apps, ready for ``Dify(apps=...)``."""
         return {app_id: self.api_keys[app_id] for app_id in DEMO_APPS}
 
-    def config_toml(self, workspace: str = "demo") -> str:
-        lines = [f"[workspaces.{workspace}]", f'base_url = "{self.base_url}"', ""]
+    def config_toml(self, workspace: str = "demo", user: str | None = None) -> str:
+        """A config file's text for a workspace of every app on this simulator."""
+        lines = [f"[workspaces.{workspace}]", f'base_url = "{self.base_url}"']
+        lines += [f'user = "{user}"', ""] if user else [""]
         for app_id, key in self.apps_config().items():
             lines += [f"[workspaces.{workspace}.apps.{app_id}]", f'api_key = "{key}"', ""]
         return "\n".join(lines)
