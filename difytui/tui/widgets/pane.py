@@ -245,8 +245,9 @@ class AppPane(HumanInputActions, Vertical):
         """Hook: mount what the run will fill (user turn, answer view, timeline…)."""
 
     def _streaming(self, on: bool) -> None:
-        """Tell the app (its first stream freezes what the app built so far: :mod:`.gc_policy`)."""
-        hook = getattr(self.app, "stream_started" if on else "stream_ended", None)
+        """A stream starts: tell the app (its first one freezes what the app built so far:
+        :mod:`.gc_policy`). Its end needs nothing."""
+        hook = getattr(self.app, "stream_started", None) if on else None
         if hook is not None:
             hook()
 
