@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 
 from difytui.sim import content
 from difytui.tui.widgets.agent_steps import AgentSteps, decoded, paragraph_break
+from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import AnswerView
 
 from .conftest import SIZE, ask, console, screen_text, wait_until
@@ -45,8 +46,8 @@ async def test_a_heading_after_a_tool_call_starts_its_own_line(sim):
     async with app.run_test(size=SIZE) as pilot:
         pane = await _plan(pilot, app)
         answer = pane.log_view.query(AnswerView).last()
-        headings = [h.source or "" for h in answer.query("MarkdownH3")]
-        assert any(h.startswith("### 3-day plan") for h in headings), answer.text
+        lines = [strip.text.strip() for piece in answer.query(LinePiece) for strip in piece.lines(60)]
+        assert any(line.startswith("3-day plan") for line in lines), answer.text
         # The first round's sentence stays a paragraph of its own, unchanged.
         assert "Let me check the weather and the sights first." in answer.text
         assert "first. ###" not in answer.text

@@ -11,6 +11,7 @@ from difytui.store import Store, workspace_key
 from difytui.tui.app import DifyConsole
 from difytui.tui.widgets.chat_pane import ChatPane
 from difytui.tui.widgets.completion_pane import CompletionPane
+from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import AnswerView, Notice
 from difytui.tui.widgets.workflow_pane import OutputsView, WorkflowPane
 
@@ -118,7 +119,7 @@ async def test_chat_streams_follow_up_keeps_conversation_and_inputs_new_conversa
         await run_done(pilot, pane)
         first = answers(pane)[-1]
         assert first.status == "done" and "Re: hello there" in first.text
-        assert first.markdown.source == first.text  # one full update at the end
+        assert first.last_piece is not None and first.last_piece.source == first.text  # one piece
         conversation = pane.conversation_id
         assert conversation and conversation in str(pane.query_one("#conversation").render())
         assert pane.prompt.text == ""
@@ -170,8 +171,8 @@ async def test_stop_mid_stream_keeps_partial_answer_and_prompt(slow_sim):
         events_at_stop = len(pane.raw.events)
         assert answer.status == "stopped" and partial
         assert "stopped" in str(answer.status_line.render())
-        # On screen: one Markdown widget holding exactly what had arrived.
-        assert [piece.source for piece in answer.query(Markdown)] == [partial]
+        # On screen: one piece holding exactly what had arrived.
+        assert [piece.source for piece in answer.query(LinePiece)] == [partial]
         # What the user typed is back in the prompt.
         assert pane.prompt.text == "tell me everything"
         # Dify was not asked to stop yet, but the stream is closed: the simulator sees the client
@@ -180,7 +181,7 @@ async def test_stop_mid_stream_keeps_partial_answer_and_prompt(slow_sim):
         assert not requests_to(sim, f"/chat-messages/{task_id}/stop")
         await pilot.pause()
         assert len(pane.raw.events) == events_at_stop
-        assert [piece.source for piece in answer.query(Markdown)] == [partial]
+        assert [piece.source for piece in answer.query(LinePiece)] == [partial]
         # The stop endpoint is called with the task id.
         stop_sent.set()
         await wait_until(pilot, lambda: requests_to(sim, f"/chat-messages/{task_id}/stop"))

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from textual.app import App, ComposeResult
-from textual.widgets import Checkbox, Markdown, Select
+from textual.widgets import Checkbox, Select
 
 from difytui.store import Store
 from difytui.tui import runner
@@ -19,6 +19,7 @@ from difytui.tui.app import DifyConsole
 from difytui.tui.widgets import raw_events
 from difytui.tui.widgets.breaks import HEAD, BreakScanner
 from difytui.tui.widgets.chat_pane import SuggestedQuestion
+from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import AnswerView, Notice
 
 from .conftest import (
@@ -190,7 +191,7 @@ async def test_every_completed_paragraph_is_on_screen_before_the_answer_ends(sim
         answer = await wait_until(pilot, lambda: pane.log_view.query(AnswerView).first(), what="answer")
 
         def shown() -> str:
-            return "".join(piece.source for piece in answer.query(Markdown))
+            return "".join(piece.source for piece in answer.query(LinePiece))
 
         await wait_until(pilot, lambda: paragraphs[-1] in answer.text, what="all text received")
         await wait_until(pilot, lambda: all(p in shown() for p in paragraphs), what="all paragraphs shown")

@@ -47,7 +47,8 @@ async def test_answer_full_of_markup_and_escapes_appears_literally(sim):
         assert requests_to(sim, "/chat-messages")[-1].json["query"] == HOSTILE  # sent as typed
         answer = list(pane.log_view.query(AnswerView))[-1]
         assert "[bold]x[/bold]" in answer.text and "[link=https://evil.example]y[/link]" in answer.text
-        assert "\x1b" not in answer.markdown.source and "\x9b" not in answer.markdown.source
+        piece = answer.last_piece
+        assert piece is not None and "\x1b" not in piece.source and "\x9b" not in piece.source
         shown = screen_text(app)
         assert "[bold]x[/bold]" in shown
         assert "␛[31mred␛[0m" in shown

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from rich.console import Console
 from textual.app import App, ComposeResult
-from textual.widgets import Markdown
 
 from difytui.tui.app import styles_dir
 from difytui.tui.widgets.answer_view import AnswerView
 from difytui.tui.widgets.breaks import BreakScanner, link_definitions
+from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import ResponseLog
 
 WORDS = [
@@ -89,8 +89,8 @@ async def settle(pilot: Any, log: ResponseLog) -> None:
     raise AssertionError("the answers kept rendering")
 
 
-def shown_pieces(answer: AnswerView) -> list[Markdown]:
-    return list(answer.query_children(Markdown))
+def shown_pieces(answer: AnswerView) -> list[LinePiece]:
+    return list(answer.query_children(LinePiece))
 
 
 # Ten 4k-token answers take about 45 s alone and twice that beside another xdist worker: this is
@@ -130,10 +130,10 @@ async def test_pieces_are_sealed_at_the_block_count_even_under_a_burst():
         await answer.finish()
         await settle(pilot, log)
         assert answer.text == "".join(tokens)
-        limit = AnswerView.SEAL_BLOCKS + AnswerView.APPEND_BLOCKS + 8  # a list or fence may run on
-        for piece in answer.pieces:
-            blocks = BreakScanner().feed(piece.text)
-            assert len(blocks) < limit
+        # Each piece is SEAL_BLOCKS texts between breaks, however the tokens came in.
+        *sealed, last = answer.pieces
+        assert sealed and all(len(BreakScanner().feed(p.text)) == AnswerView.SEAL_BLOCKS - 1 for p in sealed)
+        assert len(BreakScanner().feed(last.text)) < AnswerView.SEAL_BLOCKS
 
 
 async def test_pieces_render_exactly_as_the_whole_answer():
@@ -157,12 +157,14 @@ async def test_pieces_render_exactly_as_the_whole_answer():
 
 
 async def whole_answer_screen(text: str, size: tuple[int, int]) -> str:
-    """The screen of an answer's frame holding one Markdown widget of the whole text."""
+    """The screen of an answer's frame holding one piece of the whole text."""
     whole = LogApp()
     async with whole.run_test(size=size) as pilot:
         answer = AnswerView()
         await whole.query_one(ResponseLog).add(answer)
-        await answer.mount(Markdown(text, classes="answer-piece"), before=answer.status_line)
+        piece = LinePiece(classes="answer-piece")
+        piece.add_part(text)
+        await answer.mount(piece, before=answer.status_line)
         answer._set_status("", "-done")
         await pilot.pause()
         await pilot.pause()
@@ -184,11 +186,9 @@ async def test_answers_far_off_screen_keep_their_text_not_their_widgets():
                 await answer.write(token)
             await answer.finish()
         await settle(pilot, log)
-        blocks = len(log.query("MarkdownBlock"))
         # Only what is near the viewport (the end of the last answer) is rendered.
         assert all(not shown_pieces(a) for a in answers[:-1])
         assert 0 < len(shown_pieces(answers[-1])) < len(answers[-1].pieces)
-        assert blocks < 4 * AnswerView.SEAL_BLOCKS * 3
         # Scrolling back renders the first answer's pieces again, exactly.
         # Immediate: a deferred scroll waits for a frame with nothing recorded that it is due.
         log.scroll_home(animate=False, immediate=True)

@@ -1,15 +1,15 @@
-"""One streamed answer: Markdown pieces, sealed at safe breaks, and kept as text when far off screen.
+"""One streamed answer: pieces of lines, sealed at safe breaks, and kept as text when far off screen.
 
-Text streams into a *live* ``Markdown`` widget (``Markdown.append``). Textual re-measures every block
-of a Markdown widget when it grows, so once the live piece holds ``SEAL_BLOCKS`` blocks and the text
-reaches a break where a new piece renders as the whole document would (:mod:`.breaks`), the piece
-is *sealed*: it is never touched again, and a new live piece continues.
-When the answer ends, the rest of the text is appended and the live piece is sealed too: pieces
-are never rendered again, so the end costs the same at any length.
+Text streams into a *live* piece (:class:`.LinePiece`): the text up to the last break (:mod:`.breaks`)
+is added as parts, each rendered once, and the text after it is the open tail, the only thing
+rendered again as the answer grows. So a flush costs the same at any length of the answer. Once the
+live piece holds ``SEAL_BLOCKS`` parts it is *sealed* (never touched again) and a new live piece
+continues. When the answer ends, the tail becomes a part and the live piece is sealed too: the end
+costs the same at any length.
 
 Sealed pieces far from the viewport are dropped and stand as text behind a blank spacer of their
 height (:mod:`.piece_window`); they are rendered again when they come back near the viewport.
-So a long chat holds its text, not thousands of block widgets.
+So a long chat holds its text, not thousands of lines.
 
 Every change of the pieces (appends, seals, the final render, the window) runs under one lock:
 a flush suspended in a mount must never interleave with another one or with the final render.
@@ -21,14 +21,13 @@ import time
 from typing import Any
 
 from rich.text import Text
-from textual.geometry import Size
 from textual.timer import Timer
-from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownBlock
+from textual.widgets import Static
 
 from difytui.tui.safe_text import clean, literal
 from difytui.tui.widgets.breaks import BreakScanner, link_definitions
-from difytui.tui.widgets.piece_window import AnswerPiece, Piece, PieceWindow, Spacer
+from difytui.tui.widgets.line_piece import LinePiece
+from difytui.tui.widgets.piece_window import Piece, PieceWindow, Spacer
 
 __all__ = ["AnswerView", "Piece", "Spacer"]
 
@@ -36,21 +35,18 @@ __all__ = ["AnswerView", "Piece", "Spacer"]
 class AnswerView(PieceWindow):
     """One streamed answer; a status line says how it ended."""
 
-    #: Tokens reach the live piece at most this often (the first at once): each append re-lays
-    #: out the answer, so 150 tokens/s must not mean 150 appends/s.
+    #: Tokens reach the live piece at most this often (the first at once): each flush renders
+    #: the tail again, so 150 tokens/s must not mean 150 renders/s.
     FLUSH_INTERVAL = 1 / 20
     SEAL_BLOCKS = 16
-    #: Blocks per ``Markdown.append`` when a backlog is drained: each is one parse and mount, so
-    #: no single step of the loop grows with the backlog.
-    APPEND_BLOCKS = 4
     #: Characters that may wait for the next flush; beyond that ``write`` flushes and waits for
     #: it, so the text never runs far ahead of the screen.
     BACKLOG = 2000
 
     def __init__(self, label: str = "", **kwargs: Any) -> None:
         super().__init__(label, **kwargs)
-        self._live: Markdown | None = None
-        self._live_parts: list[str] = []
+        self._live: LinePiece | None = None
+        self._tail = ""  # the text after the last break (the live piece's open tail)
         self._pending: list[str] = []
         self._pending_size = 0
         self._flush_timer: Timer | None = None
@@ -72,13 +68,14 @@ class AnswerView(PieceWindow):
 
     @property
     def text(self) -> str:
-        return "".join([*(p.text for p in self._pieces), *self._live_parts, *self._pending])
+        live = self._live.source if self._live is not None else ""
+        return "".join([*(p.text for p in self._pieces), live, *self._pending])
 
     @property
-    def markdown(self) -> Markdown:
+    def last_piece(self) -> LinePiece | None:
         """The last rendered piece (the live one while streaming)."""
-        pieces = list(self.query_children(Markdown))
-        return pieces[-1] if pieces else Markdown()
+        pieces = list(self.query_children(LinePiece))
+        return pieces[-1] if pieces else None
 
     def show(self, visible: bool = True) -> None:
         self.display = visible
@@ -120,7 +117,8 @@ class AnswerView(PieceWindow):
         self._after_lock()
 
     async def _drain(self) -> None:
-        """Move the pending text into the live piece, sealing it at breaks once it is big enough."""
+        """Move the pending text into the live piece: each text up to a break is a part (rendered
+        once), the rest its tail; the live piece is sealed once it holds SEAL_BLOCKS parts."""
         self._last_flush = time.monotonic()
         if not self._pending:
             return
@@ -128,47 +126,44 @@ class AnswerView(PieceWindow):
         self._pending.clear()
         self._pending_size = 0
         self.display = True  # a hidden preview (workflow text_chunk) shows once text arrives
-        # Text between two breaks is at least one block: append a few blocks at a time, and seal
-        # the live piece at the first break once it holds SEAL_BLOCKS.
-        # (No app.batch_update() around it: held across the awaits, a burst would draw no frame.)
         start = 0
-        batch = 0
         for split in self._breaks.feed(text):
-            batch += 1
-            live = len(self._live.children) if self._live is not None else 0
-            if batch >= self.APPEND_BLOCKS or live + batch >= self.SEAL_BLOCKS:
-                await self._append(text[start:split])
-                start, batch = split, 0
-                if self._live is not None and len(self._live.children) >= self.SEAL_BLOCKS:
+            part, self._tail = self._tail + text[start:split], ""
+            start = split
+            if part:
+                live = await self._live_piece()
+                live.add_part(part)
+                if live.part_count >= self.SEAL_BLOCKS:
                     await self._seal()
-        await self._append(text[start:])
+        self._tail += text[start:]
+        if self._tail:
+            # A fence still open is shown plain: highlighting it whole on every flush would grow
+            # with the fence.
+            (await self._live_piece()).set_tail(self._tail, plain=bool(self._breaks.fence))
 
-    async def _append(self, text: str) -> None:
-        if not text:
-            return
+    async def _live_piece(self) -> LinePiece:
         if self._live is None:
-            self._live = AnswerPiece(classes="answer-piece")
+            self._live = self._piece_widget(len(self._pieces))
             await self.mount(self._live, before=self.status_line)
-        self._live_parts.append(text)
-        await self._live.append(text)
-        self._trim_top(self._live, len(self._pieces))
+        return self._live
+
+    def _close_tail(self) -> None:
+        """The answer ended: the tail is a part like the others (a last fence highlighted)."""
+        if self._live is not None and self._tail:
+            self._live.add_part(self._tail)
+        self._tail = ""
 
     async def _seal(self) -> None:
-        """Stop writing to the live piece and keep it as it is: ``Markdown.append`` leaves the
-        same blocks as a full ``update()`` of its text would (tests/tui/test_streaming.py checks
-        it), so nothing is rendered twice."""
+        """Stop writing to the live piece and keep it as it is: its parts render as the whole
+        text would (tests/tui/test_streaming.py checks it), so nothing is rendered twice."""
         live = self._live
         if live is None:
             return
-        piece = Piece("".join(self._live_parts), live)
-        self._live, self._live_parts = None, []
+        piece = Piece(live.source, live)
+        self._live = None
         self._refs += link_definitions(piece.text)
         if self._refs and "[" in piece.text:  # a link definition seen so far may apply to it
-            await live.update(self._source(piece))
-            self._trim_top(live, len(self._pieces))
-        # (No CSS class marks it: adding one would restyle all its blocks, ~1 s for 16 of them.)
-        blocks = live.query_children(MarkdownBlock)
-        piece.bottom_margin = blocks.last().styles.margin.bottom if blocks else 0
+            live.set_parts([(piece.text, self._source(piece))])
         self._pieces.append(piece)
         n = len(self._pieces)
         if self._hi == n - 1:  # the rendered run reaches the end: the piece joins it
@@ -199,7 +194,7 @@ class AnswerView(PieceWindow):
 
     async def fill(self, text: str, keep: bool = True) -> None:
         """The whole answer at once (one from the conversation's history), already ended: cut into
-        pieces of ``SEAL_BLOCKS`` blocks at breaks, each rendered once with ``update()``, measured
+        pieces of ``SEAL_BLOCKS`` blocks at breaks, each rendered once, measured
         and sealed; no timers, no status line. ``keep=False``: each piece is dropped as soon as it
         is measured (an answer off screen: its text behind a spacer, as the window leaves it).
         Call it once the answer is mounted in the log (its width is the log's)."""
@@ -229,24 +224,17 @@ class AnswerView(PieceWindow):
     async def _fill_piece(self, text: str, width: int, keep: bool) -> None:
         if not text:
             return
-        widget = AnswerPiece(classes="answer-piece")
+        index = len(self._pieces)
+        widget = self._piece_widget(index)
         piece = Piece(text, widget)
-        await self.mount(widget, before=self._below)
-        await widget.update(self._source(piece))
-        self._trim_top(widget, len(self._pieces))
-        blocks = widget.query_children(MarkdownBlock)
-        piece.bottom_margin = blocks.last().styles.margin.bottom if blocks else 0
-        gutter = widget.styles.gutter
-        size = Size(width, self.app.size.height)
-        piece.height = widget.get_content_height(size, self.app.size, max(1, width - gutter.width))
-        piece.height += gutter.height
+        widget.set_parts([(text, self._source(piece))])
         self._pieces.append(piece)
+        self._measure(piece, width)
         if keep:
-            widget.styles.height = piece.height  # pinned, as _pin does
+            await self.mount(widget, before=self._below)
             self._hi = len(self._pieces)
         else:
             piece.widget = None
-            await widget.remove()
 
     # -- the end ---------------------------------------------------------------------------------
 
@@ -261,11 +249,12 @@ class AnswerView(PieceWindow):
             if self._live is not None:
                 await self._live.remove()
             self._pieces, self._lo, self._hi = [], 0, 0
-            self._live, self._live_parts, self._refs = None, [], []
+            self._live, self._tail, self._refs = None, "", []
             self._breaks = BreakScanner()
             self._spacers()
             await self._drain()
             if self.finished:
+                self._close_tail()
                 await self._seal()
         self._after_lock()
 
@@ -278,6 +267,7 @@ class AnswerView(PieceWindow):
         self._cancel_flush()
         async with self._lock:
             await self._drain()
+            self._close_tail()
             await self._seal()
             if self._refs:
                 await self._render_references()
@@ -293,9 +283,8 @@ class AnswerView(PieceWindow):
     async def _render_references(self) -> None:
         """A link definition seen late applies to pieces rendered before it (those on screen now;
         the others get it when they are rendered again)."""
-        for index, piece in enumerate(self._pieces):
+        for piece in self._pieces:
             if piece.widget is not None and piece.refs < len(self._refs) and "[" in piece.text:
-                piece.widget.styles.height = "auto"
-                await piece.widget.update(self._source(piece))
-                self._trim_top(piece.widget, index)
-                self._pin(piece)
+                piece.widget.set_parts([(piece.text, self._source(piece))])
+                self._measure(piece)
+        self._spacers()

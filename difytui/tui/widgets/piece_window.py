@@ -2,7 +2,7 @@
 
 Sealed pieces far from the viewport are dropped and stand as text behind a blank spacer of their
 height (:meth:`PieceWindow.refresh_window`); they are rendered again when they come back near the
-viewport. So a long chat holds its text, not thousands of block widgets.
+viewport. So a long chat holds its text, not thousands of lines.
 
 While the log follows its end, the window is the pieces within two viewports of the answer's end,
 from their recorded heights (:meth:`PieceWindow._wanted_window`), and it moves when a piece is
@@ -20,11 +20,10 @@ from typing import Any
 
 from textual.containers import Vertical
 from textual.events import Resize
-from textual.geometry import Size
-from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownBlock
+from textual.widgets import Static
+
+from difytui.tui.widgets.line_piece import GUTTER, LinePiece
 
 
 @dataclass
@@ -32,26 +31,12 @@ class Piece:
     """A sealed piece: its text, and its widget while it is near the viewport."""
 
     text: str
-    widget: Markdown | None = None
+    widget: LinePiece | None = None
     #: lines on screen when it was last rendered (after a resize, kept as text, it keeps this
     #: height until it is rendered again: the spacers are then off by the difference)
     height: int = 0
     refs: int = 0  # how many link definitions it was rendered with
-    bottom_margin: int = 0  # its last block's bottom margin (the next piece's top one collapses into it)
-
-
-class AnswerPiece(Markdown):
-    """A piece's Markdown widget, which keeps its table of contents to itself.
-
-    Textual posts ``TableOfContentsUpdated`` (holding the widget) on every append and update, and
-    it bubbles up to the pane, whose queue is not read while it awaits the run: every piece made
-    during an answer, dropped or not, stayed alive with all its blocks until the answer ended,
-    and the full collections while streaming scanned them all (~170k more objects at 4k tokens)."""
-
-    def post_message(self, message: Message) -> bool:
-        if isinstance(message, Markdown.TableOfContentsUpdated):
-            return False  # nothing in the console reads an answer's table of contents
-        return super().post_message(message)
+    gap_after: bool = False  # the next piece starts after a blank line (see markdown_lines)
 
 
 class Spacer(Widget):
@@ -91,28 +76,11 @@ class PieceWindow(Vertical):
             return piece.text + "\n\n" + "\n".join(self._refs) + "\n"
         return piece.text
 
-    def _trim_top(self, widget: Markdown, index: int) -> None:
-        """Collapse the first block's top margin into the previous piece's bottom one, as the
-        vertical margins of neighbouring blocks collapse in one document."""
-        if index == 0:
-            return
-        blocks = widget.query_children(MarkdownBlock)
-        if not blocks:
-            return
-        first = blocks.first()
-        if getattr(first, "_difytui_trimmed", False):
-            return
-        first._difytui_trimmed = True  # type: ignore[attr-defined]
-        margin = first.styles.margin
-        top = max(0, margin.top - self._pieces[index - 1].bottom_margin)
-        first.styles.margin = (top, margin.right, margin.bottom, margin.left)
-
-    def _pin(self, piece: Piece) -> None:
-        """Fix a rendered piece's height to what it measures: an auto height would make Textual
-        arrange all its blocks again (twice, nested in the answer) on every frame."""
-        self._measure(piece)
-        if piece.widget is not None and piece.height:
-            piece.widget.styles.height = piece.height
+    def _piece_widget(self, index: int) -> LinePiece:
+        """A new widget for the piece at ``index`` (its text comes after the pieces before it)."""
+        widget = LinePiece(classes="answer-piece")
+        widget.top_gap = index > 0 and self._pieces[index - 1].gap_after
+        return widget
 
     def on_resize(self, event: Resize) -> None:
         # Only a new width changes how pieces wrap (pieces kept as text are measured when they
@@ -121,21 +89,19 @@ class PieceWindow(Vertical):
             self._width = event.size.width
             for piece in self._pieces:
                 if piece.widget is not None:
-                    piece.widget.styles.height = "auto"
-                    self._pin(piece)
+                    self._measure(piece)
+            self._spacers()
 
-    def _measure(self, piece: Piece) -> None:
-        """Record how many lines the piece's widget takes at the current width (asked of the
-        layout directly: the last frame may predate its last blocks)."""
+    def _measure(self, piece: Piece, width: int = 0) -> None:
+        """Record how many lines the piece's widget takes at the current width (rendering it at
+        that width: the layout then finds its lines ready)."""
         widget = piece.widget
-        width = self.size.width or self._expected_width()
+        width = width or self.size.width or self._expected_width()
         if widget is None or not width:
             return
         self._width = self._width or width  # its first Resize at this width measures nothing again
-        gutter = widget.styles.gutter
-        size = Size(width, self.size.height)
-        piece.height = widget.get_content_height(size, self.app.size, max(1, width - gutter.width))
-        piece.height += gutter.height
+        piece.height = widget.line_count(max(1, width - GUTTER))
+        piece.gap_after = widget.gap_after
 
     def _expected_width(self) -> int:
         """The width the log gives the answer, before its first layout (a burst of text can seal
@@ -244,12 +210,11 @@ class PieceWindow(Vertical):
         for index in range(lo, hi):
             piece = self._pieces[index]
             if piece.widget is None:
-                widget = AnswerPiece(classes="answer-piece")
-                await self.mount(widget, after=anchor)
-                await widget.update(self._source(piece))
+                widget = self._piece_widget(index)
+                widget.set_parts([(piece.text, self._source(piece))])
                 piece.widget = widget
-                self._trim_top(widget, index)
-                self._pin(piece)
+                self._measure(piece)
+                await self.mount(widget, after=anchor)
             anchor = piece.widget
 
     def _spacers(self) -> None:
@@ -260,13 +225,13 @@ class PieceWindow(Vertical):
         self._below.styles.height = below
         self._below.display = bool(below)
 
-    async def _join_end(self, piece: Piece, widget: Markdown) -> None:
+    async def _join_end(self, piece: Piece, widget: LinePiece) -> None:
         """A piece sealed while the rendered run reaches the end joins it; while the log follows
         the end, pieces that scrolled far above go now, not when a frame and the window's
         worker catch up (in a burst they never do before the answer ends)."""
         self._hi = len(self._pieces)
         self.move_child(self._below, after=widget)
-        self._pin(piece)
+        self._measure(piece)
         if self._follow_height():
             wanted = self._wanted_window()
             if wanted is not None and wanted != (self._lo, self._hi):

@@ -1,0 +1,178 @@
+"""One piece of an answer as lines: a Line-API widget holding the strips of its Markdown parts.
+
+A piece's text is a list of *parts* cut at breaks (:mod:`.breaks`) plus an open *tail* (the text
+after the last break, still growing while the answer streams). Each part is rendered once per
+width and its strips kept; only the tail is rendered again when it grows, so a flush costs the
+same at any length of the answer. A code fence still open in the tail is shown plain and
+highlighted once it closes (a part is never re-highlighted as text streams in).
+
+The widget is one node with its strips, not a tree of block widgets with styles and caches:
+strips hold no reference cycles, so dropping a piece frees it by refcounting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.style import Style
+from textual.geometry import Size
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.widget import Widget
+
+from difytui.tui.markdown_lines import LineRenderer, Rendered, renderer_for
+
+_BLANK = Strip([], 0)
+#: columns of padding around a piece's lines (its CSS), so a piece can be measured before it is mounted
+GUTTER = 2
+
+
+class _Part:
+    """Text between two breaks (or the open tail) and its lines at the last width asked for."""
+
+    __slots__ = ("plain", "rendered", "source", "text", "width")
+
+    def __init__(self, text: str, source: str, plain: bool = False) -> None:
+        self.text = text  # as the answer holds it
+        self.source = source  # as rendered (with the link definitions that apply to it)
+        self.plain = plain  # code not highlighted (a fence still open)
+        self.width = -1
+        self.rendered = Rendered([], False)
+
+    def at(self, renderer: LineRenderer, width: int) -> Rendered:
+        if width != self.width:
+            self.rendered = renderer.render(self.source, width, self.plain)
+            self.width = width
+        return self.rendered
+
+
+class LinePiece(Widget):
+    """A piece of an answer: its parts' lines, one after the other, a blank line between blocks."""
+
+    DEFAULT_CSS = """
+    LinePiece {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._parts: list[_Part] = []
+        self._tail: _Part | None = None
+        #: the text before this piece ended with a block that wants a blank line after it
+        self.top_gap = False
+        self._lines: list[Strip] | None = None
+        self._lines_width = -1
+        self._gap_after = False
+
+    # -- what it holds -----------------------------------------------------------------------------
+
+    @property
+    def source(self) -> str:
+        """Its text (parts and tail), as the answer holds it."""
+        return "".join(part.text for part in self._all_parts())
+
+    def _all_parts(self) -> list[_Part]:
+        return [*self._parts, self._tail] if self._tail is not None else self._parts
+
+    @property
+    def part_count(self) -> int:
+        return len(self._parts)
+
+    def add_part(self, text: str, source: str | None = None) -> None:
+        """Text up to a break (the tail so far and what followed it): rendered once (per width),
+        then kept; the tail is empty until the next ``set_tail``."""
+        self._parts.append(_Part(text, text if source is None else source))
+        self._tail = None
+        self._changed()
+
+    def set_tail(self, text: str, plain: bool = False) -> None:
+        """The open tail: rendered again (once) whenever it changes."""
+        tail = self._tail
+        if tail is not None and tail.text == text and tail.plain == plain:
+            return
+        self._tail = _Part(text, text, plain) if text else None
+        self._changed()
+
+    def set_parts(self, parts: list[tuple[str, str]]) -> None:
+        """Everything again (a late link definition, or a piece rendered anew)."""
+        self._parts = [_Part(text, source) for text, source in parts]
+        self._tail = None
+        self._changed()
+
+    def _changed(self) -> None:
+        self._lines = None
+        if self.is_attached:
+            self.refresh(layout=True)
+
+    # -- its lines ---------------------------------------------------------------------------------
+
+    @property
+    def renderer(self) -> LineRenderer:
+        app = self.app
+        return renderer_for(app.theme_variables, app.theme, app.current_theme.dark)
+
+    def lines(self, width: int) -> list[Strip]:
+        """Its lines at ``width`` (parts rendered at another width are rendered again)."""
+        if self._lines is not None and width == self._lines_width:
+            return self._lines
+        renderer = self.renderer
+        lines: list[Strip] = []
+        gap = self.top_gap
+        for part in self._all_parts():
+            rendered = part.at(renderer, width)
+            if not rendered.strips:
+                continue  # link definitions, comments: nothing shown, no blank line for them
+            if gap:
+                lines.append(_BLANK)
+            lines.extend(rendered.strips)
+            gap = rendered.gap_after
+        self._gap_after = gap
+        self._lines, self._lines_width = lines, width
+        return lines
+
+    @property
+    def gap_after(self) -> bool:
+        """Whether what follows this piece starts after a blank line (known once it is rendered)."""
+        return self._gap_after
+
+    def line_count(self, width: int) -> int:
+        return len(self.lines(width))
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self.line_count(width)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        lines = self.lines(width)
+        style = self.rich_style
+        if y >= len(lines):
+            return Strip.blank(width, style)
+        strip = lines[y]
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            strip = _select(strip, span, self.screen.get_component_rich_style("screen--selection"))
+        return strip.apply_style(style).apply_offsets(0, y)
+
+    # -- selection -----------------------------------------------------------------------------------
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        text = "\n".join(strip.text.rstrip() for strip in self.lines(self.size.width))
+        return selection.extract(text), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+
+def _select(strip: Strip, span: tuple[int, int], style: Style) -> Strip:
+    start, end = span
+    length = strip.cell_length
+    end = length if end == -1 else min(end, length)
+    if start >= end:
+        return strip
+    before, chosen, after = strip.divide([start, end, length])
+    return Strip.join([before, chosen.apply_style(style), after])
