@@ -12,7 +12,8 @@ and a code fence). Two variants, one after the other in the same process:
 Figures per variant:
 - first screen: from ``open_conversation`` to the newest answer's text drawn on screen;
 - first page loaded: until every answer of the first page is ready (the next page may load);
-- blocks / widgets: MarkdownBlock widgets, and all widgets, in the log after the first page and
+- blocks / widgets: MarkdownBlock widgets (or pieces of lines, which stand for up to 16 blocks),
+  and all widgets, in the log after the first page and
   after scrolling back to the conversation's start (all 250 messages loaded);
 - alt+up: one selection of an older answer (the key handled, the scroll, the frame drawn), the
   median of several presses on the whole history;
@@ -55,6 +56,7 @@ from difytui.tui.message_actions import AnswerBar
 from difytui.tui.safe_text import clean
 from difytui.tui.screens.conversations import ConversationEntry
 from difytui.tui.widgets import history_paging
+from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import Notice, UserTurn
 
 CHAT = "support-bot"
@@ -127,7 +129,7 @@ def screen_text(app: DifyConsole) -> str:
 
 def counts(log: Widget) -> tuple[int, int]:
     nodes = list(log.walk_children())
-    return sum(isinstance(w, MarkdownBlock) for w in nodes), len(nodes)
+    return sum(isinstance(w, (MarkdownBlock, LinePiece)) for w in nodes), len(nodes)
 
 
 async def settle(pilot: Any, pane: Any) -> None:

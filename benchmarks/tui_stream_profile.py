@@ -6,7 +6,7 @@ Wall time on a shared 2-core machine is noise; counts are not. This runs the sam
 - ``styled``: widgets whose styles are (re)computed (``Stylesheet.apply`` calls);
 - ``arranged``: widgets arranged (``textual._arrange.arrange`` calls: cache misses);
 - ``reflows``: full layouts of the screen (``Compositor.reflow``) and ``placed``: the widgets they placed;
-- ``blocks``: Markdown blocks built (``MarkdownBlock`` instances);
+- ``widgets``: widgets built (a stream once built Markdown block widgets per flush; now one per piece);
 - ``cpu_ms``: CPU time of the loop's thread (``time.thread_time``), and the longest single callback;
 - the tracked objects a full (gen2) collection scans after the answer, and the collector's CPU time.
 
@@ -40,12 +40,12 @@ import itertools
 import textual._compositor as compositor_module
 import textual.widget as widget_module
 from textual.css.stylesheet import Stylesheet
-from textual.widgets.markdown import MarkdownBlock
+from textual.widget import Widget
 from tui_stream import answer_tokens, console_run
 
 from difytui.tui.widgets.answer_view import AnswerView
 
-KEYS = ("styled", "arranged", "reflows", "placed", "blocks")
+KEYS = ("styled", "arranged", "reflows", "placed", "widgets")
 
 
 @dataclass
@@ -129,13 +129,13 @@ def instrument() -> None:
 
     compositor_module.Compositor.reflow = counted_reflow  # type: ignore[method-assign]
 
-    init = MarkdownBlock.__init__
+    init = Widget.__init__
 
-    def counted_init(self: MarkdownBlock, *args: Any, **kwargs: Any) -> None:
-        COUNTS.counts["blocks"] += 1
+    def counted_init(self: Widget, *args: Any, **kwargs: Any) -> None:
+        COUNTS.counts["widgets"] += 1
         init(self, *args, **kwargs)
 
-    MarkdownBlock.__init__ = counted_init  # type: ignore[method-assign]
+    Widget.__init__ = counted_init  # type: ignore[method-assign]
 
     run = asyncio.events.Handle._run
 

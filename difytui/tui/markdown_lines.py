@@ -4,9 +4,9 @@ An answer is shown as these lines (:mod:`.widgets.line_piece`), not as a tree of
 block widgets: a strip and its segments hold no reference cycles, so refcounting frees them and a
 full garbage-collection pass has little to scan (each block widget was ~2 µs an object to free).
 
-Rich's ``Markdown`` puts one blank line between top-level blocks (a rule brings its own), so text
-cut at a break (:mod:`.widgets.breaks`) renders as the whole document does once the parts are
-joined with that line: :attr:`Rendered.gap_after` says whether a part wants it after itself.
+Rich's ``Markdown`` puts one blank line between top-level blocks, so text cut at a break
+(:mod:`.widgets.breaks`) renders as the whole document does once the parts are joined with that
+line (a part that shows nothing, only link definitions or comments, gets none).
 
 Server text is data: Rich's Markdown never reads console markup, and ``safe_text.clean`` has
 removed escape sequences before the text gets here.
@@ -29,7 +29,6 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.table import Table
-from rich.text import Text
 from rich.theme import Theme
 from textual.color import Color
 from textual.strip import Strip
@@ -42,8 +41,7 @@ class Rendered:
     """One part of a document rendered at one width."""
 
     strips: list[Strip]
-    #: it ends with a block that wants a blank line before the next one (False: nothing shown,
-    #: or a rule, which draws its own)
+    #: a blank line separates it from what follows (False: it shows nothing)
     gap_after: bool
 
 
@@ -113,9 +111,13 @@ class _ListItem(ListItem):
 
 
 class _Rule(HorizontalRule):
+    """A rule is a block like the others, with one blank line around it (Rich's own draws a
+    blank line of its own, and a list after it got two)."""
+
+    new_line = True
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield Rule(style=console.get_style("markdown.hr", default="none"))
-        yield Text()
 
 
 class _Markdown(Markdown):
@@ -176,7 +178,7 @@ class LineRenderer:
         start = 0
         while start < len(lines) and not lines[start]:
             start += 1
-        return Rendered([Strip(line) for line in lines[start:]], shown[-1].type != "hr")
+        return Rendered([Strip(line) for line in lines[start:]], True)
 
 
 def _style(variables: dict[str, str], name: str, base: Color, fallback: str = "") -> Style:
