@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from textual.widgets import Markdown, Select
+from textual.widgets import Select
 
 from difytui.store import Store, workspace_key
 from difytui.tui.app import DifyConsole
 from difytui.tui.widgets.chat_pane import ChatPane
 from difytui.tui.widgets.completion_pane import CompletionPane
-from difytui.tui.widgets.line_piece import LinePiece
+from difytui.tui.widgets.line_piece import LinePiece, MarkdownLines
 from difytui.tui.widgets.response_log import AnswerView, Notice
 from difytui.tui.widgets.workflow_pane import OutputsView, WorkflowPane
 
@@ -110,7 +110,7 @@ async def test_chat_streams_follow_up_keeps_conversation_and_inputs_new_conversa
         pane = await open_app(pilot, app, "support-bot")
         assert isinstance(pane, ChatPane)
         # Opening statement and suggested questions come first.
-        assert "support bot" in pane.log_view.query_one(".opening", Markdown).source
+        assert "support bot" in pane.log_view.query_one(".opening", MarkdownLines).source
         pane.form.rows[1].control.focus()  # "Your name"
         await type_text(pilot, "Ada")
         pane.prompt.focus()
@@ -247,7 +247,7 @@ async def test_workflow_run_timeline_and_outputs(sim):
         assert "64 tok" in timeline
         outputs = pane.log_view.query_one(OutputsView)
         assert set(outputs.outputs) == {"report", "summary"}
-        assert outputs.query(Markdown) and outputs.query(".output-json")
+        assert outputs.query(MarkdownLines) and outputs.query(".output-json")
         body = requests_to(sim, "/workflows/run")[-1].json
         assert body["inputs"]["topic"] == "Streaming in terminals"
         assert body["inputs"]["sections"] == 3 and body["inputs"]["include_code"] is True

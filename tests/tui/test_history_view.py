@@ -1,6 +1,6 @@
 """History answers are windowed like streamed ones (issue 7's memory point, issue 11's history):
 an answer loaded from a conversation's history keeps its text, and only the pieces near the
-viewport are Markdown widgets. Against the simulator over loopback; waits on recorded state."""
+viewport are rendered (as lines). Against the simulator over loopback; waits on recorded state."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from difytui.tui.app import DifyConsole
 from difytui.tui.message_actions import AnswerBar
 from difytui.tui.widgets.answer_view import AnswerView
 from difytui.tui.widgets.history_paging import START, HistoryAnswer
+from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import ResponseLog, UserTurn
 
 from .conftest import open_app, screen_text, wait_until, workspace_for
@@ -70,15 +71,16 @@ async def history_settled(pilot: Any, pane: Any) -> None:
     await settle(pilot, pane.log_view)
 
 
-def blocks(log: ResponseLog) -> int:
-    return len(log.query("MarkdownBlock"))
+def rendered(log: ResponseLog) -> int:
+    """Pieces rendered as lines (each seeded answer is one piece of BLOCKS blocks)."""
+    return len(log.query(LinePiece))
 
 
 async def test_a_long_history_keeps_its_text_not_its_blocks_and_scrolls_back_exactly(sim):
     async with continued(sim, 70) as (pilot, app, pane, _ids):
         log = pane.log_view
         assert pane.history_count == 50
-        assert blocks(log) < 50 * BLOCKS / 4  # the old history: every answer's blocks (250)
+        assert rendered(log) < 50 / 4  # the old history: every answer rendered (50 pieces, 250 blocks)
         assert "Answer 69 ends here." in screen_text(app)  # the newest at the bottom, rendered
 
         marker = pane._history_marker
@@ -90,7 +92,7 @@ async def test_a_long_history_keeps_its_text_not_its_blocks_and_scrolls_back_exa
         assert pane.history_complete and pane.history_count == 70
         log.scroll_home(animate=False, immediate=True)
         await settle(pilot, log)
-        assert blocks(log) < 70 * BLOCKS / 5  # only what is near the top is rendered
+        assert rendered(log) < 70 / 5  # only what is near the top is rendered
 
         answers = list(log.query_children(HistoryAnswer))
         assert len(answers) == 70

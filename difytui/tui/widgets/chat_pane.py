@@ -11,7 +11,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Static
 
 from difytui.tui import messages as m
 from difytui.tui.keys import ANSWER_BINDINGS, CONVERSATIONS, EXPORT, NEW_CHAT, RAW, SUGGESTIONS
@@ -22,6 +22,7 @@ from difytui.tui.safe_text import clean, one_line
 from difytui.tui.widgets.agent_steps import AgentSteps, paragraph_break
 from difytui.tui.widgets.form_fill import fill_form
 from difytui.tui.widgets.history_paging import HistoryPaging
+from difytui.tui.widgets.line_piece import MarkdownLines
 from difytui.tui.widgets.pane import AppPane
 from difytui.tui.widgets.prompt import Prompt
 from difytui.tui.widgets.response_log import AnswerView, UserTurn
@@ -103,7 +104,7 @@ class ChatPane(HistoryPaging, MessageActions, AppPane):
         questions = [q for q in self.parameters.get("suggested_questions") or [] if isinstance(q, str)]
         widgets: list[Widget] = []
         if opening:
-            widgets.append(Markdown(clean(opening), classes="opening"))
+            widgets.append(MarkdownLines(clean(opening), classes="opening"))
         if questions and not self.conversation_id:  # a conversation under way has moved on
             numbered = enumerate(questions, start=1)
             widgets.append(Vertical(*(SuggestedQuestion(q, n) for n, q in numbered), classes="suggestions"))

@@ -101,6 +101,15 @@ class LinePiece(Widget):
         self._tail = None
         self._changed()
 
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:
+        """Lines carry the theme's colours: render them again in the new one."""
+        for part in self._all_parts():
+            part.width = -1
+        self._changed()
+
     def _changed(self) -> None:
         self._lines = None
         if self.is_attached:
@@ -176,3 +185,12 @@ def _select(strip: Strip, span: tuple[int, int], style: Style) -> Strip:
         return strip
     before, chosen, after = strip.divide([start, end, length])
     return Strip.join([before, chosen.apply_style(style), after])
+
+
+class MarkdownLines(LinePiece):
+    """A whole Markdown text shown as lines (an opening statement, a workflow's text output, a
+    Human Input form's text): the same look as answers, without Textual's Markdown widgets."""
+
+    def __init__(self, text: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_part(text)

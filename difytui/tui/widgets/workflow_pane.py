@@ -7,11 +7,12 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from difytui.tui import messages as m
 from difytui.tui.run_controller import ActiveRun
 from difytui.tui.safe_text import clean, json_text, one_line
+from difytui.tui.widgets.line_piece import MarkdownLines
 from difytui.tui.widgets.response_log import AnswerView
 from difytui.tui.widgets.run_pane import RunPane
 from difytui.tui.widgets.stats import PARTIAL
@@ -32,7 +33,7 @@ class OutputsView(Vertical):
         for key, value in self.outputs.items():
             yield Static(Text(one_line(key), style="bold cyan"), classes="output-key")
             if isinstance(value, str):
-                yield Markdown(clean(value), classes="output-text")
+                yield MarkdownLines(clean(value), classes="output-text")
             else:
                 yield Static(json_text(value), classes="output-json", markup=False)
 
