@@ -44,6 +44,7 @@ from difytui.config import AppEntry, Workspace
 from difytui.models import AppInfo
 from difytui.store import Store
 from difytui.tui.app import DifyConsole
+from difytui.tui.widgets.line_piece import MarkdownLines
 from difytui.tui.widgets.response_log import AnswerView
 
 WORDS = [
@@ -170,12 +171,14 @@ WARM_UP = "# t\n\npara\n\n- a\n\n```python\nx = 1\n```\n\n| a | b |\n|---|---|\n
 
 
 async def warm_up(app: App[Any], pilot: Any) -> None:
-    """Render every kind of block once (the first fence imports a Pygments lexer, ~0.3 s) in
-    both variants, so the figures compare streaming, not one-time imports."""
-    sample = Markdown(WARM_UP)
-    await app.screen.mount(sample)
+    """Render every kind of block once (the first fence imports a Pygments lexer, ~0.3 s), with
+    Textual's Markdown and with the console's line renderer, in both variants, so the figures
+    compare streaming, not one-time imports."""
+    samples = [Markdown(WARM_UP), MarkdownLines(WARM_UP)]
+    await app.screen.mount_all(samples)
     await pilot.pause()
-    await sample.remove()
+    for sample in samples:
+        await sample.remove()
 
 
 # -- measuring -----------------------------------------------------------------------------------------

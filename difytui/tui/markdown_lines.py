@@ -15,6 +15,7 @@ removed escape sequences before the text gets here.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import ClassVar
@@ -239,16 +240,18 @@ def theme_styles(variables: dict[str, str], dark: bool) -> dict[str, Style]:
 _renderers: dict[tuple[str, bool], LineRenderer] = {}
 
 
-def renderer_for(variables: dict[str, str], theme: str, dark: bool) -> LineRenderer:
-    """The renderer of a theme (made once per theme)."""
+def renderer_for(theme: str, dark: bool, variables: Callable[[], dict[str, str]]) -> LineRenderer:
+    """The renderer of a theme, made once per theme (``variables``: its CSS variables, asked for
+    only then)."""
     key = (theme, dark)
     renderer = _renderers.get(key)
     if renderer is None:
-        panel = variables.get("panel")
+        values = variables()
+        panel = values.get("panel")
         try:
             background = Color.parse(panel).hex if panel else None
         except Exception:
             background = None
         code_theme = "monokai" if dark else "friendly"
-        renderer = _renderers[key] = LineRenderer(theme_styles(variables, dark), code_theme, background)
+        renderer = _renderers[key] = LineRenderer(theme_styles(values, dark), code_theme, background)
     return renderer

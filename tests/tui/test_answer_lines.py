@@ -38,7 +38,7 @@ TRICKY = (
 
 
 def renderer() -> LineRenderer:
-    return renderer_for(DARK, "test-dark", True)
+    return renderer_for("test-dark", True, lambda: DARK)
 
 
 def joined(text: str, width: int) -> list[str]:
@@ -109,7 +109,7 @@ async def test_a_flush_renders_only_the_tail_and_builds_no_widget():
         answer = AnswerView()
         await log.add(answer)
         await pilot.pause()
-        render = renderer_for(app.theme_variables, app.theme, app.current_theme.dark)
+        render = renderer_for(app.theme, app.current_theme.dark, lambda: app.theme_variables)
         flushes = 0
         Widget.__init__ = counting  # type: ignore[method-assign]
         try:
@@ -205,7 +205,7 @@ async def test_light_and_dark_themes_colour_headings_from_the_theme():
         for theme in ("textual-dark", "textual-light"):
             app.theme = theme
             await pilot.pause()
-            render = renderer_for(app.theme_variables, app.theme, app.current_theme.dark)
+            render = renderer_for(app.theme, app.current_theme.dark, lambda: app.theme_variables)
             (heading, *_) = render.render("## Heading", 40).strips
             colours[theme] = next(s.style.color for s in heading if s.text.strip() and s.style)
         assert colours["textual-dark"] != colours["textual-light"]

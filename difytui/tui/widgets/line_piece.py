@@ -65,6 +65,7 @@ class LinePiece(Widget):
         self._lines: list[Strip] | None = None
         self._lines_width = -1
         self._gap_after = False
+        self._renderer: LineRenderer | None = None
 
     # -- what it holds -----------------------------------------------------------------------------
 
@@ -101,15 +102,6 @@ class LinePiece(Widget):
         self._tail = None
         self._changed()
 
-    def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-
-    def _theme_changed(self, _theme: object) -> None:
-        """Lines carry the theme's colours: render them again in the new one."""
-        for part in self._all_parts():
-            part.width = -1
-        self._changed()
-
     def _changed(self) -> None:
         self._lines = None
         if self.is_attached:
@@ -120,13 +112,21 @@ class LinePiece(Widget):
     @property
     def renderer(self) -> LineRenderer:
         app = self.app
-        return renderer_for(app.theme_variables, app.theme, app.current_theme.dark)
+        return renderer_for(app.theme, app.current_theme.dark, lambda: app.theme_variables)
 
     def lines(self, width: int) -> list[Strip]:
         """Its lines at ``width`` (parts rendered at another width are rendered again)."""
         if self._lines is not None and width == self._lines_width:
             return self._lines
+        if width <= 0:
+            return []  # not laid out yet: nothing is rendered at a width it will never have
         renderer = self.renderer
+        if renderer is not self._renderer:
+            # Another theme (lines carry its colours): every part is rendered again. (Asked
+            # here, not by a theme signal: a subscription would keep the widget alive.)
+            self._renderer = renderer
+            for part in self._all_parts():
+                part.width = -1
         lines: list[Strip] = []
         gap = self.top_gap
         for part in self._all_parts():
