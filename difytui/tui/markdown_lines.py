@@ -30,6 +30,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 from rich.theme import Theme
 from textual.color import Color
 from textual.strip import Strip
@@ -51,7 +52,7 @@ class _Heading(Heading):
 
 
 class _CodeBlock(CodeBlock):
-    """A fence on the theme's panel colour; plain (not highlighted) while it is still open."""
+    """A fence on the theme's panel colour."""
 
     background: str | None = None
 
@@ -60,8 +61,6 @@ class _CodeBlock(CodeBlock):
         block = cls((token.info or "").partition(" ")[0] or "text", markdown.code_theme)
         if isinstance(markdown, _Markdown):
             block.background = markdown.code_background
-            if markdown.plain_code:
-                block.lexer_name = "text"
         return block
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -132,10 +131,9 @@ class _Markdown(Markdown):
         "hr": _Rule,
     }
 
-    def __init__(self, text: str, code_theme: str, code_background: str | None, plain_code: bool) -> None:
+    def __init__(self, text: str, code_theme: str, code_background: str | None) -> None:
         super().__init__(text, code_theme=code_theme, hyperlinks=True)
         self.code_background = code_background
-        self.plain_code = plain_code
 
     def _flatten_tokens(self, tokens: list[Token]):  # type: ignore[no-untyped-def]
         # HTML blocks show nothing, and Rich would still put a blank line for each: a comment
@@ -162,13 +160,15 @@ class LineRenderer:
         )
         self._code_theme = code_theme
         self._code_background = code_background
-        #: how many parts were rendered (tests count the work of a flush)
+        self._code_style = Style(bgcolor=code_background) if code_background else Style()
+        #: how many texts and open fences' code lines were rendered (tests count a flush's work)
         self.renders = 0
+        self.code_lines = 0
 
-    def render(self, text: str, width: int, plain_code: bool = False) -> Rendered:
-        """``text`` at ``width`` cells; ``plain_code``: code blocks are not highlighted."""
+    def render(self, text: str, width: int) -> Rendered:
+        """``text`` at ``width`` cells."""
         self.renders += 1
-        markdown = _Markdown(text, self._code_theme, self._code_background, plain_code)
+        markdown = _Markdown(text, self._code_theme, self._code_background)
         options = self._console.options.update_width(max(1, width))
         lines = self._console.render_lines(markdown, options, pad=False, new_lines=False)
         shown = [t for t in markdown.parsed if t.level == 0 and t.nesting >= 0 and t.type != "html_block"]
@@ -180,6 +180,22 @@ class LineRenderer:
         while start < len(lines) and not lines[start]:
             start += 1
         return Rendered([Strip(line) for line in lines[start:]], True)
+
+
+    def code_line(self, line: str, width: int) -> list[Strip]:
+        """One line of a fence still open, plain, as its block will frame it once closed (a
+        column of padding either side, wrapped)."""
+        self.code_lines += 1
+        inner = max(1, width - 2)
+        text = Text(line.expandtabs(4), style=self._code_style, end="")
+        options = self._console.options.update_width(inner)
+        lines = self._console.render_lines(text, options, style=self._code_style, pad=True, new_lines=False)
+        pad = Segment(" ", self._code_style)
+        return [Strip([pad, *row, pad], inner + 2) for row in lines]
+
+    def code_pad(self, width: int) -> Strip:
+        """The blank line above and below a fence's code."""
+        return Strip.blank(max(1, width), self._code_style)
 
 
 def _style(variables: dict[str, str], name: str, base: Color, fallback: str = "") -> Style:

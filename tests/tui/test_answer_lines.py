@@ -173,23 +173,42 @@ async def test_the_final_text_is_fully_rendered_and_selectable():
         assert "apples" in selected and "Bye." in selected
 
 
-async def test_an_open_fence_is_plain_until_it_closes():
+def colours(strip) -> set:  # type: ignore[no-untyped-def]
+    return {segment.style.color for segment in strip if segment.style and segment.text.strip()}
+
+
+async def test_an_open_fence_renders_only_its_new_lines_plain_until_it_closes():
     app = LogApp()
     async with app.run_test(size=(80, 30)) as pilot:
         log = app.query_one(ResponseLog)
         answer = AnswerView()
         await log.add(answer)
-        await answer.write("```python\ndef f(x):\n    return x + 1\n")
+        render = renderer_for(app.theme, app.current_theme.dark, lambda: app.theme_variables)
+        await answer.write("Some code:\n\n```python\n")
         await settle(pilot, log)
-        live = answer._live
-        assert live is not None
-        code = next(strip for strip in live.lines(live.size.width) if "return" in strip.text)
-        assert len({segment.style.color for segment in code if segment.style and segment.text.strip()}) == 1
+        for number in range(300):  # a long fence, a line and a half per flush
+            before, lines_before = render.renders, render.code_lines
+            answer._pending += [f"value_{number} = compute(", f"{number})\n"]
+            async with answer._lock:
+                await answer._drain()
+            live = answer._live
+            assert live is not None
+            live.lines(live.size.width)  # a frame
+            # the line completed and the new one: not the fence so far, nor the text before it
+            assert render.renders == before and render.code_lines - lines_before <= 2, number
+        code = next(strip for strip in live.lines(live.size.width) if "value_7 " in strip.text)
+        assert len(colours(code)) == 1  # plain while open
         await answer.write("```\n")
         await answer.finish()
         await settle(pilot, log)
-        code = next(strip for strip in live.lines(live.size.width) if "return" in strip.text)
-        assert len({segment.style.color for segment in code if segment.style and segment.text.strip()}) > 1
+        assert answer.text.endswith("value_299 = compute(299)\n```\n")
+        code = next(
+            strip
+            for p in answer.query(LinePiece)
+            for strip in p.lines(p.size.width)
+            if "value_7 " in strip.text
+        )
+        assert len(colours(code)) > 1  # highlighted once closed
 
 
 async def test_light_and_dark_themes_colour_headings_from_the_theme():

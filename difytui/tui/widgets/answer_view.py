@@ -47,6 +47,7 @@ class AnswerView(PieceWindow):
         super().__init__(label, **kwargs)
         self._live: LinePiece | None = None
         self._tail = ""  # the text after the last break (the live piece's open tail)
+        self._fed = 0  # characters given to the break scanner
         self._pending: list[str] = []
         self._pending_size = 0
         self._flush_timer: Timer | None = None
@@ -136,10 +137,14 @@ class AnswerView(PieceWindow):
                 if live.part_count >= self.SEAL_BLOCKS:
                     await self._seal()
         self._tail += text[start:]
+        self._fed += len(text)
         if self._tail:
-            # A fence still open is shown plain: highlighting it whole on every flush would grow
-            # with the fence.
-            (await self._live_piece()).set_tail(self._tail, plain=bool(self._breaks.fence))
+            # A fence still open is shown plain, its new lines only: highlighting it whole on
+            # every flush would grow with the fence.
+            fence = self._breaks.fence_start
+            tail_start = self._fed - len(self._tail)
+            fence_at = fence - tail_start if fence is not None and fence >= tail_start else None
+            (await self._live_piece()).set_tail(self._tail, fence_at)
 
     async def _live_piece(self) -> LinePiece:
         if self._live is None:
@@ -250,7 +255,7 @@ class AnswerView(PieceWindow):
                 await self._live.remove()
             self._pieces, self._lo, self._hi = [], 0, 0
             self._live, self._tail, self._refs = None, "", []
-            self._breaks = BreakScanner()
+            self._breaks, self._fed = BreakScanner(), 0
             self._spacers()
             await self._drain()
             if self.finished:

@@ -37,6 +37,10 @@ class BreakScanner:
         self._head = ""  # the first HEAD characters of the line being received
         self._blank_before = False  # the last complete line was blank, outside fences/comments
         self._candidate: int | None = None  # offset (in the current feed) of a line that may start a piece
+        self._fed = 0  # characters fed before the current feed
+        self._line_start = 0  # where the line being received starts (in all the text fed)
+        #: where the open fence's opening line starts (in all the text fed); None outside fences
+        self.fence_start: int | None = None
 
     def feed(self, text: str) -> list[int]:
         """Offsets in ``text`` where a new piece may start, in order (reads ``text`` once)."""
@@ -71,8 +75,13 @@ class BreakScanner:
             if end == -1:
                 self._candidate = None  # undecided at the end of this feed: not a break (conservative)
                 break
+            was_fenced = bool(self.fence)
             self._line_done()
+            if bool(self.fence) != was_fenced:
+                self.fence_start = self._line_start if self.fence else None
             start = end + 1
+            self._line_start = self._fed + start
+        self._fed += size
         return splits
 
     def _decide(self, complete: bool) -> bool | None:

@@ -3,8 +3,8 @@
 A piece's text is a list of *parts* cut at breaks (:mod:`.breaks`) plus an open *tail* (the text
 after the last break, still growing while the answer streams). Each part is rendered once per
 width and its strips kept; only the tail is rendered again when it grows, so a flush costs the
-same at any length of the answer. A code fence still open in the tail is shown plain and
-highlighted once it closes (a part is never re-highlighted as text streams in).
+same at any length of the answer. A code fence still open in the tail is shown plain, a line at a
+time, and highlighted once it closes (it is never highlighted again as text streams in).
 
 The widget is one node with its strips, not a tree of block widgets with styles and caches:
 strips hold no reference cycles, so dropping a piece frees it by refcounting.
@@ -30,20 +30,55 @@ GUTTER = 2
 class _Part:
     """Text between two breaks (or the open tail) and its lines at the last width asked for."""
 
-    __slots__ = ("plain", "rendered", "source", "text", "width")
+    __slots__ = ("rendered", "source", "text", "width")
 
-    def __init__(self, text: str, source: str, plain: bool = False) -> None:
+    def __init__(self, text: str, source: str) -> None:
         self.text = text  # as the answer holds it
         self.source = source  # as rendered (with the link definitions that apply to it)
-        self.plain = plain  # code not highlighted (a fence still open)
         self.width = -1
         self.rendered = Rendered([], False)
 
     def at(self, renderer: LineRenderer, width: int) -> Rendered:
         if width != self.width:
-            self.rendered = renderer.render(self.source, width, self.plain)
+            self.rendered = renderer.render(self.source, width) if self.source else Rendered([], False)
             self.width = width
         return self.rendered
+
+
+class _OpenFence:
+    """The tail while a code fence in it is open: the text before the fence is rendered once, and
+    the code as plain lines, each complete line once (only the line still growing again), so a
+    flush costs the same however long the fence grows. It is highlighted once it closes."""
+
+    __slots__ = ("_code", "_done", "_head", "_partial", "_tail", "text", "width")
+
+    def __init__(self, text: str, fence_at: int, before: _OpenFence | None) -> None:
+        self.text = text
+        head = text[:fence_at]
+        opening_end = text.find("\n", fence_at)
+        self._tail = text[opening_end + 1 :] if opening_end != -1 else ""  # the code so far
+        if before is not None and before._head.text == head:  # the same fence, grown
+            self._head, self.width = before._head, before.width
+            self._code, self._done, self._partial = before._code, before._done, before._partial
+        else:
+            self._head, self.width = _Part(head, head), -1
+            self._code: list[Strip] = []  # the complete lines' strips
+            self._done = 0  # characters of the code in complete lines
+            self._partial: tuple[str, list[Strip]] = ("", [])  # the line still growing
+
+    def at(self, renderer: LineRenderer, width: int) -> Rendered:
+        if width != self.width:
+            self._code, self._done, self._partial, self.width = [], 0, ("", []), width
+        *complete, last = self._tail[self._done :].split("\n")
+        for line in complete:
+            self._code += renderer.code_line(line, width)
+            self._done += len(line) + 1
+        if last != self._partial[0]:
+            self._partial = (last, renderer.code_line(last, width) if last else [])
+        head = self._head.at(renderer, width)
+        pad = renderer.code_pad(width)
+        strips = [*head.strips, _BLANK] if head.strips else []
+        return Rendered([*strips, pad, *self._code, *self._partial[1], pad], True)
 
 
 class LinePiece(Widget):
@@ -59,7 +94,7 @@ class LinePiece(Widget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._parts: list[_Part] = []
-        self._tail: _Part | None = None
+        self._tail: _Part | _OpenFence | None = None
         #: the text before this piece ended with a block that wants a blank line after it
         self.top_gap = False
         self._lines: list[Strip] | None = None
@@ -74,7 +109,7 @@ class LinePiece(Widget):
         """Its text (parts and tail), as the answer holds it."""
         return "".join(part.text for part in self._all_parts())
 
-    def _all_parts(self) -> list[_Part]:
+    def _all_parts(self) -> list[_Part | _OpenFence]:
         return [*self._parts, self._tail] if self._tail is not None else self._parts
 
     @property
@@ -88,12 +123,18 @@ class LinePiece(Widget):
         self._tail = None
         self._changed()
 
-    def set_tail(self, text: str, plain: bool = False) -> None:
-        """The open tail: rendered again (once) whenever it changes."""
+    def set_tail(self, text: str, fence_at: int | None = None) -> None:
+        """The open tail: rendered again (once) whenever it changes. ``fence_at``: where a code
+        fence still open starts in it (its code is shown plain, and only new lines rendered)."""
         tail = self._tail
-        if tail is not None and tail.text == text and tail.plain == plain:
+        if tail is not None and tail.text == text:
             return
-        self._tail = _Part(text, text, plain) if text else None
+        if not text:
+            self._tail = None
+        elif fence_at is not None:
+            self._tail = _OpenFence(text, fence_at, tail if isinstance(tail, _OpenFence) else None)
+        else:
+            self._tail = _Part(text, text)
         self._changed()
 
     def set_parts(self, parts: list[tuple[str, str]]) -> None:
