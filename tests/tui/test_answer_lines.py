@@ -228,3 +228,20 @@ async def test_light_and_dark_themes_colour_headings_from_the_theme():
             (heading, *_) = render.render("## Heading", 40).strips
             colours[theme] = next(s.style.color for s in heading if s.text.strip() and s.style)
         assert colours["textual-dark"] != colours["textual-light"]
+
+
+async def test_an_answer_is_selected_with_the_mouse():
+    app = LogApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        log = app.query_one(ResponseLog)
+        answer = AnswerView()
+        await log.add(answer)
+        await answer.write("Hello **world** and more text here.\n\nSecond paragraph line.\n")
+        await answer.finish()
+        await settle(pilot, log)
+        piece = answer.query_one(LinePiece)
+        await pilot.mouse_down(piece, offset=(0, 0))
+        await pilot.hover(piece, offset=(8, 2))
+        await pilot.mouse_up(piece, offset=(8, 2))
+        await pilot.pause()
+        assert app.screen.get_selected_text() == "Hello world and more text here.\n\nSecond p"

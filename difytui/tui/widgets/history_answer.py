@@ -5,7 +5,7 @@ a :class:`HistoryFiller` fills them from the bottom up, a few per frame, an answ
 An answer filled above the viewport grows upwards: the view is scrolled by its growth, so what
 the user reads stays where it is. Once filled, an answer is windowed as a streamed one is: its
 pieces far from the viewport are kept as text behind spacers (:mod:`.piece_window`), so a long
-history holds its text, not thousands of Markdown blocks laid out on every frame.
+history holds its text, not thousands of lines laid out on every frame.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 def layout_is_fresh(widget: Widget) -> bool:
     """Whether positions read now are those of the current layout. (``call_after_refresh``
-    callbacks also run while a batch, as any ``Markdown.update`` holds, keeps the layout back.)"""
+    callbacks also run while a batch, as ``fill_in_place`` holds, keeps the layout back.)"""
     try:
         return not widget.app._batch_count and not widget.screen._layout_required
     except Exception:  # no screen (detached): nothing to read either way
