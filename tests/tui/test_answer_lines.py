@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from textual.selection import Selection
 from textual.widget import Widget
@@ -78,14 +79,24 @@ def test_markup_and_escapes_in_an_answer_are_text():
 async def test_escape_sequences_never_reach_the_lines():
     app = LogApp()
     async with app.run_test(size=(80, 20)) as pilot:
-        log = app.query_one(ResponseLog)
-        answer = AnswerView()
-        await log.add(answer)
-        await answer.write("red \x1b[31mtext\x1b[0m and [bold]x[/]\n\n")
-        await answer.finish()
-        await settle(pilot, log)
+        _log, answer = await new_answer(app)
+        await ended(pilot, answer, "red \x1b[31mtext\x1b[0m and [bold]x[/]\n\n")
         shown = screen_text(app)
         assert "\x1b[31m" not in shown and "␛[31mtext␛[0m and [bold]x[/]" in shown
+
+
+async def new_answer(app: LogApp) -> tuple[ResponseLog, AnswerView]:
+    log = app.query_one(ResponseLog)
+    answer = AnswerView()
+    await log.add(answer)
+    return log, answer
+
+
+async def ended(pilot: Any, answer: AnswerView, text: str) -> None:
+    """``text`` as the whole answer, ended and drawn."""
+    await answer.write(text)
+    await answer.finish()
+    await settle(pilot, answer.parent)  # type: ignore[arg-type]
 
 
 def lines_text(piece: LinePiece) -> list[str]:
@@ -105,9 +116,7 @@ async def test_a_flush_renders_only_the_tail_and_builds_no_widget():
 
     app = LogApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        log = app.query_one(ResponseLog)
-        answer = AnswerView()
-        await log.add(answer)
+        log, answer = await new_answer(app)
         await pilot.pause()
         render = renderer_for(app.theme, app.current_theme.dark, lambda: app.theme_variables)
         flushes = 0
@@ -147,9 +156,7 @@ async def test_the_final_text_is_fully_rendered_and_selectable():
     )
     app = LogApp()
     async with app.run_test(size=(80, 30)) as pilot:
-        log = app.query_one(ResponseLog)
-        answer = AnswerView()
-        await log.add(answer)
+        log, answer = await new_answer(app)
         for token in [text[i : i + 7] for i in range(0, len(text), 7)]:
             await answer.write(token)
         # While the fence is open it is shown plain; the piece holds the text so far.
@@ -180,9 +187,7 @@ def colours(strip) -> set:  # type: ignore[no-untyped-def]
 async def test_an_open_fence_renders_only_its_new_lines_plain_until_it_closes():
     app = LogApp()
     async with app.run_test(size=(80, 30)) as pilot:
-        log = app.query_one(ResponseLog)
-        answer = AnswerView()
-        await log.add(answer)
+        log, answer = await new_answer(app)
         render = renderer_for(app.theme, app.current_theme.dark, lambda: app.theme_variables)
         await answer.write("Some code:\n\n```python\n")
         await settle(pilot, log)
@@ -198,9 +203,7 @@ async def test_an_open_fence_renders_only_its_new_lines_plain_until_it_closes():
             assert render.renders == before and render.code_lines - lines_before <= 2, number
         code = next(strip for strip in live.lines(live.size.width) if "value_7 " in strip.text)
         assert len(colours(code)) == 1  # plain while open
-        await answer.write("```\n")
-        await answer.finish()
-        await settle(pilot, log)
+        await ended(pilot, answer, "```\n")
         assert answer.text.endswith("value_299 = compute(299)\n```\n")
         code = next(
             strip
@@ -214,12 +217,8 @@ async def test_an_open_fence_renders_only_its_new_lines_plain_until_it_closes():
 async def test_light_and_dark_themes_colour_headings_from_the_theme():
     app = LogApp()
     async with app.run_test(size=(80, 20)) as pilot:
-        log = app.query_one(ResponseLog)
-        answer = AnswerView()
-        await log.add(answer)
-        await answer.write("## Heading\n\ntext\n")
-        await answer.finish()
-        await settle(pilot, log)
+        _log, answer = await new_answer(app)
+        await ended(pilot, answer, "## Heading\n\ntext\n")
         colours = {}
         for theme in ("textual-dark", "textual-light"):
             app.theme = theme
@@ -233,12 +232,8 @@ async def test_light_and_dark_themes_colour_headings_from_the_theme():
 async def test_an_answer_is_selected_with_the_mouse():
     app = LogApp()
     async with app.run_test(size=(60, 20)) as pilot:
-        log = app.query_one(ResponseLog)
-        answer = AnswerView()
-        await log.add(answer)
-        await answer.write("Hello **world** and more text here.\n\nSecond paragraph line.\n")
-        await answer.finish()
-        await settle(pilot, log)
+        _log, answer = await new_answer(app)
+        await ended(pilot, answer, "Hello **world** and more text here.\n\nSecond paragraph line.\n")
         piece = answer.query_one(LinePiece)
         await pilot.mouse_down(piece, offset=(0, 0))
         await pilot.hover(piece, offset=(8, 2))
