@@ -18,11 +18,19 @@ cuts it into) makes seven ``FIFOCache`` objects when it is built, though most st
 one. Mid-stream, 58k of the 145k objects a full pass scanned were those caches (4k tokens at
 150/s). The fix makes each cache when it is first used, as Textual's ``Content`` already does
 with its own ``_divide_cache``: a full pass then scanned 88k objects at the same point.
+
+**Strips in their own caches.** ``Strip.divide`` caches ``[self]`` when the one cut is the strip's
+end, and ``Strip.crop_extend`` caches ``self`` when nothing is cropped or added: the compositor
+does both to nearly every line of every frame, so each line drawn became a reference cycle (the
+strip, its segments, the cache) that only a full pass frees. With answers drawn as lines
+(:mod:`.markdown_lines`) these were ~195k of the objects a full pass freed every few seconds of
+a paced 4k-token answer (20–28 ms a pass). The fix returns those results uncached (they cost
+nothing to make), so refcounting frees the lines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from rich.segment import Segment
@@ -34,10 +42,11 @@ from textual.strip import Strip
 
 
 def install() -> bool:
-    """Install both fixes; True when either defect was there. Idempotent."""
+    """Install the fixes; True when any defect was there. Idempotent."""
     styles = _style_cache_keys()
     strips = _lazy_strip_caches()
-    return styles or strips
+    cycles = _acyclic_strip_caches()
+    return styles or strips or cycles
 
 
 def _style_cache_keys() -> bool:
@@ -92,4 +101,29 @@ def _lazy_strip_caches() -> bool:
 
     Strip.__init__ = __init__  # type: ignore[method-assign]
     Strip.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    return True
+
+
+def _acyclic_strip_caches() -> bool:
+    """Never cache a strip in its own cache; True when installed now (Idempotent)."""
+    if getattr(Strip.divide, "_difytui_acyclic", False):
+        return False
+    divide = Strip.divide
+    crop_extend = Strip.crop_extend
+
+    def acyclic_divide(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
+        cuts = list(cuts)
+        length = self.cell_length
+        if [cut for cut in cuts if cut <= length] == [length]:
+            return [self]
+        return divide(self, cuts)
+
+    def acyclic_crop_extend(self: Strip, start: int, end: int, style: Style | None) -> Strip:
+        if start == 0 and end == self.cell_length:
+            return self
+        return crop_extend(self, start, end, style)
+
+    acyclic_divide._difytui_acyclic = True  # type: ignore[attr-defined]
+    Strip.divide = acyclic_divide  # type: ignore[method-assign]
+    Strip.crop_extend = acyclic_crop_extend  # type: ignore[method-assign]
     return True

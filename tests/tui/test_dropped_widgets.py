@@ -100,3 +100,20 @@ def test_strips_make_their_caches_on_first_use_and_cache_as_before():
     assert strip.adjust_cell_length(4).text == "line" and strip.adjust_cell_length(30).cell_length == 30
     with pytest.raises(AttributeError):
         strip.no_such_attribute  # noqa: B018 (other names still fail as before)
+
+
+def test_a_strip_drawn_whole_is_freed_without_a_full_collection():
+    """The compositor divides nearly every line at its end and crops it to its own width: each
+    such strip cached itself, a reference cycle only a full pass frees (textual_fixes)."""
+    GcPolicy()
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(100):
+            strip = Strip([Segment("a line", Style(bold=True))])
+            assert strip.divide([strip.cell_length]) == [strip]
+            assert strip.crop_extend(0, strip.cell_length, None) is strip
+            del strip
+        assert gc.collect() == 0  # refcounting freed them all
+    finally:
+        gc.enable()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
@@ -101,6 +101,11 @@ class LinePiece(Widget):
         self._lines_width = -1
         self._gap_after = False
         self._renderer: LineRenderer | None = None
+        self._base_style = Style()
+        self._selection: Selection | None = None
+        #: line on screen → (its strip, the base style, the strip painted): a frame asks for
+        #: every line on screen again
+        self._painted: dict[int, tuple[Strip, Style, Strip]] = {}
 
     # -- what it holds -----------------------------------------------------------------------------
 
@@ -144,9 +149,18 @@ class LinePiece(Widget):
         self._changed()
 
     def _changed(self) -> None:
+        before = len(self._lines) if self._lines is not None else -1
+        width = self._lines_width
         self._lines = None
-        if self.is_attached:
-            self.refresh(layout=True)
+        self._painted.clear()
+        if not self.is_attached:
+            return
+        if before >= 0 and width > 0 and width == self.size.width and len(self.lines(width)) == before:
+            # As many lines as before (the tail grew within its last line): a repaint, not a
+            # layout of the screen (which also leaves the whole map as garbage for a full pass).
+            self.refresh()
+            return
+        self.refresh(layout=True)
 
     # -- its lines ---------------------------------------------------------------------------------
 
@@ -196,17 +210,31 @@ class LinePiece(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return self.line_count(width)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Asked once per pass, not per line (each walks the widget's ancestors).
+        self._base_style = self.rich_style
+        self._selection = self.text_selection
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         lines = self.lines(width)
-        style = self.rich_style
+        style = self._base_style
         if y >= len(lines):
             return Strip.blank(width, style)
-        strip = lines[y]
-        selection = self.text_selection
+        line = lines[y]
+        selection = self._selection
+        if selection is None:
+            painted = self._painted.get(y)
+            if painted is not None and painted[0] is line and painted[1] == style:
+                return painted[2]  # (a frame repaints every line on screen, most unchanged)
+        strip = line
         if selection is not None and (span := selection.get_span(y)) is not None:
             strip = _select(strip, span, self.screen.get_component_rich_style("screen--selection"))
-        return strip.apply_style(style).apply_offsets(0, y)
+        strip = strip.apply_style(style).apply_offsets(0, y)
+        if selection is None:
+            self._painted[y] = (line, style, strip)
+        return strip
 
     # -- selection -----------------------------------------------------------------------------------
 

@@ -186,14 +186,20 @@ class PieceWindow(Vertical):
         return label.outer_size.height if isinstance(label, Static) and label.display else 0
 
     async def _move_window(self) -> None:
+        moved = False
         try:
             async with self._lock:
                 wanted = self._wanted_window()
                 if wanted is not None and wanted != (self._lo, self._hi):
                     await self._set_window(*wanted)
+                    moved = True
         finally:
             self._moves -= 1
-        if self._window_wanted:
+        if self._window_wanted or moved:
+            # Once more after the next frame: the move was read from the last frame, and the
+            # layout may have moved the answer since (the log's end shrinking when an answer
+            # ends scrolls nothing, and tells nobody): a piece dropped while it comes back into
+            # view would stay blank. A second look that finds the same window stops there.
             self._window_wanted = False
             self._refresh_later()
 
