@@ -100,6 +100,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
         stream: EventStream | None = None
         opening = Opening(lambda: self._start_folded(make_flow, app_id), _close_started)
         try:
+            opening.begin()
             started = opening.result()
             if isinstance(started, dict):
                 return started  # a blocking request, answered as such

@@ -161,6 +161,7 @@ def test_a_run_start_that_comes_after_the_wait_is_closed_when_it_comes():
         closed.set()
 
     opening = Opening(start, discard)
+    opening.begin()
     assert opening.late(0.0) is None  # given up: nobody will read what start gives
     go.set()
     assert closed.wait(60) and discarded == ["the stream"]

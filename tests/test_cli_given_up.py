@@ -1,0 +1,41 @@
+"""``difytui invoke`` (streamed) given up before Dify named the task: the run must not go on.
+
+Ctrl+C lands while the simulator holds the run before its first event (``hold`` fault, after=0):
+the test waits on the simulator's record (``held_tasks``), never on the clock. The request and the
+first event are read on a thread of their own (difytui.opening), so wherever the signal lands, in
+the wait for the response's head or for the first event, the read goes on and names the task.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+from difytui.cli import main
+
+
+def ctrl_c_once_held(sim, *, release: bool) -> threading.Thread:
+    def press() -> None:
+        for _ in range(3000):  # the bound is only for a broken build
+            if sim.held_tasks:
+                break
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)  # nothing has named the task yet…
+        if release:
+            sim.release_holds(1)  # …and now its first event comes
+
+    thread = threading.Thread(target=press, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_ctrl_c_before_a_streamed_runs_first_event_still_stops_it(capsys, config, sim):
+    sim.add_fault("/v1/workflows/run", "hold", after=0)
+    ctrl_c_once_held(sim, release=True)
+    code = main(["--config", config, "invoke", "report-builder", "-i", "topic=x"])
+    out, err = capsys.readouterr()
+    assert code == 130 and out == "", err
+    assert len(sim.stopped_tasks) == 1, err
+    assert f"interrupted; stopping task {sim.stopped_tasks[0]}" in err and "Traceback" not in err
