@@ -177,7 +177,8 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
         token = self._backend.token(call.app_id)
         url = self.base_url + call.path
         http = self._client_for(call)
-        head = Watchdog(deadline, self.clock) if deadline is not None else None  # until the head has arrived
+        patience = self._patience(call)  # a run's stream: past the deadline for the task's name
+        head = Watchdog(deadline + patience, self.clock) if deadline is not None else None  # until the head
         trace = head.trace if head is not None else None
         try:
             if call.upload is not None:
@@ -192,7 +193,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
         except httpx.InvalidURL as exc:  # not an HTTPError; the constructor's check should catch it first
             raise DifyError(f"invalid URL {url!r}: {exc}") from None
         except httpx.HTTPError as exc:
-            raise self._failure(exc, url, deadline) from None
+            raise self._failure(exc, url, deadline, patience) from None
         finally:
             if head is not None:
                 head.cancel()

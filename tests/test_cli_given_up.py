@@ -39,3 +39,14 @@ def test_ctrl_c_before_a_streamed_runs_first_event_still_stops_it(capsys, config
     assert code == 130 and out == "", err
     assert len(sim.stopped_tasks) == 1, err
     assert f"interrupted; stopping task {sim.stopped_tasks[0]}" in err and "Traceback" not in err
+
+
+def test_a_read_timeout_before_the_first_event_says_the_run_may_still_be_going(capsys, config, sim):
+    """Nothing names the task, and httpx has closed the connection: the run cannot be stopped, and
+    the error says so. The short timeout is the run's alone (--timeout)."""
+    sim.add_fault("/v1/chat-messages", "hold", after=0, seconds=3600)
+    code = main(["--config", config, "invoke", "support-bot", "-q", "hi", "--timeout", "0.5"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert "timed out" in err and "could not be stopped: it may still be running on the server" in err
+    assert sim.stopped_tasks == []
