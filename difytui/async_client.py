@@ -86,7 +86,7 @@ class AsyncDify(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
                 folder.add(first)
             async for event in stream:
                 folder.add(event)
-            folder.reconcile(stream.reconciled_answer)
+            folder.reattached(stream.reconnects, stream.reconciled_answer)
         except BaseException as exc:
             await stream.aclose()
             task_id = stream.task_id

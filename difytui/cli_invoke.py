@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 def invoke(dify: Dify, args: argparse.Namespace) -> int:
     from difytui import cli_inputs
+    from difytui.fold import Folded
     from difytui.forms import FormError, parse_form, validate
     from difytui.models import INTERFACE_BY_MODE
 
@@ -124,6 +125,9 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
         run.events = blocking_events(call)
         run.save()
         recording.seen(call)
+        if isinstance(call, Folded) and call.reconnects:  # as a stream says it (_note_reconnect)
+            run_id = call.get("workflow_run_id") or "the run"
+            _say(f"difytui: the connection dropped; reconnected to {run_id} ({call.reconnects}×)")
         if args.text:
             TextOutput().result(call)
         else:

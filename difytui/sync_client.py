@@ -110,7 +110,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
                 folder.add(first)
             for event in stream:
                 folder.add(event)
-            folder.reconcile(stream.reconciled_answer)
+            folder.reattached(stream.reconnects, stream.reconciled_answer)
         except BaseException as exc:
             if stream is None and isinstance(exc, KeyboardInterrupt):
                 # Ctrl+C before the first event: it is still read for a while, as it names the task

@@ -107,6 +107,7 @@ def test_a_blocking_chatflow_folds_the_whole_answer_after_a_drop(make_api, sim):
     history = sim.state.workflow_runs
     [run] = [run for run in history.values() if run.outputs]
     assert result["answer"] == run.outputs["answer"]
+    assert result.reconnects == 1  # the caller can say so (the CLI does, on stderr)
 
 
 def test_attempts_are_bounded_and_the_error_keeps_what_was_received(make_api, sim):
