@@ -13,32 +13,36 @@ import signal
 import threading
 import time
 
+import pytest
+
 from difytui.cli import main
 
 
-def ctrl_c_once_held(sim, *, release: bool) -> threading.Thread:
+def ctrl_c_once_held(sim) -> threading.Thread:
     def press() -> None:
         for _ in range(3000):  # the bound is only for a broken build
             if sim.held_tasks:
                 break
             time.sleep(0.01)
         os.kill(os.getpid(), signal.SIGINT)  # nothing has named the task yet…
-        if release:
-            sim.release_holds(1)  # …and now its first event comes
+        sim.release_holds(1)  # …and now its first event comes
 
     thread = threading.Thread(target=press, daemon=True)
     thread.start()
     return thread
 
 
-def test_ctrl_c_before_a_streamed_runs_first_event_still_stops_it(capsys, config, sim):
+@pytest.mark.parametrize(("mode", "said"), [("streamed", "stopping task"), ("--blocking", "stopped task")])
+def test_ctrl_c_before_a_runs_first_event_still_stops_it(capsys, config, sim, mode, said):
+    """Streamed: difytui invoke reads the start on its own thread; --blocking: the library does."""
     sim.add_fault("/v1/workflows/run", "hold", after=0)
-    ctrl_c_once_held(sim, release=True)
-    code = main(["--config", config, "invoke", "report-builder", "-i", "topic=x"])
+    ctrl_c_once_held(sim)
+    blocking = ["--blocking"] if mode == "--blocking" else []
+    code = main(["--config", config, "invoke", "report-builder", "-i", "topic=x", *blocking])
     out, err = capsys.readouterr()
     assert code == 130 and out == "", err
     assert len(sim.stopped_tasks) == 1, err
-    assert f"interrupted; stopping task {sim.stopped_tasks[0]}" in err and "Traceback" not in err
+    assert f"interrupted; {said} {sim.stopped_tasks[0]}" in err and "Traceback" not in err
 
 
 def test_a_read_timeout_before_the_first_event_says_the_run_may_still_be_going(capsys, config, sim):

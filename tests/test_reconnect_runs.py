@@ -198,22 +198,10 @@ def test_a_run_that_finished_meanwhile_ends_with_its_single_workflow_finished(ma
 def test_an_account_workspace_run_re_attaches_after_a_drop(make_api, sim):
     """The account API re-attaches with /apps/<id>/tasks/<run_id>/events (issue 12's leftover: the
     account simulator had no events route, so a drop there gave up with a 404)."""
-    from helpers import device_login
+    from helpers import account_workspace, device_login
 
-    from difytui.config import Workspace
-
-    sim.device_interval = 0.05
     login = device_login(sim)
-    workspace = Workspace(
-        name="cloud",
-        base_url=sim.openapi_url,
-        user="ignored",
-        apps={},
-        kind="account",
-        server=sim.console_url,
-        workspace_id=login.info()["default_workspace_id"],
-    )
-    api = make_api(workspace=workspace, token=login.token.reveal(), reconnect=QUICK)
+    api = make_api(workspace=account_workspace(sim, login), token=login.token.reveal(), reconnect=QUICK)
     workflow = next(app.id for app in api("apps") if app.mode == "workflow")
     inputs = {"topic": "SSE", "audience": "everyone"}
     uncut = api("app.workflow.invoke", workflow, inputs, response_mode="blocking")
