@@ -104,7 +104,7 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
     except _Interrupted as interrupted:  # Ctrl+C before a stream's first event
         run.status = "stopped"
         try:
-            return _interrupted(dify, args, interrupted.opened, run)
+            return _interrupted(dify, args, interrupted, run)
         finally:
             run.save()
     except RunInterrupted as interrupt:  # Ctrl+C in --blocking: the library has stopped the run
@@ -164,10 +164,12 @@ class _Opened:
 
 
 class _Interrupted(Exception):
-    """Ctrl+C before a stream's first event; ``opened``: the start if it came in TASK_ID_WAIT."""
+    """Ctrl+C before a stream's first event; ``opened``: the start if it came in TASK_ID_WAIT
+    (``waited``: False when a second Ctrl+C ended that wait)."""
 
-    def __init__(self, opened: _Opened | None) -> None:
+    def __init__(self, opened: _Opened | None, waited: bool) -> None:
         self.opened = opened
+        self.waited = waited
         super().__init__()
 
 
@@ -194,8 +196,11 @@ def _open(start: _Start, recording: Recording) -> _Opened | dict[str, Any]:
         opening.begin()
         return opening.result()
     except KeyboardInterrupt:
-        late = opening.late(TASK_ID_WAIT)
-        raise _Interrupted(late if isinstance(late, _Opened) else None) from None
+        try:
+            late = opening.late(TASK_ID_WAIT)
+        except KeyboardInterrupt:  # a second Ctrl+C: no more waiting
+            raise _Interrupted(None, waited=False) from None
+        raise _Interrupted(late if isinstance(late, _Opened) else None, waited=True) from None
 
 
 def _close_opened(opened: _Opened | dict[str, Any]) -> None:
@@ -203,15 +208,14 @@ def _close_opened(opened: _Opened | dict[str, Any]) -> None:
         opened.events.close()
 
 
-def _interrupted(dify: Dify, args: argparse.Namespace, opened: _Opened | None, run: RunRecording) -> int:
+def _interrupted(dify: Dify, args: argparse.Namespace, interrupted: _Interrupted, run: RunRecording) -> int:
     """Ctrl+C before a stream's first event: stop the run if that event came to name its task."""
+    opened = interrupted.opened
     if opened is None:
         from difytui.streams import TASK_ID_WAIT
 
-        _say(
-            f"difytui: interrupted before Dify named the task (waited {TASK_ID_WAIT:g} s for it); "
-            "it may still finish on the server"
-        )
+        waited = f" (waited {TASK_ID_WAIT:g} s for it)" if interrupted.waited else ""
+        _say(f"difytui: interrupted before Dify named the task{waited}; it may still finish on the server")
         return EXIT_INTERRUPTED
     run.events += [opened.first] if opened.first is not None else []
     opened.events.close()

@@ -18,12 +18,17 @@ import pytest
 from difytui.cli import main
 
 
+def until_held(sim) -> None:
+    """Until the simulator holds the run before its first event (its record, not the clock)."""
+    for _ in range(3000):  # the bound is only for a broken build
+        if sim.held_tasks:
+            return
+        time.sleep(0.01)
+
+
 def ctrl_c_once_held(sim) -> threading.Thread:
     def press() -> None:
-        for _ in range(3000):  # the bound is only for a broken build
-            if sim.held_tasks:
-                break
-            time.sleep(0.01)
+        until_held(sim)
         os.kill(os.getpid(), signal.SIGINT)  # nothing has named the task yet…
         sim.release_holds(1)  # …and now its first event comes
 
@@ -54,3 +59,31 @@ def test_a_read_timeout_before_the_first_event_says_the_run_may_still_be_going(c
     assert code == 1 and out == "" and "Traceback" not in err
     assert "timed out" in err and "could not be stopped: it may still be running on the server" in err
     assert sim.stopped_tasks == []
+
+
+def test_a_second_ctrl_c_ends_the_wait_for_the_task(capsys, config, sim, monkeypatch):
+    from difytui import streams
+    from difytui.opening import Opening
+
+    monkeypatch.setattr(streams, "TASK_ID_WAIT", 3600.0)  # were it waited out, the test would time out
+    waiting = threading.Event()
+    real_late = Opening.late
+
+    def late(self, seconds):
+        waiting.set()
+        return real_late(self, seconds)
+
+    monkeypatch.setattr(Opening, "late", late)
+
+    def twice() -> None:
+        until_held(sim)
+        os.kill(os.getpid(), signal.SIGINT)
+        waiting.wait(60)  # the first one was handled: the main thread waits for the first event
+        os.kill(os.getpid(), signal.SIGINT)
+
+    sim.add_fault("/v1/workflows/run", "hold", after=0, seconds=3600)  # no first event comes
+    threading.Thread(target=twice, daemon=True).start()
+    code = main(["--config", config, "invoke", "report-builder", "-i", "topic=x"])
+    out, err = capsys.readouterr()
+    assert code == 130 and out == "" and "Traceback" not in err and sim.stopped_tasks == []
+    assert "interrupted before Dify named the task; it may still finish on the server" in err
