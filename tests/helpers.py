@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from difytui.account import AccountClient, Login
 from difytui.sim import Simulator
+
+if TYPE_CHECKING:
+    from difytui.config import Workspace
 
 
 def device_login(sim: Simulator) -> Login:
@@ -17,6 +20,21 @@ def device_login(sim: Simulator) -> Login:
         code = client.request_code()
         sim.approve_device(code.user_code)
         return client.poll(code, sleep=lambda s: time.sleep(0.06))
+
+
+def account_workspace(sim: Simulator, login: Login) -> Workspace:
+    """The simulator's account workspace (the login's default one), for a client made with its token."""
+    from difytui.config import Workspace
+
+    return Workspace(
+        name="cloud",
+        base_url=sim.openapi_url,
+        user="ignored",
+        apps={},
+        kind="account",
+        server=sim.console_url,
+        workspace_id=login.default_workspace_id,
+    )
 
 
 def run_cli(capsys: Any, *argv: str) -> tuple[int, str, str]:
