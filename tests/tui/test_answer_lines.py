@@ -240,3 +240,18 @@ async def test_an_answer_is_selected_with_the_mouse():
         await pilot.mouse_up(piece, offset=(8, 2))
         await pilot.pause()
         assert app.screen.get_selected_text() == "Hello world and more text here.\n\nSecond p"
+
+
+async def test_a_new_width_renders_the_pieces_on_screen_again():
+    app = LogApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        log, answer = await new_answer(app)
+        await ended(pilot, answer, "".join(markdown_tokens(300)))
+        await pilot.resize_terminal(60, 30)
+        await settle(pilot, log)
+        shown = list(answer.query(LinePiece))
+        assert shown and all(piece.size.width == answer.size.width - GUTTER < 60 - GUTTER for piece in shown)
+        for piece in shown:
+            assert all(strip.cell_length <= piece.size.width for strip in piece.lines(piece.size.width))
+            index = next(i for i, p in enumerate(answer.pieces) if p.widget is piece)
+            assert answer.pieces[index].height == piece.size.height  # measured at the new width
