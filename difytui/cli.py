@@ -39,11 +39,30 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 #: help, which lists them), the parser holds a bare stub for each, so the console, ``--version``,
 #: ``apps`` and ``invoke`` never pay for those imports. A stub is never what parses: its name is absent.
 _HEAVY_COMMANDS = ("login", "logout", "workspace", "config")
+#: The other commands, each a stub when the line names no command at all (the console, --version):
+#: their options and modules cost the console's start-up ~5 ms.
+_SCRIPT_COMMANDS = ("apps", "invoke", "resume", "history", "export", "test")
+#: Global options that take a value (argparse also accepts a unique prefix, such as ``--work``).
+_VALUE_OPTIONS = ("--config", "--workspace")
 
 
 def _wants_all(argv: Sequence[str]) -> bool:
     # "-h"/"--h…" also catches argparse's abbreviations of --help.
     return any(arg in _HEAVY_COMMANDS or arg.startswith(("-h", "--h")) for arg in argv)
+
+
+def _names_a_command(argv: Sequence[str]) -> bool:
+    """Whether a word of the line may be a command: any word that is not a global option or its
+    value. When unsure it says yes (the whole parser is only slower, never wrong)."""
+    value_next = False
+    for arg in argv:
+        if value_next:
+            value_next = False
+        elif arg.startswith("--") and len(arg) > 2:
+            value_next = "=" not in arg and any(option.startswith(arg) for option in _VALUE_OPTIONS)
+        else:  # a word, "-", "--" or a short option (none is global)
+            return True
+    return False
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -68,6 +87,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"difytui {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    if not full and not _names_a_command(argv or ()):
+        for name in (*_SCRIPT_COMMANDS, *_HEAVY_COMMANDS):
+            commands.add_parser(name)
+        return parser
 
     apps = commands.add_parser("apps", help="list the workspace's apps by interface")
     _global_options(apps, suppress=True)
@@ -136,9 +159,6 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from difytui import cli_output
-
-    cli_output.new_command()
     args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     if args.demo and args.workspace not in (None, "demo"):
         _say(f"difytui: --demo has its own workspace; --workspace {args.workspace} is for a config's")
@@ -147,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         from difytui.tui import run
 
         return run(config_path=args.config, workspace=args.workspace, demo=args.demo)
+    from difytui import cli_output  # not before: the console has no use for it
+
+    cli_output.new_command()
     if args.command in ("login", "logout"):
         from difytui import cli_account
 
