@@ -118,6 +118,8 @@ def test_the_consoles_first_frame_needs_no_panes_client_or_simulator(tmp_path):
         "difytui.tui.widgets.pane",
         "difytui.tui.widgets.chat_pane",
         "difytui.tui.widgets.response_log",
+        "difytui.run_records",  # with the first run recorded (the budget too)
+        "difytui.tui.screens.help",  # with F1
     }
     assert not late & loaded, sorted(late & loaded)
     assert "SIM False" in result.stderr  # no request reached the demo before the first frame
