@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
@@ -151,14 +151,15 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            with Vertical(id="sidebar"):
-                title = Text("difytui", style="bold")
-                title.append(f"  {one_line(self.workspace.name)}", style="dim")
-                yield Static(title, id="brand", markup=False)
-                yield AppList(self._initial_apps(), id="apps")
-            with ContentSwitcher(id="panes", initial="welcome"):
-                yield Static(self._welcome(), id="welcome", markup=False)
+        # Straight on the screen, side by side (.shell): a container around them drew its whole
+        # area once more at every full paint.
+        with Vertical(id="sidebar"):
+            title = Text("difytui", style="bold")
+            title.append(f"  {one_line(self.workspace.name)}", style="dim")
+            yield Static(title, id="brand", markup=False)
+            yield AppList(self._initial_apps(), id="apps")
+        with ContentSwitcher(id="panes", initial="welcome"):
+            yield Static(self._welcome(), id="welcome", markup=False)
         # The Footer comes after the first frame (on_ready): its keys only show once mounted anyway.
 
     def _welcome(self) -> Text:
@@ -173,7 +174,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         return text
 
     def get_default_screen(self) -> Screen[Any]:
-        screen: Screen[Any] = Screen(id="_default")
+        screen: Screen[Any] = Screen(id="_default", classes="shell")
         # The first focus goes straight to the app list: Textual's "*" focused the filter box, and
         # moving on restyled it three times (focus, blur, validation: ~2.5 ms of start-up).
         screen.AUTO_FOCUS = "#app-options"

@@ -85,3 +85,15 @@ def test_the_run_records_budget_comes_from_the_workspace_with_the_first_record(t
     finally:
         writer.close()
         store.close()
+
+
+async def test_the_sidebar_and_the_panes_sit_on_the_screen_itself(sim):
+    """No container around them: each widget on screen draws its whole area at every full paint,
+    covered or not (~2 ms of the first frame for one around the whole screen)."""
+    app = console(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await apps_loaded(pilot, app)
+        assert app.query_one("#sidebar").parent is app.screen
+        assert app.query_one("#panes").parent is app.screen
+        sidebar, panes = app.query_one("#sidebar").region, app.query_one("#panes").region
+        assert sidebar.right == panes.x and sidebar.y == panes.y == 0  # side by side
