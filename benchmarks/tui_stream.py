@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,7 @@ from difytui.config import AppEntry, Workspace
 from difytui.models import AppInfo
 from difytui.store import Store
 from difytui.tui.app import DifyConsole
+from difytui.tui.scripted_stream import ScriptedStream
 from difytui.tui.widgets.response_log import AnswerView
 
 WORDS = [
@@ -113,22 +114,6 @@ async def feed(parts: list[str], rate: float | None) -> AsyncIterator[str]:
         yield part
 
 
-class Events:
-    """The event stream as AsyncDify hands it over: iterable, with its count of re-attaches."""
-
-    reconnects = 0
-    reconciled_answer: str | None = None
-
-    def __init__(self, events: AsyncIterator[dict[str, Any]]) -> None:
-        self._events = events
-
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        return self._events
-
-    async def aclose(self) -> None:
-        await self._events.aclose()  # type: ignore[attr-defined]
-
-
 class FakeClient:
     """Duck-types the parts of AsyncDify the console uses; each invoke streams the next answer."""
 
@@ -148,9 +133,9 @@ class FakeClient:
     def invoke(self, app_id: str, query: str, inputs: Any = None, **kwargs: Any) -> Any:
         parts = self.answers[self.sent]
         self.sent += 1
-        return Events(self._events(parts))
+        return ScriptedStream(self._events(parts))
 
-    async def _events(self, parts: list[str]) -> AsyncIterator[dict[str, Any]]:
+    async def _events(self, parts: list[str]) -> AsyncGenerator[dict[str, Any], None]:
         base = {"conversation_id": "c-bench", "message_id": f"m-{self.sent}", "task_id": f"t-{self.sent}"}
         async for part in feed(parts, self.rate):
             yield {"event": "message", **base, "id": base["message_id"], "answer": part}

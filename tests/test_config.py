@@ -391,7 +391,7 @@ def test_api_key_cmd_failures(tmp_path, code, words):
 
 
 def test_api_key_cmd_timeout(tmp_path, monkeypatch):
-    monkeypatch.setattr("difytui.config.KEY_CMD_TIMEOUT", 0.5)
+    monkeypatch.setattr("difytui.config_models.KEY_CMD_TIMEOUT", 0.5)
     app = load_config(cmd_config(tmp_path, "import time; time.sleep(5)"), env={}).workspace()
     with pytest.raises(ConfigError, match="timed out"):
         app.apps["bot"].key()

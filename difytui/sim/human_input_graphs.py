@@ -191,7 +191,7 @@ GRAPHS: dict[str, tuple[str, str, str, str, list[dict], bool]] = {
 
 
 def human_input_apps(base_params: Any) -> dict[str, dict]:
-    """The app definitions (:mod:`.apps` shape), built with its ``_params`` and ``_item`` helpers."""
+    """The app definitions (:mod:`.apps` shape), built with :mod:`.app_parameters` (params, item)."""
     params, item = base_params
     apps: dict[str, dict] = {}
     for app_id, (mode, name, description, var, graph, hidden) in GRAPHS.items():

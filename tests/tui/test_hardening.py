@@ -7,7 +7,6 @@ import asyncio
 import gc
 import json
 import threading
-from collections.abc import AsyncIterator
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -16,6 +15,7 @@ from textual.widgets import Checkbox, Markdown, Select
 from difytui.store import Store
 from difytui.tui import runner
 from difytui.tui.app import DifyConsole
+from difytui.tui.scripted_stream import ScriptedStream
 from difytui.tui.widgets import raw_events
 from difytui.tui.widgets.breaks import HEAD, BreakScanner
 from difytui.tui.widgets.chat_pane import SuggestedQuestion
@@ -45,24 +45,6 @@ async def wait_until(pilot: Any, predicate: Any, timeout: float = 5.0, what: str
 
 def notices(pane: Any) -> str:
     return "\n".join(n.text for n in pane.log_view.query(Notice))
-
-
-class ScriptedStream:
-    """Stands for the client's AsyncEventStream around scripted events: what the runner reads of a
-    stream beside its events (a reconnect count, a reconciled answer), as a stream that never
-    dropped has them."""
-
-    reconnects = 0
-    reconciled_answer: str | None = None
-
-    def __init__(self, events: AsyncIterator[dict[str, Any]]) -> None:
-        self._events = events
-
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        return self._events
-
-    async def aclose(self) -> None:
-        await self._events.aclose()  # type: ignore[attr-defined]
 
 
 def gate_stream(app: DifyConsole, gate: asyncio.Event) -> None:

@@ -51,15 +51,16 @@ async def test_f1_shows_those_rows(sim):
 
 def test_every_binding_has_an_id_and_a_description():
     from difytui.tui import keys
-    from difytui.tui.screens import feedback, import_console
+    from difytui.tui.screens import feedback, import_console, import_result
     from difytui.tui.widgets import chat_pane, pane, prompt, run_pane
 
     owners = [DifyConsole, HelpScreen, pane.AppPane, chat_pane.ChatPane, run_pane.RunPane, prompt.Prompt]
     owners.append(feedback.FeedbackScreen)
     owners += [
         v
-        for v in vars(import_console).values()
-        if isinstance(v, type) and v.__module__ == import_console.__name__
+        for module in (import_console, import_result)
+        for v in vars(module).values()
+        if isinstance(v, type) and v.__module__ == module.__name__
     ]
     bindings = [b for owner in owners for b in owner.__dict__.get("BINDINGS", [])]
     bindings += [value for value in vars(keys).values() if isinstance(value, Binding)]

@@ -6,9 +6,8 @@ the keys go, import. Every network step runs in a thread worker (:mod:`difytui.i
 httpx) and reports back with a message; widgets are only touched on the UI thread.
 
 Push it with ``app.push_screen(ImportConsoleScreen(config_path, workspace_name), callback)``; it
-dismisses with an :class:`ImportOutcome` (or None when cancelled). :class:`ImportResultScreen`
-then shows the outcome's lines (skipped apps, where the keys must be stored) and dismisses with
-True when the user wants the console reopened on the imported workspace.
+dismisses with an :class:`ImportOutcome` (or None when cancelled); :mod:`.import_result` has it
+and :class:`ImportResultScreen`, which shows it (both re-exported here).
 
 Console text (workspace and app names) is data: it reaches widgets as ``rich.text.Text``, never as
 a markup string.
@@ -19,12 +18,9 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -32,88 +28,25 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.strip import Strip
 from textual.widgets import (
     Button,
     Checkbox,
     Input,
-    OptionList,
     RadioButton,
     RadioSet,
     Select,
     SelectionList,
     Static,
 )
-from textual.widgets.option_list import OptionDoesNotExist
 
 from difytui import config_writer, importer
 from difytui.console import ConsoleSession
 from difytui.importer import Choices, ImportPlan, ImportResult
 from difytui.tui.safe_text import one_line
+from difytui.tui.screens.import_result import ImportOutcome, ImportResultScreen, config_changes, config_state
+from difytui.tui.widgets.app_checklist import AppChecklist
 
-
-class AppChecklist(SelectionList[str]):
-    """The apps to import: "[x]" ticked, "[ ]" not. Textual's ``▐X▌`` told them apart by colour
-    alone."""
-
-    TICKED, UNTICKED = "[x] ", "[ ] "
-
-    def _get_left_gutter_width(self) -> int:
-        return len(self.TICKED)
-
-    def render_line(self, y: int) -> Strip:
-        line = OptionList.render_line(self, y)  # the prompt alone: SelectionList's own adds ▐X▌
-        index = self.scroll_offset.y + y
-        try:
-            selection = self.get_option_at_index(index)
-        except OptionDoesNotExist:
-            return line
-        style = next(iter(line)).style or self.rich_style
-        mark = self.TICKED if selection.value in self._selected else self.UNTICKED
-        # meta "option": a click on the mark toggles the row, as on Textual's button.
-        return Strip([Segment(mark, style + Style(meta={"option": index})), *line])
-
-
-def config_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """What an import wrote, field names only (never a value: one may be a key).
-
-    ``before``/``after``: ``{"settings": workspace settings, "apps": {id: table}}`` as read from the
-    config around the save."""
-
-    def changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-        return [key for key, value in new.items() if key not in old or old[key] != value]
-
-    lines = []
-    settings = changed(before.get("settings") or {}, after.get("settings") or {})
-    if settings:
-        lines.append(f"workspace settings written: {', '.join(settings)}")
-    old_apps = before.get("apps") or {}
-    for app_id, table in (after.get("apps") or {}).items():
-        if app_id in old_apps:
-            fields = changed(old_apps[app_id], table)
-            if fields:
-                lines.append(f"{app_id}: recorded {', '.join(fields)}")
-    return lines
-
-
-def _config_state(path: Path, workspace: str) -> dict[str, Any]:
-    try:
-        doc = config_writer.load_document(path)
-    except Exception:  # unreadable before the import: everything it wrote is new
-        return {}
-    return {
-        "settings": config_writer.workspace_settings(doc, workspace) or {},
-        "apps": config_writer.existing_apps(doc, workspace),
-    }
-
-
-@dataclass
-class ImportOutcome:
-    """What the import wrote: the config file, the workspace in it, and one line per app."""
-
-    config_path: Path
-    workspace: str
-    lines: list[str] = field(default_factory=list)
+__all__ = ["ImportConsoleScreen", "ImportOutcome", "ImportResultScreen"]
 
 
 class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
@@ -351,9 +284,9 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
             with self._session_lock:
                 with importer.in_workspace(session, workspace):
                     result = importer.execute(session, plan, choices)
-                before = _config_state(self.config_path, plan.config_workspace)
+                before = config_state(self.config_path, plan.config_workspace)
                 importer.save(result, self.config_path, choices)
-                written = config_changes(before, _config_state(self.config_path, plan.config_workspace))
+                written = config_changes(before, config_state(self.config_path, plan.config_workspace))
                 session.logout()
             return self._Done(result, written)
 
@@ -415,37 +348,3 @@ class ImportConsoleScreen(ModalScreen["ImportOutcome | None"]):
 
     def on_unmount(self) -> None:
         self._close_session()
-
-
-class ImportResultScreen(ModalScreen[bool]):
-    """What the import did, line by line; Enter reopens the console on the imported workspace."""
-
-    BINDINGS: ClassVar[list[Any]] = [Binding("escape", "stay", "Stay here", id="import.stay")]
-
-    def __init__(self, outcome: ImportOutcome, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.outcome = outcome
-
-    def compose(self) -> ComposeResult:
-        outcome = self.outcome
-        text = Text(f"Imported into workspace {one_line(outcome.workspace)}", style="bold")
-        text.append(f"\n{one_line(str(outcome.config_path))}\n\n", style="dim")
-        for line in outcome.lines or ["nothing changed"]:
-            text.append(f"• {one_line(line)}\n")
-        text.rstrip()
-        with VerticalScroll(id="import-box"):
-            yield Static(text, id="import-result", markup=False)
-            with Horizontal(id="import-buttons"):
-                yield Button(Text(f"Open {one_line(outcome.workspace)}"), variant="primary", id="import-open")
-                yield Button("Stay here", id="import-stay")
-
-    def on_mount(self) -> None:
-        self.query_one("#import-open", Button).focus()
-
-    @on(Button.Pressed, "#import-open")
-    def _open(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#import-stay")
-    def action_stay(self) -> None:
-        self.dismiss(False)
