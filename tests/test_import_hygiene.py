@@ -120,6 +120,7 @@ def test_the_consoles_first_frame_needs_no_panes_client_or_simulator(tmp_path):
         "difytui.tui.widgets.response_log",
         "difytui.run_records",  # with the first run recorded (the budget too)
         "difytui.tui.screens.help",  # with F1
+        "difytui.config",  # the demo's workspace is config_models' data: no TOML to load
     }
     assert not late & loaded, sorted(late & loaded)
     assert "SIM False" in result.stderr  # no request reached the demo before the first frame
