@@ -7,7 +7,6 @@ goes on); 130 interrupted (the running task is stopped first).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -18,12 +17,16 @@ from difytui.errors import AppNotFoundError, ConfigError, DifyDeadlineError, Dif
 from difytui.text import printable
 
 if TYPE_CHECKING:
+    import argparse
+
     from difytui.models import AppInfo
     from difytui.sync_client import Dify
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     # The same options before or after the subcommand; SUPPRESS keeps a subparser from resetting them.
+    import argparse
+
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--config", metavar="PATH", default=default, help="config file to use")
     parser.add_argument("--workspace", metavar="NAME", default=default, help="workspace from the config")
@@ -66,6 +69,8 @@ def _names_a_command(argv: Sequence[str]) -> bool:
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The whole parser; given the command line, one with only what that line can use."""
+    import argparse
+
     full = argv is None or _wants_all(argv)
     epilog = None
     if full:  # the epilog shows only in --help; paths imports platformdirs
@@ -155,7 +160,21 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _plain_console(line: Sequence[str]) -> bool | None:
+    """Whether a plain console line (none, or ``--demo`` alone) asks for the demo; None for any other
+    line. Those two are read without argparse: its import and a parser cost the console's start-up
+    ~2.5 ms (tests/test_startup_parser.py checks argparse reads them the same)."""
+    if not line:
+        return False
+    return True if list(line) == ["--demo"] else None
+
+
 def main(argv: list[str] | None = None) -> int:
+    demo = _plain_console(sys.argv[1:] if argv is None else argv)
+    if demo is not None:
+        from difytui.tui import run
+
+        return run(demo=demo)
     args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     if args.demo and args.workspace not in (None, "demo"):
         _say(f"difytui: --demo has its own workspace; --workspace {args.workspace} is for a config's")

@@ -78,3 +78,31 @@ def test_the_console_imports_no_script_command_module(tmp_path):
     loaded = set(result.stdout.split())
     scripts = {"difytui.cli_history", "difytui.cli_resume", "difytui.cli_test", "difytui.cli_output"}
     assert not scripts & loaded, sorted(scripts & loaded)
+
+
+@pytest.mark.parametrize("argv", [[], ["--demo"]])
+def test_a_plain_console_line_opens_the_console_as_argparse_reads_it(argv, monkeypatch):
+    import difytui.tui
+    from difytui import cli
+
+    opened: list[dict] = []
+    monkeypatch.setattr(difytui.tui, "run", lambda **how: opened.append(how) or 0)
+    assert cli.main(argv) == 0
+    args = build_parser().parse_args(argv)
+    assert args.command is None
+    wanted = {"config_path": args.config, "workspace": args.workspace, "demo": args.demo}
+    assert [{**{"config_path": None, "workspace": None}, **opened[0]}] == [wanted]
+
+
+def test_the_demo_console_line_imports_no_argparse(tmp_path):
+    """`difytui --demo` is read without argparse (its import and a parser: ~2.5 ms of start-up)."""
+    code = (
+        "import sys\n"
+        "import difytui.tui\n"
+        "difytui.tui.run = lambda **how: print(*sys.modules) or 0\n"
+        "from difytui.cli import main\n"
+        "main(['--demo'])\n"
+    )
+    env = {**os.environ, "DIFYTUI_DATA_DIR": str(tmp_path / "data"), "DIFYTUI_CONFIG_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert "argparse" not in result.stdout.split()
