@@ -14,7 +14,6 @@ from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
@@ -151,15 +150,14 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        # Straight on the screen, side by side (.shell): a container around them drew its whole
-        # area once more at every full paint.
-        with Vertical(id="sidebar"):
-            title = Text("difytui", style="bold")
-            title.append(f"  {one_line(self.workspace.name)}", style="dim")
-            yield Static(title, id="brand", markup=False)
-            yield AppList(self._initial_apps(), id="apps")
-        with ContentSwitcher(id="panes", initial="welcome"):
-            yield Static(self._welcome(), id="welcome", markup=False)
+        # Straight on the screen, side by side (.shell), in no container: each widget on screen
+        # draws its whole area at every full paint, covered or not. The panes' switcher shows with
+        # the first app opened (PaneActions.open_app), in the welcome's place.
+        title = Text("difytui", style="bold")
+        title.append(f"  {one_line(self.workspace.name)}", style="dim")
+        yield AppList(self._initial_apps(), title=title, id="sidebar")
+        yield Static(self._welcome(), id="welcome", markup=False)
+        yield ContentSwitcher(id="panes")
         # The Footer comes after the first frame (on_ready): its keys only show once mounted anyway.
 
     def _welcome(self) -> Text:

@@ -87,13 +87,18 @@ def test_the_run_records_budget_comes_from_the_workspace_with_the_first_record(t
         store.close()
 
 
-async def test_the_sidebar_and_the_panes_sit_on_the_screen_itself(sim):
-    """No container around them: each widget on screen draws its whole area at every full paint,
-    covered or not (~2 ms of the first frame for one around the whole screen)."""
+async def test_the_sidebar_and_the_welcome_sit_on_the_screen_itself(sim):
+    """No container on screen but what shows something: each widget on screen draws its whole area
+    at every full paint, covered or not (~1 ms of the first frame each for the one around the
+    whole screen, the sidebar's around the app list and the panes' switcher around the welcome)."""
     app = console(sim)
     async with app.run_test(size=SIZE) as pilot:
         await apps_loaded(pilot, app)
-        assert app.query_one("#sidebar").parent is app.screen
-        assert app.query_one("#panes").parent is app.screen
-        sidebar, panes = app.query_one("#sidebar").region, app.query_one("#panes").region
-        assert sidebar.right == panes.x and sidebar.y == panes.y == 0  # side by side
+        sidebar, welcome, panes = (app.query_one(f"#{name}") for name in ("sidebar", "welcome", "panes"))
+        assert sidebar is app.app_list  # the app list is the sidebar
+        assert sidebar.parent is welcome.parent is panes.parent is app.screen
+        assert not panes.display  # the panes' switcher shows with the first app
+        assert sidebar.region.right == welcome.region.x and sidebar.region.y == welcome.region.y == 0
+        await open_app(pilot, app, "support-bot")
+        assert panes.display and not welcome.display  # in the welcome's place
+        assert panes.region.x == sidebar.region.right and panes.region.width == SIZE[0] - panes.region.x

@@ -49,8 +49,9 @@ class AppList(Vertical):
     class Chosen(Message):
         app_id: str
 
-    def __init__(self, apps: list[AppItem], **kwargs: Any) -> None:
+    def __init__(self, apps: list[AppItem], *, title: Text | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.title = title  # a line above the filter (the console's: its name and workspace)
         self.apps: dict[str, AppItem] = {a.id: a for a in apps}
         self.order: list[str] = [a.id for a in apps]
         self._needle = ""  # the filter the list was last built for
@@ -58,6 +59,8 @@ class AppList(Vertical):
         self._shown = len(apps)  # apps the filter lets through
 
     def compose(self) -> ComposeResult:
+        if self.title is not None:
+            yield Static(self.title, id="brand", markup=False)
         yield Input(placeholder="filter apps (ctrl+l or /)", id="app-filter", compact=True)
         yield AppOptions(id="app-options")
         yield Static("", id="apps-status", markup=False)
