@@ -86,7 +86,7 @@ class AsyncDify(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
                 folder.add(first)
             async for event in stream:
                 folder.add(event)
-            folder.reconcile(stream.reconciled_answer)
+            folder.reattached(stream.reconnects, stream.reconciled_answer)
         except BaseException as exc:
             await stream.aclose()
             task_id = stream.task_id
@@ -152,15 +152,15 @@ class AsyncDify(ClientCore[httpx.AsyncBaseTransport, httpx.AsyncClient]):
             if deadline is None:
                 response = await sending
             else:  # a head that drips never trips a read timeout
-                response = await self.clock.within(sending, deadline)
+                response = await self.clock.within(sending, deadline + self._patience(call))
         except asyncio.TimeoutError:
-            raise self._past_deadline(url) from None
+            raise self._past_deadline(url, self._patience(call)) from None
         except OSError as exc:
             raise DifyError(f"cannot read {call.upload}: {exc.strerror or exc}") from None
         except httpx.InvalidURL as exc:  # not an HTTPError; the constructor's check should catch it first
             raise DifyError(f"invalid URL {url!r}: {exc}") from None
         except httpx.HTTPError as exc:
-            raise self._failure(exc, url, deadline) from None
+            raise self._failure(exc, url, deadline, self._patience(call)) from None
         try:
             if is_the_stream(call, response):
                 return response

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +17,16 @@ from difytui.models import UNKNOWN_STATUS, run_status
 from difytui.text import article
 
 if TYPE_CHECKING:
-    from difytui.cli_inputs import Watched
+    from difytui.cli_inputs import Recording, Watched
     from difytui.flows import ResponseMode
     from difytui.form_fields import Field
+    from difytui.streams import EventStream
     from difytui.sync_client import Dify
 
 
 def invoke(dify: Dify, args: argparse.Namespace) -> int:
     from difytui import cli_inputs
+    from difytui.fold import Folded
     from difytui.forms import FormError, parse_form, validate
     from difytui.models import INTERFACE_BY_MODE
 
@@ -87,12 +91,22 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
             return EXIT_USAGE
         dify.set_read_timeout(args.timeout)  # the run's reads only: the app's metadata is already read
     run = RunRecording(dify, args.app, interface, inputs, args.query if interface == "chat" else None)
-    try:
+    recording = cli_inputs.Recording(memory, inputs)  # so that a follow-up can reuse the inputs
+
+    def start() -> dict[str, Any] | EventStream:
         if interface == "chat":
-            call = dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
-        else:
-            api = dify.app.workflow if interface == "workflow" else dify.app.completion
-            call = api.invoke(args.app, inputs, mode_arg, files)
+            return dify.app.chat.invoke(args.app, args.query, inputs, mode_arg, args.conversation, files)
+        api = dify.app.workflow if interface == "workflow" else dify.app.completion
+        return api.invoke(args.app, inputs, mode_arg, files)
+
+    try:
+        call = start() if args.blocking else _open(start, recording)
+    except _Interrupted as interrupted:  # Ctrl+C before a stream's first event
+        run.status = "stopped"
+        try:
+            return _interrupted(dify, args, interrupted, run)
+        finally:
+            run.save()
     except RunInterrupted as interrupt:  # Ctrl+C in --blocking: the library has stopped the run
         run.status = "stopped"
         run.save()
@@ -107,11 +121,13 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
         run.status, run.error = "failed", str(error)
         run.save()
         raise
-    recording = cli_inputs.Recording(memory, inputs)  # so that a follow-up can reuse the inputs
     if isinstance(call, dict):  # --blocking: the folded result
         run.events = blocking_events(call)
         run.save()
         recording.seen(call)
+        if isinstance(call, Folded) and call.reconnects:  # as a stream says it (_note_reconnect)
+            run_id = call.get("workflow_run_id") or "the run"
+            _say(f"difytui: the connection dropped; reconnected to {run_id} ({call.reconnects}×)")
         if args.text:
             TextOutput().result(call)
         else:
@@ -120,15 +136,113 @@ def invoke(dify: Dify, args: argparse.Namespace) -> int:
         if _paused(call):
             return _report_pause(dify, args.app, [call], call)
         return _report_result(call, args)
+    assert isinstance(call, _Opened)  # --blocking gives a dict, a stream is opened by _open
     try:
-        return _stream(dify, args, recording.watch(call), run)
+        return _stream(dify, args, call, run)
     finally:
         run.save()
 
 
-def _stream(dify: Dify, args: argparse.Namespace, events: Watched, run: RunRecording) -> int:
+#: A run's request: Dify's blocking answer, or its open stream.
+_Start = Callable[[], "dict[str, Any] | EventStream"]
+
+
+@dataclass
+class _Opened:
+    """A stream and its first event (None: the body ended), or the error reading that event raised."""
+
+    events: Watched
+    first: dict[str, Any] | None = None
+    error: DifyError | None = None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self.error is not None:
+            raise self.error
+        if self.first is not None:
+            yield self.first
+            yield from self.events
+
+
+class _Interrupted(Exception):
+    """Ctrl+C before a stream's first event; ``opened``: the start if it came in TASK_ID_WAIT
+    (``waited``: False when a second Ctrl+C ended that wait)."""
+
+    def __init__(self, opened: _Opened | None, waited: bool) -> None:
+        self.opened = opened
+        self.waited = waited
+        super().__init__()
+
+
+def _open(start: _Start, recording: Recording) -> _Opened | dict[str, Any]:
+    """Start a streamed run and read its first event on a thread of its own (:mod:`difytui.opening`):
+    only that event names the task, and Ctrl+C in the main thread's read would close the connection,
+    leaving a run nobody can stop. Interrupted before it, the start is still waited for a while
+    (TASK_ID_WAIT; a second Ctrl+C ends the wait): raises _Interrupted with what came."""
+    from difytui.opening import Opening
+    from difytui.streams import TASK_ID_WAIT
+
+    def opened() -> _Opened | dict[str, Any]:
+        call = start()
+        if isinstance(call, dict):
+            return call
+        events = recording.watch(call)
+        try:
+            return _Opened(events, next(events, None))
+        except DifyError as error:  # read on: _stream says it, as it would any later one
+            return _Opened(events, error=error)
+
+    opening: Opening[_Opened | dict[str, Any]] = Opening(opened, _close_opened)
+    try:
+        opening.begin()
+        return opening.result()
+    except KeyboardInterrupt:
+        try:
+            late = opening.late(TASK_ID_WAIT)
+        except KeyboardInterrupt:  # a second Ctrl+C: no more waiting
+            raise _Interrupted(None, waited=False) from None
+        raise _Interrupted(late if isinstance(late, _Opened) else None, waited=True) from None
+
+
+def _close_opened(opened: _Opened | dict[str, Any]) -> None:
+    if isinstance(opened, _Opened):
+        opened.events.close()
+
+
+def _interrupted(dify: Dify, args: argparse.Namespace, interrupted: _Interrupted, run: RunRecording) -> int:
+    """Ctrl+C before a stream's first event: stop the run if that event came to name its task."""
+    opened = interrupted.opened
+    if opened is None:
+        from difytui.streams import TASK_ID_WAIT
+
+        waited = f" (waited {TASK_ID_WAIT:g} s for it)" if interrupted.waited else ""
+        _say(f"difytui: interrupted before Dify named the task{waited}; it may still finish on the server")
+        return EXIT_INTERRUPTED
+    run.events += [opened.first] if opened.first is not None else []
+    opened.events.close()
+    return _stopped(dify, args, opened.events.task_id, _conversation_of(args, opened.first))
+
+
+def _stopped(dify: Dify, args: argparse.Namespace, task_id: str | None, conversation: str | None) -> int:
+    """After Ctrl+C: stop the run on the server (when it has a task id) and say so."""
+    if task_id:
+        _say(f"difytui: interrupted; stopping task {task_id}")
+    else:
+        _say("difytui: interrupted before Dify named the task; it may still finish on the server")
+    _stop(dify, args.app, task_id)
+    if conversation:
+        _say(f"difytui: continue with --conversation {conversation}")
+    return EXIT_INTERRUPTED
+
+
+def _conversation_of(args: argparse.Namespace, event: dict[str, Any] | None) -> str | None:
+    got = event.get("conversation_id") if event is not None else None
+    return got if isinstance(got, str) and got else args.conversation
+
+
+def _stream(dify: Dify, args: argparse.Namespace, opened: _Opened, run: RunRecording) -> int:
     from difytui._http import task_id_of
 
+    events = opened.events
     task_id = None
     warned = False
     last: dict[str, Any] = {}
@@ -138,7 +252,7 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched, run: RunRecor
     text = TextOutput() if args.text else None
     reconnects = 0
     try:
-        for event in events:
+        for event in opened:
             run.events.append(event)
             # The task id first: a Ctrl+C during the print below must still be able to stop the run.
             task_id = task_id or task_id_of(event)
@@ -166,14 +280,8 @@ def _stream(dify: Dify, args: argparse.Namespace, events: Watched, run: RunRecor
         events.close()
         if text is not None:
             text.end_line()  # the partial answer stays; the notes start on their own line
-        if task_id:
-            _say(f"difytui: interrupted; stopping task {task_id}")
-        else:
-            _say("difytui: interrupted before Dify named the task; it may still finish on the server")
-        _stop(dify, args.app, task_id)
-        if conversation:
-            _say(f"difytui: continue with --conversation {conversation}")
-        return EXIT_INTERRUPTED
+        # the stream's own record too: Ctrl+C may land between an event and the line above
+        return _stopped(dify, args, task_id or events.task_id, conversation)
     except DifyError as error:
         # A read timeout, a cut, a bad event…: nobody will read the rest, so the run must not go on.
         run.status, run.error = "failed", str(error)

@@ -85,21 +85,42 @@ def cut_to(timeout: httpx.Timeout, deadline: float, clock: Clock) -> httpx.Timeo
     )
 
 
+def _never() -> None:
+    """The cancel of a timer not set yet."""
+
+
 class Watchdog:
     """Ends a read blocked past the deadline: a timer thread shuts the socket down. A read timeout
     cannot: httpx applies it to each read, so endless pings or a byte a second never trip it.
 
     Before the response exists (a head that drips), the socket is the one httpcore reports through
     the request's ``trace`` extension when it connects: runs always go out on a new connection.
+
+    ``patience``, asked once the deadline passes: seconds more to leave the read going (a stream
+    whose task is not named yet reads on for the event that names it, so that it can be stopped).
+    ``due()`` is true from the deadline on; ``fired`` once the read was cut.
     """
 
-    def __init__(self, deadline: float, clock: Clock, response: httpx.Response | None = None) -> None:
+    def __init__(
+        self,
+        deadline: float,
+        clock: Clock,
+        response: httpx.Response | None = None,
+        patience: Callable[[], float] | None = None,
+    ) -> None:
         self.deadline = deadline
         self.fired = False
         self._clock = clock
         self._response = response
+        self._patience = patience
         self._connected: httpcore.NetworkStream | None = None
-        self._cancel = clock.call_at(deadline, self._fire)
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._cancel: Callable[[], None] = _never
+        cancel = clock.call_at(deadline, self._fire)  # may fire at once, and re-arm
+        with self._lock:
+            if self._cancel is _never:
+                self._cancel = cancel
 
     def trace(self, name: str, info: dict[str, Any]) -> None:
         if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
@@ -109,9 +130,19 @@ class Watchdog:
         return self.fired or self._clock.now() >= self.deadline
 
     def cancel(self) -> None:
-        self._cancel()
+        with self._lock:
+            self._cancelled = True
+            cancel = self._cancel
+        cancel()
 
     def _fire(self) -> None:
+        patience, self._patience = self._patience, None
+        extra = patience() if patience is not None else 0.0
+        if extra > 0:
+            with self._lock:
+                if not self._cancelled:  # a cancel that came meanwhile must cancel this one too
+                    self._cancel = self._clock.call_at(self.deadline + extra, self._fire)
+            return
         self.fired = True
         if self._response is not None:
             stream: httpcore.NetworkStream | None = self._response.extensions.get("network_stream")

@@ -92,10 +92,13 @@ class DifyProtocolError(DifyError):
 class DifyDeadlineError(DifyError):
     """A run outlasted its deadline (``deadline`` in the config or the client's constructor).
 
-    difytui stopped it on the server when Dify had named its task (``stopped_task``).
+    difytui stopped it on the server when Dify had named its task (``stopped_task``); a stream not
+    named by then is read ``waited`` seconds more for the event that names it.
     """
 
-    def __init__(self, seconds: float, url: str, task_id: str | None, stopped: bool) -> None:
+    def __init__(
+        self, seconds: float, url: str, task_id: str | None, stopped: bool, waited: float = 0.0
+    ) -> None:
         self.seconds = seconds
         self.url = url
         self.task_id = task_id
@@ -104,6 +107,11 @@ class DifyDeadlineError(DifyError):
             outcome = f"it was stopped on the server (task {task_id})"
         elif task_id:
             outcome = f"stopping task {task_id} on the server failed"
+        elif waited:
+            outcome = (
+                f"Dify did not name its task within {waited:g} s more either, so it could not be "
+                "stopped: it may still be running on the server"
+            )
         else:
             outcome = "Dify had not named its task yet, so it could not be stopped"
         super().__init__(f"the run at {url} did not finish within its {seconds:g} s deadline; {outcome}")

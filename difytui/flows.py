@@ -37,6 +37,7 @@ from difytui.errors import (
 from difytui.fold import Folder
 from difytui.models import INTERFACE_BY_MODE, MODE_LABELS, AppInfo, Interface
 from difytui.reconnect import DEFAULT_POLICY, ReconnectPolicy
+from difytui.streams import TASK_ID_WAIT
 from difytui.text import article
 from difytui.upload_progress import Progress, ProgressReader
 from difytui.urls import url_problem
@@ -202,7 +203,7 @@ class ClientCore(Generic[TransportT, HttpT]):
         base = self.timeout if call.timeout is None else httpx.Timeout(call.timeout)
         if deadline is None:
             return base  # always sent: set_read_timeout() applies to the next request
-        return cut_to(base, deadline, self.clock)
+        return cut_to(base, deadline + self._patience(call), self.clock)
 
     def set_read_timeout(self, seconds: float) -> None:
         """Seconds each read of the requests from now on may wait (the constructor's ``timeout``).
@@ -210,15 +211,23 @@ class ClientCore(Generic[TransportT, HttpT]):
         The CLI's ``invoke --timeout`` uses it for the run alone, after the app's metadata was read."""
         self.timeout = httpx.Timeout(connect=10.0, read=seconds, write=30.0, pool=10.0)
 
-    def _failure(self, exc: httpx.HTTPError, url: str, deadline: float | None) -> DifyError:
+    def _failure(
+        self, exc: httpx.HTTPError, url: str, deadline: float | None, waited: float = 0.0
+    ) -> DifyError:
         """What a request's httpx error means: the deadline passing (its timeouts are cut to it)."""
         if deadline is not None and self.clock.now() >= deadline - 0.01:
-            return self._past_deadline(url)
+            return self._past_deadline(url, waited)
         return connection_error(exc, url)
 
-    def _past_deadline(self, url: str) -> DifyDeadlineError:
-        """The deadline passed before Dify named the run's task: nothing to stop."""
-        return DifyDeadlineError(self.deadline or 0.0, url, None, False)
+    def _past_deadline(self, url: str, waited: float = 0.0) -> DifyDeadlineError:
+        """The deadline passed before Dify named the run's task (``waited`` more): nothing to stop."""
+        return DifyDeadlineError(self.deadline or 0.0, url, None, False, waited)
+
+    @staticmethod
+    def _patience(call: Call) -> float:
+        """How long past the deadline ``call`` waits: a run's stream waits for the first event,
+        the only one that names the task to stop (streams.py)."""
+        return TASK_ID_WAIT if call.stream else 0.0
 
     def _request(
         self,

@@ -26,6 +26,13 @@ _PAUSE_KEYS = ("paused_nodes", "reasons")
 _PAUSED_METADATA: dict[str, Any] = {"annotation_reply": None, "retriever_resources": [], "usage": None}
 
 
+class Folded(dict[str, Any]):
+    """A blocking body folded from the run's stream: Dify's keys only. ``reconnects``: how many times
+    the stream was re-attached to its run after a drop (not a key: the body stays Dify's)."""
+
+    reconnects = 0
+
+
 class Folder:
     """Collects a run's events; ``result()`` gives the blocking body (or raises what it would have)."""
 
@@ -43,6 +50,7 @@ class Folder:
         self.finished: dict[str, Any] | None = None
         self.paused: dict[str, Any] | None = None
         self.error: dict[str, Any] | None = None
+        self.reconnects = 0
 
     def add(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -68,8 +76,10 @@ class Folder:
         elif kind == "error":
             self.error = event
 
-    def reconcile(self, answer: str | None) -> None:
-        """The whole answer of a re-attached run (``stream.reconciled_answer``), when it has one."""
+    def reattached(self, reconnects: int, answer: str | None) -> None:
+        """What re-attaching the stream gave (``stream.reconnects``, ``stream.reconciled_answer``): a
+        count the result carries, and the run's whole answer when text was lost meanwhile."""
+        self.reconnects = reconnects
         if answer is not None:
             self.answer = [answer]
 
@@ -81,7 +91,12 @@ class Folder:
             raise DifyProtocolError(f"a {event['event']} event from {self.url} has an answer that isn't text")
         return answer
 
-    def result(self) -> dict[str, Any]:
+    def result(self) -> Folded:
+        folded = Folded(self._body())
+        folded.reconnects = self.reconnects
+        return folded
+
+    def _body(self) -> dict[str, Any]:
         if self.error is not None:
             raise error_from_event(self.error, self.url)
         if self.finished is not None and run_status(self.finished.get("data")) == UNKNOWN_STATUS:

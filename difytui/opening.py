@@ -1,10 +1,11 @@
-"""The blocking client's start of a run, on a thread of its own so that Ctrl+C cannot cut it.
+"""A run's start (its request and first event), on a thread of its own so that Ctrl+C cannot cut it.
 
 Only a run's first event names its task, which a stop call needs. Ctrl+C in the caller's thread
 raises KeyboardInterrupt inside whatever read it is blocked in, and httpx then closes the connection:
 a run given up before its first event could never be stopped. Read on another thread, the request
 and that event carry on; the caller, interrupted while waiting for them, can still wait a little
-(``late``) to learn the task. This is the blocking twin of ``AsyncEventStream.first``.
+(``late``) to learn the task. This is the blocking twin of ``AsyncEventStream.first``; the blocking
+client's folded runs and ``difytui invoke``'s streams start this way.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ _CHECK_EVERY = 0.1
 
 
 class Opening(Generic[T]):
-    """Runs ``start`` on a daemon thread. ``result()`` waits for it (Ctrl+C interrupts the wait,
-    not ``start``); ``late(seconds)`` waits a little more after that. Given up, whatever ``start``
-    returns later goes to ``discard`` (which closes it), as nobody will read it."""
+    """Runs ``start`` on a daemon thread from ``begin()``. ``result()`` waits for it (Ctrl+C interrupts
+    the wait, not ``start``); ``late(seconds)`` waits a little more after that. Given up, whatever
+    ``start`` returns later goes to ``discard`` (which closes it), as nobody will read it.
+
+    ``begin()`` is separate from the constructor so that it can sit inside the caller's ``try``: a
+    Ctrl+C that lands while the thread starts must still find the opening to wait on."""
 
     def __init__(self, start: Callable[[], T], discard: Callable[[T], None]) -> None:
         self._start = start
@@ -34,6 +38,8 @@ class Opening(Generic[T]):
         self._abandoned = False
         self._value: T | None = None
         self._error: BaseException | None = None
+
+    def begin(self) -> None:
         threading.Thread(target=self._run, name="difytui-run-start", daemon=True).start()
 
     def _run(self) -> None:

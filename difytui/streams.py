@@ -1,7 +1,8 @@
 """The event streams of streamed runs: ``EventStream`` (blocking) and ``AsyncEventStream`` (asyncio).
 
 Each reads Dify's SSE body, stops after the mode's last event, and under a deadline ends the read
-where it passes and stops the run on the server. A workflow or chatflow stream that drops is
+where it passes and stops the run on the server (a run not named by then is read TASK_ID_WAIT
+more for the event that names it). A workflow or chatflow stream that drops is
 re-attached to its run (:mod:`difytui.reconnect`): ``reconnects`` counts it, and the events go on
 as if the connection had held, none twice.
 """
@@ -31,7 +32,8 @@ from difytui.errors import DifyConnectionError, DifyDeadlineError, DifyError
 from difytui.reconnect import DEFAULT_POLICY, NEVER, Reattachment, ReconnectPolicy
 
 #: Seconds a stream given up before its first event goes on reading it: that event names the task
-#: to stop (a workflow's comes at once; a chat app's with the model's first token).
+#: to stop (a workflow's comes at once; a chat app's with the model's first token). A deadline
+#: that passes before it gives the stream this long too (on the deadline's clock).
 TASK_ID_WAIT = 5.0
 
 if TYPE_CHECKING:
@@ -61,6 +63,23 @@ class _Decoding:
         differs from what the ``message`` events gave (text streamed while detached is lost): set
         before that ``workflow_finished`` is yielded; show it in place of the streamed text."""
         return self._reattachment.reconciled_answer
+
+    def _unnamed(self, error: BaseException) -> BaseException:
+        """``error`` (a drop or a read timeout, not re-attached) saying so when the run cannot be
+        stopped: Dify had not named its task, and the run goes on without a reader."""
+        if self.task_id is not None or not isinstance(error, DifyConnectionError):
+            return error
+        said = DifyConnectionError(
+            f"{error}; Dify had not named the run's task, so it could not be stopped: it may still be "
+            "running on the server",
+            url=error.url,
+        )
+        said.timed_out = error.timed_out
+        return said
+
+    def _patience(self) -> float:
+        """Once the deadline passes: how much longer to read, for the event that names the task."""
+        return TASK_ID_WAIT if self.task_id is None else 0.0
 
     def _decoded(self, parser: SSEParser, chunk: bytes | None, url: str) -> Iterator[dict[str, Any]]:
         for data in parser.feed(chunk):
@@ -140,7 +159,7 @@ class EventStream(_Decoding):
         while True:
             delay = reattachment.retry_delay(error)
             if delay is None:
-                raise reattachment.gave_up(error) from None
+                raise self._unnamed(reattachment.gave_up(error)) from None
             if self._deadline is not None and self._clock.now() + delay >= self._deadline:
                 raise self._expired(error.url if isinstance(error, DifyConnectionError) else "")
             time.sleep(delay)
@@ -159,13 +178,16 @@ class EventStream(_Decoding):
         """One response's events until the last one; a drop raises DifyConnectionError."""
         url = str(response.request.url)
         parser = SSEParser()
-        watchdog = Watchdog(self._deadline, self._clock, response) if self._deadline is not None else None
+        watchdog = None
+        if self._deadline is not None:
+            watchdog = Watchdog(self._deadline, self._clock, response, self._patience)
         try:
             for chunk in itertools.chain(response.iter_bytes(), (None,)):  # None: the end
                 yield from self._decoded(parser, chunk, url)
                 if self._ended:
                     return
-                if watchdog is not None and watchdog.due():
+                # Past the deadline, a run not named yet is read on (the watchdog cuts it later)
+                if watchdog is not None and watchdog.due() and self.task_id is not None:
                     break
         except Exception as exc:
             if watchdog is None or not watchdog.due():
@@ -178,13 +200,13 @@ class EventStream(_Decoding):
             # Closing ourselves matters: after an `error` event Dify keeps the connection silent for 300 s.
             response.close()
         if watchdog is not None and watchdog.due():
-            raise self._expired(url)
+            raise self._expired(url, TASK_ID_WAIT if watchdog.fired and self.task_id is None else 0.0)
         raise stream_ended_early(url)
 
-    def _expired(self, url: str) -> DifyDeadlineError:
+    def _expired(self, url: str, waited: float = 0.0) -> DifyDeadlineError:
         task_id = self.task_id
         stopped = bool(task_id and self._stop is not None and self._stop(task_id))
-        return DifyDeadlineError(self._seconds or 0.0, url, task_id, stopped)
+        return DifyDeadlineError(self._seconds or 0.0, url, task_id, stopped, waited)
 
 
 class AsyncEventStream(_Decoding):
@@ -211,6 +233,7 @@ class AsyncEventStream(_Decoding):
         self._terminals: frozenset[str] = frozenset()
         self._deadline: float | None = None
         self._expired = False
+        self._waited = 0.0  # read past the deadline for the task's name, in vain
         self._events: AsyncGenerator[dict[str, Any], None] | None = None
         self._reattachment = Reattachment("")
 
@@ -295,7 +318,7 @@ class AsyncEventStream(_Decoding):
         while True:
             delay = reattachment.retry_delay(error)
             if delay is None:
-                raise reattachment.gave_up(error) from None
+                raise self._unnamed(reattachment.gave_up(error)) from None
             if self._deadline is not None and client.clock.now() + delay >= self._deadline:
                 raise await self._past_deadline(error.url if isinstance(error, DifyConnectionError) else "")
             await asyncio.sleep(delay)
@@ -339,26 +362,39 @@ class AsyncEventStream(_Decoding):
         """The deadline passed: the run is stopped on the server when Dify named its task."""
         task_id = self.task_id
         stopped = bool(task_id and await self._client._stop_quietly(self._app_id, task_id))
-        return DifyDeadlineError(self._client.deadline or 0.0, url, task_id, stopped)
+        waited = self._waited if task_id is None else 0.0
+        return DifyDeadlineError(self._client.deadline or 0.0, url, task_id, stopped, waited)
 
     async def _until(self, response: httpx.Response, deadline: float) -> AsyncGenerator[bytes, None]:
-        """The body's chunks until the deadline (then ``_expired``), however slowly they come."""
+        """The body's chunks until the deadline (then ``_expired``), however slowly they come. A run
+        not named by then is read ``_patience()`` more, for the event that names it."""
         chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
         clock = self._client.clock
+        end: float | None = None  # past the deadline: when the wait for the task's name ends
+        reading: asyncio.Future[bytes] | None = None
         try:
             while True:
-                if clock.now() >= deadline:
+                if end is None and clock.now() >= deadline:
+                    end = deadline + self._patience()
+                if end is not None and (self.task_id is not None or clock.now() >= end):
                     self._expired = True
+                    self._waited = end - deadline
                     return
+                # One read at a time, kept across the deadline: cancelling it would end the body.
+                reading = reading or asyncio.ensure_future(_next(chunks))
                 try:
-                    chunk = await clock.within(_next(chunks), deadline)
+                    chunk = await clock.within(asyncio.shield(reading), deadline if end is None else end)
                 except asyncio.TimeoutError:
-                    self._expired = True
-                    return
+                    continue
                 except StopAsyncIteration:
                     return
+                reading = None
                 yield chunk
         finally:
+            if reading is not None:
+                reading.cancel()
+                with contextlib.suppress(BaseException):
+                    await reading
             await chunks.aclose()
 
 

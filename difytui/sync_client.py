@@ -100,6 +100,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
         stream: EventStream | None = None
         opening = Opening(lambda: self._start_folded(make_flow, app_id), _close_started)
         try:
+            opening.begin()
             started = opening.result()
             if isinstance(started, dict):
                 return started  # a blocking request, answered as such
@@ -109,7 +110,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
                 folder.add(first)
             for event in stream:
                 folder.add(event)
-            folder.reconcile(stream.reconciled_answer)
+            folder.reattached(stream.reconnects, stream.reconciled_answer)
         except BaseException as exc:
             if stream is None and isinstance(exc, KeyboardInterrupt):
                 # Ctrl+C before the first event: it is still read for a while, as it names the task
@@ -176,7 +177,8 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
         token = self._backend.token(call.app_id)
         url = self.base_url + call.path
         http = self._client_for(call)
-        head = Watchdog(deadline, self.clock) if deadline is not None else None  # until the head has arrived
+        patience = self._patience(call)  # a run's stream: past the deadline for the task's name
+        head = Watchdog(deadline + patience, self.clock) if deadline is not None else None  # until the head
         trace = head.trace if head is not None else None
         try:
             if call.upload is not None:
@@ -191,7 +193,7 @@ class Dify(ClientCore[httpx.BaseTransport, httpx.Client]):
         except httpx.InvalidURL as exc:  # not an HTTPError; the constructor's check should catch it first
             raise DifyError(f"invalid URL {url!r}: {exc}") from None
         except httpx.HTTPError as exc:
-            raise self._failure(exc, url, deadline) from None
+            raise self._failure(exc, url, deadline, patience) from None
         finally:
             if head is not None:
                 head.cancel()

@@ -19,6 +19,21 @@ def device_login(sim: Simulator) -> Login:
         return client.poll(code, sleep=lambda s: time.sleep(0.06))
 
 
+def account_workspace(sim: Simulator, login: Login) -> Any:
+    """The simulator's account workspace (the login's default one), for a client made with its token."""
+    from difytui.config import Workspace
+
+    return Workspace(
+        name="cloud",
+        base_url=sim.openapi_url,
+        user="ignored",
+        apps={},
+        kind="account",
+        server=sim.console_url,
+        workspace_id=login.info()["default_workspace_id"],
+    )
+
+
 def run_cli(capsys: Any, *argv: str) -> tuple[int, str, str]:
     """``difytui ARGV`` in this process: its exit code, stdout and stderr."""
     from difytui.cli import main

@@ -266,28 +266,6 @@ def test_ctrl_c_during_a_blocking_run_stops_it_on_the_server_and_exits_130(capsy
     assert len(sim.stopped_tasks) == 1 and f"interrupted; stopped task {sim.stopped_tasks[0]}" in err
 
 
-def test_ctrl_c_before_a_blocking_runs_first_event_still_stops_it(capsys, config, sim):
-    import os
-    import signal
-    import threading
-    import time
-
-    def ctrl_c_once_held() -> None:
-        for _ in range(3000):  # the bound is only for a broken build
-            if sim.held_tasks:
-                break
-            time.sleep(0.01)
-        os.kill(os.getpid(), signal.SIGINT)  # nothing has named the task yet…
-        sim.release_holds(1)  # …and now its first event comes
-
-    sim.add_fault("/v1/workflows/run", "hold", after=0)
-    threading.Thread(target=ctrl_c_once_held, daemon=True).start()
-    argv = ("--config", config, "invoke", "report-builder", "-i", "topic=x", "--blocking")
-    code, out, err = run(capsys, *argv)
-    assert code == 130 and out == [], err
-    assert len(sim.stopped_tasks) == 1 and f"interrupted; stopped task {sim.stopped_tasks[0]}" in err
-
-
 def test_a_read_timeout_mid_stream_stops_the_run_before_exiting_1(capsys, config, sim):
     # The run is held after its first event until it is stopped: only that read can time out. The
     # short timeout is the run's alone (--timeout), so the app's /info and /parameters have the

@@ -39,3 +39,13 @@ def test_text_mode_prints_the_whole_answer_when_text_was_lost(capsys, config, si
     assert out.endswith(whole)
     streamed = out[: -len(whole)]
     assert streamed.strip() and whole not in streamed  # what streamed first missed the lost pieces
+
+
+def test_a_dropped_blocking_run_notes_the_reconnect_on_stderr_too(capsys, config, sim):
+    """--blocking streams under the hood: a drop is re-attached there, and said as a stream says it
+    (the result on stdout stays Dify's blocking body)."""
+    sim.add_fault("/v1/workflows/run", "drop", after=14)
+    code, out, err = run(capsys, "--config", config, *WORKFLOW, "--blocking")
+    result = json.loads(out)
+    assert code == 0 and result["data"]["status"] == "succeeded" and "reconnects" not in out
+    assert f"difytui: the connection dropped; reconnected to {result['workflow_run_id']} (1×)" in err

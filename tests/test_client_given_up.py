@@ -161,6 +161,70 @@ def test_a_run_start_that_comes_after_the_wait_is_closed_when_it_comes():
         closed.set()
 
     opening = Opening(start, discard)
+    opening.begin()
     assert opening.late(0.0) is None  # given up: nobody will read what start gives
     go.set()
     assert closed.wait(60) and discarded == ["the stream"]
+
+
+async def test_a_read_timeout_before_the_first_event_says_the_run_cannot_be_stopped(sim):
+    """httpx closes the connection on a read timeout, so nothing will name the task: the error must
+    not read as if the run were over (the CLI's twin: tests/test_cli_given_up.py)."""
+    from difytui import DifyConnectionError
+
+    sim.add_fault("/v1/workflows/run", "hold", after=0, seconds=3600)
+    async with AsyncDify(sim.base_url, sim.apps_config(), "tester", timeout=0.5) as dify:
+        stream = dify.app.workflow.invoke("report-builder", RUNS[0][3][0])
+        with pytest.raises(DifyConnectionError) as caught:
+            async for _event in stream:
+                pass
+    assert caught.value.timed_out and stream.task_id is None and sim.stopped_tasks == []
+    assert "could not be stopped: it may still be running on the server" in str(caught.value)
+
+
+def deadline_then_first_event(sim: Any, clock: Any, seconds: float) -> threading.Thread:
+    """Once the simulator holds the run before its first event: the deadline passes (the clock is
+    the test's), and only then that event goes out (the run is held again after it)."""
+
+    def go() -> None:
+        for _ in range(3000):  # the bound is only for a broken build
+            if sim.held_tasks:
+                break
+            time.sleep(0.01)
+        clock.advance(seconds)
+        sim.release_holds(1)
+
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_deadline_before_the_first_event_still_gets_the_run_stopped_on_the_simulator(sim, kind):
+    """Past the deadline a run not named yet is read TASK_ID_WAIT more (on the deadline's clock):
+    its first event names the task, which is stopped (tests/faults/test_deadline.py: the same on
+    scripted wires, and the wait running out)."""
+    from difytui import DifyDeadlineError
+    from tests.faults.clock import ManualClock
+
+    clock = ManualClock()
+    sim.add_fault("/v1/workflows/run", "hold", after=0, seconds=3600)
+    args = ("report-builder", RUNS[0][3][0])
+    mover = deadline_then_first_event(sim, clock, 60.0)
+    with pytest.raises(DifyDeadlineError) as caught:
+        if kind == "sync":
+            with Dify(sim.base_url, sim.apps_config(), "tester", deadline=60.0, clock=clock) as dify:
+                for _event in dify.app.workflow.invoke(*args):
+                    pass
+        else:
+
+            async def read() -> None:
+                client = AsyncDify(sim.base_url, sim.apps_config(), "tester", deadline=60.0, clock=clock)
+                async with client as dify:
+                    async for _event in dify.app.workflow.invoke(*args):
+                        pass
+
+            asyncio.run(read())
+    mover.join()
+    assert caught.value.stopped_task is not None and sim.stopped_tasks == [caught.value.stopped_task]
+    assert "it was stopped on the server" in str(caught.value)

@@ -107,6 +107,7 @@ def test_a_blocking_chatflow_folds_the_whole_answer_after_a_drop(make_api, sim):
     history = sim.state.workflow_runs
     [run] = [run for run in history.values() if run.outputs]
     assert result["answer"] == run.outputs["answer"]
+    assert result.reconnects == 1  # the caller can say so (the CLI does, on stderr)
 
 
 def test_attempts_are_bounded_and_the_error_keeps_what_was_received(make_api, sim):
@@ -192,3 +193,21 @@ def test_a_run_that_finished_meanwhile_ends_with_its_single_workflow_finished(ma
         assert stream.reconciled_answer == outputs["answer"] != text_of(events)
     else:
         assert stream.reconciled_answer is None
+
+
+def test_an_account_workspace_run_re_attaches_after_a_drop(make_api, sim):
+    """The account API re-attaches with /apps/<id>/tasks/<run_id>/events (issue 12's leftover: the
+    account simulator had no events route, so a drop there gave up with a 404)."""
+    from helpers import account_workspace, device_login
+
+    login = device_login(sim)
+    api = make_api(workspace=account_workspace(sim, login), token=login.token.reveal(), reconnect=QUICK)
+    workflow = next(app.id for app in api("apps") if app.mode == "workflow")
+    inputs = {"topic": "SSE", "audience": "everyone"}
+    uncut = api("app.workflow.invoke", workflow, inputs, response_mode="blocking")
+    sim.add_fault(f"/openapi/v1/apps/{workflow}/run", "drop", after=8)
+    result = api("app.workflow.invoke", workflow, inputs, response_mode="blocking")
+    assert result.reconnects == 1 and result["data"]["status"] == "succeeded"
+    assert result["data"]["outputs"] == uncut["data"]["outputs"]
+    events_path = f"/openapi/v1/apps/{workflow}/tasks/{result['workflow_run_id']}/events"
+    assert [r.path for r in sim.requests if r.method == "GET" and r.path.endswith("/events")] == [events_path]

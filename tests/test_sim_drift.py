@@ -12,10 +12,9 @@ import json
 
 import httpx
 import pytest
-from helpers import device_login
+from helpers import account_workspace, device_login
 
 from difytui.client import Dify
-from difytui.config import Workspace
 from difytui.sim import Simulator
 from difytui.sim.apps import DEMO_APPS
 
@@ -144,16 +143,7 @@ def test_an_early_chatflow_stop_ends_failed_without_message_end(sim):
 
 def test_account_api_blocking_result_carries_created_by_exceptions_count_and_files(sim):
     login = device_login(sim)
-    info = login.info()
-    workspace = Workspace(
-        name="cloud",
-        base_url=sim.openapi_url,
-        user="ignored",
-        apps={},
-        kind="account",
-        server=sim.console_url,
-        workspace_id=info["default_workspace_id"],
-    )
+    workspace = account_workspace(sim, login)
     report = DEMO_APPS["report-builder"]["uuid"]
     with Dify(workspace=workspace, token=login.token.reveal()) as dify:
         result = dify.app.workflow.invoke(report, REPORT, response_mode="blocking")

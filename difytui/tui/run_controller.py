@@ -7,7 +7,9 @@ The rules, in one place:
   task there is nothing to stop yet: the stream stays open, unseen, and the stop request goes out
   as soon as the id arrives (``ids``);
 - a run that ends by itself has nothing left to stop;
-- leaving the console (``stop_all``) stops what Escape would, and abandons runs still unnamed.
+- leaving the console (``stop_all``) stops what Escape would; runs still unnamed keep reading
+  as after Escape, so that their stop goes out once Dify names them (``named`` waits for that,
+  ``abandon`` gives up on them).
 
 The pane starts the workers and shows what happens; the controller only decides. It is given two
 effects: ``send_stop(task_id)`` (the pane starts a stop request) and ``streaming(on)`` (told once
@@ -16,6 +18,7 @@ when a run starts streaming and once when it stops, however it ends).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,6 +116,8 @@ class RunController:
         self._seq = 0
         #: runs stopped before their task id arrived, stopped as soon as it does (run_id → run)
         self.pending_stops: dict[int, ActiveRun] = {}
+        #: set whenever a run leaves ``pending_stops`` (``named`` waits on it)
+        self._pending_left = asyncio.Event()
 
     @staticmethod
     def now() -> float:
@@ -156,7 +161,7 @@ class RunController:
             pending = self.pending_stops.get(run_id)
             if pending is None or not task_id:
                 return Ids()
-            del self.pending_stops[run_id]
+            self._unpend(run_id)
             pending.task_id = task_id
             self._stop(pending)
             return Ids(stop_sent=task_id)
@@ -177,7 +182,7 @@ class RunController:
         """
         run = self.current(run_id)
         if run is None:
-            return None, self.pending_stops.pop(run_id, None) is not None
+            return None, self._unpend(run_id) is not None
         self._release()
         return run, False
 
@@ -189,7 +194,7 @@ class RunController:
             return run
         for run_id, pending in list(self.pending_stops.items()):
             if pending.worker is worker:
-                del self.pending_stops[run_id]
+                self._unpend(run_id)
         return None
 
     def stop(self) -> Stopped | None:
@@ -211,18 +216,37 @@ class RunController:
         return Stopped(run, ABANDONED)
 
     def stop_all(self) -> list[str]:
-        """The console is closing: close every stream; the task ids Dify must be asked to stop.
+        """The console is closing: close the streams of named runs; their task ids, which Dify must
+        be asked to stop. The active run, if still unnamed, is stopped as Escape would: it keeps
+        reading until Dify names it (``pending_stops``; see ``named`` and ``abandon``)."""
+        run = self.active
+        if run is None:
+            return []
+        self._release()
+        if run.task_id is None and run.worker is not None and not run.worker.is_finished:
+            self.pending_stops[run.run_id] = run
+            return []
+        if run.worker is not None:
+            run.worker.cancel()
+        return [run.task_id] if run.task_id else []
 
-        Runs still waiting for their task id are abandoned (the console cannot wait for them)."""
-        runs = list(self.pending_stops.values())
-        self.pending_stops.clear()
-        if self.active is not None:
-            runs.append(self.active)
-            self._release()
-        for run in runs:
+    async def named(self) -> None:
+        """Until no stopped run waits for its task id: each was named (and its stop sent) or ended."""
+        while self.pending_stops:
+            self._pending_left.clear()
+            await self._pending_left.wait()
+
+    def abandon(self) -> None:
+        """Give up on the runs still waiting for their task id: close their streams."""
+        for run_id, run in list(self.pending_stops.items()):
+            self._unpend(run_id)
             if run.worker is not None:
                 run.worker.cancel()
-        return [run.task_id for run in runs if run.task_id]
+
+    def _unpend(self, run_id: int) -> ActiveRun | None:
+        run = self.pending_stops.pop(run_id, None)
+        self._pending_left.set()
+        return run
 
     def _release(self) -> None:
         self.active = None

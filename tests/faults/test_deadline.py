@@ -9,11 +9,13 @@ on how fast a loaded machine runs; one real-clock test at the end checks the wir
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from difytui import DifyDeadlineError, DifyError
+from difytui.streams import TASK_ID_WAIT
 
 from .clock import ManualClock
 from .harness import Runner, judge_blocking, judge_error, run_streamed
@@ -100,28 +102,51 @@ def test_a_blocking_run_meets_the_deadline_and_is_stopped(deadline_runner):
     assert [r.path for r in server.stops()] == ["/v1" + STOP_PATH]
 
 
-# -- before the first event: nothing to stop ------------------------------------------------------
+# -- before the first event: read on a while for the task's name ----------------------------------
 
 
 @pytest.mark.parametrize("call", ["blocking", "streaming"])
-def test_a_deadline_before_the_first_event_ends_the_run_with_nothing_to_stop(deadline_runner, call):
+def test_a_deadline_before_the_first_event_reads_on_for_the_task_and_stops_it(deadline_runner, call):
+    """Only the first event names the task: past the deadline the stream is read TASK_ID_WAIT more
+    (on the same clock), and a first event that comes then still gets the run stopped."""
+    server, clock = deadline_runner.server, deadline_runner.client.clock
+    server.serve(head(), Gate(), block(S), Stall())
+
+    def deadline_then_first_event() -> None:
+        if at(server, "gate")():
+            clock.advance(DEADLINE)  # the deadline passes before Dify named the task…
+        server.open_gate()  # …and then its first event comes
+
+    mover = threading.Thread(target=deadline_then_first_event, daemon=True)
+    mover.start()
+    outcome = deadline_runner.blocking("wf") if call == "blocking" else deadline_runner.stream("wf")
+    mover.join()
+    assert not deadline_error(outcome, task="t-1", stopped=True), outcome.describe()
+    assert server.wait(lambda: [r.path for r in server.stops()] == ["/v1" + STOP_PATH]), server.requests
+
+
+@pytest.mark.parametrize("call", ["blocking", "streaming"])
+def test_a_deadline_before_the_first_event_then_no_event_says_the_run_may_go_on(deadline_runner, call):
     server, clock = deadline_runner.server, deadline_runner.client.clock
     server.serve(head(), Gate())
-    mover = clock.advance_when(at(server, "gate"), DEADLINE)
+    mover = clock.advance_when(at(server, "gate"), DEADLINE + TASK_ID_WAIT)
     outcome = deadline_runner.blocking("wf") if call == "blocking" else deadline_runner.stream("wf")
     assert mover.moved(), server.notes
     assert not deadline_error(outcome, task=None, stopped=False), outcome.describe()
-    assert "could not be stopped" in str(outcome.error) and outcome.events == []
+    assert outcome.events == []
+    message = str(outcome.error)
+    assert "could not be stopped" in message and "may still be running on the server" in message
     assert hung_up(server, "gate") and not server.stops(), server.notes
 
 
 @pytest.mark.parametrize("call", ["blocking", "streaming"])
 def test_a_dripping_head_is_cut_off_at_the_deadline_not_once_it_is_complete(deadline_runner, call):
-    """Each byte would reset a read timeout: the deadline must end the wait for the head itself."""
+    """Each byte would reset a read timeout: the deadline must end the wait for the head itself (a
+    run's head is waited for TASK_ID_WAIT more, as its first event would name the task to stop)."""
     server, clock = deadline_runner.server, deadline_runner.client.clock
     wire = ANSWER_WIRE if call == "blocking" else head() + SSE
     server.serve(Drip(wire[:20], 0.01), Gate(), Drip(wire[20:], 0.01))
-    mover = clock.advance_when(at(server, "gate"), DEADLINE)
+    mover = clock.advance_when(at(server, "gate"), DEADLINE + TASK_ID_WAIT)
     outcome = deadline_runner.blocking("chat") if call == "blocking" else deadline_runner.stream("wf")
     assert mover.moved(), server.notes
     assert not deadline_error(outcome, task=None, stopped=False), outcome.describe()

@@ -149,18 +149,41 @@ def test_a_failed_worker_ends_its_run_or_forgets_its_pending_stop(rec):
     assert rec.balanced()
 
 
-def test_leaving_closes_every_stream_and_stops_every_named_task(rec):
+def test_leaving_closes_named_streams_and_keeps_reading_unnamed_ones_until_named(rec):
     pending_id, pending_worker = started(rec, "unnamed")
     rec.runs.stop()
     run_id, worker = started(rec, "named")
     rec.runs.ids(run_id, "t-2", None)
     tasks = rec.runs.stop_all()
-    assert tasks == ["t-2"]  # the unnamed one is abandoned: the console cannot wait for it
-    assert pending_worker.cancelled and worker.cancelled
-    assert rec.runs.active is None and rec.runs.pending_stops == {}
+    assert tasks == ["t-2"] and worker.cancelled
     assert rec.stops == []  # the pane sends these itself and waits for the answers
-    assert rec.balanced()
-    assert rec.runs.end(pending_id) == (None, False)
+    # The unnamed one keeps reading, as after Escape: its stop goes out once Dify names it.
+    assert not pending_worker.cancelled and list(rec.runs.pending_stops) == [pending_id]
+    assert rec.runs.active is None and rec.balanced()
+    rec.runs.ids(pending_id, "t-1", None)
+    assert rec.stops == ["t-1"] and pending_worker.cancelled and rec.runs.pending_stops == {}
+
+
+def test_an_unnamed_active_run_at_leaving_waits_for_its_name_or_is_abandoned(rec):
+    import asyncio
+
+    run_id, worker = started(rec, "unnamed")
+    assert rec.runs.stop_all() == [] and list(rec.runs.pending_stops) == [run_id]
+    assert not worker.cancelled and rec.runs.active is None and rec.balanced()
+
+    async def named_once_it_ends() -> None:
+        waiting = asyncio.ensure_future(rec.runs.named())
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        rec.runs.end(run_id)  # the stream ended by itself: nothing left to wait for
+        await asyncio.wait_for(waiting, 60)
+
+    asyncio.run(named_once_it_ends())
+    second_id, second = started(rec, "given up")
+    rec.runs.stop_all()
+    rec.runs.abandon()
+    assert second.cancelled and rec.runs.pending_stops == {} and rec.stops == []
+    assert rec.runs.end(second_id) == (None, False)
 
 
 def test_the_controller_loads_no_textual():
