@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import modules_loaded
 
 import difytui
 
@@ -59,12 +60,6 @@ def test_public_names_resolve():
 HEAVY = ("httpx", "tomlkit", "markdown_it", "pygments")
 
 
-def _loaded(code: str, tmp_path: Path) -> set[str]:
-    env = {**os.environ, "DIFYTUI_DATA_DIR": str(tmp_path / "data"), "DIFYTUI_CONFIG_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    return set(result.stdout.split())
-
-
 def _top(modules: set[str]) -> set[str]:
     return {name.split(".")[0] for name in modules}
 
@@ -77,7 +72,7 @@ def test_version_imports_no_http_toml_or_tui(tmp_path):
         "    main(['--version'])\n"
         "print(*sys.modules)\n"
     )
-    loaded = _loaded(code, tmp_path)
+    loaded = modules_loaded(code, tmp_path)
     unwanted = {*HEAVY, "textual", "platformdirs"}  # (Textual imports platformdirs itself)
     assert not _top(loaded) & unwanted, sorted(_top(loaded) & unwanted)
     assert not {"difytui.cli_account", "difytui.cli_workspace", "difytui.account"} & loaded

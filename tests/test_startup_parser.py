@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import subprocess
-import sys
 
 import pytest
+from helpers import modules_loaded
 
 from difytui.cli import build_parser
 
@@ -73,9 +71,7 @@ def test_the_console_imports_no_script_command_module(tmp_path):
         "build_parser(['--demo']).parse_args(['--demo'])\n"
         "print(*sys.modules)\n"
     )
-    env = {**os.environ, "DIFYTUI_DATA_DIR": str(tmp_path / "data"), "DIFYTUI_CONFIG_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    loaded = set(result.stdout.split())
+    loaded = modules_loaded(code, tmp_path)
     scripts = {"difytui.cli_history", "difytui.cli_resume", "difytui.cli_test", "difytui.cli_output"}
     assert not scripts & loaded, sorted(scripts & loaded)
 
@@ -103,6 +99,4 @@ def test_the_demo_console_line_imports_no_argparse(tmp_path):
         "from difytui.cli import main\n"
         "main(['--demo'])\n"
     )
-    env = {**os.environ, "DIFYTUI_DATA_DIR": str(tmp_path / "data"), "DIFYTUI_CONFIG_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert "argparse" not in result.stdout.split()
+    assert "argparse" not in modules_loaded(code, tmp_path)
