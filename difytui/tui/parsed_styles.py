@@ -39,12 +39,16 @@ PARSED_STYLES = "first-frame-styles.pickle"
 ParseKey = tuple[str, CSSLocation, bool, int, str]
 
 
-def _stamp() -> tuple[object, ...]:
+def _stamp() -> tuple[object, ...] | None:
     """What the stored parses depend on besides their keys: this format, Python, and Textual's
-    parser (its files as installed: ``textual.__version__`` reads package metadata, ~20 ms)."""
+    parser (its files as installed: ``textual.__version__`` reads package metadata, ~20 ms).
+    None where those files cannot be told apart (no file to look at): nothing is kept then."""
     files = []
     for module in (css_model, css_parse):
-        stat = os.stat(module.__file__ or "")
+        try:
+            stat = os.stat(module.__file__ or "")
+        except OSError:
+            return None
         files.append((module.__file__, stat.st_size, stat.st_mtime_ns))
     return FORMAT, sys.version, tuple(files)
 
@@ -95,15 +99,16 @@ class ParsedStyles:
                 del self._stylesheet._parse_rules  # the class's method again
             self._stylesheet = None
         used, self._used = self._used, {}
-        if not self._parsed_afresh or not used:
+        stamp = _stamp()
+        if not self._parsed_afresh or not used or stamp is None:
             return
-        data = pickle.dumps((_stamp(), self._variables, used), protocol=pickle.HIGHEST_PROTOCOL)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         try:
+            data = pickle.dumps((stamp, self._variables, used), protocol=pickle.HIGHEST_PROTOCOL)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(data)
             os.replace(temporary, self.path)  # whole or not at all, also with two consoles
-        except OSError as error:
+        except Exception as error:  # a full disk, a read-only home, a rule that cannot be pickled
             log.debug("parsed styles not kept: %s", error)
             with contextlib.suppress(OSError):
                 temporary.unlink()
@@ -119,6 +124,6 @@ def _read(path: Path) -> tuple[dict[str, str] | None, dict[ParseKey, list[RuleSe
     except Exception as error:  # damaged, or written by another version: parse as usual
         log.debug("parsed styles not read: %s", error)
         return None, {}
-    if stamp != _stamp() or not isinstance(variables, dict) or not isinstance(parses, dict):
+    if stamp is None or stamp != _stamp() or not isinstance(variables, dict) or not isinstance(parses, dict):
         return None, {}
     return variables, parses

@@ -95,3 +95,20 @@ def test_the_stylesheet_is_textuals_own_again_once_saved(tmp_path):
     parsed.install(stylesheet)
     parsed.save()
     assert "_parse_rules" not in vars(stylesheet)
+
+
+def test_rules_that_cannot_be_kept_are_only_not_kept(tmp_path, monkeypatch):
+    """A start never fails for the file: a rule pickle cannot write (a later Textual's), a data
+    directory that cannot be written."""
+
+    def refuse(*args, **kwargs):
+        raise TypeError("cannot pickle")
+
+    monkeypatch.setattr("difytui.tui.parsed_styles.pickle.dumps", refuse)
+    path = tmp_path / PARSED_STYLES
+    assert "#004578" in _parsed(path, {"primary": "#004578", "text": "#eeeeee"})[0].lower()
+    assert not path.exists() and not list(tmp_path.iterdir())
+    monkeypatch.undo()
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("")
+    _parsed(blocked / PARSED_STYLES, {"primary": "#004578", "text": "#eeeeee"})  # mkdir fails: no error
