@@ -7,10 +7,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from difytui.account import AccountClient, Login
 from difytui.sim import Simulator
+
+if TYPE_CHECKING:
+    from difytui.config import Workspace
 
 
 def device_login(sim: Simulator) -> Login:
@@ -22,7 +25,7 @@ def device_login(sim: Simulator) -> Login:
         return client.poll(code, sleep=lambda s: time.sleep(0.06))
 
 
-def account_workspace(sim: Simulator, login: Login) -> Any:
+def account_workspace(sim: Simulator, login: Login) -> Workspace:
     """The simulator's account workspace (the login's default one), for a client made with its token."""
     from difytui.config import Workspace
 
@@ -33,7 +36,7 @@ def account_workspace(sim: Simulator, login: Login) -> Any:
         apps={},
         kind="account",
         server=sim.console_url,
-        workspace_id=login.info()["default_workspace_id"],
+        workspace_id=login.default_workspace_id,
     )
 
 

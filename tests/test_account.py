@@ -13,12 +13,12 @@ import threading
 import time
 
 import pytest
-from helpers import device_login
+from helpers import account_workspace, device_login
 
 from difytui import AppNotFoundError, DifyAPIError, DifyError
 from difytui.account import AccountClient, LoginError
 from difytui.cli import main
-from difytui.config import Workspace, load_config
+from difytui.config import load_config
 from difytui.secrets import Secret
 
 
@@ -28,27 +28,11 @@ def fast_device(sim):
     return sim
 
 
-def login_token(sim) -> tuple[str, dict]:
-    result = device_login(sim)
-    return result.token.reveal(), result.info()
-
-
-def account_workspace(sim, login: dict) -> Workspace:
-    return Workspace(
-        name="cloud",
-        base_url=sim.openapi_url,
-        user="ignored",
-        apps={},
-        kind="account",
-        server=sim.console_url,
-        workspace_id=login["default_workspace_id"],
-    )
-
-
 @pytest.fixture
 def account(fast_device, make_api):
     """``make_api`` for the account workspace of a freshly logged-in token."""
-    token, login = login_token(fast_device)
+    login = device_login(fast_device)
+    token = login.token.reveal()
     workspace = account_workspace(fast_device, login)
 
     def make(**overrides):

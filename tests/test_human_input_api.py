@@ -215,11 +215,10 @@ def test_events_of_a_finished_run_and_of_a_paused_one(client):
 
 def test_the_account_api_re_attaches_and_reads_forms(sim, make_api):
     """An account workspace uses /apps/<id>/tasks/<run_id>/events and /apps/<id>/form/human_input."""
-    from test_account import account_workspace, login_token
+    from helpers import account_workspace, device_login
 
-    sim.device_interval = 0.05
-    token, login = login_token(sim)
-    api = make_api(workspace=account_workspace(sim, login), token=token)
+    login = device_login(sim)
+    api = make_api(workspace=account_workspace(sim, login), token=login.token.reveal())
     workflow = next(app.id for app in api("apps") if app.mode == "workflow")
     result = api(
         "app.workflow.invoke", workflow, {"topic": "SSE", "audience": "everyone"}, response_mode="blocking"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 
-from helpers import device_login
+from helpers import account_workspace, device_login
 from textual.widgets import Input
 
 from difytui.cli import main
 from difytui.client import AsyncDify
-from difytui.config import Workspace, load_config
+from difytui.config import load_config
 from difytui.models import MODE_LABELS
 from difytui.store import Store
 from difytui.tui.app import DifyConsole
@@ -28,15 +28,7 @@ def id_of(app: DifyConsole, name: str) -> str:
 
 def account_console(sim, store: Store | None = None) -> DifyConsole:
     login = device_login(sim)
-    workspace = Workspace(
-        name="cloud",
-        base_url=sim.openapi_url,
-        user="ignored",
-        apps={},
-        kind="account",
-        server=sim.console_url,
-        workspace_id=login.default_workspace_id,
-    )
+    workspace = account_workspace(sim, login)
     return DifyConsole(workspace, client=AsyncDify(workspace=workspace, token=login.token), store=store)
 
 
