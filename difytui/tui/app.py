@@ -153,8 +153,8 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         # Straight on the screen, side by side (.shell), in no container: each widget on screen
         # draws its whole area at every full paint, covered or not. The panes' switcher shows with
         # the first app opened (PaneActions.open_app), in the welcome's place.
-        title = Text("difytui", style="bold")
-        title.append(f"  {one_line(self.workspace.name)}", style="dim")
+        # Spans, not a whole-text style (AppList._show_status says why).
+        title = Text.assemble(("difytui", "bold"), (f"  {one_line(self.workspace.name)}", "dim"))
         yield AppList(self._initial_apps(), title=title, id="sidebar")
         yield Static(self._welcome(), id="welcome", markup=False)
         yield ContentSwitcher(id="panes")

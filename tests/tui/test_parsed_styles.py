@@ -112,3 +112,19 @@ def test_rules_that_cannot_be_kept_are_only_not_kept(tmp_path, monkeypatch):
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("")
     _parsed(blocked / PARSED_STYLES, {"primary": "#004578", "text": "#eeeeee"})  # mkdir fails: no error
+
+
+async def test_a_second_start_tokenizes_none_of_the_themes_variables(sim, monkeypatch):
+    """Nor does any text on the first frame need them: a style string on a whole Text is parsed as
+    markup, and the first such parse tokenized every variable of the theme (~1 ms)."""
+    await first_frame(sim)
+    tokenized: list[int] = []
+    tokenize = textual_stylesheet.tokenize_values
+
+    def counted(values):
+        tokenized.append(len(values))
+        return tokenize(values)
+
+    monkeypatch.setattr(textual_stylesheet, "tokenize_values", counted)
+    await first_frame(sim)
+    assert tokenized == []
