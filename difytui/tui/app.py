@@ -154,7 +154,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         # draws its whole area at every full paint, covered or not. The panes' switcher shows with
         # the first app opened (PaneActions.open_app), in the welcome's place.
         # Spans, not a whole-text style (AppList._show_status says why).
-        title = Text.assemble(("difytui", "bold"), (f"  {one_line(self.workspace.name)}", "dim"))
+        title = Text.assemble(("difytui", "bold"), (f"  {one_line(self.workspace.name)}", "bold dim"))
         yield AppList(self._initial_apps(), title=title, id="sidebar")
         yield Static(self._welcome(), id="welcome", markup=False)
         yield ContentSwitcher(id="panes")
