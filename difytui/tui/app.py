@@ -23,7 +23,6 @@ from difytui.tui.commands import DifyCommands
 from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.keys import OPEN_RUNS, PAGE_DOWN, PAGE_UP, RUN, STOP
 from difytui.tui.pane_actions import PaneActions
-from difytui.tui.parsed_styles import PARSED_STYLES, ParsedStyles
 from difytui.tui.run_recording import RunRecorder
 from difytui.tui.runs_actions import RunsActions
 from difytui.tui.safe_text import one_line
@@ -110,12 +109,7 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         config_path: Path | None = None,
     ) -> None:
         super().__init__()
-        from difytui import paths
         from difytui.store import Store, workspace_key
-
-        # The first frame's stylesheets as the last start parsed them (saved after the first frame).
-        self.parsed_styles = ParsedStyles(paths.data_dir() / PARSED_STYLES)
-        self.parsed_styles.install(self.stylesheet)
 
         self.workspace = workspace
         # Built after the first frame, off the loop (see client): importing httpx and loading the
@@ -179,10 +173,6 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         return screen
 
     def on_mount(self) -> None:
-        # Every stylesheet of the first frame is parsed by now: kept for the next start (written
-        # only when one was parsed afresh, ~1 ms; a start after it is over would be cut short by
-        # a quick quit, as benchmarks/startup.py does).
-        self.parsed_styles.save()
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         self.query_one("#app-options").focus()
