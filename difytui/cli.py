@@ -7,7 +7,6 @@ goes on); 130 interrupted (the running task is stopped first).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -18,12 +17,16 @@ from difytui.errors import AppNotFoundError, ConfigError, DifyDeadlineError, Dif
 from difytui.text import printable
 
 if TYPE_CHECKING:
+    import argparse
+
     from difytui.models import AppInfo
     from difytui.sync_client import Dify
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     # The same options before or after the subcommand; SUPPRESS keeps a subparser from resetting them.
+    import argparse
+
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--config", metavar="PATH", default=default, help="config file to use")
     parser.add_argument("--workspace", metavar="NAME", default=default, help="workspace from the config")
@@ -36,9 +39,13 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 #: Commands whose modules import httpx and tomlkit. Unless the command line names one (or asks for
-#: help, which lists them), the parser holds a bare stub for each, so the console, ``--version``,
-#: ``apps`` and ``invoke`` never pay for those imports. A stub is never what parses: its name is absent.
+#: help, which lists them), the parser holds a bare stub for each, so ``apps`` and ``invoke`` never
+#: pay for those imports. A stub is never what parses: its name is absent. A line that names no
+#: command at all (the console, ``--version``) gets no commands: their options and modules cost the
+#: console's start-up ~8 ms.
 _HEAVY_COMMANDS = ("login", "logout", "workspace", "config")
+#: Global options that take a value (argparse also accepts a unique prefix, such as ``--work``).
+_VALUE_OPTIONS = ("--config", "--workspace")
 
 
 def _wants_all(argv: Sequence[str]) -> bool:
@@ -46,8 +53,24 @@ def _wants_all(argv: Sequence[str]) -> bool:
     return any(arg in _HEAVY_COMMANDS or arg.startswith(("-h", "--h")) for arg in argv)
 
 
+def _names_a_command(argv: Sequence[str]) -> bool:
+    """Whether a word of the line may be a command: any word that is not a global option or its
+    value. When unsure it says yes (the whole parser is only slower, never wrong)."""
+    value_next = False
+    for arg in argv:
+        if value_next:
+            value_next = False
+        elif arg.startswith("--") and len(arg) > 2:
+            value_next = "=" not in arg and any(option.startswith(arg) for option in _VALUE_OPTIONS)
+        else:  # a word, "-", "--" or a short option (none is global)
+            return True
+    return False
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The whole parser; given the command line, one with only what that line can use."""
+    import argparse
+
     full = argv is None or _wants_all(argv)
     epilog = None
     if full:  # the epilog shows only in --help; paths imports platformdirs
@@ -68,6 +91,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"difytui {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    if not full and not _names_a_command(argv or ()):
+        return parser  # no command to parse: not even stubs (each parser built costs ~0.3 ms)
 
     apps = commands.add_parser("apps", help="list the workspace's apps by interface")
     _global_options(apps, suppress=True)
@@ -135,10 +160,21 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    from difytui import cli_output
+def _plain_console(line: Sequence[str]) -> bool | None:
+    """Whether a plain console line (none, or ``--demo`` alone) asks for the demo; None for any other
+    line. Those two are read without argparse: its import and a parser cost the console's start-up
+    ~2.5 ms (tests/test_startup_parser.py checks argparse reads them the same)."""
+    if not line:
+        return False
+    return True if list(line) == ["--demo"] else None
 
-    cli_output.new_command()
+
+def main(argv: list[str] | None = None) -> int:
+    demo = _plain_console(sys.argv[1:] if argv is None else argv)
+    if demo is not None:
+        from difytui.tui import run
+
+        return run(demo=demo)
     args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     if args.demo and args.workspace not in (None, "demo"):
         _say(f"difytui: --demo has its own workspace; --workspace {args.workspace} is for a config's")
@@ -147,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         from difytui.tui import run
 
         return run(config_path=args.config, workspace=args.workspace, demo=args.demo)
+    from difytui import cli_output  # not before: the console has no use for it
+
+    cli_output.new_command()
     if args.command in ("login", "logout"):
         from difytui import cli_account
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from difytui.config import Workspace
+    from difytui.config_models import Workspace
     from difytui.sim import Simulator
 
 
@@ -21,7 +21,8 @@ def cases_dir() -> Path:
 
 
 def _workspace(base_url: str, keys: dict[str, str]) -> Workspace:
-    from difytui.config import AppEntry, Workspace, default_user
+    # The data only: difytui.config's loading (tomllib, its line finder) is no part of the demo.
+    from difytui.config_models import AppEntry, Workspace, default_user
 
     return Workspace(
         name="demo",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,3 +61,11 @@ def account_config(tmp_path: Path, sim: Simulator) -> str:
         f'workspace_id = "{login.info()["default_workspace_id"]}"\n'
     )
     return str(path)
+
+
+def modules_loaded(code: str, tmp_path: Path) -> set[str]:
+    """The modules a fresh interpreter has loaded once ``code`` ran (it prints ``*sys.modules``), with
+    its own data and config directories."""
+    env = {**os.environ, "DIFYTUI_DATA_DIR": str(tmp_path / "data"), "DIFYTUI_CONFIG_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return set(result.stdout.split())

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
@@ -26,7 +26,6 @@ from difytui.tui.pane_actions import PaneActions
 from difytui.tui.run_recording import RunRecorder
 from difytui.tui.runs_actions import RunsActions
 from difytui.tui.safe_text import one_line
-from difytui.tui.screens.help import HelpScreen, help_rows, view_keys
 from difytui.tui.startup import styles_dir
 from difytui.tui.store_writer import StoreWriter
 from difytui.tui.widgets.app_list import AppList
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 
     from difytui.client import AsyncDify
     from difytui.config import Workspace
-    from difytui.run_records import Budget
     from difytui.store import Store
     from difytui.tui.widgets.pane import AppPane
 
@@ -122,7 +120,9 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         self._owns_store = store is None
         self.store = store if store is not None else Store()
         self.store_writer = StoreWriter(self.store)
-        self.run_recorder = RunRecorder(self.store_writer, workspace_key(workspace), _budget(workspace))
+        self.run_recorder = RunRecorder(
+            self.store_writer, workspace_key(workspace), settings=getattr(workspace, "records", None)
+        )
         self.run_marks: list[str] = []
         self.ws_key = workspace_key(workspace)
         self.user_keymap = dict(keymap or {})
@@ -144,14 +144,14 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            with Vertical(id="sidebar"):
-                title = Text("difytui", style="bold")
-                title.append(f"  {one_line(self.workspace.name)}", style="dim")
-                yield Static(title, id="brand", markup=False)
-                yield AppList(self._initial_apps(), id="apps")
-            with ContentSwitcher(id="panes", initial="welcome"):
-                yield Static(self._welcome(), id="welcome", markup=False)
+        # Straight on the screen, side by side (.shell), in no container: each widget on screen
+        # draws its whole area at every full paint, covered or not. The panes' switcher shows with
+        # the first app opened (PaneActions.open_app), in the welcome's place.
+        # Spans, not a whole-text style (AppList._show_status says why).
+        title = Text.assemble(("difytui", "bold"), (f"  {one_line(self.workspace.name)}", "bold dim"))
+        yield AppList(self._initial_apps(), title=title, id="sidebar")
+        yield Static(self._welcome(), id="welcome", markup=False)
+        yield ContentSwitcher(id="panes")
         # The Footer comes after the first frame (on_ready): its keys only show once mounted anyway.
 
     def _welcome(self) -> Text:
@@ -165,10 +165,18 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         text.append(f"\n\nWorkspace {one_line(self.workspace.name)}", style="dim")
         return text
 
+    def get_default_screen(self) -> Screen[Any]:
+        screen: Screen[Any] = Screen(id="_default", classes="shell")
+        # The first focus goes straight to the app list: Textual's "*" focused the filter box, and
+        # moving on restyled it three times (focus, blur, validation: ~2.5 ms of start-up).
+        screen.AUTO_FOCUS = "#app-options"
+        return screen
+
     def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         self.query_one("#app-options").focus()
+        self.screen_stack[0].AUTO_FOCUS = None  # later on, as Textual does (the app's "*")
 
     def on_ready(self) -> None:
         # Startup objects (modules, styles, the widget tree) live as long as the app: keep the
@@ -259,14 +267,10 @@ class DifyConsole(PaneActions, WorkspaceActions, BenchActions, RunsActions):
         self.update_sidebar()
 
     def action_help(self) -> None:
+        from difytui.tui.screens.help import HelpScreen, help_rows, view_keys  # not before the first frame
+
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
         view = view_keys(self.screen, self.user_keymap)
         self.push_screen(HelpScreen(help_rows(self.BINDINGS, self.user_keymap), view))
-
-
-def _budget(workspace: Workspace) -> Budget:
-    from difytui.run_records import Budget
-
-    return Budget.of(getattr(workspace, "records", None))

@@ -60,6 +60,8 @@ class PaneActions(AppListRefresh):
             self.panes[app_id] = pane
             mounted = switcher.mount(pane)
             switcher.current = pane.id
+            self.query_one("#welcome").display = False  # the switcher takes its place for good
+            switcher.display = True
             self.call_later(self.restore_pane, pane, mounted)  # its form folded as last left
         else:
             switcher.current = pane.id

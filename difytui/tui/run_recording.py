@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from difytui.config import RecordsBudget
     from difytui.run_records import Budget, RunRecords
     from difytui.store import Store
     from difytui.tui.models import RunRequest
@@ -50,12 +51,22 @@ Record = Callable[[RunLog], object]
 
 
 class RunRecorder:
-    """Stores each finished run of the console in ``store``'s run records, within ``budget``."""
+    """Stores each finished run of the console in ``store``'s run records, within ``budget`` (else
+    the one ``settings``, a config's ``[records]``, set: worked out with the first record, as
+    difytui.run_records is not imported before the first frame)."""
 
-    def __init__(self, writer: StoreWriter, ws: str, budget: Budget | None = None) -> None:
+    def __init__(
+        self,
+        writer: StoreWriter,
+        ws: str,
+        budget: Budget | None = None,
+        *,
+        settings: RecordsBudget | None = None,
+    ) -> None:
         self.writer = writer
         self.ws = ws
         self.budget = budget
+        self.settings = settings
         self._records: RunRecords | None = None
         self._lock = threading.Lock()
 
@@ -67,9 +78,10 @@ class RunRecorder:
         """The store's run records (made once, cheaply: nothing is written until a record is)."""
         with self._lock:
             if self._records is None:
-                from difytui.run_records import RunRecords
+                from difytui.run_records import Budget, RunRecords
 
-                self._records = RunRecords(self.store, self.budget)
+                budget = self.budget if self.budget is not None else Budget.of(self.settings)
+                self._records = RunRecords(self.store, budget)
             return self._records
 
     def __call__(self, log: RunLog) -> None:

@@ -49,8 +49,9 @@ class AppList(Vertical):
     class Chosen(Message):
         app_id: str
 
-    def __init__(self, apps: list[AppItem], **kwargs: Any) -> None:
+    def __init__(self, apps: list[AppItem], *, title: Text | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.title = title  # a line above the filter (the console's: its name and workspace)
         self.apps: dict[str, AppItem] = {a.id: a for a in apps}
         self.order: list[str] = [a.id for a in apps]
         self._needle = ""  # the filter the list was last built for
@@ -58,6 +59,8 @@ class AppList(Vertical):
         self._shown = len(apps)  # apps the filter lets through
 
     def compose(self) -> ComposeResult:
+        if self.title is not None:
+            yield Static(self.title, id="brand", markup=False)
         yield Input(placeholder="filter apps (ctrl+l or /)", id="app-filter", compact=True)
         yield AppOptions(id="app-options")
         yield Static("", id="apps-status", markup=False)
@@ -84,7 +87,10 @@ class AppList(Vertical):
         total = len(self.order)
         noun = "app" if total == 1 else "apps"
         count = f"{self._shown} of {total} {noun}" if self._shown != total else f"{total} {noun}"
-        text = Text(count, style="italic")
+        # Styles as spans, never a whole Text's style (here and in the first frame's other texts):
+        # Textual parses a whole-text style as markup, and its first such parse tokenizes every
+        # variable of the theme (~1 ms of start-up); a span's Rich style it converts directly.
+        text = Text.assemble((count, "italic"))
         if self._note:
             text.append(f"\n{self._note}")
         self.query_one("#apps-status", Static).update(text)
@@ -139,14 +145,14 @@ class AppList(Vertical):
                 rank = self._rank(members[0], needle)
                 if best is None or rank < best[0]:
                     best = (rank, members[0].id)
-            items.append(Option(Text(title, style="bold"), id=f"group:{key}", disabled=True))
+            items.append(Option(Text.assemble((title, "bold")), id=f"group:{key}", disabled=True))
             items.extend(Option(self._prompt(item), id=item.id) for item in members)
         options.clear_options()
         options.add_options(items)
         self._shown = sum(1 for o in items if not o.disabled)
         self._show_status()
         if not any(not o.disabled for o in items):
-            options.add_option(Option(Text("no app matches", style="italic"), disabled=True))
+            options.add_option(Option(Text.assemble(("no app matches", "italic")), disabled=True))
             self._needle = needle
             return
         ids = [o.id for o in items if not o.disabled and o.id is not None]
