@@ -17,12 +17,15 @@ Figures per case:
     python benchmarks/tui_stream.py --big       # also 50k tokens
     python benchmarks/tui_stream.py --memory    # only the memory case (two child processes)
     python benchmarks/tui_stream.py --quick     # smaller sizes, a sanity run
+    python benchmarks/tui_stream.py --burst-ab 3   # only the 20k burst (50k with --big), the console
+        # alone, without and with the acyclic layout map fix (textual_fixes), alternating, 3 rounds
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -342,6 +345,70 @@ def chat(messages: int, n: int) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass
+class FullPasses:
+    """Full (generation 2) collections while the console ran: how many, the longest (CPU time)."""
+
+    times: list[float] = field(default_factory=list)
+    collected: list[int] = field(default_factory=list)
+    _start: float = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._start = time.thread_time()
+        else:
+            self.times.append(time.thread_time() - self._start)
+            self.collected.append(info["collected"])
+
+
+def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
+    """The burst case, console only, with Textual's own ``_arrange_root`` and with the fixed one
+    (installed by the GC policy after the first frame), one after the other in this process."""
+    from textual._compositor import Compositor
+
+    from difytui.tui import textual_fixes
+
+    textual_fixes.install_acyclic_arrange()
+    fixed = Compositor._arrange_root
+    original = fixed._difytui_original  # type: ignore[attr-defined]
+    install = textual_fixes.install_acyclic_arrange
+    parts = answer_tokens(n)
+    out = []
+    for round_ in range(rounds):
+        for variant in ("textual", "fixed"):
+            Compositor._arrange_root = fixed if variant == "fixed" else original  # type: ignore[method-assign]
+            textual_fixes.install_acyclic_arrange = lambda: False  # type: ignore[assignment]
+            passes = FullPasses()
+            gc.callbacks.append(passes)
+            try:
+                ours = asyncio.run(console_run([parts], None, {1}))[1]
+            finally:
+                gc.callbacks.remove(passes)
+                textual_fixes.install_acyclic_arrange = install  # type: ignore[assignment]
+            r = {
+                "round": round_ + 1,
+                "variant": variant,
+                "block_ms": round(ours.block * 1000, 1),
+                "stall_ms": round(ours.stall * 1000, 1),
+                "full_passes": len(passes.times),
+                "longest_full_pass_ms": round(max(passes.times, default=0.0) * 1000, 1),
+                "freed": passes.collected,
+                "text_intact": ours.text_ok,
+            }
+            print(
+                f"burst {n} round {r['round']} {variant:<8} block {r['block_ms']:>6} ms  stall "
+                f"{r['stall_ms']:>7} ms  full passes {r['full_passes']:>3} (longest "
+                f"{r['longest_full_pass_ms']} ms), objects each freed {r['freed']}"
+                f"{'' if ours.text_ok else '  TEXT DIFFERS'}",
+                flush=True,
+            )
+            out.append(r)
+    Compositor._arrange_root = fixed  # type: ignore[method-assign]
+    return out
+
+
 def memory_child(variant: str, messages: int, size: int) -> None:
     """Runs in a child process: stream ``messages`` answers of ~``size`` bytes, print peak RSS."""
     parts = answer_tokens(max(1, size // 60), word=10)  # ~60 bytes a token
@@ -382,7 +449,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="paced 4k runs (p99 lag must hold in each)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON only")
     parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--burst-ab", type=int, metavar="ROUNDS", help="only the burst: Textual's arrange, then the fixed one"
+    )
     args = parser.parse_args()
+    if args.burst_ab:
+        burst_ab(50000 if args.big else 20000, args.burst_ab)
+        return 0
     if args.memory_child:
         variant, messages, size = args.memory_child
         memory_child(variant, int(messages), int(size))
