@@ -18,7 +18,8 @@ Figures per case:
     python benchmarks/tui_stream.py --memory    # only the memory case (two child processes)
     python benchmarks/tui_stream.py --quick     # smaller sizes, a sanity run
     python benchmarks/tui_stream.py --burst-ab 3   # only the 20k burst (50k with --big), the console
-        # alone, without and with the acyclic layout map fix (textual_fixes), alternating, 3 rounds
+        # alone, 3 rounds of: no fix, the acyclic layout map (textual_fixes), and also a dropped
+        # piece's strips let go (LinePiece.on_unmount)
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from difytui.models import AppInfo
 from difytui.store import Store
 from difytui.tui.app import DifyConsole
 from difytui.tui.scripted_stream import ScriptedStream
-from difytui.tui.widgets.line_piece import MarkdownLines
+from difytui.tui.widgets.line_piece import LinePiece, MarkdownLines
 from difytui.tui.widgets.response_log import AnswerView
 
 WORDS = [
@@ -364,8 +365,10 @@ class FullPasses:
 
 
 def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
-    """The burst case, console only, with Textual's own ``_arrange_root`` and with the fixed one
-    (installed by the GC policy after the first frame), one after the other in this process."""
+    """The burst case, console only, in this process, one variant after the other: ``none``
+    (Textual's own ``_arrange_root``, a removed piece keeps its strips), ``map`` (the acyclic
+    layout map of textual_fixes, installed by the GC policy after the first frame) and ``both``
+    (a removed piece also lets go of its strips: ``LinePiece.on_unmount``)."""
     from textual._compositor import Compositor
 
     from difytui.tui import textual_fixes
@@ -374,11 +377,16 @@ def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
     fixed = Compositor._arrange_root
     original = fixed._difytui_original  # type: ignore[attr-defined]
     install = textual_fixes.install_acyclic_arrange
+    forget = LinePiece.__dict__["on_unmount"]
     parts = answer_tokens(n)
     out = []
     for round_ in range(rounds):
-        for variant in ("textual", "fixed"):
-            Compositor._arrange_root = fixed if variant == "fixed" else original  # type: ignore[method-assign]
+        for variant in ("none", "map", "both"):
+            Compositor._arrange_root = original if variant == "none" else fixed  # type: ignore[method-assign]
+            if variant == "both":
+                LinePiece.on_unmount = forget  # type: ignore[method-assign]
+            elif "on_unmount" in LinePiece.__dict__:
+                del LinePiece.on_unmount
             textual_fixes.install_acyclic_arrange = lambda: False  # type: ignore[assignment]
             passes = FullPasses()
             gc.callbacks.append(passes)
@@ -398,7 +406,7 @@ def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
                 "text_intact": ours.text_ok,
             }
             print(
-                f"burst {n} round {r['round']} {variant:<8} block {r['block_ms']:>6} ms  stall "
+                f"burst {n} round {r['round']} {variant:<5} block {r['block_ms']:>6} ms  stall "
                 f"{r['stall_ms']:>7} ms  full passes {r['full_passes']:>3} (longest "
                 f"{r['longest_full_pass_ms']} ms), objects each freed {r['freed']}"
                 f"{'' if ours.text_ok else '  TEXT DIFFERS'}",
@@ -406,6 +414,7 @@ def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
             )
             out.append(r)
     Compositor._arrange_root = fixed  # type: ignore[method-assign]
+    LinePiece.on_unmount = forget  # type: ignore[method-assign]
     return out
 
 
@@ -450,7 +459,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON only")
     parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument(
-        "--burst-ab", type=int, metavar="ROUNDS", help="only the burst: Textual's arrange, then the fixed one"
+        "--burst-ab", type=int, metavar="ROUNDS", help="only the burst: without and with the fixes"
     )
     args = parser.parse_args()
     if args.burst_ab:
