@@ -368,7 +368,8 @@ def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
     """The burst case, console only, in this process, one variant after the other: ``none``
     (Textual's own ``_arrange_root``, a removed piece keeps its strips), ``map`` (the acyclic
     layout map of textual_fixes, installed by the GC policy after the first frame) and ``both``
-    (a removed piece also lets go of its strips: ``LinePiece.on_unmount``)."""
+    (a removed piece also lets go of its strips: ``LinePiece.on_unmount``), and ``all`` (the live
+    piece also rendered as text arrives, not in the next frame's layout: ``AnswerView._render_live``)."""
     from textual._compositor import Compositor
 
     from difytui.tui import textual_fixes
@@ -378,15 +379,17 @@ def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
     original = fixed._difytui_original  # type: ignore[attr-defined]
     install = textual_fixes.install_acyclic_arrange
     forget = LinePiece.__dict__["on_unmount"]
+    render_live = AnswerView._render_live
     parts = answer_tokens(n)
     out = []
     for round_ in range(rounds):
-        for variant in ("none", "map", "both"):
+        for variant in ("none", "map", "both", "all"):
             Compositor._arrange_root = original if variant == "none" else fixed  # type: ignore[method-assign]
-            if variant == "both":
+            if variant in ("both", "all"):
                 LinePiece.on_unmount = forget  # type: ignore[method-assign]
             elif "on_unmount" in LinePiece.__dict__:
                 del LinePiece.on_unmount
+            AnswerView._render_live = render_live if variant == "all" else lambda self: None  # type: ignore[method-assign]
             textual_fixes.install_acyclic_arrange = lambda: False  # type: ignore[assignment]
             passes = FullPasses()
             gc.callbacks.append(passes)
@@ -406,7 +409,7 @@ def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
                 "text_intact": ours.text_ok,
             }
             print(
-                f"burst {n} round {r['round']} {variant:<5} block {r['block_ms']:>6} ms  stall "
+                f"burst {n} round {r['round']} {variant:<4} block {r['block_ms']:>6} ms  stall "
                 f"{r['stall_ms']:>7} ms  full passes {r['full_passes']:>3} (longest "
                 f"{r['longest_full_pass_ms']} ms), objects each freed {r['freed']}"
                 f"{'' if ours.text_ok else '  TEXT DIFFERS'}",
@@ -415,6 +418,7 @@ def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
             out.append(r)
     Compositor._arrange_root = fixed  # type: ignore[method-assign]
     LinePiece.on_unmount = forget  # type: ignore[method-assign]
+    AnswerView._render_live = render_live  # type: ignore[method-assign]
     return out
 
 

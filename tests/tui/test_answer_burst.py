@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from difytui.tui.widgets.answer_view import AnswerView
 from difytui.tui.widgets.response_log import ResponseLog
-from tests.tui.test_streaming import LogApp, markdown_tokens
+from tests.tui.test_streaming import LogApp, markdown_tokens, settle
 
 
 async def test_pieces_sealed_before_the_first_frame_are_measured():
@@ -25,3 +25,50 @@ async def test_pieces_sealed_before_the_first_frame_are_measured():
         await answer.finish()
         await pilot.pause()
         assert answer.text == "".join(markdown_tokens(1500))
+
+
+async def test_a_frame_after_a_burst_lays_out_without_rendering_markdown(monkeypatch):
+    """Text that arrives between two frames is rendered as it arrives, at the width the layout
+    will ask for: rendered inside the next frame's layout, a burst's parts made one long block."""
+    from textual._compositor import Compositor
+
+    from difytui.tui.markdown_lines import LineRenderer
+
+    in_layout = [False]
+    renders_in_layout = [0]
+    reflow, render = Compositor.reflow, LineRenderer.render
+
+    def counted_reflow(self, parent, size):
+        in_layout[0] = True
+        try:
+            return reflow(self, parent, size)
+        finally:
+            in_layout[0] = False
+
+    def counted_render(self, text, width):
+        renders_in_layout[0] += in_layout[0]
+        return render(self, text, width)
+
+    monkeypatch.setattr(Compositor, "reflow", counted_reflow)
+    monkeypatch.setattr(LineRenderer, "render", counted_render)
+    app = LogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(ResponseLog)
+        first = AnswerView()
+        await log.add(first)
+        await first.fill("".join(markdown_tokens(800)))  # the log has its scrollbar already
+        await settle(pilot, log)
+        answer = AnswerView()
+        await log.add(answer)
+        await settle(pilot, log)
+        tokens = markdown_tokens(1500)
+        renders_in_layout[0] = 0
+        with app.batch_update():  # no frame while the burst lasts
+            for token in tokens:
+                await answer.write(token)
+        await settle(pilot, log)
+        assert answer.pieces and answer._live is not None  # sealed pieces, and a live one
+        assert renders_in_layout[0] == 0
+        await answer.finish()
+        await settle(pilot, log)
+        assert answer.text == "".join(tokens)

@@ -26,7 +26,7 @@ from textual.widgets import Static
 
 from difytui.tui.safe_text import clean, literal
 from difytui.tui.widgets.breaks import BreakScanner, link_definitions
-from difytui.tui.widgets.line_piece import LinePiece
+from difytui.tui.widgets.line_piece import GUTTER, LinePiece
 from difytui.tui.widgets.piece_window import Piece, PieceWindow, Spacer
 
 __all__ = ["AnswerView", "Piece", "Spacer"]
@@ -145,6 +145,15 @@ class AnswerView(PieceWindow):
             tail_start = self._fed - len(self._tail)
             fence_at = fence - tail_start if fence is not None and fence >= tail_start else None
             (await self._live_piece()).set_tail(self._tail, fence_at)
+        self._render_live()
+
+    def _render_live(self) -> None:
+        """Render what arrived now, at the width the layout will ask for: in a burst frames lag,
+        and the next frame's layout rendered every part added since the last one (blocks of the
+        loop of 15-35 ms, each part rendered inside a layout of the screen)."""
+        width = self.size.width or self._expected_width()
+        if self._live is not None and width:
+            self._live.line_count(max(1, width - GUTTER))
 
     async def _live_piece(self) -> LinePiece:
         if self._live is None:
