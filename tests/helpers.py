@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,3 +70,18 @@ def modules_loaded(code: str, tmp_path: Path) -> set[str]:
     env = {**os.environ, "DIFYTUI_DATA_DIR": str(tmp_path / "data"), "DIFYTUI_CONFIG_DIR": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     return set(result.stdout.split())
+
+
+def waiting_late(monkeypatch: Any) -> threading.Event:
+    """An event set once a run given up before its first event waits on for it (``Opening.late``)."""
+    from difytui.opening import Opening
+
+    waiting = threading.Event()
+    real_late = Opening.late
+
+    def late(self: Opening, seconds: float) -> Any:
+        waiting.set()
+        return real_late(self, seconds)
+
+    monkeypatch.setattr(Opening, "late", late)
+    return waiting

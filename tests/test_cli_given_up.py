@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from helpers import waiting_late
 
 from difytui.cli import main
 
@@ -63,17 +64,9 @@ def test_a_read_timeout_before_the_first_event_says_the_run_may_still_be_going(c
 
 def test_a_second_ctrl_c_ends_the_wait_for_the_task(capsys, config, sim, monkeypatch):
     from difytui import streams
-    from difytui.opening import Opening
 
     monkeypatch.setattr(streams, "TASK_ID_WAIT", 3600.0)  # were it waited out, the test would time out
-    waiting = threading.Event()
-    real_late = Opening.late
-
-    def late(self, seconds):
-        waiting.set()
-        return real_late(self, seconds)
-
-    monkeypatch.setattr(Opening, "late", late)
+    waiting = waiting_late(monkeypatch)
 
     def twice() -> None:
         until_held(sim)

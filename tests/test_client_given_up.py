@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from helpers import waiting_late
 
 from difytui import RunInterrupted, streams
 from difytui.client import AsyncDify, Dify
@@ -123,17 +124,9 @@ def test_ctrl_c_before_a_blocking_runs_first_event_still_stops_it_with_the_sync_
 
 def test_with_the_sync_client_a_second_ctrl_c_ends_the_wait_for_the_first_event(sim, monkeypatch):
     from difytui import sync_client
-    from difytui.opening import Opening
 
     monkeypatch.setattr(sync_client, "TASK_ID_WAIT", 3600.0)  # were it waited out, the test would time out
-    waiting = threading.Event()
-    real_late = Opening.late
-
-    def late(self, seconds):
-        waiting.set()
-        return real_late(self, seconds)
-
-    monkeypatch.setattr(Opening, "late", late)
+    waiting = waiting_late(monkeypatch)
 
     def twice() -> None:
         ctrl_c()

@@ -31,17 +31,13 @@ from .conftest import (
     run_done,
     screen_text,
     type_text,
+    wait_until,
     workspace_for,
 )
-from .conftest import wait_until as _wait_until
 
 MARKUP_OPTION = "[b]bold[/b] [@click=app.bell]x[/]"
 BROKEN_OPTION = "[/x] closes nothing"
 CHECKBOX_LABEL = "I agree [/x] [@click=app.quit]"
-
-
-async def wait_until(pilot: Any, predicate: Any, timeout: float = 5.0, what: str = "") -> Any:
-    return await _wait_until(pilot, predicate, timeout, what)
 
 
 def notices(pane: Any) -> str:

@@ -54,7 +54,7 @@ async def run_keys(pilot: Any, screen: tests_view.TestsScreen, *keys: str) -> No
     """Press ``keys`` (one of them starts a suite) and wait until the suite is over and recorded."""
     before = screen.suites_done
     await pilot.press(*keys)
-    await wait_until(pilot, lambda: screen.suites_done > before, 60, what="suite")
+    await wait_until(pilot, lambda: screen.suites_done > before, what="suite")
     await pilot.pause()
 
 
@@ -273,7 +273,7 @@ async def test_compare_runs_every_case_on_both_apps_and_diffs_their_answers(sim,
         assert "support-bot" not in choices and "travel-agent" in choices
         before = screen.suites_done
         await pilot.press(*["down"] * choices.index("travel-agent"), "enter")
-        await wait_until(pilot, lambda: screen.suites_done > before, 60, what="suite")
+        await wait_until(pilot, lambda: screen.suites_done > before, what="suite")
         key = screen.cases[0].key
         assert screen.results[key].target.app == "support-bot"
         assert screen.others[key].target.app == "travel-agent"
