@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from textual._compositor import MapGeometry
+from textual.pilot import Pilot
 
 from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.widgets.answer_view import AnswerView
@@ -35,19 +36,25 @@ def layout_maps(objects: list[object]) -> int:
     )
 
 
+async def answered(app: LogApp, pilot: Pilot[None], tokens: int) -> ResponseLog:
+    """The log with one answer of ``tokens`` tokens, streamed, ended and drawn."""
+    log = app.query_one(ResponseLog)
+    answer = AnswerView()
+    await log.add(answer)
+    for token in markdown_tokens(tokens):
+        await answer.write(token)
+    await answer.finish()
+    await settle(pilot, log)
+    return log
+
+
 async def test_a_reflow_leaves_no_layout_map_to_the_cyclic_collector(saved_garbage: list[object]) -> None:
     policy = GcPolicy()
     policy.first_frame()  # the console installs the fix after its first frame
     try:
         app = LogApp()
         async with app.run_test(size=(80, 24)) as pilot:
-            log = app.query_one(ResponseLog)
-            answer = AnswerView()
-            await log.add(answer)
-            for token in markdown_tokens(400):
-                await answer.write(token)
-            await answer.finish()
-            await settle(pilot, log)
+            log = await answered(app, pilot, 400)
             gc.collect()
             saved_garbage.clear()
             reflows = 0
@@ -75,13 +82,7 @@ async def test_the_fixed_arrange_places_every_widget_as_textual_does() -> None:
     assert original is not None
     app = LogApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        log = app.query_one(ResponseLog)
-        answer = AnswerView()
-        await log.add(answer)
-        for token in markdown_tokens(300):
-            await answer.write(token)
-        await answer.finish()
-        await settle(pilot, log)
+        await answered(app, pilot, 300)
         compositor = app.screen._compositor
         for visible_only in (True, False):
             ours = fixed(compositor, app.screen, app.size, visible_only)
