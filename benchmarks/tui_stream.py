@@ -18,8 +18,8 @@ Figures per case:
     python benchmarks/tui_stream.py --memory    # only the memory case (two child processes)
     python benchmarks/tui_stream.py --quick     # smaller sizes, a sanity run
     python benchmarks/tui_stream.py --burst-ab 3   # only the 20k burst (50k with --big), the console
-        # alone, 3 rounds of: no fix, the acyclic layout map (textual_fixes), and also a dropped
-        # piece's strips let go (LinePiece.on_unmount)
+        # alone, 3 rounds of: no fix, a dropped piece's strips let go (LinePiece.on_unmount), and
+        # also the live piece rendered as text arrives (AnswerView._render_live)
 """
 
 from __future__ import annotations
@@ -365,39 +365,27 @@ class FullPasses:
 
 
 def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
-    """The burst case, console only, in this process, one variant after the other: ``none``
-    (Textual's own ``_arrange_root``, a removed piece keeps its strips), ``map`` (the acyclic
-    layout map of textual_fixes, installed by the GC policy after the first frame) and ``both``
-    (a removed piece also lets go of its strips: ``LinePiece.on_unmount``), and ``all`` (the live
-    piece also rendered as text arrives, not in the next frame's layout: ``AnswerView._render_live``)."""
-    from textual._compositor import Compositor
-
-    from difytui.tui import textual_fixes
-
-    textual_fixes.install_acyclic_arrange()
-    fixed = Compositor._arrange_root
-    original = fixed._difytui_original  # type: ignore[attr-defined]
-    install = textual_fixes.install_acyclic_arrange
+    """The burst case, console only, in this process, one variant after the other: ``none`` (a
+    removed piece keeps its strips), ``pieces`` (a removed piece lets go of its strips:
+    ``LinePiece.on_unmount``) and ``all`` (the live piece also rendered as text arrives, not in the
+    next frame's layout: ``AnswerView._render_live``)."""
     forget = LinePiece.__dict__["on_unmount"]
     render_live = AnswerView._render_live
     parts = answer_tokens(n)
     out = []
     for round_ in range(rounds):
-        for variant in ("none", "map", "both", "all"):
-            Compositor._arrange_root = original if variant == "none" else fixed  # type: ignore[method-assign]
-            if variant in ("both", "all"):
+        for variant in ("none", "pieces", "all"):
+            if variant != "none":
                 LinePiece.on_unmount = forget  # type: ignore[method-assign]
             elif "on_unmount" in LinePiece.__dict__:
                 del LinePiece.on_unmount
             AnswerView._render_live = render_live if variant == "all" else lambda self: None  # type: ignore[method-assign]
-            textual_fixes.install_acyclic_arrange = lambda: False  # type: ignore[assignment]
             passes = FullPasses()
             gc.callbacks.append(passes)
             try:
                 ours = asyncio.run(console_run([parts], None, {1}))[1]
             finally:
                 gc.callbacks.remove(passes)
-                textual_fixes.install_acyclic_arrange = install  # type: ignore[assignment]
             r = {
                 "round": round_ + 1,
                 "variant": variant,
@@ -409,14 +397,13 @@ def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
                 "text_intact": ours.text_ok,
             }
             print(
-                f"burst {n} round {r['round']} {variant:<4} block {r['block_ms']:>6} ms  stall "
+                f"burst {n} round {r['round']} {variant:<6} block {r['block_ms']:>6} ms  stall "
                 f"{r['stall_ms']:>7} ms  full passes {r['full_passes']:>3} (longest "
                 f"{r['longest_full_pass_ms']} ms), objects each freed {r['freed']}"
                 f"{'' if ours.text_ok else '  TEXT DIFFERS'}",
                 flush=True,
             )
             out.append(r)
-    Compositor._arrange_root = fixed  # type: ignore[method-assign]
     LinePiece.on_unmount = forget  # type: ignore[method-assign]
     AnswerView._render_live = render_live  # type: ignore[method-assign]
     return out

@@ -14,8 +14,7 @@ of 500 KB), and one pass per 50 gen1 passes (instead of 10) made the longest pas
 (benchmarks/tui_stream_profile.py on the same machine).
 
 What a full pass scans must not grow with the answers either: :mod:`.textual_fixes` lets go of
-the style caches of dropped widgets, makes a strip's caches only when they are used, and lets
-refcounting free each layout map the compositor drops (a reflow per frame in a burst).
+the style caches of dropped widgets, and makes a strip's caches only when they are used.
 """
 
 from __future__ import annotations
@@ -33,8 +32,6 @@ class GcPolicy:
 
     def first_frame(self) -> None:
         """The first frame is drawn: what start-up made lives as long as the app; collect again."""
-        # Not on the start-up path (compiling it takes ~2 ms); nothing streams before this frame.
-        textual_fixes.install_acyclic_arrange()
         self._frozen = True
         gc.freeze()
         gc.enable()  # difytui.tui.run keeps it off until this frame

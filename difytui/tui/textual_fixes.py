@@ -26,29 +26,15 @@ strip, its segments, the cache) that only a full pass frees. With answers drawn 
 (:mod:`.markdown_lines`) these were ~195k of the objects a full pass freed every few seconds of
 a paced 4k-token answer (20–28 ms a pass). The fix returns those results uncached (they cost
 nothing to make), so refcounting frees the lines.
-
-**Every layout map in a cycle.** ``Compositor._arrange_root`` places the widgets with a nested
-function that calls itself, so the function, its closure cell and the map it fills are a reference
-cycle: each reflow's map (a geometry per widget, ~thousands of objects in a long chat) stayed
-alive until a full pass, and in a burst (a reflow every frame, the tail growing) those maps were
-most of what the full pass freed, 15–18 ms in the same loop step as a ~20 ms frame. The fix runs
-the same function, compiled from Textual's own source with ``del add_widget`` before it returns
-(which empties the cell), so the old map is freed when the compositor drops it. It is installed
-after the first frame (compiling it takes ~2 ms), and only on Textual source that ends as 8.2.8's.
 """
 
 from __future__ import annotations
-import __future__
 
-import linecache
-import textwrap
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from types import FunctionType
 
 from rich.segment import Segment
 from rich.style import Style
-from textual import _compositor
 from textual._styles_cache import StylesCache
 from textual.cache import FIFOCache
 from textual.color import Color
@@ -141,62 +127,3 @@ def _acyclic_strip_caches() -> bool:
     Strip.divide = acyclic_divide  # type: ignore[method-assign]
     Strip.crop_extend = acyclic_crop_extend  # type: ignore[method-assign]
     return True
-
-
-_ARRANGE_END = "        widgets -= invisible_widgets\n        return map, widgets\n"
-_ARRANGE_END_FIXED = (
-    "        widgets -= invisible_widgets\n"
-    "        del add_widget  # empties its cell: the closure is no longer a cycle holding the map\n"
-    "        return map, widgets\n"
-)
-
-
-def install_acyclic_arrange() -> bool:
-    """Replace ``Compositor._arrange_root`` by the same source that breaks its closure's cycle
-    before returning; True when installed now. Idempotent, and a no-op unless the source is as
-    expected (a changed Textual keeps its own method)."""
-    original = _compositor.Compositor.__dict__.get("_arrange_root")
-    if not isinstance(original, FunctionType) or getattr(original, "_difytui_acyclic", False):
-        return False  # installed already, or not a plain function any more
-    fixed = _acyclic_arrange(original)
-    if fixed is None:
-        return False
-    fixed._difytui_acyclic = True  # type: ignore[attr-defined]
-    fixed._difytui_original = original  # type: ignore[attr-defined]
-    _compositor.Compositor._arrange_root = fixed  # type: ignore[method-assign]
-    return True
-
-
-def _acyclic_arrange(original: Callable[..., object]) -> Callable[..., object] | None:
-    code = getattr(original, "__code__", None)
-    if code is None or getattr(original, "__globals__", None) is not vars(_compositor):
-        return None
-    lines = linecache.getlines(code.co_filename)
-    last = max((line for *_, line in code.co_lines() if line is not None), default=0)
-    source = "".join(lines[code.co_firstlineno - 1 : last])
-    if (
-        not source.lstrip().startswith("def _arrange_root(")
-        or source.count(_ARRANGE_END) != 1
-        or not source.endswith(_ARRANGE_END)
-        or "add_widget" not in code.co_cellvars
-        or code.co_freevars  # ``super()`` or another outer name: cannot be compiled alone
-    ):
-        return None
-    source = source.replace(_ARRANGE_END, _ARRANGE_END_FIXED)
-    # Padded so tracebacks point at Textual's own lines; its module defers annotations, so must this.
-    text = "\n" * (code.co_firstlineno - 1) + textwrap.dedent(source)
-    flags = __future__.annotations.compiler_flag
-    try:
-        compiled = compile(text, code.co_filename, "exec", flags=flags, dont_inherit=True)
-        namespace: dict[str, object] = {}
-        exec(compiled, vars(_compositor), namespace)
-    except Exception:  # any failure leaves Textual's method as it is
-        return None
-    fixed = namespace.get("_arrange_root")
-    if not callable(fixed) or getattr(fixed, "__code__", None) is None:
-        return None
-    if fixed.__code__.co_varnames != code.co_varnames or fixed.__code__.co_cellvars != code.co_cellvars:
-        return None
-    fixed.__qualname__ = original.__qualname__
-    fixed.__doc__ = original.__doc__
-    return fixed
