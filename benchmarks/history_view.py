@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,10 @@ from difytui.sim import Simulator
 from difytui.sim.apps import ALL_APPS
 from difytui.store import Store
 from difytui.tui.app import DifyConsole
-from difytui.tui.message_actions import AnswerBar
 from difytui.tui.safe_text import clean
 from difytui.tui.screens.conversations import ConversationEntry
 from difytui.tui.widgets import history_paging
 from difytui.tui.widgets.line_piece import LinePiece
-from difytui.tui.widgets.response_log import Notice, UserTurn
 
 CHAT = "support-bot"
 USER = "bench"
@@ -92,24 +91,11 @@ class PlainAnswer(Markdown):
         self.message_id = message.id
 
 
-def plain_turn_widgets(messages: list[HistoryMessage]) -> list[Widget]:
-    widgets: list[Widget] = []
-    for message in messages:
-        if message.query:
-            widgets.append(UserTurn(message.query))
-        if message.answer:
-            shown = PlainAnswer(message)
-            widgets += [shown, AnswerBar.for_history(message.raw, shown)]
-        elif message.error:
-            widgets.append(Notice(f"✗ {message.error}", "error"))
-    return widgets
-
-
 @contextmanager
 def variant(name: str) -> Iterator[None]:
     saved = history_paging.turn_widgets
     if name == "plain":
-        history_paging.turn_widgets = plain_turn_widgets
+        history_paging.turn_widgets = partial(saved, answer_widget=PlainAnswer)
     try:
         yield
     finally:

@@ -195,7 +195,6 @@ class LineRenderer:
             start += 1
         return Rendered([Strip(line) for line in lines[start:]], True)
 
-
     def code_line(self, line: str, width: int) -> list[Strip]:
         """One line of a fence still open, plain, as its block will frame it once closed (a
         column of padding either side, wrapped)."""

@@ -8,6 +8,7 @@ view keeps the turn the user was reading where it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -39,14 +40,17 @@ MORE = "— earlier in this conversation · scroll up for more —"
 START = "— earlier in this conversation · its start —"
 
 
-def turn_widgets(messages: list[HistoryMessage]) -> list[Widget]:
-    """Widgets for ``messages`` (oldest first): the query, then the answer or its error."""
+def turn_widgets(
+    messages: list[HistoryMessage], answer_widget: Callable[[HistoryMessage], Widget] = HistoryAnswer
+) -> list[Widget]:
+    """Widgets for ``messages`` (oldest first): the query, then the answer (``answer_widget``: the
+    benchmark's old plain one) or its error."""
     widgets: list[Widget] = []
     for message in messages:
         if message.query:
             widgets.append(UserTurn(message.query))
         if message.answer:
-            answer = HistoryAnswer(message)
+            answer = answer_widget(message)
             # its bar: rating shown, and the answer keys (message_actions) can pick it
             widgets += [answer, AnswerBar.for_history(message.raw, answer)]
         elif message.error:

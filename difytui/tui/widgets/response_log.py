@@ -58,7 +58,11 @@ class ResponseLog(VerticalScroll, can_focus=False):
         # Textual sets the scrollbar's sizes while it arranges a frame, and a repaint asked for
         # then can be lost: the thumb stayed drawn for the old size (the approval form's snapshot,
         # ~1 run in 20). Paint it again once that frame is drawn.
-        self.call_after_refresh(self.vertical_scrollbar.refresh)
+        self.call_after_refresh(self._repaint_scrollbar)
+
+    def _repaint_scrollbar(self) -> None:
+        if self.show_vertical_scrollbar:  # (asking for the scrollbar would make one)
+            self.vertical_scrollbar.refresh()
 
     def on_show(self) -> None:
         self.viewport_moved()
