@@ -16,6 +16,7 @@ from textual.message import Message
 
 from difytui.bench.model import Case, SuiteResult, Target
 from difytui.bench.runner import Progress
+from difytui.tui.messages import WorkerMessage
 
 if TYPE_CHECKING:
     from difytui.async_client import AsyncDify
@@ -25,21 +26,21 @@ Post = Callable[[Message], object]
 
 
 @dataclass
-class CaseProgress(Message):
+class CaseProgress(WorkerMessage):
     """A run of a case started or ended, or the case ended (``progress.kind``)."""
 
     progress: Progress
 
 
 @dataclass
-class SuiteDone(Message):
+class SuiteDone(WorkerMessage):
     """The suite ended (or was stopped: ``suite.interrupted``); its cases are recorded."""
 
     suite: SuiteResult
 
 
 @dataclass
-class SuiteFailed(Message):
+class SuiteFailed(WorkerMessage):
     """The suite could not run at all (a bug, the state file): the readable reason."""
 
     text: str

@@ -9,7 +9,7 @@ the raw ``event`` dict for the raw-event log.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from textual.message import Message
 
@@ -19,10 +19,20 @@ from difytui.human_input import HumanInputForm
 from difytui.models import AppInfo
 
 
-@dataclass
-class RunMessage(Message):
-    bubble: ClassVar[bool] = False  # for the pane that started the run only
+class WorkerMessage(Message):
+    """A worker's report to the widget that started it: handled there, never bubbled up.
 
+    Textual sets ``bubble`` again on every subclass (``Message.__init_subclass__`` defaults it to
+    True), so a ``bubble = False`` in a class body is undone: this base passes False instead. A
+    bubbling answer token was dispatched four times (pane, panes switcher, screen, app), three
+    quarters of the loop's message work in a burst."""
+
+    def __init_subclass__(cls, bubble: bool | None = False, **kwargs: Any) -> None:
+        super().__init_subclass__(bubble=bubble, **kwargs)
+
+
+@dataclass
+class RunMessage(WorkerMessage):
     run_id: int
 
 
@@ -130,7 +140,7 @@ class RunFailed(RunMessage):
 
 
 @dataclass
-class StopDone(Message):
+class StopDone(WorkerMessage):
     """Dify's stop endpoint answered (``error`` is None) or could not be reached."""
 
     task_id: str
@@ -138,24 +148,24 @@ class StopDone(Message):
 
 
 @dataclass
-class ParametersLoaded(Message):
+class ParametersLoaded(WorkerMessage):
     app_id: str
     parameters: dict[str, Any]
 
 
 @dataclass
-class ParametersFailed(Message):
+class ParametersFailed(WorkerMessage):
     app_id: str
     message: str
 
 
 @dataclass
-class AppsRefreshed(Message):
+class AppsRefreshed(WorkerMessage):
     apps: list[AppInfo]
 
 
 @dataclass
-class AppsRefreshFailed(Message):
+class AppsRefreshFailed(WorkerMessage):
     message: str
 
 
@@ -163,10 +173,8 @@ class AppsRefreshFailed(Message):
 
 
 @dataclass
-class ConversationsPage(Message):
+class ConversationsPage(WorkerMessage):
     """The next page of the app's conversations on Dify (newest first), none listed before."""
-
-    bubble: ClassVar[bool] = False
 
     app_id: str
     conversations: list[Conversation]
@@ -174,9 +182,7 @@ class ConversationsPage(Message):
 
 
 @dataclass
-class ConversationsFailed(Message):
-    bubble: ClassVar[bool] = False
-
+class ConversationsFailed(WorkerMessage):
     app_id: str
     message: str
     #: Dify no longer knows the conversation the next page starts after (deleted meanwhile)
@@ -184,11 +190,9 @@ class ConversationsFailed(Message):
 
 
 @dataclass
-class ConversationChanged(Message):
+class ConversationChanged(WorkerMessage):
     """A rename (``renamed`` is the new record) or a delete (``renamed`` None) went through, or
     failed (``error``; ``gone``: Dify no longer has the conversation)."""
-
-    bubble: ClassVar[bool] = False
 
     conversation_id: str
     renamed: Conversation | None = None
@@ -197,10 +201,8 @@ class ConversationChanged(Message):
 
 
 @dataclass
-class MessagesPage(Message):
+class MessagesPage(WorkerMessage):
     """Earlier messages of a conversation, newest first, none given before by ``pager``."""
-
-    bubble: ClassVar[bool] = False
 
     conversation_id: str
     pager: MessagePager
@@ -209,9 +211,7 @@ class MessagesPage(Message):
 
 
 @dataclass
-class MessagesFailed(Message):
-    bubble: ClassVar[bool] = False
-
+class MessagesFailed(WorkerMessage):
     conversation_id: str
     pager: MessagePager
     message: str
@@ -222,7 +222,7 @@ class MessagesFailed(Message):
 
 
 @dataclass
-class FeedbackSaved(Message):
+class FeedbackSaved(WorkerMessage):
     """Dify took a rating (None: cleared) for ``message_id``."""
 
     message_id: str
@@ -231,7 +231,7 @@ class FeedbackSaved(Message):
 
 
 @dataclass
-class FeedbackFailed(Message):
+class FeedbackFailed(WorkerMessage):
     """The rating could not be saved: ``text`` says why (404: the message is gone)."""
 
     message_id: str
@@ -239,7 +239,7 @@ class FeedbackFailed(Message):
 
 
 @dataclass
-class SuggestionsLoaded(Message):
+class SuggestionsLoaded(WorkerMessage):
     """Questions to ask next after the answer ``message_id`` (none when the app gives none)."""
 
     message_id: str

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from textual.message import Message
+from typing import TYPE_CHECKING, Any
 
 from difytui.history import WorkflowRunSummary
 from difytui.run_records import RunRecord, RunRecords, known_run_ids
+from difytui.tui.messages import WorkerMessage
 from difytui.tui.run_rows import record_from_server
 from difytui.tui.runner import Post, describe_error
 
@@ -23,8 +22,7 @@ SERVER_PAGE = 50
 
 
 @dataclass
-class ServerPage(Message):
-    bubble: ClassVar[bool] = False  # for the Runs view that asked
+class ServerPage(WorkerMessage):
     """A page of Dify's runs (those the records already hold left out); ``error``: it failed."""
 
     page: int
@@ -34,8 +32,7 @@ class ServerPage(Message):
 
 
 @dataclass
-class RunLoaded(Message):
-    bubble: ClassVar[bool] = False
+class RunLoaded(WorkerMessage):
     """A run ready to show or compare: its record and events (``purpose``: what it was asked for)."""
 
     purpose: str
