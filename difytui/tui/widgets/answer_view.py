@@ -17,6 +17,7 @@ a flush suspended in a mount must never interleave with another one or with the 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -96,8 +97,11 @@ class AnswerView(PieceWindow):
         self._pending_size += len(fragment)
         if self._pending_size > self.BACKLOG:
             # Text arrives faster than the timer fires (a burst of queued messages never yields
-            # to it): render the backlog now, after any flush in progress.
+            # to it): render the backlog now, after any flush in progress. Then let the loop run
+            # a frame and the rest: the caller's message loop takes queued tokens without
+            # yielding, so a burst rendered backlog after backlog in one block of the loop.
             await self._flush()
+            await asyncio.sleep(0)
             return
         if self._flush_timer is not None:
             return  # a flush is due: it takes this text too
