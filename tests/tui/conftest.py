@@ -45,6 +45,16 @@ async def wait_until(pilot: Any, predicate: Callable[[], Any], what: str = "") -
         await pilot.pause(0.02)
 
 
+async def log_settled(pilot: Any, *logs: Any) -> None:
+    """Until no answer in ``logs`` renders or moves its pieces and no move is due, two frames in a
+    row. The logs' state, not only the answers': after a scroll a log refreshes its windows after
+    the next frame, and until then every answer looks settled (a flake under load)."""
+    calm = 0
+    while calm < 2:
+        await pilot.pause()
+        calm = calm + 1 if all(log.settled for log in logs) else 0
+
+
 async def type_text(pilot: Any, text: str) -> None:
     names = {" ": "space", "/": "slash", "-": "minus", ".": "full_stop", ",": "comma", "?": "question_mark"}
     await pilot.press(*(names.get(c, c) for c in text))

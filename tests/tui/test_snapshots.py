@@ -9,7 +9,7 @@ import pytest
 
 from difytui.tui import run_controller, runner
 
-from .conftest import apps_loaded, ask, console, open_app, run_done, type_text, wait_until
+from .conftest import apps_loaded, ask, console, log_settled, open_app, run_done, type_text, wait_until
 
 SIZE = (120, 36)
 
@@ -38,7 +38,9 @@ async def settle(pilot) -> None:
         widget.cursor_blink = False
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
+    # Answers render only the pieces near the viewport, and move that window after a frame: the
+    # picture is taken once no window is moving (an answer at the top edge was caught blank).
+    await log_settled(pilot, *app.query("ResponseLog"))
 
 
 async def app_list(pilot) -> None:

@@ -17,6 +17,8 @@ from difytui.tui.widgets.breaks import BreakScanner, link_definitions
 from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import ResponseLog
 
+from .conftest import log_settled
+
 WORDS = [
     "the",
     "quick",
@@ -76,17 +78,7 @@ async def stream(answer: AnswerView, tokens: list[str]) -> None:
 
 
 async def settle(pilot: Any, log: ResponseLog) -> None:
-    """Wait until no answer renders or moves its pieces and no move is due (two frames in a row).
-
-    The log's state, not only the answers': after a scroll the log refreshes the windows after the
-    next frame, and until then every answer looks settled (the old flake, under load)."""
-    calm = 0
-    for _ in range(500):
-        await pilot.pause()
-        calm = calm + 1 if log.settled else 0
-        if calm == 2:
-            return
-    raise AssertionError("the answers kept rendering")
+    await log_settled(pilot, log)
 
 
 def shown_pieces(answer: AnswerView) -> list[LinePiece]:
