@@ -3,9 +3,12 @@ has the streaming cases)."""
 
 from __future__ import annotations
 
+from textual.widgets import Static
+
 from difytui.tui.widgets.answer_view import AnswerView
+from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import ResponseLog
-from tests.tui.test_streaming import LogApp, markdown_tokens, settle
+from tests.tui.test_streaming import LogApp, markdown_tokens, screen_text, settle
 
 
 async def test_pieces_sealed_before_the_first_frame_are_measured():
@@ -72,3 +75,27 @@ async def test_a_frame_after_a_burst_lays_out_without_rendering_markdown(monkeyp
         await answer.finish()
         await settle(pilot, log)
         assert answer.text == "".join(tokens)
+
+
+async def test_an_answer_brought_back_into_view_by_content_shrinking_below_it_is_drawn():
+    """While the log follows its end, Textual moves the view in the frame's arrange without telling
+    the scroll watcher: content removed under the last answer pulled an earlier answer's dropped
+    pieces into view, blank (the chat snapshot caught it under load)."""
+    app = LogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(ResponseLog)
+        first = AnswerView()
+        await log.add(first)
+        await first.fill("".join(markdown_tokens(800)))
+        filler = Static("below", classes="filler")
+        filler.styles.height = 200
+        await log.add(filler)
+        await settle(pilot, log)
+        assert log.follows_end and not first.query_children(LinePiece)  # far above: text only
+        await filler.remove()
+        await settle(pilot, log)
+        assert first.region.bottom > log.region.y  # its end is in view again
+        assert first.query_children(LinePiece)  # and drawn
+        text = screen_text(app)
+        last_words = first.pieces[-1].text.split()[-3:]
+        assert all(word.strip("|*`") in text for word in last_words)

@@ -30,6 +30,13 @@ class ResponseLog(VerticalScroll, can_focus=False):
         super().watch_scroll_y(old_value, new_value)
         self.viewport_moved()
 
+    def watch_virtual_size(self) -> None:
+        # Content grew or shrank. While the log is anchored, Textual moves the view to the end in
+        # the frame's arrange without calling watch_scroll_y (it sets scroll_y with set_reactive):
+        # a bar or notice removed under the last answer brought an earlier answer's dropped
+        # pieces back into view, and they stayed blank.
+        self.viewport_moved()
+
     def viewport_moved(self) -> None:
         """Answers render only the pieces near the viewport: tell them once the frame is drawn."""
         if not self._windows_due:
