@@ -8,7 +8,7 @@ from textual.widgets import Static
 from difytui.tui.widgets.answer_view import AnswerView
 from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import ResponseLog
-from tests.tui.test_streaming import LogApp, markdown_tokens, screen_text, settle
+from tests.tui.test_streaming import LogApp, markdown_tokens, screen_text, settle, stream
 
 
 async def test_pieces_sealed_before_the_first_frame_are_measured():
@@ -99,3 +99,32 @@ async def test_an_answer_brought_back_into_view_by_content_shrinking_below_it_is
         text = screen_text(app)
         last_words = first.pieces[-1].text.split()[-3:]
         assert all(word.strip("|*`") in text for word in last_words)
+
+
+async def test_a_long_answer_reuses_the_widgets_of_pieces_leaving_the_window(monkeypatch):
+    """While the log follows the end, a piece leaves the window as one is sealed: its widget shows
+    the next piece. A widget mounted and removed per piece was CSS, events and, once removed,
+    cyclic garbage: half of each full collection's time in a burst."""
+    made = [0]
+    init = LinePiece.__init__
+
+    def counted(self, *args, **kwargs):
+        made[0] += 1
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(LinePiece, "__init__", counted)
+    tokens = markdown_tokens(3000)
+    app = LogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(ResponseLog)
+        answer = AnswerView()
+        await log.add(answer)
+        await stream(answer, tokens)
+        await settle(pilot, log)
+        assert answer.text == "".join(tokens)
+        assert len(answer.pieces) >= 10
+        assert made[0] <= 4  # the window's pieces and the live one, not one per piece
+        widgets = [piece.widget for piece in answer.pieces if piece.widget is not None]
+        assert widgets and list(answer.query_children(LinePiece)) == widgets  # no spare left
+        shown = answer.pieces[-len(widgets) :]
+        assert all(w.display and w.source == p.text for w, p in zip(widgets, shown, strict=True))

@@ -47,6 +47,9 @@ class AnswerView(PieceWindow):
     def __init__(self, label: str = "", **kwargs: Any) -> None:
         super().__init__(label, **kwargs)
         self._live: LinePiece | None = None
+        #: a piece's widget that left the window while the answer streams: the next live piece
+        #: (hidden, emptied, before the status line)
+        self._spare: LinePiece | None = None
         self._tail = ""  # the text after the last break (the live piece's open tail)
         self._fed = 0  # characters given to the break scanner
         self._pending: list[str] = []
@@ -76,7 +79,7 @@ class AnswerView(PieceWindow):
     @property
     def last_piece(self) -> LinePiece | None:
         """The last rendered piece (the live one while streaming)."""
-        pieces = list(self.query_children(LinePiece))
+        pieces = [piece for piece in self.query_children(LinePiece) if piece.display]
         return pieces[-1] if pieces else None
 
     def show(self, visible: bool = True) -> None:
@@ -161,9 +164,29 @@ class AnswerView(PieceWindow):
 
     async def _live_piece(self) -> LinePiece:
         if self._live is None:
-            self._live = self._piece_widget(len(self._pieces))
-            await self.mount(self._live, before=self.status_line)
+            index = len(self._pieces)
+            spare, self._spare = self._spare, None
+            if spare is not None:
+                self._live = self._reused(spare, index)
+                self.move_child(spare, before=self.status_line)
+            else:
+                self._live = self._piece_widget(index)
+                await self.mount(self._live, before=self.status_line)
         return self._live
+
+    async def _let_go(self, widget: LinePiece) -> None:
+        if self.finished or self._spare is not None:
+            await widget.remove()
+            return
+        widget.set_parts([])
+        widget.display = False
+        self.move_child(widget, before=self.status_line)
+        self._spare = widget
+
+    async def _drop_spare(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            await spare.remove()
 
     def _close_tail(self) -> None:
         """The answer ended: the tail is a part like the others (a last fence highlighted)."""
@@ -189,7 +212,7 @@ class AnswerView(PieceWindow):
         else:  # the user reads further up: the rendered run ends before it
             self._measure(piece)
             piece.widget = None
-            await live.remove()
+            await self._let_go(live)
             self._spacers()
 
     @property
@@ -266,6 +289,7 @@ class AnswerView(PieceWindow):
                     await piece.widget.remove()
             if self._live is not None:
                 await self._live.remove()
+            await self._drop_spare()
             self._pieces, self._lo, self._hi = [], 0, 0
             self._live, self._tail, self._refs = None, "", []
             self._breaks, self._fed = BreakScanner(), 0
@@ -287,6 +311,7 @@ class AnswerView(PieceWindow):
             await self._drain()
             self._close_tail()
             await self._seal()
+            await self._drop_spare()
             if self._refs:
                 await self._render_references()
         if status == "done":

@@ -204,24 +204,46 @@ class PieceWindow(Vertical):
             self._refresh_later()
 
     async def _set_window(self, lo: int, hi: int) -> None:
-        drop = [p for i, p in enumerate(self._pieces) if p.widget is not None and not lo <= i < hi]
-        for piece in drop:
-            assert piece.widget is not None
-            self._measure(piece)
-            await piece.widget.remove()
-            piece.widget = None
+        # Widgets of pieces leaving the window show the pieces entering it: a widget mounted and
+        # removed per piece was CSS to apply, events to run and, once removed, cyclic garbage for
+        # the next full pass (half of a pass's time in a burst, where a piece leaves as one is
+        # sealed).
+        free: list[LinePiece] = []
+        for index, piece in enumerate(self._pieces):
+            if piece.widget is not None and not lo <= index < hi:
+                self._measure(piece)
+                free.append(piece.widget)
+                piece.widget = None
         self._lo, self._hi = lo, hi
         self._spacers()
         anchor: Widget = self._above
         for index in range(lo, hi):
             piece = self._pieces[index]
             if piece.widget is None:
-                widget = self._piece_widget(index)
+                widget = self._reused(free.pop(), index) if free else self._piece_widget(index)
                 widget.set_parts([(piece.text, self._source(piece))])
                 piece.widget = widget
                 self._measure(piece)
-                await self.mount(widget, after=anchor)
+                if widget.parent is self:
+                    self.move_child(widget, after=anchor)
+                else:
+                    await self.mount(widget, after=anchor)
             anchor = piece.widget
+        for widget in free:
+            await self._let_go(widget)
+
+    def _reused(self, widget: LinePiece, index: int) -> LinePiece:
+        """``widget``, emptied, to show the piece at ``index``."""
+        widget.top_gap = index > 0 and self._pieces[index - 1].gap_after
+        widget.display = True
+        screen = widget.screen
+        if widget in screen.selections:  # a selection in the old text means nothing in the new
+            screen.selections = {w: s for w, s in screen.selections.items() if w is not widget}
+        return widget
+
+    async def _let_go(self, widget: LinePiece) -> None:
+        """A piece's widget no window needs (a streaming answer keeps one for its next piece)."""
+        await widget.remove()
 
     def _spacers(self) -> None:
         above = sum(p.height for p in self._pieces[: self._lo])
