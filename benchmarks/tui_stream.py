@@ -18,8 +18,7 @@ Figures per case:
     python benchmarks/tui_stream.py --memory    # only the memory case (two child processes)
     python benchmarks/tui_stream.py --quick     # smaller sizes, a sanity run
     python benchmarks/tui_stream.py --burst-ab 3   # only the 20k burst (50k with --big), the console
-        # alone, 3 rounds of: no fix, a dropped piece's strips let go (LinePiece.on_unmount), and
-        # also the live piece rendered as text arrives (AnswerView._render_live)
+        # alone, 3 rounds of: a new widget per piece entering the window, and widgets reused
 """
 
 from __future__ import annotations
@@ -49,7 +48,8 @@ from difytui.models import AppInfo
 from difytui.store import Store
 from difytui.tui.app import DifyConsole
 from difytui.tui.scripted_stream import ScriptedStream
-from difytui.tui.widgets.line_piece import LinePiece, MarkdownLines
+from difytui.tui.widgets.line_piece import MarkdownLines
+from difytui.tui.widgets.piece_window import PieceWindow
 from difytui.tui.widgets.response_log import AnswerView
 
 WORDS = [
@@ -365,22 +365,24 @@ class FullPasses:
 
 
 def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
-    """The burst case, console only, in this process, one variant after the other: ``none`` (a
-    removed piece keeps its strips), ``pieces`` (a removed piece lets go of its strips:
-    ``LinePiece.on_unmount``) and ``all`` (the live piece also rendered as text arrives, not in the
-    next frame's layout: ``AnswerView._render_live``)."""
-    forget = LinePiece.__dict__["on_unmount"]
-    render_live = AnswerView._render_live
+    """The burst case, console only, in this process, one variant after the other: ``new`` (each
+    piece entering an answer's window gets a new widget, and each leaving it is removed: cyclic
+    garbage for the next full pass) and ``reused`` (the widgets of pieces leaving the window show
+    the pieces entering it: ``PieceWindow._widget_for``, ``AnswerView._let_go``)."""
+    widget_for = PieceWindow.__dict__["_widget_for"]
+    let_go = AnswerView.__dict__["_let_go"]
     parts = answer_tokens(n)
     out = []
     for round_ in range(rounds):
-        for variant in ("none", "pieces", "all"):
-            if variant != "none":
-                LinePiece.on_unmount = forget  # type: ignore[method-assign]
-            elif "on_unmount" in LinePiece.__dict__:
-                del LinePiece.on_unmount
-            AnswerView._render_live = render_live if variant == "all" else lambda self: None  # type: ignore[method-assign]
+        for variant in ("new", "reused"):
+            if variant == "new":
+                PieceWindow._widget_for = lambda self, index, free: self._piece_widget(index)  # type: ignore[method-assign]
+                AnswerView._let_go = PieceWindow._let_go  # type: ignore[method-assign]
+            else:
+                PieceWindow._widget_for = widget_for  # type: ignore[method-assign]
+                AnswerView._let_go = let_go  # type: ignore[method-assign]
             passes = FullPasses()
+            gc.collect()  # the last variant's garbage is not this one's
             gc.callbacks.append(passes)
             try:
                 ours = asyncio.run(console_run([parts], None, {1}))[1]
@@ -404,8 +406,8 @@ def burst_ab(n: int, rounds: int) -> list[dict[str, Any]]:
                 flush=True,
             )
             out.append(r)
-    LinePiece.on_unmount = forget  # type: ignore[method-assign]
-    AnswerView._render_live = render_live  # type: ignore[method-assign]
+    PieceWindow._widget_for = widget_for  # type: ignore[method-assign]
+    AnswerView._let_go = let_go  # type: ignore[method-assign]
     return out
 
 

@@ -164,14 +164,13 @@ class AnswerView(PieceWindow):
 
     async def _live_piece(self) -> LinePiece:
         if self._live is None:
-            index = len(self._pieces)
-            spare, self._spare = self._spare, None
-            if spare is not None:
-                self._live = self._reused(spare, index)
-                self.move_child(spare, before=self.status_line)
+            spare = [self._spare] if self._spare is not None else []
+            self._spare = None
+            live = self._live = self._widget_for(len(self._pieces), spare)
+            if live.parent is self:
+                self.move_child(live, before=self.status_line)
             else:
-                self._live = self._piece_widget(index)
-                await self.mount(self._live, before=self.status_line)
+                await self.mount(live, before=self.status_line)
         return self._live
 
     async def _let_go(self, widget: LinePiece) -> None:

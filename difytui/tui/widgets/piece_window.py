@@ -79,8 +79,11 @@ class PieceWindow(Vertical):
     def _piece_widget(self, index: int) -> LinePiece:
         """A new widget for the piece at ``index`` (its text comes after the pieces before it)."""
         widget = LinePiece(classes="answer-piece")
-        widget.top_gap = index > 0 and self._pieces[index - 1].gap_after
+        widget.top_gap = self._gap_before(index)
         return widget
+
+    def _gap_before(self, index: int) -> bool:
+        return index > 0 and self._pieces[index - 1].gap_after
 
     def on_resize(self, event: Resize) -> None:
         # Only a new width changes how pieces wrap (pieces kept as text are measured when they
@@ -220,7 +223,7 @@ class PieceWindow(Vertical):
         for index in range(lo, hi):
             piece = self._pieces[index]
             if piece.widget is None:
-                widget = self._reused(free.pop(), index) if free else self._piece_widget(index)
+                widget = self._widget_for(index, free)
                 widget.set_parts([(piece.text, self._source(piece))])
                 piece.widget = widget
                 self._measure(piece)
@@ -232,9 +235,13 @@ class PieceWindow(Vertical):
         for widget in free:
             await self._let_go(widget)
 
-    def _reused(self, widget: LinePiece, index: int) -> LinePiece:
-        """``widget``, emptied, to show the piece at ``index``."""
-        widget.top_gap = index > 0 and self._pieces[index - 1].gap_after
+    def _widget_for(self, index: int, free: list[LinePiece]) -> LinePiece:
+        """A widget to show the piece at ``index`` (the caller gives it its text): one taken from
+        ``free``, else a new one (the caller mounts it)."""
+        if not free:
+            return self._piece_widget(index)
+        widget = free.pop()
+        widget.top_gap = self._gap_before(index)
         widget.display = True
         screen = widget.screen
         if widget in screen.selections:  # a selection in the old text means nothing in the new
