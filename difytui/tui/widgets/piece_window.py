@@ -2,7 +2,9 @@
 
 Sealed pieces far from the viewport are dropped and stand as text behind a blank spacer of their
 height (:meth:`PieceWindow.refresh_window`); they are rendered again when they come back near the
-viewport. So a long chat holds its text, not thousands of lines.
+viewport. So a long chat holds its text, not thousands of lines. The widgets of pieces leaving the
+window show the pieces entering it (:meth:`PieceWindow._widget_for`): a stream, or a scroll
+through a long answer, mounts and removes few widgets.
 
 While the log follows its end, the window is the pieces within two viewports of the answer's end,
 from their recorded heights (:meth:`PieceWindow._wanted_window`), and it moves when a piece is
