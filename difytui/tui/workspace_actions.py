@@ -29,6 +29,7 @@ class WorkspaceActions(SessionMemory, SystemCommands):
     panes: dict[str, AppPane]
     config_path: Path | None
     _workspaces: list[str]
+    user_keymap: dict[str, str]
 
     def workspace_names(self) -> list[str]:
         return self._workspaces
@@ -58,8 +59,9 @@ class WorkspaceActions(SessionMemory, SystemCommands):
             return
         self._leaving = True
         runs = "run" if unnamed == 1 else "runs"
+        key = (self.user_keymap.get("quit") or "ctrl+q").split(",")[0].strip()  # as the user bound it
         self.notify(
-            f"Stopping {unnamed} {runs} as soon as Dify names them… Press ctrl+q again to leave now.",
+            f"Stopping {unnamed} {runs} as soon as Dify names them… Press {key} again to leave now.",
             title="Leaving",
             severity="warning",
             markup=False,

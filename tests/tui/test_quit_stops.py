@@ -1,5 +1,5 @@
 """Quitting with a run in flight that Dify has not named yet: the console waits for the name (with
-a notice), stops the run, then leaves; a second ctrl+q leaves at once.
+a notice), stops the run, then leaves; a second quit key leaves at once (the notice names it).
 
 The simulator holds the run before its first event (``hold`` fault): the tests wait on its record
 (``held_tasks``, ``stopped_tasks``) and on the console's notice, never on the clock."""
@@ -46,3 +46,14 @@ async def test_a_second_quit_leaves_without_waiting_for_the_task(sim):
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: app._exit, what="the console leaves")
     assert sim.stopped_tasks == []  # nothing named the task: it could not be stopped
+
+
+async def test_the_notice_names_the_quit_key_the_user_bound(sim):
+    app = console(sim, keymap={"quit": "f10"})
+    async with app.run_test(size=SIZE) as pilot:
+        await held_run(pilot, app, sim)
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: leaving_notice(app), what="the 'stopping' notice")
+        assert any("Press f10 again" in str(n.message) for n in app._notifications)
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: app._exit, what="the console leaves")
