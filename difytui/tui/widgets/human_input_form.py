@@ -19,13 +19,14 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Static
 
 from difytui.forms import Field
 from difytui.human_input import PLACEHOLDER, FormInput, HumanInputForm
 from difytui.tui.keys import FORM_ACTIONS
 from difytui.tui.safe_text import clean, one_line
 from difytui.tui.widgets.form_row import FieldRow
+from difytui.tui.widgets.line_piece import MarkdownLines
 
 NOT_HERE = (
     "This form is not delivered to the web app (display_in_ui is off): it can't be filled from "
@@ -108,7 +109,7 @@ class HumanInputFormView(Vertical):
         prefill = form.prefill()
         for index, part in enumerate(content_parts(form)):
             if isinstance(part, str):
-                yield Markdown(clean(part), classes="hi-text")
+                yield MarkdownLines(clean(part), classes="hi-text")
             else:
                 row = FieldRow(field_for(part), 1000 + index, prefill.get(part.name, ""))
                 self._rows[part.name] = row
