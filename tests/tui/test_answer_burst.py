@@ -8,7 +8,8 @@ from textual.widgets import Static
 from difytui.tui.widgets.answer_view import AnswerView
 from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import ResponseLog
-from tests.tui.test_streaming import LogApp, markdown_tokens, screen_text, settle, stream
+from tests.tui.conftest import log_settled
+from tests.tui.test_streaming import LogApp, markdown_tokens, screen_text, stream
 
 
 async def test_pieces_sealed_before_the_first_frame_are_measured():
@@ -60,20 +61,20 @@ async def test_a_frame_after_a_burst_lays_out_without_rendering_markdown(monkeyp
         first = AnswerView()
         await log.add(first)
         await first.fill("".join(markdown_tokens(800)))  # the log has its scrollbar already
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         answer = AnswerView()
         await log.add(answer)
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         tokens = markdown_tokens(1500)
         renders_in_layout[0] = 0
         with app.batch_update():  # no frame while the burst lasts
             for token in tokens:
                 await answer.write(token)
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert answer.pieces and answer._live is not None  # sealed pieces, and a live one
         assert renders_in_layout[0] == 0
         await answer.finish()
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert answer.text == "".join(tokens)
 
 
@@ -90,10 +91,10 @@ async def test_an_answer_brought_back_into_view_by_content_shrinking_below_it_is
         filler = Static("below", classes="filler")
         filler.styles.height = 200
         await log.add(filler)
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert log.follows_end and not first.query_children(LinePiece)  # far above: text only
         await filler.remove()
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert first.region.bottom > log.region.y  # its end is in view again
         assert first.query_children(LinePiece)  # and drawn
         text = screen_text(app)
@@ -120,7 +121,7 @@ async def test_a_long_answer_reuses_the_widgets_of_pieces_leaving_the_window(mon
         answer = AnswerView()
         await log.add(answer)
         await stream(answer, tokens)
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert answer.text == "".join(tokens)
         assert len(answer.pieces) >= 10
         assert made[0] <= 4  # the window's pieces and the live one, not one per piece

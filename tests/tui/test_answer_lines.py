@@ -16,7 +16,8 @@ from difytui.tui.widgets.answer_view import AnswerView
 from difytui.tui.widgets.breaks import BreakScanner, link_definitions
 from difytui.tui.widgets.line_piece import GUTTER, LinePiece
 from difytui.tui.widgets.response_log import ResponseLog
-from tests.tui.test_streaming import LogApp, markdown_tokens, screen_text, settle
+from tests.tui.conftest import log_settled
+from tests.tui.test_streaming import LogApp, markdown_tokens, screen_text
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 from tui_stream import answer_tokens  # (the benchmark's own answer)
@@ -96,7 +97,7 @@ async def ended(pilot: Any, answer: AnswerView, text: str) -> None:
     """``text`` as the whole answer, ended and drawn."""
     await answer.write(text)
     await answer.finish()
-    await settle(pilot, answer.parent)  # type: ignore[arg-type]
+    await log_settled(pilot, answer.parent)  # type: ignore[arg-type]
 
 
 def lines_text(piece: LinePiece) -> list[str]:
@@ -141,7 +142,7 @@ async def test_a_flush_renders_only_the_tail_and_builds_no_widget():
         finally:
             Widget.__init__ = original  # type: ignore[method-assign]
         await answer.finish()
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert answer.text == "".join(tokens)
         pieces = len(answer.pieces)
         assert flushes > 300 and pieces > 5
@@ -161,7 +162,7 @@ async def test_the_final_text_is_fully_rendered_and_selectable():
             await answer.write(token)
         # While the fence is open it is shown plain; the piece holds the text so far.
         await answer.finish()
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert answer.text == text
         (piece,) = answer.query(LinePiece)
         lines = lines_text(piece)
@@ -190,7 +191,7 @@ async def test_an_open_fence_renders_only_its_new_lines_plain_until_it_closes():
         log, answer = await new_answer(app)
         render = renderer_for(app.theme, app.current_theme.dark, lambda: app.theme_variables)
         await answer.write("Some code:\n\n```python\n")
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         for number in range(300):  # a long fence, a line and a half per flush
             before, lines_before = render.renders, render.code_lines
             answer._pending += [f"value_{number} = compute(", f"{number})\n"]
@@ -248,7 +249,7 @@ async def test_a_new_width_renders_the_pieces_on_screen_again():
         log, answer = await new_answer(app)
         await ended(pilot, answer, "".join(markdown_tokens(300)))
         await pilot.resize_terminal(60, 30)
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         shown = list(answer.query(LinePiece))
         assert shown and all(piece.size.width == answer.size.width - GUTTER < 60 - GUTTER for piece in shown)
         for piece in shown:

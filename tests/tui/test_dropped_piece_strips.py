@@ -15,7 +15,8 @@ from textual.strip import Strip
 from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import ResponseLog
-from tests.tui.test_streaming import LogApp, markdown_tokens, screen_text, settle
+from tests.tui.conftest import log_settled
+from tests.tui.test_streaming import LogApp, markdown_tokens, screen_text
 
 
 def strips_held(widget: DOMNode) -> int:
@@ -47,7 +48,7 @@ async def test_a_removed_piece_holds_no_strips() -> None:
         text = piece_text()
         piece.set_parts([(text, text)])
         await log.mount(piece)
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         drawn = strips_held(piece)
         assert drawn > 20  # its lines, their painted copies, its styles cache
         await piece.remove()
@@ -62,12 +63,12 @@ async def test_a_piece_mounted_again_draws_its_lines_again() -> None:
         piece = LinePiece()
         piece.set_parts([("# Title\n\nsome words here\n", "# Title\n\nsome words here\n")])
         await log.mount(piece)
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         before = screen_text(app)
         assert "Title" in before and "some words here" in before
         await piece.remove()
         await pilot.pause()
         assert "some words" not in screen_text(app)
         await log.mount(piece)
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert screen_text(app) == before

@@ -16,7 +16,8 @@ from textual.widgets import Markdown
 from difytui.tui.gc_policy import GcPolicy
 from difytui.tui.widgets.answer_view import AnswerView
 from difytui.tui.widgets.response_log import ResponseLog
-from tests.tui.test_streaming import LogApp, markdown_tokens, settle
+from tests.tui.conftest import log_settled
+from tests.tui.test_streaming import LogApp, markdown_tokens
 
 
 def alive(kind: type) -> int:
@@ -37,7 +38,7 @@ async def test_dropped_answers_leave_no_style_caches_or_strips_behind():
             for token in tokens:
                 await answer.write(token)
             await answer.finish()
-            await settle(pilot, log)
+            await log_settled(pilot, log)
             await log.remove_children()
             await pilot.pause()
             counts.append((alive(StylesCache), alive(Strip)))
@@ -68,13 +69,13 @@ async def test_answer_pieces_post_no_table_of_contents_that_would_keep_them_aliv
         for token in markdown_tokens(600):
             await answer.write(token)
         await answer.finish()
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         await log.add(Markdown("# a heading elsewhere"))  # other Markdown widgets still post theirs
         for _ in range(500):  # it bubbles through the log's and the screen's queues
             if app.contents_posted:
                 break
             await pilot.pause()
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         pieces = [p.widget for p in answer.pieces if p.widget is not None]
         assert len(answer.pieces) > 2 and pieces and all(p.source for p in pieces)
         assert app.contents_posted == 1

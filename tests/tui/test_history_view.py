@@ -18,8 +18,8 @@ from difytui.tui.widgets.history_paging import START, HistoryAnswer
 from difytui.tui.widgets.line_piece import LinePiece
 from difytui.tui.widgets.response_log import ResponseLog, UserTurn
 
-from .conftest import open_app, screen_text, wait_until, workspace_for
-from .test_streaming import LogApp, markdown_tokens, settle, whole_answer_screen
+from .conftest import log_settled, open_app, screen_text, wait_until, workspace_for
+from .test_streaming import LogApp, markdown_tokens, whole_answer_screen
 
 CHAT = "support-bot"
 USER = "tester"  # the console's user (conftest.workspace_for)
@@ -68,7 +68,7 @@ async def continued(sim: Simulator, count: int) -> AsyncIterator[tuple[Any, Dify
 
 async def history_settled(pilot: Any, pane: Any) -> None:
     await wait_until(pilot, lambda: pane.history_count and not pane.history_loading, what="history")
-    await settle(pilot, pane.log_view)
+    await log_settled(pilot, pane.log_view)
 
 
 def rendered(log: ResponseLog) -> int:
@@ -91,7 +91,7 @@ async def test_a_long_history_keeps_its_text_not_its_blocks_and_scrolls_back_exa
             await history_settled(pilot, pane)
         assert pane.history_complete and pane.history_count == 70
         log.scroll_home(animate=False, immediate=True)
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert rendered(log) < 70 / 5  # only what is near the top is rendered
 
         answers = list(log.query_children(HistoryAnswer))
@@ -113,7 +113,7 @@ async def test_an_older_page_fills_above_the_view_without_moving_it(sim):
         assert top.text == "question 20"
         offset = top.virtual_region.y - int(log.scroll_y)
         await wait_until(pilot, lambda: pane.history_count > 50 and not pane.history_loading, what="a page")
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         # The older page's answers were filled above the viewport, one by one: the turn stayed.
         assert top.virtual_region.y - int(log.scroll_y) == offset
         assert all(answer.finished for answer in log.query_children(HistoryAnswer))
@@ -125,7 +125,7 @@ async def test_alt_up_picks_an_older_history_answer_and_like_rates_that_message(
         log = pane.log_view
         for _ in range(5):  # each press picks the answer before (the last one is picked at first)
             await pilot.press("alt+up")
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         bars = list(log.query_children(AnswerBar))
         picked = bars[-6]
         assert picked.selected and [b for b in bars if b.selected] == [picked]
@@ -134,7 +134,7 @@ async def test_alt_up_picks_an_older_history_answer_and_like_rates_that_message(
         assert isinstance(answer, HistoryAnswer) and answer.message_id == ids[-6]
         # scrolled to (after a frame: the scroll waits for the layout), it is rendered again
         await wait_until(pilot, lambda: any(p.widget for p in answer.pieces), what="its pieces")
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert f"Answer {len(ids) - 6} ends here." in screen_text(app)
 
         await pilot.press("alt+l")
@@ -160,7 +160,7 @@ async def test_a_filled_answer_renders_exactly_as_the_whole_answer():
             await answer.fill(text)
         finally:
             AnswerView.SEAL_BLOCKS = seal
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert len(answer.pieces) > 5 and answer.text == text
         assert answer.finished and answer.rendered and not answer.status_line.display
         pieces_shown = screen_text(filled)

@@ -11,7 +11,8 @@ from textual.css.stylesheet import Stylesheet
 
 from difytui.tui.widgets.answer_view import AnswerView
 from difytui.tui.widgets.response_log import ResponseLog
-from tests.tui.test_streaming import LogApp, markdown_tokens, settle
+from tests.tui.conftest import log_settled
+from tests.tui.test_streaming import LogApp, markdown_tokens
 
 
 @contextmanager
@@ -50,7 +51,7 @@ async def burst(n: int) -> list[int]:
             seen.append(rendered(answer))
         await answer.finish()
         seen.append(rendered(answer))
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert len(answer.pieces) > 4
     return seen
 
@@ -74,9 +75,9 @@ async def test_the_end_of_an_answer_restyles_the_same_at_the_first_and_the_fifth
             await log.add(answer)
             for token in markdown_tokens(600):
                 await answer.write(token)
-            await settle(pilot, log)  # every flush drawn: what follows is the end alone
+            await log_settled(pilot, log)  # every flush drawn: what follows is the end alone
             with counting_styles() as styled:
                 await answer.finish()
-                await settle(pilot, log)
+                await log_settled(pilot, log)
             ends.append(styled[0])
     assert ends[-1] <= ends[0] + 4, ends

@@ -77,10 +77,6 @@ async def stream(answer: AnswerView, tokens: list[str]) -> None:
     await answer.finish()
 
 
-async def settle(pilot: Any, log: ResponseLog) -> None:
-    await log_settled(pilot, log)
-
-
 def shown_pieces(answer: AnswerView) -> list[LinePiece]:
     return list(answer.query_children(LinePiece))
 
@@ -98,7 +94,7 @@ async def test_a_long_markdown_answer_streams_ten_times_without_an_error_or_a_st
             answer = AnswerView()
             await log.add(answer)
             await stream(answer, tokens)
-            await settle(pilot, log)
+            await log_settled(pilot, log)
             assert answer.text == text and answer.rendered
             # Every widget is a sealed piece, in order, and holds exactly that piece's text.
             pieces = answer.pieces
@@ -120,7 +116,7 @@ async def test_pieces_are_sealed_at_the_block_count_even_under_a_burst():
         for token in tokens:  # no pause at all: the text runs ahead of the screen
             await answer.write(token)
         await answer.finish()
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert answer.text == "".join(tokens)
         # Each piece is SEAL_BLOCKS texts between breaks, however the tokens came in.
         *sealed, last = answer.pieces
@@ -142,7 +138,7 @@ async def test_pieces_render_exactly_as_the_whole_answer():
             await stream(answer, tokens)
         finally:
             AnswerView.SEAL_BLOCKS = seal
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         assert len(answer.pieces) > 5
         pieces_shown = screen_text(streamed)
     assert await whole_answer_screen(text, size) == pieces_shown
@@ -177,17 +173,17 @@ async def test_answers_far_off_screen_keep_their_text_not_their_widgets():
             for token in tokens:
                 await answer.write(token)
             await answer.finish()
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         # Only what is near the viewport (the end of the last answer) is rendered.
         assert all(not shown_pieces(a) for a in answers[:-1])
         assert 0 < len(shown_pieces(answers[-1])) < len(answers[-1].pieces)
         # Scrolling back renders the first answer's pieces again, exactly.
         # Immediate: a deferred scroll waits for a frame with nothing recorded that it is due.
         log.scroll_home(animate=False, immediate=True)
-        # The windows' move is due now: settle must wait for it (every answer alone still looks
+        # The windows' move is due now: log_settled must wait for it (every answer alone still looks
         # settled here; waiting on them only, with the scroll deferred, was the flake).
         assert not log.settled and all(a.settled for a in answers)
-        await settle(pilot, log)
+        await log_settled(pilot, log)
         first = answers[0]
         assert shown_pieces(first) and not shown_pieces(answers[-1])
         assert all(p.widget.source == p.text for p in first.pieces if p.widget is not None)
